@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Klynge",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "klynge", targets: ["klynge"]),
+        .library(name: "KlyngeData", targets: ["KlyngeData"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // C libraries through pkg-config; each is wrapped by exactly one Swift module.
+        .systemLibrary(name: "CGEOS", pkgConfig: "geos", providers: [.apt(["libgeos-dev"])]),
+        .systemLibrary(name: "CPROJ", pkgConfig: "proj", providers: [.apt(["libproj-dev"])]),
+        .systemLibrary(name: "CGDAL", pkgConfig: "gdal", providers: [.apt(["libgdal-dev"])]),
+
+        // Pure Swift value types: geometry, features, WKB, GeoJSON.
+        .target(name: "KlyngeGeo"),
+        // Handle owners for the C libraries.
+        .target(name: "KlyngeGEOS", dependencies: ["CGEOS", "KlyngeGeo"]),
+        .target(name: "KlyngeProj", dependencies: ["CPROJ", "KlyngeGeo"]),
+        .target(name: "KlyngeIO", dependencies: ["CGDAL", "KlyngeGeo"]),
+        // The study: schema of the study file and the loaded model (no I/O).
+        .target(name: "KlyngeStudy", dependencies: ["KlyngeGeo", .product(name: "Yams", package: "Yams")]),
+        // Loading, validating, importing and exporting data: the I/O orchestration.
+        .target(name: "KlyngeData", dependencies: ["KlyngeGeo", "KlyngeGEOS", "KlyngeProj", "KlyngeIO", "KlyngeStudy",
+                                                   .product(name: "Yams", package: "Yams")]),
+        .executableTarget(name: "klynge", dependencies: [
+            "KlyngeData", "KlyngeStudy", "KlyngeIO", "KlyngeGeo",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "KlyngeGeoTests", dependencies: ["KlyngeGeo"]),
+        .testTarget(name: "KlyngeBridgeTests", dependencies: ["KlyngeGEOS", "KlyngeProj", "KlyngeIO", "KlyngeGeo"]),
+        .testTarget(name: "KlyngeDataTests", dependencies: ["KlyngeData", "KlyngeStudy", "KlyngeIO", "KlyngeGeo", "KlyngeGEOS"]),
+        .testTarget(name: "KlyngeCLITests", dependencies: ["KlyngeGeo", "KlyngeIO"]),
+    ]
+)

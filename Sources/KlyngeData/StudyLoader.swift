@@ -1,0 +1,539 @@
+import Foundation
+import KlyngeGEOS
+import KlyngeGeo
+import KlyngeIO
+import KlyngeProj
+import KlyngeStudy
+
+/// Options that come from the command line rather than the study file.
+public struct LoadOptions: Sendable {
+    /// CRS to assume for every layer that declares none and has no `assume_crs` of its own.
+    public var assumeCRS: CRS?
+    public init(assumeCRS: CRS? = nil) { self.assumeCRS = assumeCRS }
+}
+
+/// The result of loading: the study (nil when a layer could not be read at all) and the report.
+public struct LoadResult: Sendable {
+    public var study: Study?
+    public var report: ValidationReport
+    /// The study is usable: loaded and without errors.
+    public var isUsable: Bool { study != nil && !report.hasErrors }
+}
+
+/// Loads a study file: reads each layer, maps fields, reprojects, repairs and validates.
+/// Every problem becomes an `Issue` naming file, layer, feature and field; nothing is written.
+public struct StudyLoader {
+    public let options: LoadOptions
+
+    public init(options: LoadOptions = LoadOptions()) { self.options = options }
+
+    public func load(path: String) throws -> LoadResult {
+        let file = try StudyFile.load(path: path)
+        let base = URL(fileURLWithPath: path).deletingLastPathComponent()
+        return try load(file, baseFolder: base)
+    }
+
+    public func load(_ file: StudyFile, baseFolder: URL) throws -> LoadResult {
+        var run = LoadRun(file: file, base: baseFolder, options: options, geos: try GEOSContext())
+        return try run.execute()
+    }
+}
+
+/// A raw layer: features in their source CRS, with what is needed to name them.
+struct RawLayer {
+    var role: String
+    var spec: StudyFile.LayerSpec
+    var displaySource: String
+    var layerName: String
+    var crs: CRS
+    var features: [Feature]
+    var summary: LayerSummary
+}
+
+struct LoadRun {
+    let file: StudyFile
+    let base: URL
+    let options: LoadOptions
+    let geos: GEOSContext
+    var issues: [Issue] = []
+    var summaries: [LayerSummary] = []
+
+    init(file: StudyFile, base: URL, options: LoadOptions, geos: GEOSContext) {
+        self.file = file
+        self.base = base
+        self.options = options
+        self.geos = geos
+    }
+
+    var maxOutsideMeters: Double { file.checks?.maxOutsideMeters ?? 1000 }
+
+    mutating func execute() throws -> LoadResult {
+        let specs: [(String, StudyFile.LayerSpec?)] = [
+            ("areas", file.layers.areas), ("demand", file.layers.demand),
+            ("facilities", file.layers.facilities), ("roads", file.layers.roads),
+        ]
+        var raw: [String: RawLayer] = [:]
+        for (role, spec) in specs {
+            guard let spec else { continue }
+            if let layer = read(role: role, spec: spec) { raw[role] = layer }
+        }
+        let workingCRS = try chooseWorkingCRS(raw)
+        var study = Study(name: file.name, crs: workingCRS, language: file.language ?? "da",
+                          categories: file.categories.keys.sorted().map { key in
+                              let l = file.categories[key]!
+                              return Category(key: key, labelDa: l.da, labelEn: l.en)
+                          },
+                          areas: [], demand: [], demandDerivedFromAreas: file.layers.demand == nil,
+                          facilities: [], roads: [])
+        let complete = raw["areas"] != nil && raw["facilities"] != nil
+            && (file.layers.demand == nil || raw["demand"] != nil) && (file.layers.roads == nil || raw["roads"] != nil)
+
+        var reprojected: [String: RawLayer] = [:]
+        for (role, layer) in raw {
+            reprojected[role] = reproject(layer, to: workingCRS)
+        }
+        if let areas = reprojected["areas"] { study.areas = buildAreas(areas) }
+        let areaIndex = try AreaIndex(areas: study.areas, geos: geos)
+        if let demand = reprojected["demand"] {
+            study.demand = buildDemand(demand, areas: areaIndex)
+        } else if file.layers.demand == nil {
+            study.demand = deriveDemand(from: study.areas, areaLayer: reprojected["areas"])
+        }
+        if let facilities = reprojected["facilities"] {
+            study.facilities = buildFacilities(facilities, areas: areaIndex)
+        }
+        if let roads = reprojected["roads"] { study.roads = buildRoads(roads) }
+
+        for i in summaries.indices {
+            switch summaries[i].role {
+            case "areas": summaries[i].featuresLoaded = study.areas.count
+                summaries[i].extent = Envelope(covering: study.areas.flatMap { $0.geometry.allCoordinates })?.array
+            case "demand": summaries[i].featuresLoaded = study.demand.count
+                summaries[i].extent = Envelope(covering: study.demand.map(\.location))?.array
+            case "facilities": summaries[i].featuresLoaded = study.facilities.count
+                summaries[i].extent = Envelope(covering: study.facilities.map(\.location))?.array
+            case "roads": summaries[i].featuresLoaded = study.roads.count
+                summaries[i].extent = Envelope(covering: study.roads.flatMap { $0.parts.flatMap { $0 } })?.array
+            default: break
+            }
+        }
+        let report = ValidationReport(workingCRS: workingCRS.definition, layers: summaries, issues: issues)
+        return LoadResult(study: complete ? study : nil, report: report)
+    }
+
+    // MARK: reading
+
+    mutating func read(role: String, spec: StudyFile.LayerSpec) -> RawLayer? {
+        let path = SourcePath.resolve(spec.source, relativeTo: base)
+        let shown = SourcePath.display(path)
+        do {
+            var open = OpenOptions.defaults(for: path)
+            open.driverOptions += spec.openOptions ?? []
+            let ds = try VectorSource(path, options: open)
+            let layer = try ds.layer(named: spec.layer)
+            let name = layer.name
+            let declared = layer.crs
+            let assumed = spec.assumeCRS.map(CRS.init) ?? options.assumeCRS
+            guard let crs = declared ?? assumed else {
+                issues.append(Issue(.error, file: shown, layer: name,
+                                    "the layer has no CRS (a Shapefile without .prj, a CSV …); state one with `assume_crs:` in the study file or --assume-crs"))
+                return nil
+            }
+            if declared == nil, let assumed {
+                do { _ = try assumed.describe() } catch {
+                    issues.append(Issue(.error, file: shown, layer: name, field: "assume_crs", "\(error)"))
+                    return nil
+                }
+            }
+            let features = try layer.readFeatures(where: spec.filter)
+            let types = Set(features.compactMap { $0.geometry?.typeName }).sorted()
+            let summary = LayerSummary(role: role, source: shown, layer: name, featuresRead: features.count,
+                                       featuresLoaded: 0, geometryTypes: types,
+                                       sourceCRS: declared.map { $0.shortName } ?? "\(crs.shortName) (assumed)", extent: nil)
+            summaries.append(summary)
+            if features.isEmpty {
+                issues.append(Issue(.error, file: shown, layer: name,
+                                    spec.filter == nil ? "the layer is empty" : "no feature matches `where: \(spec.filter!)`"))
+            }
+            // Every mapped field must exist in the source.
+            let fieldNames = Set(layer.fields.map(\.name))
+            for (role, field) in spec.fields.sorted(by: { $0.key < $1.key }) where !fieldNames.contains(field) {
+                issues.append(Issue(.error, file: shown, layer: name, field: field,
+                                    "mapped as `\(role)` but the layer has no such field (fields: \(layer.fields.map(\.name).joined(separator: ", ")))"))
+            }
+            if let d = spec.dissolve, !fieldNames.contains(d) {
+                issues.append(Issue(.error, file: shown, layer: name, field: d, "`dissolve` names a field the layer does not have"))
+            }
+            return RawLayer(role: role, spec: spec, displaySource: shown, layerName: name, crs: crs,
+                            features: features, summary: summary)
+        } catch let e as GDALError {
+            issues.append(Issue(.error, file: shown, layer: e.layer ?? spec.layer, "cannot read \(role): \(e.message)"))
+        } catch {
+            issues.append(Issue(.error, file: shown, layer: spec.layer, "cannot read \(role): \(error)"))
+        }
+        return nil
+    }
+
+    /// The study's CRS, or the default for where the data is.
+    func chooseWorkingCRS(_ raw: [String: RawLayer]) throws -> CRS {
+        if let c = file.crs {
+            let crs = CRS(c)
+            let d = try crs.describe()
+            if d.isGeographic {
+                throw StudyFileError(path: "crs", message: "the working CRS \(c) is geographic (degrees); distances need a projected CRS such as EPSG:25832")
+            }
+            return crs
+        }
+        // The centre of the first layer read, in longitude/latitude.
+        for role in ["areas", "facilities", "demand", "roads"] {
+            guard let layer = raw[role],
+                  let env = Envelope(covering: layer.features.compactMap { $0.geometry }.flatMap { $0.allCoordinates })
+            else { continue }
+            let t = try Transformer(from: layer.crs, to: .wgs84)
+            let c = try t.transform(env.center)
+            return CRS.defaultWorkingCRS(forLongitude: c.x, latitude: c.y)
+        }
+        return .etrs89UTM32
+    }
+
+    mutating func reproject(_ layer: RawLayer, to crs: CRS) -> RawLayer {
+        var out = layer
+        do {
+            let t = try Transformer(from: layer.crs, to: crs)
+            out.features = []
+            out.features.reserveCapacity(layer.features.count)
+            for f in layer.features {
+                var g = f
+                if let geom = f.geometry {
+                    do { g.geometry = try t.transform(geom) } catch {
+                        issues.append(Issue(.error, file: layer.displaySource, layer: layer.layerName,
+                                            featureId: label(f, layer), "cannot reproject to \(crs.shortName): \(error)"))
+                        continue
+                    }
+                }
+                out.features.append(g)
+            }
+        } catch {
+            issues.append(Issue(.error, file: layer.displaySource, layer: layer.layerName, "\(error)"))
+            out.features = []
+        }
+        return out
+    }
+
+    // MARK: field access
+
+    /// The feature's id for messages: the mapped id where present, else the source FID.
+    func label(_ f: Feature, _ layer: RawLayer) -> String {
+        if let idField = layer.spec.fields["id"], let t = f[idField].text, !t.isEmpty { return t }
+        return "FID \(f.fid.map(String.init) ?? "?")"
+    }
+
+    func text(_ f: Feature, _ role: String, _ layer: RawLayer) -> String? {
+        guard let field = layer.spec.fields[role] else { return nil }
+        let t = f[field].text?.trimmingCharacters(in: .whitespaces)
+        return t?.isEmpty == true ? nil : t
+    }
+
+    /// A numeric role: nil when unmapped or null; an error issue when present but not a number.
+    mutating func number(_ f: Feature, _ role: String, _ layer: RawLayer) -> (value: Double?, ok: Bool) {
+        guard let field = layer.spec.fields[role] else { return (nil, true) }
+        let v = f[field]
+        if v.isNull { return (nil, true) }
+        guard let n = v.number else {
+            issues.append(Issue(.error, file: layer.displaySource, layer: layer.layerName, featureId: label(f, layer),
+                                field: field, "`\(v.text ?? "")` is not a number (\(role))"))
+            return (nil, false)
+        }
+        if n < 0 {
+            issues.append(Issue(.error, file: layer.displaySource, layer: layer.layerName, featureId: label(f, layer),
+                                field: field, "\(role) is negative (\(v.text ?? ""))"))
+            return (nil, false)
+        }
+        return (n, true)
+    }
+
+    /// The mapped id; an error when missing.
+    mutating func requireId(_ f: Feature, _ layer: RawLayer) -> String? {
+        guard let field = layer.spec.fields["id"] else { return f.fid.map(String.init) }
+        if let t = text(f, "id", layer) { return t }
+        issues.append(Issue(.error, file: layer.displaySource, layer: layer.layerName,
+                            featureId: "FID \(f.fid.map(String.init) ?? "?")", field: field, "the id is missing"))
+        return nil
+    }
+
+    mutating func checkDuplicates(_ ids: [String], _ layer: RawLayer) {
+        var seen: [String: Int] = [:]
+        for id in ids { seen[id, default: 0] += 1 }
+        for (id, n) in seen.sorted(by: { $0.key < $1.key }) where n > 1 {
+            issues.append(Issue(.error, file: layer.displaySource, layer: layer.layerName, featureId: id,
+                                field: layer.spec.fields["id"], "the id is used by \(n) features; ids must be unique"))
+        }
+    }
+
+    /// A polygonal geometry, repaired if invalid (reported), or nil with an error.
+    mutating func polygonal(_ f: Feature, _ layer: RawLayer) -> Geometry? {
+        guard let g = f.geometry, !g.isEmpty else {
+            issues.append(Issue(.error, file: layer.displaySource, layer: layer.layerName, featureId: label(f, layer),
+                                "the feature has no geometry"))
+            return nil
+        }
+        guard g.kind.family == .polygonal || (g.kind == .geometryCollection && !g.polygons.isEmpty) else {
+            issues.append(Issue(.error, file: layer.displaySource, layer: layer.layerName, featureId: label(f, layer),
+                                "wrong geometry type \(g.typeName): \(layer.role) must be polygons"))
+            return nil
+        }
+        return repaired(g, f, layer)
+    }
+
+    mutating func repaired(_ g: Geometry, _ f: Feature, _ layer: RawLayer) -> Geometry? {
+        do {
+            let v = try geos.validity(g)
+            if v.isValid { return g }
+            let fixed = try geos.makeValid(g)
+            issues.append(Issue(.repaired, file: layer.displaySource, layer: layer.layerName, featureId: label(f, layer),
+                                "invalid geometry (\(v.reason ?? "invalid")) made valid with GEOS"))
+            return fixed
+        } catch {
+            issues.append(Issue(.error, file: layer.displaySource, layer: layer.layerName, featureId: label(f, layer),
+                                "geometry cannot be checked or repaired: \(error)"))
+            return nil
+        }
+    }
+
+    // MARK: building the study
+
+    mutating func buildAreas(_ layer: RawLayer) -> [Area] {
+        struct Part { var id: String; var name: String; var population: Double?; var populationKnown: Bool; var cluster: String?; var geometry: Geometry }
+        var parts: [Part] = []
+        var groups: [String: [Int]] = [:]
+        var order: [String] = []
+        for f in layer.features {
+            guard let id = requireId(f, layer) else { continue }
+            let pop = number(f, "population", layer)
+            guard pop.ok, let g = polygonal(f, layer) else { continue }
+            let key = layer.spec.dissolve.flatMap { f[$0].text } ?? "\u{0}\(parts.count)"
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(parts.count)
+            parts.append(Part(id: id, name: text(f, "name", layer) ?? id, population: pop.value,
+                              populationKnown: pop.value != nil, cluster: text(f, "cluster", layer), geometry: g))
+        }
+        var areas: [Area] = []
+        for key in order {
+            let members = groups[key]!.map { parts[$0] }
+            var geometry = members[0].geometry
+            if members.count > 1 {
+                do { geometry = try geos.unaryUnion(members.map(\.geometry)) } catch {
+                    issues.append(Issue(.error, file: layer.displaySource, layer: layer.layerName, featureId: members[0].id,
+                                        field: layer.spec.dissolve, "dissolve failed: \(error)"))
+                    continue
+                }
+                let ids = Set(members.map(\.id))
+                if ids.count > 1 {
+                    issues.append(Issue(.warning, file: layer.displaySource, layer: layer.layerName, featureId: members[0].id,
+                                        field: layer.spec.fields["id"],
+                                        "dissolved features with different ids (\(ids.sorted().joined(separator: ", "))); the first is kept"))
+                }
+            }
+            let pops = members.compactMap(\.population)
+            // Several polygons of one parish normally repeat the parish population: sum only distinct-id parts.
+            var population: Double?
+            if !pops.isEmpty {
+                var byId: [String: Double] = [:]
+                for m in members { if let p = m.population { byId[m.id] = p } }
+                population = byId.values.reduce(0, +)
+            }
+            areas.append(Area(id: members[0].id, name: members[0].name, population: population,
+                              cluster: members[0].cluster, geometry: geometry))
+        }
+        checkDuplicates(areas.map(\.id), layer)
+        return areas
+    }
+
+    mutating func point(_ f: Feature, _ layer: RawLayer) -> Coordinate? {
+        guard let g = f.geometry, !g.isEmpty else {
+            issues.append(Issue(.error, file: layer.displaySource, layer: layer.layerName, featureId: label(f, layer),
+                                "the feature has no geometry"))
+            return nil
+        }
+        switch g.kind.family {
+        case .puntal:
+            let pts = g.pointParts
+            if pts.count > 1 {
+                issues.append(Issue(.warning, file: layer.displaySource, layer: layer.layerName, featureId: label(f, layer),
+                                    "a multipoint of \(pts.count) points: its first point is used"))
+            }
+            return pts.first
+        case .polygonal:
+            guard let valid = repaired(g, f, layer) else { return nil }
+            do { return try geos.pointOnSurface(valid) } catch {
+                issues.append(Issue(.error, file: layer.displaySource, layer: layer.layerName, featureId: label(f, layer), "\(error)"))
+                return nil
+            }
+        default:
+            issues.append(Issue(.error, file: layer.displaySource, layer: layer.layerName, featureId: label(f, layer),
+                                "wrong geometry type \(g.typeName): \(layer.role) must be points or polygons"))
+            return nil
+        }
+    }
+
+    /// Points outside every area: a warning up to the limit, an error beyond.
+    mutating func checkInside(_ c: Coordinate, id: String, _ layer: RawLayer, areas: AreaIndex) -> String? {
+        guard let area = areas.areaId(containing: c) else {
+            guard let d = areas.distanceToStudyArea(c) else { return nil }
+            let severity: Issue.Severity = d > maxOutsideMeters ? .error : .warning
+            issues.append(Issue(severity, file: layer.displaySource, layer: layer.layerName, featureId: id,
+                                String(format: "lies %.0f m outside the study area%@", d,
+                                       severity == .error ? " (limit \(Int(maxOutsideMeters)) m, `checks.max_outside_m`)" : "")))
+            return areas.nearestAreaId(c)
+        }
+        return area
+    }
+
+    mutating func buildDemand(_ layer: RawLayer, areas: AreaIndex) -> [DemandPoint] {
+        var out: [DemandPoint] = []
+        for f in layer.features {
+            guard let id = requireId(f, layer) else { continue }
+            let w = number(f, "weight", layer)
+            guard w.ok, let c = point(f, layer) else { continue }
+            var weight = 1.0
+            if layer.spec.fields["weight"] != nil {
+                guard let v = w.value else {
+                    issues.append(Issue(.error, file: layer.displaySource, layer: layer.layerName, featureId: id,
+                                        field: layer.spec.fields["weight"], "the weight (population) is missing"))
+                    continue
+                }
+                weight = v
+            }
+            let mappedArea = text(f, "area", layer)
+            let area = checkInside(c, id: id, layer, areas: areas)
+            out.append(DemandPoint(id: id, name: text(f, "name", layer) ?? id, location: c, weight: weight,
+                                   areaId: mappedArea ?? area))
+        }
+        checkDuplicates(out.map(\.id), layer)
+        return out
+    }
+
+    mutating func deriveDemand(from areas: [Area], areaLayer: RawLayer?) -> [DemandPoint] {
+        var out: [DemandPoint] = []
+        for a in areas {
+            guard let pop = a.population else {
+                issues.append(Issue(.error, file: areaLayer?.displaySource, layer: areaLayer?.layerName, featureId: a.id,
+                                    field: file.layers.areas.fields["population"],
+                                    "no demand layer, so demand comes from the areas, but this area has no population"))
+                continue
+            }
+            do {
+                out.append(DemandPoint(id: a.id, name: a.name, location: try geos.pointOnSurface(a.geometry),
+                                       weight: pop, areaId: a.id))
+            } catch {
+                issues.append(Issue(.error, file: areaLayer?.displaySource, layer: areaLayer?.layerName, featureId: a.id, "\(error)"))
+            }
+        }
+        return out
+    }
+
+    static func splitCategories(_ s: String) -> [String] {
+        s.split(whereSeparator: { $0 == ";" || $0 == "," || $0 == "|" })
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    mutating func buildFacilities(_ layer: RawLayer, areas: AreaIndex) -> [Facility] {
+        let spec = layer.spec
+        let overrides = spec.overrides ?? []
+        var used = Set<Int>()
+        var out: [Facility] = []
+        let mappedFields = Set(spec.fields.values)
+        for f in layer.features {
+            guard let id = requireId(f, layer) else { continue }
+            let name = text(f, "name", layer) ?? ""
+            var raw = text(f, "category", layer)
+            var excluded = false
+            for (i, o) in overrides.enumerated() where (o.id != nil && o.id == id) || (o.name != nil && o.name == name) {
+                used.insert(i)
+                if o.exclude == true { excluded = true }
+                if let c = o.category { raw = c }
+            }
+            if excluded { continue }
+            guard let rawCategory = raw else {
+                issues.append(Issue(.error, file: layer.displaySource, layer: layer.layerName, featureId: id,
+                                    field: spec.fields["category"], "the category is missing"))
+                continue
+            }
+            var categories: [String] = []
+            var bad = false
+            for value in Self.splitCategories(rawCategory) {
+                let key = spec.categoryValues?[value] ?? value
+                if file.categories[key] == nil {
+                    issues.append(Issue(.error, file: layer.displaySource, layer: layer.layerName, featureId: id,
+                                        field: spec.fields["category"],
+                                        "category `\(value)` is not defined by the study (defined: \(file.categories.keys.sorted().joined(separator: ", "))); add it to `categories`, map it in `category_values`, or override the feature"))
+                    bad = true
+                } else if !categories.contains(key) {
+                    categories.append(key)
+                }
+            }
+            guard !bad, let c = point(f, layer) else { continue }
+            _ = checkInside(c, id: id, layer, areas: areas)
+            var extra = f.attributes
+            for k in mappedFields { extra.removeValue(forKey: k) }
+            out.append(Facility(id: id, name: name, categories: categories, location: c, attributes: extra))
+        }
+        for (i, o) in overrides.enumerated() where !used.contains(i) {
+            issues.append(Issue(.warning, file: layer.displaySource, layer: layer.layerName, featureId: o.id ?? o.name,
+                                "the override matches no facility"))
+        }
+        checkDuplicates(out.map(\.id), layer)
+        return out
+    }
+
+    mutating func buildRoads(_ layer: RawLayer) -> [Road] {
+        var out: [Road] = []
+        for f in layer.features {
+            let id = text(f, "id", layer) ?? "FID \(f.fid.map(String.init) ?? "?")"
+            guard let g = f.geometry, !g.isEmpty else {
+                issues.append(Issue(.warning, file: layer.displaySource, layer: layer.layerName, featureId: id,
+                                    "a road without geometry is skipped"))
+                continue
+            }
+            let parts = g.lineParts.filter { $0.count >= 2 }
+            guard g.kind.family == .lineal || (g.kind == .geometryCollection && !parts.isEmpty), !parts.isEmpty else {
+                issues.append(Issue(.error, file: layer.displaySource, layer: layer.layerName, featureId: id,
+                                    "wrong geometry type \(g.typeName): roads must be lines"))
+                continue
+            }
+            out.append(Road(id: id, parts: parts, roadClass: text(f, "class", layer), maxspeed: text(f, "maxspeed", layer),
+                            oneway: text(f, "oneway", layer), name: text(f, "name", layer)))
+        }
+        if layer.spec.fields["id"] != nil { checkDuplicates(out.map(\.id), layer) }
+        return out
+    }
+}
+
+/// Point-in-area lookups for validation and area assignment.
+final class AreaIndex {
+    private let areas: [(id: String, envelope: Envelope, prepared: PreparedGeometry)]
+    private let union: PreparedGeometry?
+
+    init(areas: [Area], geos: GEOSContext) throws {
+        self.areas = try areas.compactMap { a in
+            guard let env = a.geometry.envelope else { return nil }
+            return (a.id, env, try PreparedGeometry(a.geometry, context: geos))
+        }
+        union = areas.isEmpty ? nil : try PreparedGeometry(geos.unaryUnion(areas.map(\.geometry)), context: geos)
+    }
+
+    func areaId(containing c: Coordinate) -> String? {
+        for a in areas where a.envelope.contains(c) {
+            if (try? a.prepared.covers(c)) == true { return a.id }
+        }
+        return nil
+    }
+
+    func distanceToStudyArea(_ c: Coordinate) -> Double? {
+        try? union?.distance(to: c)
+    }
+
+    func nearestAreaId(_ c: Coordinate) -> String? {
+        areas.min { ((try? $0.prepared.distance(to: c)) ?? .infinity) < ((try? $1.prepared.distance(to: c)) ?? .infinity) }?.id
+    }
+}

@@ -1,0 +1,112 @@
+import CGEOS
+import KlyngeGeo
+
+/// The outcome of a validity check.
+public struct Validity: Hashable, Sendable {
+    public var isValid: Bool
+    /// GEOS's reason ("Self-intersection[10.5 55.9]") when invalid.
+    public var reason: String?
+}
+
+extension GEOSContext {
+    public func validity(_ geometry: Geometry) throws -> Validity {
+        let g = try make(geometry)
+        let valid = try predicate(GEOSisValid_r(handle, g.pointer), "isValid")
+        if valid { return Validity(isValid: true, reason: nil) }
+        var reason: String?
+        if let r = GEOSisValidReason_r(handle, g.pointer) {
+            reason = String(cString: r)
+            GEOSFree_r(handle, r)
+        }
+        return Validity(isValid: false, reason: reason)
+    }
+
+    /// GEOS make-valid (structure-preserving where it can), keeping only parts of the
+    /// input's dimension, so a repaired polygon stays polygonal.
+    public func makeValid(_ geometry: Geometry) throws -> Geometry {
+        let g = try make(geometry)
+        let fixed = try owned(GEOSMakeValid_r(handle, g.pointer), "make-valid")
+        let result = try value(fixed)
+        guard case .collection(let parts) = result else { return result }
+        let polys = parts.flatMap { $0.polygons }
+        if !geometry.polygons.isEmpty, !polys.isEmpty { return polys.count == 1 ? .polygon(polys[0]) : .multiPolygon(polys) }
+        let lines = parts.flatMap { $0.lineParts }
+        if !geometry.lineParts.isEmpty, !lines.isEmpty { return lines.count == 1 ? .lineString(lines[0]) : .multiLineString(lines) }
+        return result
+    }
+
+    /// The union of all geometries (dissolve).
+    public func unaryUnion(_ geometries: [Geometry]) throws -> Geometry {
+        let g = try make(.collection(geometries))
+        let u = try owned(GEOSUnaryUnion_r(handle, g.pointer), "union")
+        return try value(u)
+    }
+
+    /// A point guaranteed to lie on the geometry (inside a polygon, on a line).
+    public func pointOnSurface(_ geometry: Geometry) throws -> Coordinate {
+        let g = try make(geometry)
+        let p = try owned(GEOSPointOnSurface_r(handle, g.pointer), "point-on-surface")
+        guard case .point(let c) = try value(p) else {
+            throw GEOSError(operation: "point-on-surface", message: "result is empty")
+        }
+        return c
+    }
+
+    public func distance(_ a: Geometry, _ b: Geometry) throws -> Double {
+        let ga = try make(a), gb = try make(b)
+        var d = 0.0
+        guard GEOSDistance_r(handle, ga.pointer, gb.pointer, &d) == 1 else { throw error("distance") }
+        return d
+    }
+
+    public func area(_ geometry: Geometry) throws -> Double {
+        let g = try make(geometry)
+        var a = 0.0
+        guard GEOSArea_r(handle, g.pointer, &a) == 1 else { throw error("area") }
+        return a
+    }
+
+    public func contains(_ a: Geometry, _ b: Geometry) throws -> Bool {
+        let ga = try make(a), gb = try make(b)
+        return try predicate(GEOSContains_r(handle, ga.pointer, gb.pointer), "contains")
+    }
+
+    public func buffer(_ geometry: Geometry, distance: Double, quadrantSegments: Int32 = 8) throws -> Geometry {
+        let g = try make(geometry)
+        return try value(try owned(GEOSBuffer_r(handle, g.pointer, distance, quadrantSegments), "buffer"))
+    }
+}
+
+/// A prepared geometry for repeated point tests against one polygon (the study area).
+public final class PreparedGeometry {
+    private let context: GEOSContext
+    private let geometry: GEOSHandle
+    private let prepared: OpaquePointer
+
+    public init(_ value: Geometry, context: GEOSContext) throws {
+        self.context = context
+        geometry = try context.make(value)
+        guard let p = GEOSPrepare_r(context.handle, geometry.pointer) else { throw context.error("prepare") }
+        prepared = p
+    }
+
+    deinit {
+        GEOSPreparedGeom_destroy_r(context.handle, prepared)
+    }
+
+    /// Whether the geometry covers the point (boundary counts as inside).
+    public func covers(_ c: Coordinate) throws -> Bool {
+        let p = try context.make(.point(c))
+        return try context.predicate(GEOSPreparedCovers_r(context.handle, prepared, p.pointer), "covers")
+    }
+
+    /// Distance from the point to the geometry (0 inside).
+    public func distance(to c: Coordinate) throws -> Double {
+        let p = try context.make(.point(c))
+        var d = 0.0
+        guard GEOSPreparedDistance_r(context.handle, prepared, p.pointer, &d) == 1 else {
+            throw context.error("distance")
+        }
+        return d
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+
+/// Writes RFC 7946 GeoJSON: WGS 84 longitude/latitude input, exterior rings counter-clockwise,
+/// holes clockwise, rings closed, no `crs` member, coordinates rounded to `decimals`.
+public struct GeoJSONWriter: Sendable {
+    public var decimals: Int
+    /// Field order for properties; fields not listed follow in name order.
+    public var fieldOrder: [String]
+
+    public init(decimals: Int = 7, fieldOrder: [String] = []) {
+        self.decimals = decimals
+        self.fieldOrder = fieldOrder
+    }
+
+    /// A FeatureCollection from features whose coordinates are longitude/latitude.
+    public func featureCollection(_ features: [Feature]) -> String {
+        var out = "{\"type\":\"FeatureCollection\",\"features\":["
+        out.reserveCapacity(features.count * 256)
+        for (i, f) in features.enumerated() {
+            if i > 0 { out += "," }
+            out += "\n"
+            appendFeature(f, to: &out)
+        }
+        out += "\n]}\n"
+        return out
+    }
+
+    public func appendFeature(_ f: Feature, to out: inout String) {
+        out += "{\"type\":\"Feature\",\"properties\":"
+        appendProperties(f.attributes, to: &out)
+        out += ",\"geometry\":"
+        if let g = f.geometry { appendGeometry(g, to: &out) } else { out += "null" }
+        out += "}"
+    }
+
+    public func appendProperties(_ attrs: [String: AttributeValue], to out: inout String) {
+        out += "{"
+        var first = true
+        let listed = fieldOrder.filter { attrs[$0] != nil }
+        let rest = attrs.keys.filter { !fieldOrder.contains($0) }.sorted()
+        for key in listed + rest {
+            if !first { out += "," }
+            first = false
+            out += JSONText.string(key)
+            out += ":"
+            out += JSONText.value(attrs[key] ?? .null)
+        }
+        out += "}"
+    }
+
+    public func appendGeometry(_ g: Geometry, to out: inout String) {
+        switch g {
+        case .point(let c):
+            out += "{\"type\":\"Point\",\"coordinates\":"; position(c, &out); out += "}"
+        case .multiPoint(let cs):
+            out += "{\"type\":\"MultiPoint\",\"coordinates\":"; positions(cs, &out); out += "}"
+        case .lineString(let cs):
+            out += "{\"type\":\"LineString\",\"coordinates\":"; positions(cs, &out); out += "}"
+        case .multiLineString(let ls):
+            out += "{\"type\":\"MultiLineString\",\"coordinates\":["
+            for (i, l) in ls.enumerated() { if i > 0 { out += "," }; positions(l, &out) }
+            out += "]}"
+        case .polygon(let rings):
+            out += "{\"type\":\"Polygon\",\"coordinates\":"; polygon(rings, &out); out += "}"
+        case .multiPolygon(let ps):
+            out += "{\"type\":\"MultiPolygon\",\"coordinates\":["
+            for (i, p) in ps.enumerated() { if i > 0 { out += "," }; polygon(p, &out) }
+            out += "]}"
+        case .collection(let gs):
+            out += "{\"type\":\"GeometryCollection\",\"geometries\":["
+            for (i, g) in gs.enumerated() { if i > 0 { out += "," }; appendGeometry(g, to: &out) }
+            out += "]}"
+        }
+    }
+
+    /// Rounds first, then orients: orientation is decided on the coordinates that are written.
+    private func polygon(_ rings: [[Coordinate]], _ out: inout String) {
+        out += "["
+        for (i, ring) in rings.enumerated() {
+            if i > 0 { out += "," }
+            var r = ring.map(rounded)
+            if let f = r.first, r.last != f { r.append(f) }
+            positions(Ring.oriented(r, counterClockwise: i == 0), &out, alreadyRounded: true)
+        }
+        out += "]"
+    }
+
+    private func rounded(_ c: Coordinate) -> Coordinate {
+        let scale = pow(10.0, Double(decimals))
+        return Coordinate(x: (c.x * scale).rounded() / scale, y: (c.y * scale).rounded() / scale)
+    }
+
+    private func positions(_ cs: [Coordinate], _ out: inout String, alreadyRounded: Bool = false) {
+        out += "["
+        for (i, c) in cs.enumerated() {
+            if i > 0 { out += "," }
+            position(alreadyRounded ? c : rounded(c), &out, alreadyRounded: true)
+        }
+        out += "]"
+    }
+
+    private func position(_ c: Coordinate, _ out: inout String, alreadyRounded: Bool = false) {
+        let r = alreadyRounded ? c : rounded(c)
+        out += "[" + JSONText.number(r.x) + "," + JSONText.number(r.y) + "]"
+    }
+}
+
+/// Minimal JSON text helpers shared by writers.
+public enum JSONText {
+    public static func string(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case let u where u.value < 0x20: out += String(format: "\\u%04x", u.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+
+    public static func number(_ v: Double) -> String {
+        guard v.isFinite else { return "null" }
+        if v == v.rounded() && abs(v) < 1e15 { return String(Int64(v)) }
+        return "\(v)"
+    }
+
+    public static func value(_ v: AttributeValue) -> String {
+        switch v {
+        case .null: "null"
+        case .int(let i): String(i)
+        case .double(let d): number(d)
+        case .string(let s): string(s)
+        case .bool(let b): b ? "true" : "false"
+        }
+    }
+}

@@ -1,0 +1,210 @@
+import CGDAL
+import Foundation
+import KlyngeGeo
+
+/// How to open a source.
+public struct OpenOptions: Sendable, Hashable {
+    /// GDAL driver open options (`KEY=VALUE`).
+    public var driverOptions: [String]
+    /// Restrict to these GDAL driver short names (e.g. `["OSM"]`); empty = any vector driver.
+    public var allowedDrivers: [String]
+
+    public init(driverOptions: [String] = [], allowedDrivers: [String] = []) {
+        self.driverOptions = driverOptions
+        self.allowedDrivers = allowedDrivers
+    }
+
+    /// Sensible defaults by file name: CSV geometry from WKT or lon/lat-style columns.
+    public static func defaults(for source: String) -> OpenOptions {
+        let lower = source.lowercased()
+        if lower.hasSuffix(".csv") {
+            return OpenOptions(driverOptions: [
+                "GEOM_POSSIBLE_NAMES=wkt,WKT,geom,geometry,the_geom,geometri",
+                "X_POSSIBLE_NAMES=lon,Lon,LON,longitude,Longitude,lng,x,X,easting,Easting,laengdegrad,længdegrad",
+                "Y_POSSIBLE_NAMES=lat,Lat,LAT,latitude,Latitude,y,Y,northing,Northing,breddegrad",
+                "KEEP_GEOM_COLUMNS=NO",
+                "AUTODETECT_TYPE=YES",
+            ])
+        }
+        return OpenOptions()
+    }
+}
+
+/// A vector dataset opened read-only. Owns the GDAL dataset handle; use from one thread at a time.
+public final class VectorSource {
+    public let source: String
+    let handle: GDALDatasetH
+
+    /// Opens a file path, `/vsizip/…` path or `PG:` connection string.
+    public init(_ source: String, options: OpenOptions? = nil) throws {
+        GDAL.ensureRegistered()
+        self.source = source
+        let opts = options ?? OpenOptions.defaults(for: source)
+        if !source.hasPrefix("PG:") && !source.hasPrefix("/vsi") && !FileManager.default.fileExists(atPath: source) {
+            throw GDALError(source: source, message: "no such file")
+        }
+        CPLErrorReset()
+        let flags = UInt32(GDAL_OF_VECTOR | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR)
+        let h: GDALDatasetH? = GDAL.withStringList(opts.allowedDrivers) { drivers in
+            GDAL.withStringList(opts.driverOptions) { openOpts in
+                GDALOpenEx(source, flags, GDAL.constList(drivers), GDAL.constList(openOpts), nil)
+            }
+        }
+        guard let h else {
+            throw GDALError(source: source, message: GDAL.lastMessage("not a vector dataset GDAL can read"))
+        }
+        handle = h
+    }
+
+    deinit { GDALClose(handle) }
+
+    public var driverName: String {
+        guard let d = GDALGetDatasetDriver(handle) else { return "?" }
+        return GDAL.string(GDALGetDriverShortName(d)) ?? "?"
+    }
+
+    public var layerCount: Int { Int(GDALDatasetGetLayerCount(handle)) }
+
+    public var layerNames: [String] {
+        (0..<layerCount).compactMap { i in
+            GDALDatasetGetLayer(handle, Int32(i)).flatMap { GDAL.string(OGR_L_GetName($0)) }
+        }
+    }
+
+    public func layer(at index: Int) throws -> VectorLayer {
+        guard let h = GDALDatasetGetLayer(handle, Int32(index)) else {
+            throw GDALError(source: source, message: "no layer number \(index)")
+        }
+        return VectorLayer(source: self, handle: h)
+    }
+
+    /// The named layer, or the only layer when `name` is nil.
+    public func layer(named name: String?) throws -> VectorLayer {
+        guard let name else {
+            guard layerCount >= 1 else { throw GDALError(source: source, message: "the source has no layers") }
+            if layerCount > 1 {
+                throw GDALError(source: source, message: "the source has \(layerCount) layers (\(layerNames.joined(separator: ", "))); name one with `layer:`")
+            }
+            return try layer(at: 0)
+        }
+        guard let h = GDALDatasetGetLayerByName(handle, name) else {
+            throw GDALError(source: source, layer: name,
+                            message: "no such layer; the source has: \(layerNames.joined(separator: ", "))")
+        }
+        return VectorLayer(source: self, handle: h)
+    }
+}
+
+/// A layer of an open source; keeps its source alive.
+public final class VectorLayer {
+    public let source: VectorSource
+    let handle: OGRLayerH
+
+    init(source: VectorSource, handle: OGRLayerH) {
+        self.source = source
+        self.handle = handle
+    }
+
+    public var name: String { GDAL.string(OGR_L_GetName(handle)) ?? "?" }
+
+    /// OGC name of the declared geometry type ("Point", "MultiPolygon", "Unknown", "None").
+    public var geometryTypeName: String {
+        let t = OGR_GT_Flatten(OGR_L_GetGeomType(handle))
+        return GDAL.string(OGRGeometryTypeToName(t)).map { $0.replacingOccurrences(of: " ", with: "") } ?? "Unknown"
+    }
+
+    /// Feature count; forces a full pass where the driver cannot tell cheaply (OSM).
+    public func featureCount() -> Int { Int(OGR_L_GetFeatureCount(handle, 1)) }
+
+    var spatialReference: SpatialReference? { SpatialReference(cloning: OGR_L_GetSpatialRef(handle)) }
+
+    /// The layer's CRS (nil when the layer declares none).
+    public var crs: CRS? { spatialReference?.crs }
+
+    /// Extent in the layer's own coordinates (x = easting/longitude).
+    public func extent() -> Envelope? {
+        var env = OGREnvelope()
+        guard OGR_L_GetExtent(handle, &env, 1) == OGRERR_NONE else { return nil }
+        if spatialReference?.dataIsNorthFirst == true {
+            return Envelope(minX: env.MinY, minY: env.MinX, maxX: env.MaxY, maxY: env.MaxX)
+        }
+        return Envelope(minX: env.MinX, minY: env.MinY, maxX: env.MaxX, maxY: env.MaxY)
+    }
+
+    public var fields: [FieldDefinition] {
+        guard let defn = OGR_L_GetLayerDefn(handle) else { return [] }
+        return (0..<OGR_FD_GetFieldCount(defn)).compactMap { i in
+            guard let f = OGR_FD_GetFieldDefn(defn, i) else { return nil }
+            let type: FieldType
+            switch OGR_Fld_GetType(f) {
+            case OFTInteger: type = OGR_Fld_GetSubType(f) == OFSTBoolean ? .boolean : .integer
+            case OFTInteger64: type = .integer
+            case OFTReal: type = .real
+            default: type = .string
+            }
+            return FieldDefinition(name: GDAL.string(OGR_Fld_GetNameRef(f)) ?? "field\(i)", type: type)
+        }
+    }
+
+    /// Reads every feature (optionally filtered by an OGR SQL `WHERE` clause). Coordinates come
+    /// in traditional GIS order: x = easting/longitude, whatever the CRS's declared axis order.
+    public func readFeatures(where filter: String? = nil) throws -> [Feature] {
+        let label = "\(source.source)"
+        CPLErrorReset()
+        if OGR_L_SetAttributeFilter(handle, filter) != OGRERR_NONE {
+            throw GDALError(source: label, layer: name, message: "bad filter \(filter ?? ""): \(GDAL.lastMessage("invalid"))")
+        }
+        defer { OGR_L_SetAttributeFilter(handle, nil) }
+        let swap = spatialReference?.dataIsNorthFirst ?? false
+        let fieldDefs = fields
+        OGR_L_ResetReading(handle)
+        var out: [Feature] = []
+        CPLErrorReset()
+        while let f = OGR_L_GetNextFeature(handle) {
+            defer { OGR_F_Destroy(f) }
+            let fid = OGR_F_GetFID(f)
+            var attrs: [String: AttributeValue] = [:]
+            for (i, def) in fieldDefs.enumerated() {
+                let idx = Int32(i)
+                guard OGR_F_IsFieldSetAndNotNull(f, idx) != 0 else { attrs[def.name] = .null; continue }
+                switch def.type {
+                case .integer: attrs[def.name] = .int(OGR_F_GetFieldAsInteger64(f, idx))
+                case .real: attrs[def.name] = .double(OGR_F_GetFieldAsDouble(f, idx))
+                case .boolean: attrs[def.name] = .bool(OGR_F_GetFieldAsInteger(f, idx) != 0)
+                case .string: attrs[def.name] = .string(GDAL.string(OGR_F_GetFieldAsString(f, idx)) ?? "")
+                }
+            }
+            var geometry: Geometry?
+            if let g = OGR_F_GetGeometryRef(f) {
+                do {
+                    geometry = try Self.value(of: g)
+                } catch {
+                    throw GDALError(source: label, layer: name, message: "feature \(fid): unreadable geometry (\(error))")
+                }
+                if swap { geometry = geometry?.mapCoordinates { Coordinate(x: $0.y, y: $0.x) } }
+            }
+            out.append(Feature(fid: fid == OGRNullFID ? nil : fid, geometry: geometry, attributes: attrs))
+        }
+        if GDAL.lastErrorIsFailure() {
+            throw GDALError(source: label, layer: name, message: "reading stopped after \(out.count) features: \(GDAL.lastMessage("read error"))")
+        }
+        return out
+    }
+
+    /// Converts a borrowed OGR geometry into a value (curves linearised, Z/M dropped).
+    static func value(of borrowed: OGRGeometryH) throws -> Geometry {
+        var g = borrowed
+        var owned: OGRGeometryH?
+        if OGR_G_HasCurveGeometry(borrowed, 0) != 0, let lin = OGR_G_GetLinearGeometry(borrowed, 0, nil) {
+            owned = lin
+            g = lin
+        }
+        defer { if let owned { OGR_G_DestroyGeometry(owned) } }
+        if OGR_G_IsEmpty(g) != 0 { return .collection([]) }
+        let size = Int(OGR_G_WkbSize(g))
+        var buf = [UInt8](repeating: 0, count: size)
+        let err = buf.withUnsafeMutableBufferPointer { OGR_G_ExportToIsoWkb(g, wkbNDR, $0.baseAddress) }
+        guard err == OGRERR_NONE else { throw GDALError(source: "geometry", message: "WKB export failed") }
+        return try WKB.decode(buf)
+    }
+}

@@ -1,0 +1,109 @@
+import KlyngeGeo
+
+/// A facility category of the study's vocabulary.
+public struct Category: Hashable, Sendable, Codable {
+    public var key: String
+    public var labelDa: String
+    public var labelEn: String
+    public init(key: String, labelDa: String, labelEn: String) {
+        self.key = key
+        self.labelDa = labelDa
+        self.labelEn = labelEn
+    }
+    public func label(language: String) -> String { language == "en" ? labelEn : labelDa }
+}
+
+/// A village or parish polygon (after dissolve and repair), in the working CRS.
+public struct Area: Hashable, Sendable {
+    public var id: String
+    public var name: String
+    public var population: Double?
+    public var cluster: String?
+    public var geometry: Geometry
+    public init(id: String, name: String, population: Double?, cluster: String?, geometry: Geometry) {
+        self.id = id
+        self.name = name
+        self.population = population
+        self.cluster = cluster
+        self.geometry = geometry
+    }
+}
+
+/// Where people live: a point with a weight (population), in the working CRS.
+public struct DemandPoint: Hashable, Sendable {
+    public var id: String
+    public var name: String
+    public var location: Coordinate
+    public var weight: Double
+    /// The area the point lies in, if any.
+    public var areaId: String?
+    public init(id: String, name: String, location: Coordinate, weight: Double, areaId: String?) {
+        self.id = id
+        self.name = name
+        self.location = location
+        self.weight = weight
+        self.areaId = areaId
+    }
+}
+
+/// A meeting place: one point (polygons reduced to a point on the surface), one or more categories.
+public struct Facility: Hashable, Sendable {
+    public var id: String
+    public var name: String
+    public var categories: [String]
+    public var location: Coordinate
+    /// Every other attribute of the source, as it was (capacity, annual cost, condition, …).
+    public var attributes: [String: AttributeValue]
+    public init(id: String, name: String, categories: [String], location: Coordinate, attributes: [String: AttributeValue]) {
+        self.id = id
+        self.name = name
+        self.categories = categories
+        self.location = location
+        self.attributes = attributes
+    }
+}
+
+/// A road centre-line, in the working CRS.
+public struct Road: Hashable, Sendable {
+    public var id: String
+    public var parts: [[Coordinate]]
+    public var roadClass: String?
+    public var maxspeed: String?
+    public var oneway: String?
+    public var name: String?
+    public init(id: String, parts: [[Coordinate]], roadClass: String?, maxspeed: String?, oneway: String?, name: String?) {
+        self.id = id
+        self.parts = parts
+        self.roadClass = roadClass
+        self.maxspeed = maxspeed
+        self.oneway = oneway
+        self.name = name
+    }
+}
+
+/// A loaded study, every geometry in `crs`.
+public struct Study: Sendable {
+    public var name: String
+    public var crs: CRS
+    public var language: String
+    public var categories: [Category]
+    public var areas: [Area]
+    public var demand: [DemandPoint]
+    /// Whether demand was derived from the areas (no demand layer in the study file).
+    public var demandDerivedFromAreas: Bool
+    public var facilities: [Facility]
+    public var roads: [Road]
+
+    public init(name: String, crs: CRS, language: String, categories: [Category], areas: [Area],
+                demand: [DemandPoint], demandDerivedFromAreas: Bool, facilities: [Facility], roads: [Road]) {
+        self.name = name
+        self.crs = crs
+        self.language = language
+        self.categories = categories
+        self.areas = areas
+        self.demand = demand
+        self.demandDerivedFromAreas = demandDerivedFromAreas
+        self.facilities = facilities
+        self.roads = roads
+    }
+}

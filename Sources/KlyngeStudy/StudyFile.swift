@@ -1,0 +1,197 @@
+import Foundation
+import KlyngeGeo
+import Yams
+
+/// The study file (YAML) as written by a kommune: the one document of an analysis.
+/// Paths are relative to the study file's folder; a `PG:` string names a PostGIS database.
+public struct StudyFile: Codable, Sendable, Hashable {
+    public var name: String
+    public var description: String?
+    /// Working CRS; default EPSG:25832 for data in Denmark, else the UTM zone of the data.
+    public var crs: String?
+    /// Language of labels in outputs: "da" (default) or "en".
+    public var language: String?
+    /// The facility vocabulary: key → labels.
+    public var categories: [String: CategoryLabels]
+    public var layers: Layers
+    public var checks: Checks?
+
+    public init(name: String, description: String? = nil, crs: String? = nil, language: String? = nil,
+                categories: [String: CategoryLabels], layers: Layers, checks: Checks? = nil) {
+        self.name = name
+        self.description = description
+        self.crs = crs
+        self.language = language
+        self.categories = categories
+        self.layers = layers
+        self.checks = checks
+    }
+
+    public struct CategoryLabels: Codable, Sendable, Hashable {
+        public var da: String
+        public var en: String
+        public init(da: String, en: String) {
+            self.da = da
+            self.en = en
+        }
+    }
+
+    public struct Layers: Codable, Sendable, Hashable {
+        public var areas: LayerSpec
+        public var demand: LayerSpec?
+        public var facilities: LayerSpec
+        public var roads: LayerSpec?
+        public init(areas: LayerSpec, demand: LayerSpec? = nil, facilities: LayerSpec, roads: LayerSpec? = nil) {
+            self.areas = areas
+            self.demand = demand
+            self.facilities = facilities
+            self.roads = roads
+        }
+    }
+
+    /// Limits for validation.
+    public struct Checks: Codable, Sendable, Hashable {
+        /// Facilities and demand points up to this far outside the areas are warned about;
+        /// farther is an error. Default 1000 m.
+        public var maxOutsideMeters: Double?
+        enum CodingKeys: String, CodingKey { case maxOutsideMeters = "max_outside_m" }
+    }
+
+    /// One layer: where it comes from and how its fields map.
+    public struct LayerSpec: Codable, Sendable, Hashable {
+        public var source: String
+        public var layer: String?
+        /// CRS to assume when the source declares none (e.g. CSV, Shapefile without .prj).
+        public var assumeCRS: String?
+        /// OGR SQL WHERE clause to select features.
+        public var filter: String?
+        /// Field mapping: role → the source's field name.
+        public var fields: [String: String]
+        /// Areas: dissolve features sharing this field's value into one.
+        public var dissolve: String?
+        /// Facilities: source category values → study category keys.
+        public var categoryValues: [String: String]?
+        /// Facilities: per-feature corrections by id or by name.
+        public var overrides: [Override]?
+        /// Extra GDAL open options (`KEY=VALUE`).
+        public var openOptions: [String]?
+
+        public init(source: String, layer: String? = nil, assumeCRS: String? = nil, filter: String? = nil,
+                    fields: [String: String], dissolve: String? = nil, categoryValues: [String: String]? = nil,
+                    overrides: [Override]? = nil, openOptions: [String]? = nil) {
+            self.source = source
+            self.layer = layer
+            self.assumeCRS = assumeCRS
+            self.filter = filter
+            self.fields = fields
+            self.dissolve = dissolve
+            self.categoryValues = categoryValues
+            self.overrides = overrides
+            self.openOptions = openOptions
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case source, layer, fields, dissolve, overrides
+            case assumeCRS = "assume_crs"
+            case filter = "where"
+            case categoryValues = "category_values"
+            case openOptions = "open_options"
+        }
+    }
+
+    /// A correction to one facility, matched by id or by exact name.
+    public struct Override: Codable, Sendable, Hashable {
+        public var id: String?
+        public var name: String?
+        /// New category (or `;`-separated categories).
+        public var category: String?
+        /// Drop the feature from the study.
+        public var exclude: Bool?
+        public init(id: String? = nil, name: String? = nil, category: String? = nil, exclude: Bool? = nil) {
+            self.id = id
+            self.name = name
+            self.category = category
+            self.exclude = exclude
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, description, crs, language, categories, layers, checks
+    }
+
+    /// The roles each layer's field mapping knows.
+    public static let roles: [String: (required: [String], optional: [String])] = [
+        "areas": (["id"], ["name", "population", "cluster"]),
+        "demand": (["id"], ["name", "weight", "area"]),
+        "facilities": (["id", "category"], ["name", "capacity", "annual_cost", "condition"]),
+        "roads": ([], ["id", "class", "maxspeed", "oneway", "name"]),
+    ]
+}
+
+/// Problems with the study file itself (before any data is read).
+public struct StudyFileError: Error, CustomStringConvertible {
+    public let path: String
+    public let message: String
+    public var description: String { "\(path): \(message)" }
+    public init(path: String, message: String) {
+        self.path = path
+        self.message = message
+    }
+}
+
+extension StudyFile {
+    /// Parses a study file, with the YAML position of a syntax error or the missing key.
+    public static func parse(yaml: String, path: String) throws -> StudyFile {
+        do {
+            return try YAMLDecoder().decode(StudyFile.self, from: yaml)
+        } catch let DecodingError.keyNotFound(key, ctx) {
+            let at = (ctx.codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: ".")
+            throw StudyFileError(path: path, message: "missing key `\(at)`")
+        } catch let DecodingError.typeMismatch(_, ctx), let DecodingError.valueNotFound(_, ctx) {
+            let at = ctx.codingPath.map(\.stringValue).joined(separator: ".")
+            throw StudyFileError(path: path, message: "wrong value at `\(at)`: \(ctx.debugDescription)")
+        } catch let DecodingError.dataCorrupted(ctx) {
+            let at = ctx.codingPath.map(\.stringValue).joined(separator: ".")
+            let detail = ctx.underlyingError.map { "\($0)" } ?? ctx.debugDescription
+            throw StudyFileError(path: path, message: at.isEmpty ? "not valid YAML: \(detail)" : "bad value at `\(at)`: \(detail)")
+        } catch let e as YamlError {
+            throw StudyFileError(path: path, message: "not valid YAML: \(e)")
+        } catch {
+            throw StudyFileError(path: path, message: "\(error)")
+        }
+    }
+
+    public static func load(path: String) throws -> StudyFile {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw StudyFileError(path: path, message: "cannot read the study file (missing or unreadable)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw StudyFileError(path: path, message: "the study file is not UTF-8 text")
+        }
+        let study = try parse(yaml: text, path: path)
+        try study.checkMappings(path: path)
+        return study
+    }
+
+    /// Structural checks that need no data: required roles mapped, no unknown roles.
+    public func checkMappings(path: String) throws {
+        let specs: [(String, LayerSpec?)] = [("areas", layers.areas), ("demand", layers.demand),
+                                              ("facilities", layers.facilities), ("roads", layers.roads)]
+        for (name, spec) in specs {
+            guard let spec, let roles = Self.roles[name] else { continue }
+            for r in roles.required where spec.fields[r] == nil {
+                throw StudyFileError(path: path, message: "layers.\(name).fields: the `\(r)` field must be mapped")
+            }
+            let known = Set(roles.required + roles.optional)
+            for r in spec.fields.keys where !known.contains(r) {
+                throw StudyFileError(path: path, message: "layers.\(name).fields: unknown role `\(r)` (known: \(known.sorted().joined(separator: ", ")))")
+            }
+        }
+        if categories.isEmpty {
+            throw StudyFileError(path: path, message: "`categories` must define at least one facility category")
+        }
+        if let lang = language, !["da", "en"].contains(lang) {
+            throw StudyFileError(path: path, message: "language must be `da` or `en`, not `\(lang)`")
+        }
+    }
+}

@@ -1,0 +1,203 @@
+import ArgumentParser
+import Foundation
+import KlyngeData
+import KlyngeGeo
+import KlyngeIO
+import KlyngeStudy
+
+@main
+struct Klynge: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "klynge",
+        abstract: "Village clusters and shared meeting places: load, check and export a study's geodata.",
+        subcommands: [Inspect.self, ImportOSM.self, Validate.self, Export.self]
+    )
+}
+
+/// Prints to standard error.
+func warn(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// Runs a body, turning any error into a one-line message on stderr and exit status 1.
+func failing(_ body: () throws -> Void) throws {
+    do { try body() } catch let e as ExitCode {
+        throw e
+    } catch {
+        warn("klynge: error: \(error)")
+        throw ExitCode.failure
+    }
+}
+
+struct StudyOptions: ParsableArguments {
+    @Argument(help: "The study file (YAML).")
+    var study: String
+
+    @Option(name: .customLong("assume-crs"), help: "CRS for layers that declare none (e.g. EPSG:4326 for a lon/lat CSV).")
+    var assumeCRS: String?
+
+    func load() throws -> LoadResult {
+        try StudyLoader(options: LoadOptions(assumeCRS: assumeCRS.map(CRS.init))).load(path: study)
+    }
+}
+
+/// Prints a validation report, issues grouped by severity.
+func printReport(_ report: ValidationReport, to out: (String) -> Void) {
+    out("Working CRS: \(report.workingCRS)")
+    for l in report.layers {
+        let ext = l.extent.map { e in e.map { String(format: "%.1f", $0) }.joined(separator: ", ") } ?? "—"
+        out("  \(l.role): \(l.source)\(l.layer.map { " [\($0)]" } ?? "") — read \(l.featuresRead), loaded \(l.featuresLoaded); "
+            + "\(l.geometryTypes.joined(separator: "/")); source CRS \(l.sourceCRS ?? "none"); extent \(ext)")
+    }
+    let sorted = report.issues.sorted { $0.severity < $1.severity }
+    for issue in sorted { out("  \(issue)") }
+    let e = report.issues.filter { $0.severity == .error }.count
+    let w = report.issues.filter { $0.severity == .warning }.count
+    let r = report.issues.filter { $0.severity == .repaired }.count
+    out("\(e) error(s), \(w) warning(s), \(r) repair(s)")
+}
+
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the layers of any source GDAL reads: geometry type, count, CRS, extent.")
+
+    @Argument(help: "A file, or a PG: connection string.")
+    var source: String
+
+    @Flag(help: "Print JSON: {\"layers\":[{\"name\",\"geometryType\",\"featureCount\",\"crs\",\"extent\"}]}.")
+    var json = false
+
+    func run() throws {
+        try failing {
+            let info = try Inspector.inspect(source)
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                struct Out: Encodable { var layers: [LayerInfo] }
+                print(String(decoding: try encoder.encode(Out(layers: info.layers)), as: UTF8.self))
+            } else {
+                print("\(SourcePath.display(info.source)) (\(info.driver))")
+                for l in info.layers {
+                    let crs = l.crs.map { $0.count > 60 ? String($0.prefix(57)) + "…" : $0 } ?? "no CRS"
+                    let ext = l.extent.map { $0.map { String(format: "%.6f", $0) }.joined(separator: ", ") } ?? "empty"
+                    print("  \(l.name): \(l.geometryType), \(l.featureCount) features, \(crs), extent \(ext)")
+                }
+            }
+        }
+    }
+}
+
+struct ImportOSM: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import-osm",
+        abstract: "Turn an OSM extract into roads, places and facilities layers of one GeoPackage."
+    )
+
+    @Argument(help: "An OSM extract: .osm.pbf, .osm or .osm.gz.")
+    var input: String?
+
+    @Option(name: .shortAndLong, help: "The GeoPackage to write.")
+    var output: String?
+
+    @Option(help: "A tag table (YAML) replacing the built-in one.")
+    var tags: String?
+
+    @Flag(name: .customLong("print-tags"), help: "Print the built-in tag table and exit.")
+    var printTags = false
+
+    func validate() throws {
+        if printTags { return }
+        guard input != nil else { throw ValidationError("name the OSM extract to import") }
+        guard let output else { throw ValidationError("name the output with -o OUT.gpkg") }
+        guard output.lowercased().hasSuffix(".gpkg") else { throw ValidationError("the output must be a .gpkg file") }
+    }
+
+    func run() throws {
+        if printTags {
+            print(TagTable.defaultYAML, terminator: "")
+            return
+        }
+        try failing {
+            var table = TagTable.defaultTable
+            if let tags {
+                guard let text = try? String(contentsOfFile: tags, encoding: .utf8) else {
+                    throw ImportError(path: tags, message: "cannot read the tag table")
+                }
+                table = try TagTable.parse(yaml: text, path: tags)
+            }
+            let s = try OSMImporter(tags: table).run(input: input!, output: URL(fileURLWithPath: output!))
+            print("Wrote \(output!):")
+            print("  roads: \(s.roads)")
+            print("  places: \(s.places) (\(s.placesWithPopulation) with population, total \(s.populationTotal))")
+            let cats = s.facilitiesByCategory.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            print("  facilities: \(s.facilities) (\(cats))")
+            for m in s.merged { print("  merged: \(m)") }
+            for w in s.warnings { warn("warning: \(w)") }
+        }
+    }
+}
+
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Read every layer of a study and report what was read, repaired and wrong. Exit 1 on errors; writes nothing."
+    )
+
+    @OptionGroup var options: StudyOptions
+
+    @Flag(help: "Print the report as JSON.")
+    var json = false
+
+    func run() throws {
+        try failing {
+            let result = try options.load()
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+                print(String(decoding: try encoder.encode(result.report), as: UTF8.self))
+            } else {
+                printReport(result.report) { print($0) }
+            }
+            if !result.isUsable { throw ExitCode.failure }
+        }
+    }
+}
+
+struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write study layers: .geojson (RFC 7946, WGS 84), .gpkg (working CRS), .csv (working CRS, WKT)."
+    )
+
+    @OptionGroup var options: StudyOptions
+
+    @Option(name: .long, parsing: .upToNextOption,
+            help: "Layer(s) to write: areas, demand, facilities, roads (several only into a .gpkg).")
+    var layer: [String] = []
+
+    @Option(name: .shortAndLong, help: "Output file; the format follows the extension.")
+    var output: String
+
+    func validate() throws {
+        guard !layer.isEmpty else { throw ValidationError("name the layer with --layer (areas, demand, facilities, roads)") }
+        for l in layer where StudyLayer(rawValue: l) == nil {
+            throw ValidationError("unknown layer `\(l)`; use areas, demand, facilities or roads")
+        }
+        guard let format = ExportFormat.from(path: output) else {
+            throw ValidationError("unknown output format `\(output)`; use .geojson, .gpkg or .csv")
+        }
+        if layer.count > 1 && format != .gpkg { throw ValidationError("several layers go only into a .gpkg") }
+    }
+
+    func run() throws {
+        try failing {
+            let result = try options.load()
+            guard let study = result.study, result.isUsable else {
+                printReport(result.report) { warn($0) }
+                warn("klynge: error: the study has errors; nothing was written")
+                throw ExitCode.failure
+            }
+            for issue in result.report.issues { warn("\(issue)") }
+            let tables = try layer.compactMap(StudyLayer.init(rawValue:)).map { try StudyTables.table($0, of: study) }
+            try Exporter.write(tables, to: URL(fileURLWithPath: output))
+            print("Wrote \(output): " + tables.map { "\($0.name) \($0.features.count)" }.joined(separator: ", "))
+        }
+    }
+}
