@@ -34,9 +34,11 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Fixtures, paths and process helpers shared by the tests.
+        .target(name: "KlyngeTestSupport", dependencies: ["KlyngeGeo"]),
         .testTarget(name: "KlyngeGeoTests", dependencies: ["KlyngeGeo"]),
-        .testTarget(name: "KlyngeBridgeTests", dependencies: ["KlyngeGEOS", "KlyngeProj", "KlyngeIO", "KlyngeGeo"]),
-        .testTarget(name: "KlyngeDataTests", dependencies: ["KlyngeData", "KlyngeStudy", "KlyngeIO", "KlyngeGeo", "KlyngeGEOS"]),
-        .testTarget(name: "KlyngeCLITests", dependencies: ["KlyngeGeo", "KlyngeIO"]),
+        .testTarget(name: "KlyngeBridgeTests", dependencies: ["KlyngeGEOS", "KlyngeProj", "KlyngeIO", "KlyngeGeo", "KlyngeTestSupport"]),
+        .testTarget(name: "KlyngeDataTests", dependencies: ["KlyngeData", "KlyngeStudy", "KlyngeIO", "KlyngeGeo", "KlyngeGEOS", "KlyngeTestSupport"]),
+        .testTarget(name: "KlyngeCLITests", dependencies: ["klynge", "KlyngeGeo", "KlyngeTestSupport"]),
     ]
 )

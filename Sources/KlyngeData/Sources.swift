@@ -14,7 +14,11 @@ public enum SourcePath {
 
     /// The source as shown in messages: passwords in connection strings hidden.
     public static func display(_ source: String) -> String {
-        guard source.hasPrefix("PG:") else { return source }
+        guard source.hasPrefix("PG:") else {
+            // Paths below the working folder are shown relative to it, as the user typed them.
+            let cwd = FileManager.default.currentDirectoryPath
+            return source.hasPrefix(cwd + "/") ? String(source.dropFirst(cwd.count + 1)) : source
+        }
         return source.replacingOccurrences(of: #"password=\S+"#, with: "password=***", options: .regularExpression)
     }
 }

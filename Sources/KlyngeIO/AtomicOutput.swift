@@ -17,22 +17,26 @@ public enum AtomicOutput {
             throw Failure(path: url.path, message: "the folder \(dir.path) does not exist")
         }
         let ext = url.pathExtension
-        let tmpName = ".\(url.deletingPathExtension().lastPathComponent).klynge-tmp-\(UUID().uuidString.prefix(8))"
-            + (ext.isEmpty ? "" : ".\(ext)")
-        let tmp = dir.appendingPathComponent(tmpName)
+        let stem = url.deletingPathExtension().lastPathComponent
+        let tmpStem = ".\(stem).klynge-tmp-\(UUID().uuidString.prefix(8))"
+        let tmp = dir.appendingPathComponent(tmpStem + (ext.isEmpty ? "" : ".\(ext)"))
+        // Multi-file formats (a Shapefile's .shx, .dbf, .prj) write side files with the same stem.
+        func sideFiles() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).filter { $0.hasPrefix(tmpStem) }
+        }
         do {
             try write(tmp)
-            if FileManager.default.fileExists(atPath: url.path) {
-                _ = try FileManager.default.replaceItemAt(url, withItemAt: tmp)
-            } else {
-                try FileManager.default.moveItem(at: tmp, to: url)
+            for name in sideFiles() {
+                let final = dir.appendingPathComponent(stem + name.dropFirst(tmpStem.count))
+                let from = dir.appendingPathComponent(name)
+                if FileManager.default.fileExists(atPath: final.path) {
+                    _ = try FileManager.default.replaceItemAt(final, withItemAt: from)
+                } else {
+                    try FileManager.default.moveItem(at: from, to: final)
+                }
             }
         } catch {
-            try? FileManager.default.removeItem(at: tmp)
-            // Some drivers leave side files (journals) next to the temporary file.
-            for suffix in ["-journal", "-wal", "-shm"] {
-                try? FileManager.default.removeItem(atPath: tmp.path + suffix)
-            }
+            for name in sideFiles() { try? FileManager.default.removeItem(at: dir.appendingPathComponent(name)) }
             throw error
         }
     }

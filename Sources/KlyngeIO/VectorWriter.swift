@@ -14,6 +14,7 @@ public enum VectorFormat: String, Sendable, CaseIterable {
         case "gpkg": .geoPackage
         case "csv": .csv
         case "fgb": .flatGeobuf
+        case "shp": .shapefile
         default: nil
         }
     }

@@ -1,0 +1,36 @@
+# Klynge: `make run` runs the main job on the bundled Samsø sample; `make test` runs the tests.
+# Both install missing system packages first (as root).
+SWIFT ?= swift
+KLYNGE = .build/debug/klynge
+STUDY = data/samsoe/study.yaml
+PBF = data/samsoe/samsoe-2020-03-09.osm.pbf
+
+.PHONY: deps build run test sample clean
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build
+
+# The main job on the bundled sample: import the OSM extract, validate the study, export every layer to out/.
+run: build
+	mkdir -p out
+	$(KLYNGE) inspect $(PBF)
+	$(KLYNGE) import-osm $(PBF) -o out/samsoe-osm.gpkg
+	$(KLYNGE) validate $(STUDY)
+	$(KLYNGE) export $(STUDY) --layer areas demand facilities roads -o out/samsoe.gpkg
+	for layer in areas demand facilities roads; do $(KLYNGE) export $(STUDY) --layer $$layer -o out/$$layer.geojson || exit 1; done
+	$(KLYNGE) export $(STUDY) --layer facilities -o out/facilities.csv
+	@echo "Outputs in out/"
+
+test: build
+	$(SWIFT) test
+	python3 scripts/check_osm_import.py $(KLYNGE) $(PBF)
+
+# Rebuild data/samsoe/samsoe-osm.gpkg from the bundled OSM extract.
+sample: build
+	scripts/build-samsoe-sample.sh
+
+clean:
+	rm -rf out

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the system packages Klynge builds and tests with, when they are missing.
+# Needs root for apt-get; as another user it only reports what is missing.
+set -euo pipefail
+
+packages=(libgeos-dev libproj-dev libgdal-dev gdal-bin proj-bin pkg-config python3-pip)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "Missing packages: ${missing[*]}. Run as root, or: sudo apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "Installing ${missing[*]} …"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The independent OSM oracle for scripts/check_osm_import.py (optional: the check skips without it).
+if ! python3 -c "import osmium" 2>/dev/null; then
+  python3 -m pip install -q osmium 2>/dev/null || echo "note: python osmium not installed; the OSM oracle check will be skipped" >&2
+fi
