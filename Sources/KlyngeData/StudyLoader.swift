@@ -21,7 +21,7 @@ public struct LoadResult: Sendable {
 }
 
 /// Loads a study file: reads each layer, maps fields, reprojects, repairs and validates.
-/// Every problem becomes an `Issue` naming file, layer, feature and field; nothing is written.
+/// Every problem becomes an `ValidationIssue` naming file, layer, feature and field; nothing is written.
 public struct StudyLoader {
     public let options: LoadOptions
 
@@ -55,7 +55,7 @@ struct LoadRun {
     let base: URL
     let options: LoadOptions
     let geos: GEOSContext
-    var issues: [Issue] = []
+    var issues: [ValidationIssue] = []
     var summaries: [LayerSummary] = []
 
     init(file: StudyFile, base: URL, options: LoadOptions, geos: GEOSContext) {
@@ -135,13 +135,13 @@ struct LoadRun {
             let declared = layer.crs
             let assumed = spec.assumeCRS.map(CRS.init) ?? options.assumeCRS
             guard let crs = declared ?? assumed else {
-                issues.append(Issue(.error, file: shown, layer: name,
+                issues.append(ValidationIssue(.error, file: shown, layer: name,
                                     "the layer has no CRS (a Shapefile without .prj, a CSV …); state one with `assume_crs:` in the study file or --assume-crs"))
                 return nil
             }
             if declared == nil, let assumed {
                 do { _ = try assumed.describe() } catch {
-                    issues.append(Issue(.error, file: shown, layer: name, field: "assume_crs", "\(error)"))
+                    issues.append(ValidationIssue(.error, file: shown, layer: name, field: "assume_crs", "\(error)"))
                     return nil
                 }
             }
@@ -152,24 +152,24 @@ struct LoadRun {
                                        sourceCRS: declared.map { $0.shortName } ?? "\(crs.shortName) (assumed)", extent: nil)
             summaries.append(summary)
             if features.isEmpty {
-                issues.append(Issue(.error, file: shown, layer: name,
+                issues.append(ValidationIssue(.error, file: shown, layer: name,
                                     spec.filter == nil ? "the layer is empty" : "no feature matches `where: \(spec.filter!)`"))
             }
             // Every mapped field must exist in the source.
             let fieldNames = Set(layer.fields.map(\.name))
             for (role, field) in spec.fields.sorted(by: { $0.key < $1.key }) where !fieldNames.contains(field) {
-                issues.append(Issue(.error, file: shown, layer: name, field: field,
+                issues.append(ValidationIssue(.error, file: shown, layer: name, field: field,
                                     "mapped as `\(role)` but the layer has no such field (fields: \(layer.fields.map(\.name).joined(separator: ", ")))"))
             }
             if let d = spec.dissolve, !fieldNames.contains(d) {
-                issues.append(Issue(.error, file: shown, layer: name, field: d, "`dissolve` names a field the layer does not have"))
+                issues.append(ValidationIssue(.error, file: shown, layer: name, field: d, "`dissolve` names a field the layer does not have"))
             }
             return RawLayer(role: role, spec: spec, displaySource: shown, layerName: name, crs: crs,
                             features: features, summary: summary)
         } catch let e as GDALError {
-            issues.append(Issue(.error, file: shown, layer: e.layer ?? spec.layer, "cannot read \(role): \(e.message)"))
+            issues.append(ValidationIssue(.error, file: shown, layer: e.layer ?? spec.layer, "cannot read \(role): \(e.message)"))
         } catch {
-            issues.append(Issue(.error, file: shown, layer: spec.layer, "cannot read \(role): \(error)"))
+            issues.append(ValidationIssue(.error, file: shown, layer: spec.layer, "cannot read \(role): \(error)"))
         }
         return nil
     }
@@ -206,7 +206,7 @@ struct LoadRun {
                 var g = f
                 if let geom = f.geometry {
                     do { g.geometry = try t.transform(geom) } catch {
-                        issues.append(Issue(.error, file: layer.displaySource, layer: layer.layerName,
+                        issues.append(ValidationIssue(.error, file: layer.displaySource, layer: layer.layerName,
                                             featureId: label(f, layer), "cannot reproject to \(crs.shortName): \(error)"))
                         continue
                     }
@@ -214,7 +214,7 @@ struct LoadRun {
                 out.features.append(g)
             }
         } catch {
-            issues.append(Issue(.error, file: layer.displaySource, layer: layer.layerName, "\(error)"))
+            issues.append(ValidationIssue(.error, file: layer.displaySource, layer: layer.layerName, "\(error)"))
             out.features = []
         }
         return out
@@ -240,12 +240,12 @@ struct LoadRun {
         let v = f[field]
         if v.isNull { return (nil, true) }
         guard let n = v.number else {
-            issues.append(Issue(.error, file: layer.displaySource, layer: layer.layerName, featureId: label(f, layer),
+            issues.append(ValidationIssue(.error, file: layer.displaySource, layer: layer.layerName, featureId: label(f, layer),
                                 field: field, "`\(v.text ?? "")` is not a number (\(role))"))
             return (nil, false)
         }
         if n < 0 {
-            issues.append(Issue(.error, file: layer.displaySource, layer: layer.layerName, featureId: label(f, layer),
+            issues.append(ValidationIssue(.error, file: layer.displaySource, layer: layer.layerName, featureId: label(f, layer),
                                 field: field, "\(role) is negative (\(v.text ?? ""))"))
             return (nil, false)
         }
@@ -256,7 +256,7 @@ struct LoadRun {
     mutating func requireId(_ f: Feature, _ layer: RawLayer) -> String? {
         guard let field = layer.spec.fields["id"] else { return f.fid.map(String.init) }
         if let t = text(f, "id", layer) { return t }
-        issues.append(Issue(.error, file: layer.displaySource, layer: layer.layerName,
+        issues.append(ValidationIssue(.error, file: layer.displaySource, layer: layer.layerName,
                             featureId: "FID \(f.fid.map(String.init) ?? "?")", field: field, "the id is missing"))
         return nil
     }
@@ -265,7 +265,7 @@ struct LoadRun {
         var seen: [String: Int] = [:]
         for id in ids { seen[id, default: 0] += 1 }
         for (id, n) in seen.sorted(by: { $0.key < $1.key }) where n > 1 {
-            issues.append(Issue(.error, file: layer.displaySource, layer: layer.layerName, featureId: id,
+            issues.append(ValidationIssue(.error, file: layer.displaySource, layer: layer.layerName, featureId: id,
                                 field: layer.spec.fields["id"], "the id is used by \(n) features; ids must be unique"))
         }
     }
@@ -273,12 +273,12 @@ struct LoadRun {
     /// A polygonal geometry, repaired if invalid (reported), or nil with an error.
     mutating func polygonal(_ f: Feature, _ layer: RawLayer) -> Geometry? {
         guard let g = f.geometry, !g.isEmpty else {
-            issues.append(Issue(.error, file: layer.displaySource, layer: layer.layerName, featureId: label(f, layer),
+            issues.append(ValidationIssue(.error, file: layer.displaySource, layer: layer.layerName, featureId: label(f, layer),
                                 "the feature has no geometry"))
             return nil
         }
         guard g.kind.family == .polygonal || (g.kind == .geometryCollection && !g.polygons.isEmpty) else {
-            issues.append(Issue(.error, file: layer.displaySource, layer: layer.layerName, featureId: label(f, layer),
+            issues.append(ValidationIssue(.error, file: layer.displaySource, layer: layer.layerName, featureId: label(f, layer),
                                 "wrong geometry type \(g.typeName): \(layer.role) must be polygons"))
             return nil
         }
@@ -290,11 +290,11 @@ struct LoadRun {
             let v = try geos.validity(g)
             if v.isValid { return g }
             let fixed = try geos.makeValid(g)
-            issues.append(Issue(.repaired, file: layer.displaySource, layer: layer.layerName, featureId: label(f, layer),
+            issues.append(ValidationIssue(.repaired, file: layer.displaySource, layer: layer.layerName, featureId: label(f, layer),
                                 "invalid geometry (\(v.reason ?? "invalid")) made valid with GEOS"))
             return fixed
         } catch {
-            issues.append(Issue(.error, file: layer.displaySource, layer: layer.layerName, featureId: label(f, layer),
+            issues.append(ValidationIssue(.error, file: layer.displaySource, layer: layer.layerName, featureId: label(f, layer),
                                 "geometry cannot be checked or repaired: \(error)"))
             return nil
         }
@@ -323,13 +323,13 @@ struct LoadRun {
             var geometry = members[0].geometry
             if members.count > 1 {
                 do { geometry = try geos.unaryUnion(members.map(\.geometry)) } catch {
-                    issues.append(Issue(.error, file: layer.displaySource, layer: layer.layerName, featureId: members[0].id,
+                    issues.append(ValidationIssue(.error, file: layer.displaySource, layer: layer.layerName, featureId: members[0].id,
                                         field: layer.spec.dissolve, "dissolve failed: \(error)"))
                     continue
                 }
                 let ids = Set(members.map(\.id))
                 if ids.count > 1 {
-                    issues.append(Issue(.warning, file: layer.displaySource, layer: layer.layerName, featureId: members[0].id,
+                    issues.append(ValidationIssue(.warning, file: layer.displaySource, layer: layer.layerName, featureId: members[0].id,
                                         field: layer.spec.fields["id"],
                                         "dissolved features with different ids (\(ids.sorted().joined(separator: ", "))); the first is kept"))
                 }
@@ -351,7 +351,7 @@ struct LoadRun {
 
     mutating func point(_ f: Feature, _ layer: RawLayer) -> Coordinate? {
         guard let g = f.geometry, !g.isEmpty else {
-            issues.append(Issue(.error, file: layer.displaySource, layer: layer.layerName, featureId: label(f, layer),
+            issues.append(ValidationIssue(.error, file: layer.displaySource, layer: layer.layerName, featureId: label(f, layer),
                                 "the feature has no geometry"))
             return nil
         }
@@ -359,18 +359,18 @@ struct LoadRun {
         case .puntal:
             let pts = g.pointParts
             if pts.count > 1 {
-                issues.append(Issue(.warning, file: layer.displaySource, layer: layer.layerName, featureId: label(f, layer),
+                issues.append(ValidationIssue(.warning, file: layer.displaySource, layer: layer.layerName, featureId: label(f, layer),
                                     "a multipoint of \(pts.count) points: its first point is used"))
             }
             return pts.first
         case .polygonal:
             guard let valid = repaired(g, f, layer) else { return nil }
             do { return try geos.pointOnSurface(valid) } catch {
-                issues.append(Issue(.error, file: layer.displaySource, layer: layer.layerName, featureId: label(f, layer), "\(error)"))
+                issues.append(ValidationIssue(.error, file: layer.displaySource, layer: layer.layerName, featureId: label(f, layer), "\(error)"))
                 return nil
             }
         default:
-            issues.append(Issue(.error, file: layer.displaySource, layer: layer.layerName, featureId: label(f, layer),
+            issues.append(ValidationIssue(.error, file: layer.displaySource, layer: layer.layerName, featureId: label(f, layer),
                                 "wrong geometry type \(g.typeName): \(layer.role) must be points or polygons"))
             return nil
         }
@@ -380,8 +380,8 @@ struct LoadRun {
     mutating func checkInside(_ c: Coordinate, id: String, _ layer: RawLayer, areas: AreaIndex) -> String? {
         guard let area = areas.areaId(containing: c) else {
             guard let d = areas.distanceToStudyArea(c) else { return nil }
-            let severity: Issue.Severity = d > maxOutsideMeters ? .error : .warning
-            issues.append(Issue(severity, file: layer.displaySource, layer: layer.layerName, featureId: id,
+            let severity: ValidationIssue.Severity = d > maxOutsideMeters ? .error : .warning
+            issues.append(ValidationIssue(severity, file: layer.displaySource, layer: layer.layerName, featureId: id,
                                 String(format: "lies %.0f m outside the study area%@", d,
                                        severity == .error ? " (limit \(Int(maxOutsideMeters)) m, `checks.max_outside_m`)" : "")))
             return areas.nearestAreaId(c)
@@ -398,7 +398,7 @@ struct LoadRun {
             var weight = 1.0
             if layer.spec.fields["weight"] != nil {
                 guard let v = w.value else {
-                    issues.append(Issue(.error, file: layer.displaySource, layer: layer.layerName, featureId: id,
+                    issues.append(ValidationIssue(.error, file: layer.displaySource, layer: layer.layerName, featureId: id,
                                         field: layer.spec.fields["weight"], "the weight (population) is missing"))
                     continue
                 }
@@ -417,7 +417,7 @@ struct LoadRun {
         var out: [DemandPoint] = []
         for a in areas {
             guard let pop = a.population else {
-                issues.append(Issue(.error, file: areaLayer?.displaySource, layer: areaLayer?.layerName, featureId: a.id,
+                issues.append(ValidationIssue(.error, file: areaLayer?.displaySource, layer: areaLayer?.layerName, featureId: a.id,
                                     field: file.layers.areas.fields["population"],
                                     "no demand layer, so demand comes from the areas, but this area has no population"))
                 continue
@@ -426,7 +426,7 @@ struct LoadRun {
                 out.append(DemandPoint(id: a.id, name: a.name, location: try geos.pointOnSurface(a.geometry),
                                        weight: pop, areaId: a.id))
             } catch {
-                issues.append(Issue(.error, file: areaLayer?.displaySource, layer: areaLayer?.layerName, featureId: a.id, "\(error)"))
+                issues.append(ValidationIssue(.error, file: areaLayer?.displaySource, layer: areaLayer?.layerName, featureId: a.id, "\(error)"))
             }
         }
         return out
@@ -455,7 +455,7 @@ struct LoadRun {
             }
             if excluded { continue }
             guard let rawCategory = raw else {
-                issues.append(Issue(.error, file: layer.displaySource, layer: layer.layerName, featureId: id,
+                issues.append(ValidationIssue(.error, file: layer.displaySource, layer: layer.layerName, featureId: id,
                                     field: spec.fields["category"], "the category is missing"))
                 continue
             }
@@ -464,7 +464,7 @@ struct LoadRun {
             for value in Self.splitCategories(rawCategory) {
                 let key = spec.categoryValues?[value] ?? value
                 if file.categories[key] == nil {
-                    issues.append(Issue(.error, file: layer.displaySource, layer: layer.layerName, featureId: id,
+                    issues.append(ValidationIssue(.error, file: layer.displaySource, layer: layer.layerName, featureId: id,
                                         field: spec.fields["category"],
                                         "category `\(value)` is not defined by the study (defined: \(file.categories.keys.sorted().joined(separator: ", "))); add it to `categories`, map it in `category_values`, or override the feature"))
                     bad = true
@@ -479,7 +479,7 @@ struct LoadRun {
             out.append(Facility(id: id, name: name, categories: categories, location: c, attributes: extra))
         }
         for (i, o) in overrides.enumerated() where !used.contains(i) {
-            issues.append(Issue(.warning, file: layer.displaySource, layer: layer.layerName, featureId: o.id ?? o.name,
+            issues.append(ValidationIssue(.warning, file: layer.displaySource, layer: layer.layerName, featureId: o.id ?? o.name,
                                 "the override matches no facility"))
         }
         checkDuplicates(out.map(\.id), layer)
@@ -491,13 +491,13 @@ struct LoadRun {
         for f in layer.features {
             let id = text(f, "id", layer) ?? "FID \(f.fid.map(String.init) ?? "?")"
             guard let g = f.geometry, !g.isEmpty else {
-                issues.append(Issue(.warning, file: layer.displaySource, layer: layer.layerName, featureId: id,
+                issues.append(ValidationIssue(.warning, file: layer.displaySource, layer: layer.layerName, featureId: id,
                                     "a road without geometry is skipped"))
                 continue
             }
             let parts = g.lineParts.filter { $0.count >= 2 }
             guard g.kind.family == .lineal || (g.kind == .geometryCollection && !parts.isEmpty), !parts.isEmpty else {
-                issues.append(Issue(.error, file: layer.displaySource, layer: layer.layerName, featureId: id,
+                issues.append(ValidationIssue(.error, file: layer.displaySource, layer: layer.layerName, featureId: id,
                                     "wrong geometry type \(g.typeName): roads must be lines"))
                 continue
             }

@@ -29,8 +29,7 @@ public enum Inspector {
             // The OSM driver serves one layer per pass: reopen for each so every count is complete.
             let src = isOSM && i > 0 ? try VectorSource(source, options: options) : ds
             let layer = try src.layer(at: i)
-            let count = layer.featureCount()
-            let env = count > 0 ? layer.extent() : nil
+            let (count, env) = layer.countAndExtent()
             layers.append(LayerInfo(name: layer.name, geometryType: layer.geometryTypeName,
                                     featureCount: count, crs: layer.crs?.definition,
                                     extent: env?.array))

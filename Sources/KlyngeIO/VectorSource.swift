@@ -113,23 +113,39 @@ public final class VectorLayer {
         return GDAL.string(OGRGeometryTypeToName(t)).map { $0.replacingOccurrences(of: " ", with: "") } ?? "Unknown"
     }
 
-    /// Feature count; forces a full pass where the driver cannot tell cheaply (OSM).
-    public func featureCount() -> Int { Int(OGR_L_GetFeatureCount(handle, 1)) }
+    /// Feature count and extent (x = easting/longitude; nil when empty). Drivers that cannot
+    /// tell (the OSM driver answers -1) are read through once, counting and growing the extent.
+    public func countAndExtent() -> (count: Int, extent: Envelope?) {
+        let swap = spatialReference?.dataIsNorthFirst ?? false
+        func oriented(_ e: OGREnvelope) -> Envelope {
+            swap ? Envelope(minX: e.MinY, minY: e.MinX, maxX: e.MaxY, maxY: e.MaxX)
+                 : Envelope(minX: e.MinX, minY: e.MinY, maxX: e.MaxX, maxY: e.MaxY)
+        }
+        let count = Int(OGR_L_GetFeatureCount(handle, 1))
+        var env = OGREnvelope()
+        if count >= 0 {
+            guard count > 0 else { return (0, nil) }
+            if OGR_L_GetExtent(handle, &env, 1) == OGRERR_NONE { return (count, oriented(env)) }
+        }
+        var n = 0
+        var total: Envelope?
+        OGR_L_ResetReading(handle)
+        while let f = OGR_L_GetNextFeature(handle) {
+            defer { OGR_F_Destroy(f) }
+            n += 1
+            guard let g = OGR_F_GetGeometryRef(f), OGR_G_IsEmpty(g) == 0 else { continue }
+            OGR_G_GetEnvelope(g, &env)
+            let e = oriented(env)
+            total = total?.union(e) ?? e
+        }
+        OGR_L_ResetReading(handle)
+        return (n, total)
+    }
 
     var spatialReference: SpatialReference? { SpatialReference(cloning: OGR_L_GetSpatialRef(handle)) }
 
     /// The layer's CRS (nil when the layer declares none).
     public var crs: CRS? { spatialReference?.crs }
-
-    /// Extent in the layer's own coordinates (x = easting/longitude).
-    public func extent() -> Envelope? {
-        var env = OGREnvelope()
-        guard OGR_L_GetExtent(handle, &env, 1) == OGRERR_NONE else { return nil }
-        if spatialReference?.dataIsNorthFirst == true {
-            return Envelope(minX: env.MinY, minY: env.MinX, maxX: env.MaxY, maxY: env.MaxX)
-        }
-        return Envelope(minX: env.MinX, minY: env.MinY, maxX: env.MaxX, maxY: env.MaxY)
-    }
 
     public var fields: [FieldDefinition] {
         guard let defn = OGR_L_GetLayerDefn(handle) else { return [] }

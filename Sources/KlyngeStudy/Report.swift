@@ -1,5 +1,5 @@
 /// One finding of validation, naming where it is.
-public struct Issue: Hashable, Sendable, Codable, CustomStringConvertible {
+public struct ValidationIssue: Hashable, Sendable, Codable, CustomStringConvertible {
     public enum Severity: String, Sendable, Codable, Comparable {
         case error, warning, repaired
         public static func < (a: Severity, b: Severity) -> Bool { a.rank < b.rank }
@@ -62,14 +62,14 @@ public struct LayerSummary: Hashable, Sendable, Codable {
 public struct ValidationReport: Sendable, Codable {
     public var workingCRS: String
     public var layers: [LayerSummary]
-    public var issues: [Issue]
+    public var issues: [ValidationIssue]
 
-    public init(workingCRS: String, layers: [LayerSummary] = [], issues: [Issue] = []) {
+    public init(workingCRS: String, layers: [LayerSummary] = [], issues: [ValidationIssue] = []) {
         self.workingCRS = workingCRS
         self.layers = layers
         self.issues = issues
     }
 
-    public var errors: [Issue] { issues.filter { $0.severity == .error } }
+    public var errors: [ValidationIssue] { issues.filter { $0.severity == .error } }
     public var hasErrors: Bool { issues.contains { $0.severity == .error } }
 }
