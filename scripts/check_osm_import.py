@@ -123,5 +123,22 @@ with tempfile.TemporaryDirectory() as tmp:
     check("every tagged facility exactly once", set(seen) == set(scan.facilities) and all(v == 1 for v in seen.values()),
           f"missing {sorted(set(scan.facilities) - set(seen))}, extra {sorted(set(seen) - set(scan.facilities))}")
 
+    # The same extract as OSM XML, plain and gzipped (written by libosmium): the same layers.
+    def counts(path):
+        c = sqlite3.connect(path)
+        return [c.execute(f"select count(*) from {t}").fetchone()[0] for t in ("roads", "places", "facilities")]
+
+    reference = counts(out)
+    for name in ("extract.osm", "extract.osm.gz"):
+        xml = os.path.join(tmp, name)
+        writer = osmium.SimpleWriter(xml)
+        for obj in osmium.FileProcessor(pbf):
+            writer.add(obj)
+        writer.close()
+        converted = os.path.join(tmp, name + ".gpkg")
+        subprocess.run([klynge, "import-osm", xml, "-o", converted], check=True, capture_output=True)
+        check(f"{name} gives the same layers as the PBF", counts(converted) == reference,
+              f"{counts(converted)} vs {reference}")
+
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

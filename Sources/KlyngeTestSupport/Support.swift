@@ -49,7 +49,7 @@ public enum TestSupport {
         // stdout through a pipe, stderr through a file: neither can fill up and block the child.
         let out = Pipe()
         let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("klynge-stderr-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: errURL) }
         let errHandle = try FileHandle(forWritingTo: errURL)
         p.standardOutput = out

@@ -274,4 +274,32 @@ extension LoadResult {
             ($0 as? StudyFileError)?.message.contains("geographic") == true
         }
     }
+
+    @Test func workingCRSDefaultsByLocation() throws {
+        let fx = try Fixture()
+        defer { fx.cleanup() }
+        let noCRS = fx.studyYAML().replacingOccurrences(of: "crs: EPSG:25832\n", with: "")
+        #expect(try fx.load(noCRS).study?.crs == .etrs89UTM32)
+        // The same study moved to Sweden (18.6° E, 59.8° N): UTM zone 34N.
+        for name in ["sogne.geojson", "faciliteter.geojson", "byer.geojson"] {
+            let url = fx.folder.appendingPathComponent(name)
+            let text = try String(contentsOf: url, encoding: .utf8)
+                .replacingOccurrences(of: "[10.", with: "[18.").replacingOccurrences(of: ",55.", with: ",59.")
+            try TestSupport.write(text, to: url)
+        }
+        let r = try fx.load(noCRS)
+        #expect(r.study?.crs == .epsg(32634))
+        #expect(r.report.issues.isEmpty, "\(r.report.issues)")
+    }
+
+    @Test func csvWithLonLatColumnsLoadsWithAStatedCRS() throws {
+        let fx = try Fixture()
+        defer { fx.cleanup() }
+        try fx.write("byer.csv", "by_id;navn;lon;lat;indbyggere\n1;Vestby;10.56;55.81;420\n2;Østby;10.64;55.82;250\n")
+        let demand = "    source: byer.csv\n    assume_crs: EPSG:4326\n    fields: { id: by_id, name: navn, weight: indbyggere }"
+        let r = try fx.load(fx.studyYAML(demand: demand))
+        #expect(r.report.issues.isEmpty, "\(r.report.issues)")
+        #expect(r.study?.demand.map(\.name) == ["Vestby", "Østby"])
+        #expect(r.study?.demand.map(\.areaId) == ["7240", "7241"])
+    }
 }
