@@ -24,8 +24,9 @@ run: build
 	$(KLYNGE) export $(STUDY) --layer facilities -o out/facilities.csv
 	@echo "Outputs in out/"
 
+# The PostGIS tests run against a local database that scripts/postgis-test-db.sh sets up (as root).
 test: build
-	$(SWIFT) test
+	KLYNGE_TEST_PG="$$(scripts/postgis-test-db.sh)" $(SWIFT) test
 	python3 scripts/check_osm_import.py $(KLYNGE) $(PBF)
 
 # Rebuild data/samsoe/samsoe-osm.gpkg from the bundled OSM extract.

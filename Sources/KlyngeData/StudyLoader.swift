@@ -9,7 +9,14 @@ import KlyngeStudy
 public struct LoadOptions: Sendable {
     /// CRS to assume for every layer that declares none and has no `assume_crs` of its own.
     public var assumeCRS: CRS?
-    public init(assumeCRS: CRS? = nil) { self.assumeCRS = assumeCRS }
+    /// Sources given on the command line, by layer role (`areas`, …), replacing the study file's:
+    /// e.g. a `PG:` connection string kept out of the study file. Paths are taken as given.
+    public var sourceOverrides: [String: String]
+
+    public init(assumeCRS: CRS? = nil, sourceOverrides: [String: String] = [:]) {
+        self.assumeCRS = assumeCRS
+        self.sourceOverrides = sourceOverrides
+    }
 }
 
 /// The result of loading: the study (nil when a layer could not be read at all) and the report.
@@ -68,6 +75,9 @@ struct LoadRun {
     var maxOutsideMeters: Double { file.checks?.maxOutsideMeters ?? 1000 }
 
     mutating func execute() throws -> LoadResult {
+        for role in options.sourceOverrides.keys where StudyFile.roles[role] == nil {
+            throw StudyFileError(path: "--source", message: "unknown layer `\(role)`; use areas, demand, facilities or roads")
+        }
         let specs: [(String, StudyFile.LayerSpec?)] = [
             ("areas", file.layers.areas), ("demand", file.layers.demand),
             ("facilities", file.layers.facilities), ("roads", file.layers.roads),
@@ -124,7 +134,7 @@ struct LoadRun {
     // MARK: reading
 
     mutating func read(role: String, spec: StudyFile.LayerSpec) -> RawLayer? {
-        let path = SourcePath.resolve(spec.source, relativeTo: base)
+        let path = options.sourceOverrides[role] ?? SourcePath.resolve(spec.source, relativeTo: base)
         let shown = SourcePath.display(path)
         do {
             var open = OpenOptions.defaults(for: path)
@@ -155,16 +165,31 @@ struct LoadRun {
                 issues.append(ValidationIssue(.error, file: shown, layer: name,
                                     spec.filter == nil ? "the layer is empty" : "no feature matches `where: \(spec.filter!)`"))
             }
-            // Every mapped field must exist in the source.
-            let fieldNames = Set(layer.fields.map(\.name))
-            for (role, field) in spec.fields.sorted(by: { $0.key < $1.key }) where !fieldNames.contains(field) {
+            // Every mapped field must exist in the source. Names match exactly, or else without regard
+            // to case (PostgreSQL folds `SOGNEKODE` to `sognekode` on import).
+            let fieldNames = layer.fields.map(\.name)
+            func resolve(_ wanted: String) -> String? {
+                if fieldNames.contains(wanted) { return wanted }
+                let folded = fieldNames.filter { $0.lowercased() == wanted.lowercased() }
+                return folded.count == 1 ? folded[0] : nil
+            }
+            var resolvedSpec = spec
+            var missing = false
+            for (role, field) in spec.fields.sorted(by: { $0.key < $1.key }) {
+                if let actual = resolve(field) { resolvedSpec.fields[role] = actual; continue }
+                missing = true
                 issues.append(ValidationIssue(.error, file: shown, layer: name, field: field,
-                                    "mapped as `\(role)` but the layer has no such field (fields: \(layer.fields.map(\.name).joined(separator: ", ")))"))
+                                    "mapped as `\(role)` but the layer has no such field (fields: \(fieldNames.joined(separator: ", ")))"))
             }
-            if let d = spec.dissolve, !fieldNames.contains(d) {
-                issues.append(ValidationIssue(.error, file: shown, layer: name, field: d, "`dissolve` names a field the layer does not have"))
+            if let d = spec.dissolve {
+                if let actual = resolve(d) { resolvedSpec.dissolve = actual } else {
+                    missing = true
+                    issues.append(ValidationIssue(.error, file: shown, layer: name, field: d, "`dissolve` names a field the layer does not have"))
+                }
             }
-            return RawLayer(role: role, spec: spec, displaySource: shown, layerName: name, crs: crs,
+            // Without its fields the layer cannot be checked feature by feature.
+            if missing { return nil }
+            return RawLayer(role: role, spec: resolvedSpec, displaySource: shown, layerName: name, crs: crs,
                             features: features, summary: summary)
         } catch let e as GDALError {
             issues.append(ValidationIssue(.error, file: shown, layer: e.layer ?? spec.layer, "cannot read \(role): \(e.message)"))

@@ -36,8 +36,24 @@ struct StudyOptions: ParsableArguments {
     @Option(name: .customLong("assume-crs"), help: "CRS for layers that declare none (e.g. EPSG:4326 for a lon/lat CSV).")
     var assumeCRS: String?
 
+    @Option(name: .customLong("source"),
+            help: "Replace a layer's source: ROLE=SOURCE, e.g. areas=PG:\"dbname=kommune\" (repeatable).")
+    var sources: [String] = []
+
+    func validate() throws {
+        for s in sources where !s.contains("=") {
+            throw ValidationError("--source takes ROLE=SOURCE, got `\(s)`")
+        }
+    }
+
     func load() throws -> LoadResult {
-        try StudyLoader(options: LoadOptions(assumeCRS: assumeCRS.map(CRS.init))).load(path: study)
+        var overrides: [String: String] = [:]
+        for s in sources {
+            let parts = s.split(separator: "=", maxSplits: 1)
+            overrides[String(parts[0])] = String(parts[1])
+        }
+        return try StudyLoader(options: LoadOptions(assumeCRS: assumeCRS.map(CRS.init), sourceOverrides: overrides))
+            .load(path: study)
     }
 }
 

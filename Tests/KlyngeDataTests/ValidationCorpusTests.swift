@@ -302,4 +302,15 @@ extension LoadResult {
         #expect(r.study?.demand.map(\.name) == ["Vestby", "Østby"])
         #expect(r.study?.demand.map(\.areaId) == ["7240", "7241"])
     }
+
+    @Test func fieldNamesMatchWithoutRegardToCaseWhenUnambiguous() throws {
+        let fx = try Fixture()
+        defer { fx.cleanup() }
+        // As after a PostgreSQL import: SOGNEKODE → sognekode.
+        try fx.write("sogne.geojson", Fixture.areas.replacingOccurrences(of: "SOGNEKODE", with: "sognekode")
+            .replacingOccurrences(of: "SOGNENAVN", with: "sognenavn"))
+        let r = try fx.load(fx.studyYAML())
+        #expect(r.isUsable, "\(r.report.issues)")
+        #expect(r.study?.areas.map(\.name) == ["Vest", "Øst"])
+    }
 }
