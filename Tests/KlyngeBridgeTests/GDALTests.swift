@@ -78,6 +78,19 @@ private let pointsGeoJSON = """
                                           extent: [0, 0, 601000, 6191000])])
     }
 
+    @Test func flatGeobufRoundTrip() throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("veje.fgb")
+        let table = FeatureTable(name: "veje", crs: .etrs89UTM32, fields: [.init(name: "vejklasse", type: .string)],
+                                 features: [Feature(geometry: .lineString([.init(x: 600000, y: 6190000), .init(x: 600500, y: 6190250)]),
+                                                    attributes: ["vejklasse": .string("Lokalvej")])])
+        try VectorWriter.write([table], to: url, format: .flatGeobuf)
+        let layer = try VectorSource(url.path).layer(named: nil)
+        #expect(layer.crs == .etrs89UTM32)
+        #expect(try layer.readFeatures().map(\.geometry) == table.features.map(\.geometry))
+    }
+
     @Test func aFailedWriteLeavesNoFile() throws {
         let folder = try TestSupport.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
