@@ -24,10 +24,12 @@ let package = Package(
         .target(name: "KlyngeGEOS", dependencies: ["CGEOS", "KlyngeGeo"]),
         .target(name: "KlyngeProj", dependencies: ["CPROJ", "KlyngeGeo"]),
         .target(name: "KlyngeIO", dependencies: ["CGDAL", "KlyngeGeo"]),
+        // The road network: graph, profiles, snapping, shortest paths, matrices, isochrone lines.
+        .target(name: "KlyngeNetwork", dependencies: ["KlyngeGeo"]),
         // The study: schema of the study file and the loaded model (no I/O).
         .target(name: "KlyngeStudy", dependencies: ["KlyngeGeo", .product(name: "Yams", package: "Yams")]),
         // Loading, validating, importing and exporting data: the I/O orchestration.
-        .target(name: "KlyngeData", dependencies: ["KlyngeGeo", "KlyngeGEOS", "KlyngeProj", "KlyngeIO", "KlyngeStudy",
+        .target(name: "KlyngeData", dependencies: ["KlyngeGeo", "KlyngeGEOS", "KlyngeNetwork", "KlyngeProj", "KlyngeIO", "KlyngeStudy",
                                                    .product(name: "Yams", package: "Yams")]),
         .executableTarget(name: "klynge", dependencies: [
             "KlyngeData", "KlyngeStudy", "KlyngeIO", "KlyngeGeo",
@@ -37,6 +39,7 @@ let package = Package(
         // Fixtures, paths and process helpers shared by the tests.
         .target(name: "KlyngeTestSupport", dependencies: ["KlyngeGeo"]),
         .testTarget(name: "KlyngeGeoTests", dependencies: ["KlyngeGeo"]),
+        .testTarget(name: "KlyngeNetworkTests", dependencies: ["KlyngeNetwork", "KlyngeGeo"]),
         .testTarget(name: "KlyngeBridgeTests", dependencies: ["KlyngeGEOS", "KlyngeProj", "KlyngeIO", "KlyngeGeo", "KlyngeTestSupport"]),
         .testTarget(name: "KlyngeDataTests", dependencies: ["KlyngeData", "KlyngeStudy", "KlyngeIO", "KlyngeGeo", "KlyngeGEOS", "KlyngeTestSupport"]),
         .testTarget(name: "KlyngeCLITests", dependencies: ["klynge", "KlyngeGeo", "KlyngeTestSupport"]),

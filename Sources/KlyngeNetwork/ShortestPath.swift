@@ -1,0 +1,281 @@
+import KlyngeGeo
+
+/// A start for a search: a node with the cost and metres already spent reaching it.
+public struct Seed: Sendable, Hashable {
+    public var node: Int32
+    public var cost: Double
+    public var meters: Double
+    public init(node: Int32, cost: Double, meters: Double) {
+        self.node = node
+        self.cost = cost
+        self.meters = meters
+    }
+}
+
+/// A travel cost: `cost` in the mode's unit (seconds; metres for `distance`) and the metres travelled.
+public struct PathCost: Sendable, Hashable {
+    public var cost: Double
+    public var meters: Double
+    public init(cost: Double, meters: Double) {
+        self.cost = cost
+        self.meters = meters
+    }
+}
+
+/// Reusable Dijkstra state for one thread: arrays sized once, reset lazily by a generation stamp,
+/// an indexed 4-ary heap with decrease-key. A search allocates nothing.
+public final class PathQuery {
+    public let graph: ModeGraph
+    private var cost: [Double]
+    private var meters: [Double]
+    private var reached: [UInt32]
+    private var settled: [UInt32]
+    private var generation: UInt32 = 0
+    private var heap = IndexedHeap(capacity: 0)
+
+    public init(graph: ModeGraph) {
+        self.graph = graph
+        let n = graph.nodeCount
+        cost = [Double](repeating: .infinity, count: n)
+        meters = [Double](repeating: 0, count: n)
+        reached = [UInt32](repeating: 0, count: n)
+        settled = [UInt32](repeating: 0, count: n)
+        heap = IndexedHeap(capacity: n)
+    }
+
+    /// Settles every node whose cost is at most `cutoff`, from the seeds; along arcs (`reverse`: against them,
+    /// giving the cost of reaching the seeds).
+    public func run(from seeds: [Seed], reverse: Bool = false, cutoff: Double = .infinity) {
+        generation &+= 1
+        if generation == 0 {  // wrapped: clear the stamps once
+            for i in reached.indices { reached[i] = 0; settled[i] = 0 }
+            generation = 1
+        }
+        let gen = generation
+        for s in seeds where s.cost <= cutoff {
+            let v = Int(s.node)
+            if reached[v] != gen || s.cost < cost[v] {
+                reached[v] = gen
+                cost[v] = s.cost
+                meters[v] = s.meters
+                heap.pushOrDecrease(Int32(v), s.cost)
+            }
+        }
+        let g = graph
+        g.firstOut.withUnsafeBufferPointer { fo in
+        g.head.withUnsafeBufferPointer { hd in
+        g.arcCost.withUnsafeBufferPointer { ac in
+        g.arcMeters.withUnsafeBufferPointer { am in
+        g.firstIn.withUnsafeBufferPointer { fi in
+        g.tail.withUnsafeBufferPointer { tl in
+        g.inCost.withUnsafeBufferPointer { ic in
+        g.inMeters.withUnsafeBufferPointer { im in
+        cost.withUnsafeMutableBufferPointer { cst in
+        meters.withUnsafeMutableBufferPointer { mtr in
+        reached.withUnsafeMutableBufferPointer { rch in
+        settled.withUnsafeMutableBufferPointer { stl in
+            let first = reverse ? fi : fo, other = reverse ? tl : hd
+            let arcC = reverse ? ic : ac, arcM = reverse ? im : am
+            while let (u32, du) = heap.popMin() {
+                let u = Int(u32)
+                stl[u] = gen
+                let mu = mtr[u]
+                for a in Int(first[u])..<Int(first[u + 1]) {
+                    let v = Int(other[a])
+                    let dv = du + arcC[a]
+                    if dv > cutoff { continue }
+                    if rch[v] != gen {
+                        rch[v] = gen
+                        cst[v] = dv
+                        mtr[v] = mu + arcM[a]
+                        heap.pushOrDecrease(Int32(v), dv)
+                    } else if dv < cst[v] && stl[v] != gen {
+                        cst[v] = dv
+                        mtr[v] = mu + arcM[a]
+                        heap.pushOrDecrease(Int32(v), dv)
+                    }
+                }
+            }
+        }}}}}}}}}}}}
+    }
+
+    /// The settled cost of a node in the last run, nil if it was not reached within the cut-off.
+    @inline(__always)
+    public func result(_ node: Int32) -> PathCost? {
+        let v = Int(node)
+        guard settled[v] == generation else { return nil }
+        return PathCost(cost: cost[v], meters: meters[v])
+    }
+}
+
+/// Costs between snapped points and the nodes at the ends of their edges.
+extension ModeGraph {
+    /// Cost of the off-network leg.
+    @inline(__always)
+    public func legCost(_ s: Snap) -> Double {
+        profile.mode == .distance ? s.distanceMeters : s.distanceMeters / (profile.accessSpeedKmh / 3.6)
+    }
+
+    /// Seeds for leaving a point along its edge (forward search from an origin).
+    public func departureSeeds(_ s: Snap) -> [Seed] {
+        var seeds: [Seed] = []
+        departureSeeds(s, into: &seeds)
+        return seeds
+    }
+
+    /// As above, appending to a reusable buffer.
+    public func departureSeeds(_ s: Snap, into seeds: inout [Seed]) {
+        let e = Int(s.edge), len = network.edgeLengthMeters[e], c = edgeCost[e]
+        let frac = len > 0 ? s.offsetMeters / len : 0
+        let leg = legCost(s)
+        if edgeForward[e] { seeds.append(Seed(node: network.edgeTo[e], cost: leg + (1 - frac) * c, meters: s.distanceMeters + len - s.offsetMeters)) }
+        if edgeBackward[e] { seeds.append(Seed(node: network.edgeFrom[e], cost: leg + frac * c, meters: s.distanceMeters + s.offsetMeters)) }
+    }
+
+    /// Seeds for arriving at a point along its edge (reverse search from a destination).
+    public func arrivalSeeds(_ s: Snap) -> [Seed] {
+        var seeds: [Seed] = []
+        arrivalSeeds(s, into: &seeds)
+        return seeds
+    }
+
+    /// As above, appending to a reusable buffer.
+    public func arrivalSeeds(_ s: Snap, into seeds: inout [Seed]) {
+        let e = Int(s.edge), len = network.edgeLengthMeters[e], c = edgeCost[e]
+        let frac = len > 0 ? s.offsetMeters / len : 0
+        let leg = legCost(s)
+        if edgeForward[e] { seeds.append(Seed(node: network.edgeFrom[e], cost: leg + frac * c, meters: s.distanceMeters + s.offsetMeters)) }
+        if edgeBackward[e] { seeds.append(Seed(node: network.edgeTo[e], cost: leg + (1 - frac) * c, meters: s.distanceMeters + len - s.offsetMeters)) }
+    }
+
+    /// Origin → destination along their shared edge, if they share one and the direction is allowed.
+    @inline(__always)
+    public func sameEdgeCost(from o: Snap, to d: Snap) -> PathCost? {
+        guard o.edge == d.edge else { return nil }
+        let e = Int(o.edge), len = network.edgeLengthMeters[e], c = edgeCost[e]
+        let delta = d.offsetMeters - o.offsetMeters
+        guard (delta >= 0 && edgeForward[e]) || (delta <= 0 && edgeBackward[e]) else { return nil }
+        let along = abs(delta)
+        return PathCost(cost: legCost(o) + legCost(d) + (len > 0 ? along / len * c : 0),
+                        meters: o.distanceMeters + d.distanceMeters + along)
+    }
+
+    /// The cost to a destination after a forward search from an origin.
+    @inline(__always)
+    func arrival(at d: Snap, _ q: PathQuery) -> PathCost? {
+        let e = Int(d.edge), len = network.edgeLengthMeters[e], c = edgeCost[e]
+        let frac = len > 0 ? d.offsetMeters / len : 0
+        let leg = legCost(d)
+        var best: PathCost?
+        if edgeForward[e], let r = q.result(network.edgeFrom[e]) {
+            best = PathCost(cost: r.cost + frac * c + leg, meters: r.meters + d.offsetMeters + d.distanceMeters)
+        }
+        if edgeBackward[e], let r = q.result(network.edgeTo[e]) {
+            let alt = PathCost(cost: r.cost + (1 - frac) * c + leg, meters: r.meters + len - d.offsetMeters + d.distanceMeters)
+            if best == nil || alt.cost < best!.cost { best = alt }
+        }
+        return best
+    }
+
+    /// The cost from an origin after a reverse search from a destination.
+    @inline(__always)
+    func departure(from o: Snap, _ q: PathQuery) -> PathCost? {
+        let e = Int(o.edge), len = network.edgeLengthMeters[e], c = edgeCost[e]
+        let frac = len > 0 ? o.offsetMeters / len : 0
+        let leg = legCost(o)
+        var best: PathCost?
+        if edgeForward[e], let r = q.result(network.edgeTo[e]) {
+            best = PathCost(cost: r.cost + (1 - frac) * c + leg, meters: r.meters + len - o.offsetMeters + o.distanceMeters)
+        }
+        if edgeBackward[e], let r = q.result(network.edgeFrom[e]) {
+            let alt = PathCost(cost: r.cost + frac * c + leg, meters: r.meters + o.offsetMeters + o.distanceMeters)
+            if best == nil || alt.cost < best!.cost { best = alt }
+        }
+        return best
+    }
+}
+
+/// An indexed 4-ary min-heap over node ids with decrease-key.
+struct IndexedHeap {
+    private var keys: [Double] = []
+    private var items: [Int32] = []
+    /// Position of each node in the heap, -1 when absent.
+    private var position: [Int32]
+
+    init(capacity: Int) {
+        position = [Int32](repeating: -1, count: capacity)
+        keys.reserveCapacity(1024)
+        items.reserveCapacity(1024)
+    }
+
+    var isEmpty: Bool { items.isEmpty }
+
+    mutating func pushOrDecrease(_ v: Int32, _ key: Double) {
+        let p = Int(position[Int(v)])
+        if p >= 0 {
+            keys[p] = key
+            siftUp(p)
+        } else {
+            keys.append(key)
+            items.append(v)
+            position[Int(v)] = Int32(items.count - 1)
+            siftUp(items.count - 1)
+        }
+    }
+
+    mutating func popMin() -> (Int32, Double)? {
+        guard let top = items.first else { return nil }
+        let key = keys[0]
+        position[Int(top)] = -1
+        let lastItem = items.removeLast(), lastKey = keys.removeLast()
+        if !items.isEmpty {
+            items[0] = lastItem
+            keys[0] = lastKey
+            position[Int(lastItem)] = 0
+            siftDown(0)
+        }
+        return (top, key)
+    }
+
+    private mutating func siftUp(_ start: Int) {
+        var i = start
+        let item = items[i], key = keys[i]
+        while i > 0 {
+            let parent = (i - 1) >> 2
+            guard key < keys[parent] else { break }
+            items[i] = items[parent]
+            keys[i] = keys[parent]
+            position[Int(items[i])] = Int32(i)
+            i = parent
+        }
+        items[i] = item
+        keys[i] = key
+        position[Int(item)] = Int32(i)
+    }
+
+    private mutating func siftDown(_ start: Int) {
+        var i = start
+        let n = items.count
+        let item = items[i], key = keys[i]
+        while true {
+            let first = (i << 2) + 1
+            if first >= n { break }
+            var best = first
+            var bestKey = keys[first]
+            let last = min(first + 4, n)
+            var c = first + 1
+            while c < last {
+                if keys[c] < bestKey { best = c; bestKey = keys[c] }
+                c += 1
+            }
+            guard bestKey < key else { break }
+            items[i] = items[best]
+            keys[i] = bestKey
+            position[Int(items[i])] = Int32(i)
+            i = best
+        }
+        items[i] = item
+        keys[i] = key
+        position[Int(item)] = Int32(i)
+    }
+}
