@@ -95,7 +95,7 @@ struct LoadRun {
                           },
                           areas: [], demand: [], demandDerivedFromAreas: file.layers.demand == nil,
                           facilities: [], roads: [])
-        let complete = raw["areas"] != nil && raw["facilities"] != nil
+        let complete = (file.layers.areas == nil || raw["areas"] != nil) && (file.layers.facilities == nil || raw["facilities"] != nil)
             && (file.layers.demand == nil || raw["demand"] != nil) && (file.layers.roads == nil || raw["roads"] != nil)
 
         var reprojected: [String: RawLayer] = [:]
@@ -106,7 +106,7 @@ struct LoadRun {
         let areaIndex = try AreaIndex(areas: study.areas, geos: geos)
         if let demand = reprojected["demand"] {
             study.demand = buildDemand(demand, areas: areaIndex)
-        } else if file.layers.demand == nil {
+        } else if file.layers.demand == nil && file.layers.areas != nil {
             study.demand = deriveDemand(from: study.areas, areaLayer: reprojected["areas"])
         }
         if let facilities = reprojected["facilities"] {
@@ -443,7 +443,7 @@ struct LoadRun {
         for a in areas {
             guard let pop = a.population else {
                 issues.append(ValidationIssue(.error, file: areaLayer?.displaySource, layer: areaLayer?.layerName, featureId: a.id,
-                                    field: file.layers.areas.fields["population"],
+                                    field: file.layers.areas?.fields["population"],
                                     "no demand layer, so demand comes from the areas, but this area has no population"))
                 continue
             }
@@ -479,6 +479,12 @@ struct LoadRun {
                 if let c = o.category { raw = c }
             }
             if excluded { continue }
+            if spec.fields["category"] == nil && raw == nil {
+                // A bare set of destinations (e.g. a matrix without a study): no categories to check.
+                guard let c = point(f, layer) else { continue }
+                out.append(Facility(id: id, name: name, categories: [], location: c, attributes: [:]))
+                continue
+            }
             guard let rawCategory = raw else {
                 issues.append(ValidationIssue(.error, file: layer.displaySource, layer: layer.layerName, featureId: id,
                                     field: spec.fields["category"], "the category is missing"))

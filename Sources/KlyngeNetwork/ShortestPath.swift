@@ -116,7 +116,25 @@ extension ModeGraph {
         profile.mode == .distance ? s.distanceMeters : s.distanceMeters / (profile.accessSpeedKmh / 3.6)
     }
 
-    /// Seeds for leaving a point along its edge (forward search from an origin).
+    /// The nodes a point can leave by (`departing`) or be reached from, with the cost and metres along its
+    /// edge: along the allowed directions, and at no cost a node the point sits on (so a point at a node is
+    /// not cut off from it by a one-way edge it happened to snap to). At most four, on the stack.
+    @inline(__always)
+    func access(_ s: Snap, departing: Bool, _ body: (Int32, Double, Double) -> Void) {
+        let e = Int(s.edge), len = network.edgeLengthMeters[e], c = edgeCost[e]
+        let frac = len > 0 ? s.offsetMeters / len : 0
+        let from = network.edgeFrom[e], to = network.edgeTo[e]
+        if edgeForward[e] {
+            if departing { body(to, (1 - frac) * c, len - s.offsetMeters) } else { body(from, frac * c, s.offsetMeters) }
+        }
+        if edgeBackward[e] {
+            if departing { body(from, frac * c, s.offsetMeters) } else { body(to, (1 - frac) * c, len - s.offsetMeters) }
+        }
+        if s.offsetMeters <= 1e-6 { body(from, 0, 0) }
+        if s.offsetMeters >= len - 1e-6 { body(to, 0, 0) }
+    }
+
+    /// Seeds for leaving a point (forward search from an origin).
     public func departureSeeds(_ s: Snap) -> [Seed] {
         var seeds: [Seed] = []
         departureSeeds(s, into: &seeds)
@@ -125,14 +143,11 @@ extension ModeGraph {
 
     /// As above, appending to a reusable buffer.
     public func departureSeeds(_ s: Snap, into seeds: inout [Seed]) {
-        let e = Int(s.edge), len = network.edgeLengthMeters[e], c = edgeCost[e]
-        let frac = len > 0 ? s.offsetMeters / len : 0
         let leg = legCost(s)
-        if edgeForward[e] { seeds.append(Seed(node: network.edgeTo[e], cost: leg + (1 - frac) * c, meters: s.distanceMeters + len - s.offsetMeters)) }
-        if edgeBackward[e] { seeds.append(Seed(node: network.edgeFrom[e], cost: leg + frac * c, meters: s.distanceMeters + s.offsetMeters)) }
+        access(s, departing: true) { seeds.append(Seed(node: $0, cost: leg + $1, meters: s.distanceMeters + $2)) }
     }
 
-    /// Seeds for arriving at a point along its edge (reverse search from a destination).
+    /// Seeds for arriving at a point (reverse search from a destination).
     public func arrivalSeeds(_ s: Snap) -> [Seed] {
         var seeds: [Seed] = []
         arrivalSeeds(s, into: &seeds)
@@ -141,11 +156,8 @@ extension ModeGraph {
 
     /// As above, appending to a reusable buffer.
     public func arrivalSeeds(_ s: Snap, into seeds: inout [Seed]) {
-        let e = Int(s.edge), len = network.edgeLengthMeters[e], c = edgeCost[e]
-        let frac = len > 0 ? s.offsetMeters / len : 0
         let leg = legCost(s)
-        if edgeForward[e] { seeds.append(Seed(node: network.edgeFrom[e], cost: leg + frac * c, meters: s.distanceMeters + s.offsetMeters)) }
-        if edgeBackward[e] { seeds.append(Seed(node: network.edgeTo[e], cost: leg + (1 - frac) * c, meters: s.distanceMeters + len - s.offsetMeters)) }
+        access(s, departing: false) { seeds.append(Seed(node: $0, cost: leg + $1, meters: s.distanceMeters + $2)) }
     }
 
     /// Origin → destination along their shared edge, if they share one and the direction is allowed.
@@ -163,33 +175,23 @@ extension ModeGraph {
     /// The cost to a destination after a forward search from an origin.
     @inline(__always)
     func arrival(at d: Snap, _ q: PathQuery) -> PathCost? {
-        let e = Int(d.edge), len = network.edgeLengthMeters[e], c = edgeCost[e]
-        let frac = len > 0 ? d.offsetMeters / len : 0
-        let leg = legCost(d)
-        var best: PathCost?
-        if edgeForward[e], let r = q.result(network.edgeFrom[e]) {
-            best = PathCost(cost: r.cost + frac * c + leg, meters: r.meters + d.offsetMeters + d.distanceMeters)
-        }
-        if edgeBackward[e], let r = q.result(network.edgeTo[e]) {
-            let alt = PathCost(cost: r.cost + (1 - frac) * c + leg, meters: r.meters + len - d.offsetMeters + d.distanceMeters)
-            if best == nil || alt.cost < best!.cost { best = alt }
-        }
-        return best
+        best(d, departing: false, q)
     }
 
     /// The cost from an origin after a reverse search from a destination.
     @inline(__always)
     func departure(from o: Snap, _ q: PathQuery) -> PathCost? {
-        let e = Int(o.edge), len = network.edgeLengthMeters[e], c = edgeCost[e]
-        let frac = len > 0 ? o.offsetMeters / len : 0
-        let leg = legCost(o)
+        best(o, departing: true, q)
+    }
+
+    @inline(__always)
+    private func best(_ s: Snap, departing: Bool, _ q: PathQuery) -> PathCost? {
+        let leg = legCost(s)
         var best: PathCost?
-        if edgeForward[e], let r = q.result(network.edgeTo[e]) {
-            best = PathCost(cost: r.cost + (1 - frac) * c + leg, meters: r.meters + len - o.offsetMeters + o.distanceMeters)
-        }
-        if edgeBackward[e], let r = q.result(network.edgeFrom[e]) {
-            let alt = PathCost(cost: r.cost + frac * c + leg, meters: r.meters + o.offsetMeters + o.distanceMeters)
-            if best == nil || alt.cost < best!.cost { best = alt }
+        access(s, departing: departing) { node, cost, meters in
+            guard let r = q.result(node) else { return }
+            let total = r.cost + cost + leg
+            if best == nil || total < best!.cost { best = PathCost(cost: total, meters: r.meters + meters + s.distanceMeters) }
         }
         return best
     }

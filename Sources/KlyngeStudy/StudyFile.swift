@@ -15,6 +15,8 @@ public struct StudyFile: Codable, Sendable, Hashable {
     public var categories: [String: CategoryLabels]
     public var layers: Layers
     public var checks: Checks?
+    /// Road network settings (defaults documented in the README).
+    public var network: NetworkSettings?
 
     public init(name: String, description: String? = nil, crs: String? = nil, language: String? = nil,
                 categories: [String: CategoryLabels], layers: Layers, checks: Checks? = nil) {
@@ -36,16 +38,86 @@ public struct StudyFile: Codable, Sendable, Hashable {
         }
     }
 
+    /// The layers. A study file needs `areas` and `facilities`; code may leave them out
+    /// (a bare origin–destination matrix has neither).
     public struct Layers: Codable, Sendable, Hashable {
-        public var areas: LayerSpec
+        public var areas: LayerSpec?
         public var demand: LayerSpec?
-        public var facilities: LayerSpec
+        public var facilities: LayerSpec?
         public var roads: LayerSpec?
-        public init(areas: LayerSpec, demand: LayerSpec? = nil, facilities: LayerSpec, roads: LayerSpec? = nil) {
+        public init(areas: LayerSpec?, demand: LayerSpec? = nil, facilities: LayerSpec?, roads: LayerSpec? = nil) {
             self.areas = areas
             self.demand = demand
             self.facilities = facilities
             self.roads = roads
+        }
+    }
+
+    /// How the road network is built and travelled. Every value is optional; see the README for defaults.
+    public struct NetworkSettings: Codable, Sendable, Hashable {
+        /// Vertices closer than this (metres) are joined.
+        public var vertexToleranceMeters: Double?
+        /// Points farther than this from a usable road are reported, not attached.
+        public var maxSnapMeters: Double?
+        /// Attach points only to the largest connected piece of the network.
+        public var largestComponentOnly: Bool?
+        /// Off-network legs longer than this are flagged in the snap report.
+        public var suspiciousSnapMeters: Double?
+        /// Per-mode overrides: `car`, `bike`, `walk`.
+        public var modes: [String: ModeSettings]?
+        public var oneway: OnewaySettings?
+
+        public init(vertexToleranceMeters: Double? = nil, maxSnapMeters: Double? = nil, largestComponentOnly: Bool? = nil,
+                    suspiciousSnapMeters: Double? = nil, modes: [String: ModeSettings]? = nil, oneway: OnewaySettings? = nil) {
+            self.vertexToleranceMeters = vertexToleranceMeters
+            self.maxSnapMeters = maxSnapMeters
+            self.largestComponentOnly = largestComponentOnly
+            self.suspiciousSnapMeters = suspiciousSnapMeters
+            self.modes = modes
+            self.oneway = oneway
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case modes, oneway
+            case vertexToleranceMeters = "vertex_tolerance_m"
+            case maxSnapMeters = "max_snap_m"
+            case largestComponentOnly = "largest_component_only"
+            case suspiciousSnapMeters = "suspicious_snap_m"
+        }
+    }
+
+    public struct ModeSettings: Codable, Sendable, Hashable {
+        /// Speeds by road class (km/h), merged over the defaults; 0 forbids a class.
+        public var speedsKmh: [String: Double]?
+        /// Speed for lines without a class; 0 forbids them.
+        public var unclassifiedSpeedKmh: Double?
+        public var useMaxspeed: Bool?
+        public var maxspeedFactor: Double?
+        public var maxSpeedKmh: Double?
+        public var respectOneway: Bool?
+        public var accessSpeedKmh: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case speedsKmh = "speeds_kmh"
+            case unclassifiedSpeedKmh = "unclassified_speed_kmh"
+            case useMaxspeed = "use_maxspeed"
+            case maxspeedFactor = "maxspeed_factor"
+            case maxSpeedKmh = "max_speed_kmh"
+            case respectOneway = "respect_oneway"
+            case accessSpeedKmh = "access_speed_kmh"
+        }
+    }
+
+    public struct OnewaySettings: Codable, Sendable, Hashable {
+        /// Values meaning one-way in the drawing direction (default yes, true, 1, FT).
+        public var forward: [String]?
+        /// Values meaning one-way against it (default -1, reverse, TF).
+        public var backward: [String]?
+        /// Classes one-way without a tag (default motorway).
+        public var impliedClasses: [String]?
+        enum CodingKeys: String, CodingKey {
+            case forward, backward
+            case impliedClasses = "implied_classes"
         }
     }
 
@@ -116,7 +188,7 @@ public struct StudyFile: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, description, crs, language, categories, layers, checks
+        case name, description, crs, language, categories, layers, checks, network
     }
 
     /// The roles each layer's field mapping knows.
@@ -175,6 +247,8 @@ extension StudyFile {
 
     /// Structural checks that need no data: required roles mapped, no unknown roles.
     public func checkMappings(path: String) throws {
+        if layers.areas == nil { throw StudyFileError(path: path, message: "missing key `layers.areas`") }
+        if layers.facilities == nil { throw StudyFileError(path: path, message: "missing key `layers.facilities`") }
         let specs: [(String, LayerSpec?)] = [("areas", layers.areas), ("demand", layers.demand),
                                               ("facilities", layers.facilities), ("roads", layers.roads)]
         for (name, spec) in specs {

@@ -35,8 +35,8 @@ import KlyngeTestSupport
         let geos = try GEOSContext()
         let dissolved = try study.areas.reduce(0) { $0 + (try geos.area($1.geometry)) }
         var file = try StudyFile.load(path: TestSupport.data("samsoe/study.yaml"))
-        file.layers.areas.dissolve = nil
-        file.layers.areas.fields["id"] = "FEAT_ID"
+        file.layers.areas?.dissolve = nil
+        file.layers.areas?.fields["id"] = "FEAT_ID"
         let parts = try StudyLoader().load(file, baseFolder: URL(fileURLWithPath: TestSupport.data("samsoe")))
         #expect(parts.study?.areas.count == 20)
         let sum = try parts.study!.areas.reduce(0) { $0 + (try geos.area($1.geometry)) }
