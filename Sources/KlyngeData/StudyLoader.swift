@@ -94,7 +94,7 @@ struct LoadRun {
                               return Category(key: key, labelDa: l.da, labelEn: l.en)
                           },
                           areas: [], demand: [], demandDerivedFromAreas: file.layers.demand == nil,
-                          facilities: [], roads: [])
+                          facilities: [], roads: [], network: file.network ?? StudyFile.NetworkSettings())
         let complete = (file.layers.areas == nil || raw["areas"] != nil) && (file.layers.facilities == nil || raw["facilities"] != nil)
             && (file.layers.demand == nil || raw["demand"] != nil) && (file.layers.roads == nil || raw["roads"] != nil)
 

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Writes outputs through a temporary file in the destination folder, renamed into place only
 /// when the whole write succeeded: a failed run leaves neither a partial file nor a temporary one.
@@ -7,6 +10,10 @@ public enum AtomicOutput {
         public let path: String
         public let message: String
         public var description: String { "\(path): \(message)" }
+        public init(path: String, message: String) {
+            self.path = path
+            self.message = message
+        }
     }
 
     /// Calls `write` with a temporary path (same folder, same extension), then renames it to `url`.
@@ -29,10 +36,9 @@ public enum AtomicOutput {
             for name in sideFiles() {
                 let final = dir.appendingPathComponent(stem + name.dropFirst(tmpStem.count))
                 let from = dir.appendingPathComponent(name)
-                if FileManager.default.fileExists(atPath: final.path) {
-                    _ = try FileManager.default.replaceItemAt(final, withItemAt: from)
-                } else {
-                    try FileManager.default.moveItem(at: from, to: final)
+                // rename(2) replaces an existing file atomically.
+                guard rename(from.path, final.path) == 0 else {
+                    throw Failure(path: final.path, message: "cannot move the finished file into place: \(String(cString: strerror(errno)))")
                 }
             }
         } catch {

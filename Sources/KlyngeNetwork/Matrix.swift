@@ -43,6 +43,11 @@ public struct MatrixSummary: Sendable, Hashable {
     /// Searches run from destinations over the reverse graph (the smaller side).
     public var searchedFromDestinations = false
     public var searches = 0
+
+    public init(origins: Int = 0, destinations: Int = 0) {
+        self.origins = origins
+        self.destinations = destinations
+    }
 }
 
 /// Origin–destination costs on one mode graph. Searches run from the smaller side (reverse graph

@@ -93,9 +93,13 @@ public struct Study: Sendable {
     public var demandDerivedFromAreas: Bool
     public var facilities: [Facility]
     public var roads: [Road]
+    /// How the road network is built and travelled (the study file's `network:` section).
+    public var network: StudyFile.NetworkSettings
 
     public init(name: String, crs: CRS, language: String, categories: [Category], areas: [Area],
-                demand: [DemandPoint], demandDerivedFromAreas: Bool, facilities: [Facility], roads: [Road]) {
+                demand: [DemandPoint], demandDerivedFromAreas: Bool, facilities: [Facility], roads: [Road],
+                network: StudyFile.NetworkSettings = StudyFile.NetworkSettings()) {
+        self.network = network
         self.name = name
         self.crs = crs
         self.language = language

@@ -9,8 +9,8 @@ import KlyngeStudy
 struct Klynge: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "klynge",
-        abstract: "Village clusters and shared meeting places: load, check and export a study's geodata.",
-        subcommands: [Inspect.self, ImportOSM.self, Validate.self, Export.self]
+        abstract: "Village clusters and shared meeting places: load, check and export geodata; road travel times.",
+        subcommands: [Inspect.self, ImportOSM.self, Validate.self, Export.self, SnapCommand.self, MatrixCommand.self, IsochronesCommand.self]
     )
 }
 

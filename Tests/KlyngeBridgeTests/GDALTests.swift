@@ -91,6 +91,16 @@ private let pointsGeoJSON = """
         #expect(try layer.readFeatures().map(\.geometry) == table.features.map(\.geometry))
     }
 
+    @Test func aSecondWriteReplacesTheFirst() throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("ud.txt")
+        try AtomicOutput.write(text: "første", to: url)
+        try AtomicOutput.write(text: "anden", to: url)
+        #expect(try String(contentsOf: url, encoding: .utf8) == "anden")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["ud.txt"])
+    }
+
     @Test func aFailedWriteLeavesNoFile() throws {
         let folder = try TestSupport.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }

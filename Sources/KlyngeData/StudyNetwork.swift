@@ -1,0 +1,119 @@
+import Foundation
+import KlyngeGeo
+import KlyngeNetwork
+import KlyngeStudy
+
+public struct NetworkSetupError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+/// The study's road network with its settings: built once, then one graph and snapper per mode.
+public struct StudyNetwork: Sendable {
+    public let roads: RoadNetwork
+    public let settings: StudyFile.NetworkSettings
+    public let snapOptions: SnapOptions
+    public let oneway: OnewayRules
+    /// Off-network legs longer than this are flagged (default 250 m).
+    public var suspiciousSnapMeters: Double { settings.suspiciousSnapMeters ?? 250 }
+
+    public init(study: Study) throws {
+        guard !study.roads.isEmpty else {
+            throw NetworkSetupError(message: "the study has no roads: add a `roads` layer to the study file")
+        }
+        let lines = study.roads.map {
+            RoadLine(id: $0.id, parts: $0.parts, roadClass: $0.roadClass, maxspeed: $0.maxspeed, oneway: $0.oneway)
+        }
+        try self.init(lines: lines, settings: study.network)
+    }
+
+    public init(lines: [RoadLine], settings: StudyFile.NetworkSettings) throws {
+        self.settings = settings
+        let tolerance = settings.vertexToleranceMeters ?? 0.01
+        guard tolerance >= 0, tolerance < 10 else {
+            throw NetworkSetupError(message: "network.vertex_tolerance_m must be between 0 and 10 m, not \(tolerance)")
+        }
+        roads = RoadNetwork(lines: lines, vertexToleranceMeters: tolerance)
+        snapOptions = SnapOptions(maxSnapMeters: settings.maxSnapMeters ?? 1000,
+                                  largestComponentOnly: settings.largestComponentOnly ?? true)
+        var rules = OnewayRules.standard
+        if let o = settings.oneway {
+            if let f = o.forward { rules.forward = Set(f) }
+            if let b = o.backward { rules.backward = Set(b) }
+            if let i = o.impliedClasses { rules.impliedClasses = Set(i) }
+        }
+        oneway = rules
+        for key in (settings.modes ?? [:]).keys where TravelMode(rawValue: key) == nil || key == "distance" {
+            throw NetworkSetupError(message: "network.modes: unknown mode `\(key)` (car, bike, walk)")
+        }
+    }
+
+    /// The mode's profile: the Danish defaults with the study's overrides.
+    public func profile(_ mode: TravelMode) -> ModeProfile {
+        var p = ModeProfile.defaults(for: mode)
+        guard mode != .distance, let o = settings.modes?[mode.rawValue] else { return p }
+        for (cls, v) in o.speedsKmh ?? [:] { p.speedsKmh[cls] = v > 0 ? v : nil }
+        if let v = o.unclassifiedSpeedKmh { p.unclassifiedSpeedKmh = v > 0 ? v : nil }
+        if let v = o.useMaxspeed { p.useMaxspeed = v }
+        if let v = o.maxspeedFactor { p.maxspeedFactor = v }
+        if let v = o.maxSpeedKmh { p.maxSpeedKmh = v }
+        if let v = o.respectOneway { p.respectsOneway = v }
+        if let v = o.accessSpeedKmh, v > 0 { p.accessSpeedKmh = v }
+        return p
+    }
+
+    public func graph(_ mode: TravelMode) -> ModeGraph {
+        ModeGraph(network: roads, profile: profile(mode), oneway: oneway)
+    }
+
+    public func snapper(_ mode: TravelMode) -> Snapper {
+        Snapper(graph: graph(mode), options: snapOptions)
+    }
+}
+
+/// One point's attachment to the network, for the snap report.
+public struct SnapRecord: Sendable {
+    public var layer: String
+    public var id: String
+    public var name: String
+    public var location: Coordinate
+    public var snap: Snap?
+    public var failure: SnapFailure?
+    /// Why this attachment deserves a look, if it does.
+    public var warning: String?
+}
+
+public enum SnapReport {
+    public static func snap(layer: String, points: [(id: String, name: String, location: Coordinate)],
+                            snapper: Snapper, suspiciousMeters: Double) -> [SnapRecord] {
+        points.map { p in
+            switch snapper.snap(p.location) {
+            case .success(let s):
+                let warning = s.distanceMeters > suspiciousMeters
+                    ? String(format: "long off-network leg: %.0f m to the nearest usable road", s.distanceMeters) : nil
+                return SnapRecord(layer: layer, id: p.id, name: p.name, location: p.location, snap: s, failure: nil, warning: warning)
+            case .failure(let f):
+                return SnapRecord(layer: layer, id: p.id, name: p.name, location: p.location, snap: nil, failure: f,
+                                  warning: message(f, limit: snapper.options.maxSnapMeters))
+            }
+        }
+    }
+
+    public static func message(_ f: SnapFailure, limit: Double) -> String {
+        switch f {
+        case .beyondLimit(let nearest?):
+            String(format: "not attached: the nearest usable road is %.0f m away (limit %.0f m, `network.max_snap_m`)", nearest, limit)
+        case .beyondLimit(nil):
+            "not attached: the mode has no usable road"
+        case .disconnectedComponent(let c, let nodes, let d):
+            String(format: "not attached: the nearest road (%.0f m) is on a piece of %d nodes (component %d) cut off from the main network", d, nodes, c)
+        }
+    }
+
+    /// The study's demand points and facilities, attached for one mode.
+    public static func study(_ study: Study, snapper: Snapper, suspiciousMeters: Double) -> [SnapRecord] {
+        snap(layer: "demand", points: study.demand.map { ($0.id, $0.name, $0.location) }, snapper: snapper, suspiciousMeters: suspiciousMeters)
+            + snap(layer: "facilities", points: study.facilities.map { ($0.id, $0.name, $0.location) }, snapper: snapper,
+                   suspiciousMeters: suspiciousMeters)
+    }
+}
