@@ -28,6 +28,7 @@ run: build
 test: build
 	KLYNGE_TEST_PG="$$(scripts/postgis-test-db.sh)" $(SWIFT) test
 	python3 scripts/check_osm_import.py $(KLYNGE) $(PBF)
+	python3 scripts/check_matrix_scipy.py $(KLYNGE) $(STUDY)
 
 # Rebuild data/samsoe/samsoe-osm.gpkg from the bundled OSM extract.
 sample: build

@@ -19,6 +19,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# scipy/numpy: the independent shortest-path oracle (scripts/check_matrix_scipy.py, the benchmark).
+if ! python3 -c "import scipy" 2>/dev/null; then
+  python3 -m pip install -q scipy 2>/dev/null || echo "note: scipy not installed; the matrix oracle check will be skipped" >&2
+fi
+
 # The independent OSM oracle for scripts/check_osm_import.py (optional: the check skips without it).
 if ! python3 -c "import osmium" 2>/dev/null; then
   python3 -m pip install -q osmium 2>/dev/null || echo "note: python osmium not installed; the OSM oracle check will be skipped" >&2

@@ -175,10 +175,15 @@ public final class VectorLayer {
         let fieldDefs = fields
         OGR_L_ResetReading(handle)
         var out: [Feature] = []
-        CPLErrorReset()
-        while let f = OGR_L_GetNextFeature(handle) {
+        while true {
+            CPLErrorReset()
+            guard let f = OGR_L_GetNextFeature(handle) else { break }
             defer { OGR_F_Destroy(f) }
             let fid = OGR_F_GetFID(f)
+            // A feature that came back with an error (e.g. WKT GDAL could not parse) is not half-read silently.
+            if GDAL.lastErrorIsFailure() {
+                throw GDALError(source: label, layer: name, message: "feature \(fid): \(GDAL.lastMessage("read error"))")
+            }
             var attrs: [String: AttributeValue] = [:]
             for (i, def) in fieldDefs.enumerated() {
                 let idx = Int32(i)

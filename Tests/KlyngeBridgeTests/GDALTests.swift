@@ -145,6 +145,16 @@ private let pointsGeoJSON = """
         #expect(try VectorSource(wkt.path).layer(named: nil).readFeatures()[0].geometry == .lineString([.init(x: 0, y: 0), .init(x: 1, y: 1)]))
     }
 
+    @Test func aGeometryGDALCannotParseNamesTheFeature() throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("byer.csv")
+        try TestSupport.write("id,WKT\n1,\"POINT (1 2)\"\n2,\"POINT (x y)\"\n", to: file)
+        #expect { try VectorSource(file.path).layer(named: nil).readFeatures() } throws: { e in
+            (e as? GDALError)?.message.hasPrefix("feature 2:") == true
+        }
+    }
+
     @Test func handlesOutliveTheirOwners() throws {
         // A layer keeps its dataset alive after the caller drops the dataset.
         let folder = try TestSupport.temporaryFolder()
