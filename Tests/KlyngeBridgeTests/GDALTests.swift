@@ -149,7 +149,7 @@ private let pointsGeoJSON = """
         let folder = try TestSupport.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let file = folder.appendingPathComponent("byer.csv")
-        try TestSupport.write("id,WKT\n1,\"POINT (1 2)\"\n2,\"POINT (x y)\"\n", to: file)
+        try TestSupport.write("id,WKT\n1,\"POINT (1 2)\"\n2,\"POINT (np.float64(1.5) 2)\"\n", to: file)
         #expect { try VectorSource(file.path).layer(named: nil).readFeatures() } throws: { e in
             (e as? GDALError)?.message.hasPrefix("feature 2:") == true
         }
