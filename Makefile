@@ -5,7 +5,7 @@ KLYNGE = .build/debug/klynge
 STUDY = data/samsoe/study.yaml
 PBF = data/samsoe/samsoe-2020-03-09.osm.pbf
 
-.PHONY: deps build run test sample clean
+.PHONY: deps build run test bench sample clean
 
 deps:
 	@scripts/install-deps.sh
@@ -29,6 +29,12 @@ test: build
 	KLYNGE_TEST_PG="$$(scripts/postgis-test-db.sh)" $(SWIFT) test
 	python3 scripts/check_osm_import.py $(KLYNGE) $(PBF)
 	python3 scripts/check_matrix_scipy.py $(KLYNGE) $(STUDY)
+
+# Matrix speed: the sample and a scaled case (30,000 origins × 300 destinations), side by side with scipy.
+bench: deps
+	$(SWIFT) build -c release --product klynge-bench
+	.build/release/klynge-bench $(STUDY) out/bench
+	python3 scripts/bench_scipy.py out/bench
 
 # Rebuild data/samsoe/samsoe-osm.gpkg from the bundled OSM extract.
 sample: build

@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "klynge", targets: ["klynge"]),
+        .executable(name: "klynge-bench", targets: ["klynge-bench"]),
         .library(name: "KlyngeData", targets: ["KlyngeData"]),
     ],
     dependencies: [
@@ -38,6 +39,8 @@ let package = Package(
 
         // Fixtures, paths and process helpers shared by the tests.
         .target(name: "KlyngeTestSupport", dependencies: ["KlyngeGeo"]),
+        // `make bench`: matrix speed on the sample and a scaled case, side by side with scipy.
+        .executableTarget(name: "klynge-bench", dependencies: ["KlyngeData", "KlyngeNetwork", "KlyngeStudy", "KlyngeGeo"]),
         .testTarget(name: "KlyngeGeoTests", dependencies: ["KlyngeGeo"]),
         .testTarget(name: "KlyngeNetworkTests", dependencies: ["KlyngeNetwork", "KlyngeGeo"]),
         .testTarget(name: "KlyngeBridgeTests", dependencies: ["KlyngeGEOS", "KlyngeProj", "KlyngeIO", "KlyngeGeo", "KlyngeTestSupport"]),

@@ -26,12 +26,12 @@ public enum MatrixCSV {
                 buffer.removeAll(keepingCapacity: true)
             }
             summary = try MatrixEngine(graph: graph).compute(origins: origins, destinations: destinations, options: options,
-                                                             progress: progress) { entries in
-                for e in entries {
-                    buffer += fromCells[e.origin]
+                                                             progress: progress) { (block: MatrixBlock) in
+                try block.forEach { o, d, cost in
+                    buffer += fromCells[o]
                     buffer += ","
-                    buffer += toCells[e.destination]
-                    if let c = e.cost {
+                    buffer += toCells[d]
+                    if let c = cost {
                         buffer += ","
                         buffer += fixed2(c.meters)
                         buffer += ","

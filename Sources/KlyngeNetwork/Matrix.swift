@@ -30,6 +30,11 @@ public struct MatrixEntry: Sendable, Hashable {
     public var origin: Int
     public var destination: Int
     public var cost: PathCost?
+    public init(origin: Int, destination: Int, cost: PathCost?) {
+        self.origin = origin
+        self.destination = destination
+        self.cost = cost
+    }
 }
 
 public struct MatrixSummary: Sendable, Hashable {
@@ -40,7 +45,7 @@ public struct MatrixSummary: Sendable, Hashable {
     public var unreachablePairs = 0
     /// Pairs with an end that could not be attached (beyond the snap limit or on a small piece).
     public var unattachedPairs = 0
-    /// Searches run from destinations over the reverse graph (the smaller side).
+    /// Searches ran from the destinations over the reverse graph (the smaller side).
     public var searchedFromDestinations = false
     public var searches = 0
 
@@ -50,18 +55,104 @@ public struct MatrixSummary: Sendable, Hashable {
     }
 }
 
+/// A finished block of the matrix, handed out before the next is computed. Cells come in origin order
+/// within the block; a nil cost is an unreachable pair or one with an end not attached.
+public struct MatrixBlock {
+    enum Storage {
+        /// Every pair of `sources` (a range of the searched side) × all targets, row per source.
+        case dense(sources: Range<Int>, reverse: Bool, width: Int, cost: UnsafeBufferPointer<Double>, meters: UnsafeBufferPointer<Double>)
+        case sparse([MatrixEntry])
+    }
+    let storage: Storage
+
+    public var count: Int {
+        switch storage {
+        case .dense(let sources, _, let width, _, _): sources.count * width
+        case .sparse(let entries): entries.count
+        }
+    }
+
+    /// Calls `body(origin, destination, cost)` for every cell of the block.
+    public func forEach(_ body: (Int, Int, PathCost?) throws -> Void) rethrows {
+        switch storage {
+        case .sparse(let entries):
+            for e in entries { try body(e.origin, e.destination, e.cost) }
+        case .dense(let sources, let reverse, let width, let cost, let meters):
+            func cell(_ k: Int) -> PathCost? { cost[k].isNaN ? nil : PathCost(cost: cost[k], meters: meters[k]) }
+            if reverse {
+                for o in 0..<width { for d in sources { try body(o, d, cell((d - sources.lowerBound) * width + o)) } }
+            } else {
+                for o in sources { for d in 0..<width { try body(o, d, cell((o - sources.lowerBound) * width + d)) } }
+            }
+        }
+    }
+
+    public var entries: [MatrixEntry] {
+        var out: [MatrixEntry] = []
+        out.reserveCapacity(count)
+        forEach { out.append(MatrixEntry(origin: $0, destination: $1, cost: $2)) }
+        return out
+    }
+}
+
 /// Origin–destination costs on one mode graph. Searches run from the smaller side (reverse graph
 /// when that is the destinations), in blocks spread over the threads; each block is handed to
 /// `emit` as soon as it is done, so a large matrix never sits in memory whole.
 public struct MatrixEngine: Sendable {
     public let graph: ModeGraph
+    /// Cells per block (16 bytes each): by default about four times the graph's own size, at most 4 MB,
+    /// and never less than one row per thread. Bounds the working memory whatever the matrix size.
+    public var blockCells: Int?
 
     public init(graph: ModeGraph) { self.graph = graph }
 
-    /// Rows come out grouped by block; `progress(done, total)` is called after each block.
+    /// Where each target joins the network: its entries (a slot of a distinct node, cost, metres; legs
+    /// included; one entry per node, the cheapest), and the distinct nodes, so each search's results are
+    /// gathered once into a dense array before the pass over all targets.
+    struct AccessTable {
+        var start: [Int32] = [0]
+        var slot: [Int32] = []
+        var cost: [Double] = []
+        var meters: [Double] = []
+        var nodes: [Int32] = []
+    }
+
+    func accessTable(_ targets: [Snap?], departing: Bool) -> AccessTable {
+        var t = AccessTable()
+        var slotOf: [Int32: Int32] = [:]
+        for s in targets {
+            if let s {
+                let leg = graph.legCost(s)
+                let begin = t.slot.count
+                graph.access(s, departing: departing) { n, c, m in
+                    let slot: Int32
+                    if let known = slotOf[n] { slot = known } else {
+                        slot = Int32(t.nodes.count)
+                        slotOf[n] = slot
+                        t.nodes.append(n)
+                    }
+                    if let k = t.slot[begin...].firstIndex(of: slot) {
+                        if leg + c < t.cost[k] { t.cost[k] = leg + c; t.meters[k] = s.distanceMeters + m }
+                        return
+                    }
+                    t.slot.append(slot)
+                    t.cost.append(leg + c)
+                    t.meters.append(s.distanceMeters + m)
+                }
+            }
+            t.start.append(Int32(t.slot.count))
+        }
+        return t
+    }
+
+    /// Convenience: all cells as entries (small matrices and tests).
     public func compute(origins: [Snap?], destinations: [Snap?], options: MatrixOptions = MatrixOptions(),
-                        progress: ((Int, Int) -> Void)? = nil,
-                        emit: ([MatrixEntry]) throws -> Void) throws -> MatrixSummary {
+                        progress: ((Int, Int) -> Void)? = nil, emit: ([MatrixEntry]) throws -> Void) throws -> MatrixSummary {
+        try compute(origins: origins, destinations: destinations, options: options, progress: progress) { try emit($0.entries) }
+    }
+
+    public func compute(origins: [Snap?], destinations: [Snap?], options: MatrixOptions = MatrixOptions(),
+                        progress: ((Int, Int) -> Void)? = nil, block emit: (MatrixBlock) throws -> Void) throws -> MatrixSummary {
         var summary = MatrixSummary(origins: origins.count, destinations: destinations.count)
         let reverse = destinations.count < origins.count
         summary.searchedFromDestinations = reverse
@@ -70,10 +161,27 @@ public struct MatrixEngine: Sendable {
         let timed = graph.mode.isTimed
         // A search may stop at the cut-off (legs only add to the cost).
         let cutoff = timed ? (options.maxDurationSeconds ?? .infinity) : (options.maxDistanceMeters ?? .infinity)
-        let blockSize = max(1, min(512, 2_000_000 / max(targets.count, 1)))
-        var topK: [[MatrixEntry]] = reverse && options.nearest != nil ? Array(repeating: [], count: origins.count) : []
+        let width = targets.count
         let threads = options.threads
+        let cells = blockCells ?? min(1 << 18, max(graph.memoryBytes / 4, 4096))
+        let blockSize = max(threads, min(sources.count, cells / max(width, 1)))
+        let access = accessTable(targets, departing: reverse)
+        let unattachedTargets = targets.filter { $0 == nil }.count
+        // Targets on each edge, for pairs that share an edge.
+        let onEdge: [Int32: [Int]] = targets.indices.reduce(into: [:]) { map, j in
+            if let t = targets[j] { map[t.edge, default: []].append(j) }
+        }
         let graph = self.graph
+        var topK: [[MatrixEntry]] = reverse && options.nearest != nil ? Array(repeating: [], count: origins.count) : []
+        let costs = UnsafeMutableBufferPointer<Double>.allocate(capacity: blockSize * width)
+        let meters = UnsafeMutableBufferPointer<Double>.allocate(capacity: blockSize * width)
+        defer { costs.deallocate(); meters.deallocate() }
+        let box = ResultBox(cost: costs, meters: meters)
+        // One query per worker for the whole matrix: searches allocate nothing.
+        let queries = (0..<threads).map { _ in PathQuery(graph: graph) }
+        let queryBox = QueryBox(queries)
+        let gatherBox = GatherBox(workers: threads, size: access.nodes.count)
+        let emptyBox = CountBox(blockSize)
 
         func accept(_ c: PathCost) -> Bool {
             if let m = options.maxDistanceMeters, c.meters > m { return false }
@@ -84,92 +192,108 @@ public struct MatrixEngine: Sendable {
         var blockStart = 0
         while blockStart < sources.count {
             let block = blockStart..<min(blockStart + blockSize, sources.count)
-            let width = targets.count
-            // Results of the block, row per source: written by disjoint workers, read after the join.
-            let results = UnsafeMutableBufferPointer<PathCost?>.allocate(capacity: block.count * width)
-            results.initialize(repeating: nil)
-            defer { results.deallocate() }
-            let box = ResultBox(results)
             DispatchQueue.concurrentPerform(iterations: min(threads, block.count)) { worker in
-                let query = PathQuery(graph: graph)
+                let query = queryBox.queries[worker]
                 var seeds: [Seed] = []
-                seeds.reserveCapacity(2)
+                seeds.reserveCapacity(4)
                 var i = block.lowerBound + worker
                 while i < block.upperBound {
                     defer { i += threads }
-                    guard let s = sources[i] else { continue }
+                    let row = (i - block.lowerBound) * width
+                    guard let s = sources[i] else {
+                        for j in 0..<width { box.cost[row + j] = .nan }
+                        emptyBox.counts[i - block.lowerBound] = width
+                        continue
+                    }
                     seeds.removeAll(keepingCapacity: true)
                     if reverse { graph.arrivalSeeds(s, into: &seeds) } else { graph.departureSeeds(s, into: &seeds) }
                     query.run(from: seeds, reverse: reverse, cutoff: cutoff)
-                    let row = (i - block.lowerBound) * width
-                    for j in 0..<width {
-                        guard let t = targets[j] else { continue }
-                        var best = reverse ? graph.departure(from: t, query) : graph.arrival(at: t, query)
-                        if let direct = reverse ? graph.sameEdgeCost(from: t, to: s) : graph.sameEdgeCost(from: s, to: t),
-                           best == nil || direct.cost < best!.cost {
-                            best = direct
+                    // Gather this search's results for the nodes targets join at, then one branch-light pass.
+                    let gathered = gatherBox.buffers[worker]
+                    query.withResults { dist, dm, settled, gen in
+                        for (k, v) in access.nodes.enumerated() {
+                            let v = Int(v)
+                            gathered.cost[k] = settled[v] == gen ? dist[v] : .infinity
+                            gathered.meters[k] = dm[v]
                         }
-                        box.buffer[row + j] = best
+                    }
+                    var empty = 0
+                    access.start.withUnsafeBufferPointer { start in
+                    access.slot.withUnsafeBufferPointer { slot in
+                    access.cost.withUnsafeBufferPointer { acost in
+                    access.meters.withUnsafeBufferPointer { ameters in
+                        let gc = gathered.cost, gm = gathered.meters
+                        let outCost = box.cost.baseAddress! + row, outMeters = box.meters.baseAddress! + row
+                        for j in 0..<width {
+                            var best = Double.infinity, bestMeters = 0.0
+                            for k in Int(start[j])..<Int(start[j + 1]) {
+                                let v = Int(slot[k])
+                                let c = gc[v] + acost[k]
+                                if c < best { best = c; bestMeters = gm[v] + ameters[k] }
+                            }
+                            if best < .infinity {
+                                outCost[j] = best
+                                outMeters[j] = bestMeters
+                            } else {
+                                outCost[j] = .nan
+                                empty += 1
+                            }
+                        }
+                    }}}}
+                    emptyBox.counts[i - block.lowerBound] = empty
+                    for j in onEdge[s.edge] ?? [] {
+                        guard let t = targets[j] else { continue }
+                        let direct = reverse ? graph.sameEdgeCost(from: t, to: s) : graph.sameEdgeCost(from: s, to: t)
+                        if let direct, box.cost[row + j].isNaN || direct.cost < box.cost[row + j] {
+                            if box.cost[row + j].isNaN { emptyBox.counts[i - block.lowerBound] -= 1 }
+                            box.cost[row + j] = direct.cost
+                            box.meters[row + j] = direct.meters
+                        }
                     }
                 }
             }
             summary.searches += block.count
 
-            // Emit in origin order within the block.
-            var out: [MatrixEntry] = []
-            if !reverse {
-                for i in block {
-                    var row: [MatrixEntry] = []
-                    for j in 0..<width {
-                        let c = results[(i - block.lowerBound) * width + j]
-                        if origins[i] == nil || destinations[j] == nil {
-                            if !options.isSparse { summary.unattachedPairs += 1; row.append(MatrixEntry(origin: i, destination: j, cost: nil)) }
-                            continue
-                        }
-                        guard let c else {
-                            if !options.isSparse { summary.unreachablePairs += 1; row.append(MatrixEntry(origin: i, destination: j, cost: nil)) }
-                            continue
-                        }
-                        if accept(c) { row.append(MatrixEntry(origin: i, destination: j, cost: c)) }
-                    }
-                    if let k = options.nearest {
-                        row.sort { ($0.cost!.cost, $0.destination) < ($1.cost!.cost, $1.destination) }
-                        row = Array(row.prefix(k))
-                    }
-                    out += row
+            // Count what the block holds; with limits, keep only what passes them.
+            let view = MatrixBlock(storage: .dense(sources: block, reverse: reverse, width: width,
+                                                   cost: UnsafeBufferPointer(costs), meters: UnsafeBufferPointer(meters)))
+            if options.isSparse {
+                var out: [MatrixEntry] = []
+                var row: [MatrixEntry] = []
+                var currentOrigin = -1
+                func flushRow() {
+                    guard let k = options.nearest else { out += row; row.removeAll(); return }
+                    row.sort { ($0.cost!.cost, $0.destination) < ($1.cost!.cost, $1.destination) }
+                    out += row.prefix(k)
+                    row.removeAll()
                 }
+                view.forEach { o, d, c in
+                    guard let c, accept(c) else { return }
+                    let entry = MatrixEntry(origin: o, destination: d, cost: c)
+                    if reverse && options.nearest != nil { Self.insert(entry, into: &topK[o], keep: options.nearest!); return }
+                    if o != currentOrigin { flushRow(); currentOrigin = o }
+                    row.append(entry)
+                }
+                flushRow()
+                summary.pairsWritten += out.count
+                if !out.isEmpty { try emit(MatrixBlock(storage: .sparse(out))) }
             } else {
-                for o in 0..<width {
-                    for d in block {
-                        let c = results[(d - block.lowerBound) * width + o]
-                        if origins[o] == nil || destinations[d] == nil {
-                            if !options.isSparse { summary.unattachedPairs += 1; out.append(MatrixEntry(origin: o, destination: d, cost: nil)) }
-                            continue
-                        }
-                        guard let c else {
-                            if !options.isSparse { summary.unreachablePairs += 1; out.append(MatrixEntry(origin: o, destination: d, cost: nil)) }
-                            continue
-                        }
-                        guard accept(c) else { continue }
-                        let entry = MatrixEntry(origin: o, destination: d, cost: c)
-                        if let k = options.nearest {
-                            Self.insert(entry, into: &topK[o], keep: k)
-                        } else {
-                            out.append(entry)
-                        }
-                    }
-                }
+                // Empty cells: those with an end not attached, and the rest unreachable.
+                let empty = emptyBox.counts[0..<block.count].reduce(0, +)
+                let unattachedSources = block.filter { sources[$0] == nil }.count
+                let unattached = unattachedSources * width + (block.count - unattachedSources) * unattachedTargets
+                summary.unattachedPairs += unattached
+                summary.unreachablePairs += empty - unattached
+                summary.pairsWritten += view.count
+                try emit(view)
             }
-            summary.pairsWritten += out.count
-            try emit(out)
             blockStart = block.upperBound
             progress?(blockStart, sources.count)
         }
         if reverse, options.nearest != nil {
-            for row in topK {
-                summary.pairsWritten += row.count
-                try emit(row)
-            }
+            let rows = topK.flatMap { $0 }
+            summary.pairsWritten += rows.count
+            if !rows.isEmpty { try emit(MatrixBlock(storage: .sparse(rows))) }
         }
         return summary
     }
@@ -185,8 +309,37 @@ public struct MatrixEngine: Sendable {
     }
 }
 
-/// Lets the workers of one block write disjoint cells of a buffer that outlives them.
+/// The block's result buffers, written by the workers at disjoint rows and read after they join.
 private final class ResultBox: @unchecked Sendable {
-    let buffer: UnsafeMutableBufferPointer<PathCost?>
-    init(_ buffer: UnsafeMutableBufferPointer<PathCost?>) { self.buffer = buffer }
+    let cost: UnsafeMutableBufferPointer<Double>
+    let meters: UnsafeMutableBufferPointer<Double>
+    init(cost: UnsafeMutableBufferPointer<Double>, meters: UnsafeMutableBufferPointer<Double>) {
+        self.cost = cost
+        self.meters = meters
+    }
+}
+
+/// Per-worker dense buffers for one search's results at the targets' nodes; worker `w` alone uses `buffers[w]`.
+private final class GatherBox: @unchecked Sendable {
+    struct Buffer { let cost: UnsafeMutablePointer<Double>; let meters: UnsafeMutablePointer<Double> }
+    let buffers: [Buffer]
+    init(workers: Int, size: Int) {
+        buffers = (0..<workers).map { _ in
+            Buffer(cost: .allocate(capacity: max(size, 1)), meters: .allocate(capacity: max(size, 1)))
+        }
+    }
+    deinit { for b in buffers { b.cost.deallocate(); b.meters.deallocate() } }
+}
+
+/// Empty cells per row of a block, written by the worker that owns the row.
+private final class CountBox: @unchecked Sendable {
+    let counts: UnsafeMutableBufferPointer<Int>
+    init(_ n: Int) { counts = .allocate(capacity: max(n, 1)); counts.initialize(repeating: 0) }
+    deinit { counts.deallocate() }
+}
+
+/// One query per worker; worker `w` alone uses `queries[w]`.
+private final class QueryBox: @unchecked Sendable {
+    let queries: [PathQuery]
+    init(_ queries: [PathQuery]) { self.queries = queries }
 }

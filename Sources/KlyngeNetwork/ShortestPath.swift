@@ -22,25 +22,37 @@ public struct PathCost: Sendable, Hashable {
     }
 }
 
-/// Reusable Dijkstra state for one thread: arrays sized once, reset lazily by a generation stamp,
-/// an indexed 4-ary heap with decrease-key. A search allocates nothing.
+/// Reusable Dijkstra state for one thread: buffers sized once (owned here, freed in `deinit`), reset
+/// lazily by a generation stamp, and an indexed 4-ary heap with decrease-key. A search allocates nothing.
 public final class PathQuery {
     public let graph: ModeGraph
-    private var cost: [Double]
-    private var meters: [Double]
-    private var reached: [UInt32]
-    private var settled: [UInt32]
+    private let n: Int
+    private let cost: UnsafeMutablePointer<Double>
+    private let meters: UnsafeMutablePointer<Double>
+    private let reached: UnsafeMutablePointer<UInt32>
+    private let settled: UnsafeMutablePointer<UInt32>
     private var generation: UInt32 = 0
-    private var heap = IndexedHeap(capacity: 0)
+    private let heap: IndexedHeap
 
     public init(graph: ModeGraph) {
         self.graph = graph
-        let n = graph.nodeCount
-        cost = [Double](repeating: .infinity, count: n)
-        meters = [Double](repeating: 0, count: n)
-        reached = [UInt32](repeating: 0, count: n)
-        settled = [UInt32](repeating: 0, count: n)
+        n = graph.nodeCount
+        cost = .allocate(capacity: max(n, 1))
+        meters = .allocate(capacity: max(n, 1))
+        reached = .allocate(capacity: max(n, 1))
+        settled = .allocate(capacity: max(n, 1))
+        cost.initialize(repeating: .infinity, count: max(n, 1))
+        meters.initialize(repeating: 0, count: max(n, 1))
+        reached.initialize(repeating: 0, count: max(n, 1))
+        settled.initialize(repeating: 0, count: max(n, 1))
         heap = IndexedHeap(capacity: n)
+    }
+
+    deinit {
+        cost.deallocate()
+        meters.deallocate()
+        reached.deallocate()
+        settled.deallocate()
     }
 
     /// Settles every node whose cost is at most `cutoff`, from the seeds; along arcs (`reverse`: against them,
@@ -48,10 +60,12 @@ public final class PathQuery {
     public func run(from seeds: [Seed], reverse: Bool = false, cutoff: Double = .infinity) {
         generation &+= 1
         if generation == 0 {  // wrapped: clear the stamps once
-            for i in reached.indices { reached[i] = 0; settled[i] = 0 }
+            reached.update(repeating: 0, count: n)
+            settled.update(repeating: 0, count: n)
             generation = 1
         }
         let gen = generation
+        let cost = self.cost, meters = self.meters, reached = self.reached, settled = self.settled, heap = self.heap
         for s in seeds where s.cost <= cutoff {
             let v = Int(s.node)
             if reached[v] != gen || s.cost < cost[v] {
@@ -62,41 +76,40 @@ public final class PathQuery {
             }
         }
         let g = graph
-        g.firstOut.withUnsafeBufferPointer { fo in
-        g.head.withUnsafeBufferPointer { hd in
-        g.arcCost.withUnsafeBufferPointer { ac in
-        g.arcMeters.withUnsafeBufferPointer { am in
-        g.firstIn.withUnsafeBufferPointer { fi in
-        g.tail.withUnsafeBufferPointer { tl in
-        g.inCost.withUnsafeBufferPointer { ic in
-        g.inMeters.withUnsafeBufferPointer { im in
-        cost.withUnsafeMutableBufferPointer { cst in
-        meters.withUnsafeMutableBufferPointer { mtr in
-        reached.withUnsafeMutableBufferPointer { rch in
-        settled.withUnsafeMutableBufferPointer { stl in
-            let first = reverse ? fi : fo, other = reverse ? tl : hd
-            let arcC = reverse ? ic : ac, arcM = reverse ? im : am
-            while let (u32, du) = heap.popMin() {
+        let first = reverse ? g.firstIn : g.firstOut, other = reverse ? g.tail : g.head
+        let arcCost = reverse ? g.inCost : g.arcCost, arcMeters = reverse ? g.inMeters : g.arcMeters
+        first.withUnsafeBufferPointer { first in
+        other.withUnsafeBufferPointer { other in
+        arcCost.withUnsafeBufferPointer { arcC in
+        arcMeters.withUnsafeBufferPointer { arcM in
+            while heap.count > 0 {
+                let (u32, du) = heap.popMin()
                 let u = Int(u32)
-                stl[u] = gen
-                let mu = mtr[u]
+                settled[u] = gen
+                let mu = meters[u]
                 for a in Int(first[u])..<Int(first[u + 1]) {
                     let v = Int(other[a])
                     let dv = du + arcC[a]
                     if dv > cutoff { continue }
-                    if rch[v] != gen {
-                        rch[v] = gen
-                        cst[v] = dv
-                        mtr[v] = mu + arcM[a]
+                    if reached[v] != gen {
+                        reached[v] = gen
+                        cost[v] = dv
+                        meters[v] = mu + arcM[a]
                         heap.pushOrDecrease(Int32(v), dv)
-                    } else if dv < cst[v] && stl[v] != gen {
-                        cst[v] = dv
-                        mtr[v] = mu + arcM[a]
+                    } else if dv < cost[v] && settled[v] != gen {
+                        cost[v] = dv
+                        meters[v] = mu + arcM[a]
                         heap.pushOrDecrease(Int32(v), dv)
                     }
                 }
             }
-        }}}}}}}}}}}}
+        }}}}
+    }
+
+    /// Raw read access to the last run: costs, metres, settled stamps and the stamp that means "settled".
+    /// For tight loops over many targets.
+    func withResults<R>(_ body: (UnsafePointer<Double>, UnsafePointer<Double>, UnsafePointer<UInt32>, UInt32) throws -> R) rethrows -> R {
+        try body(cost, meters, settled, generation)
     }
 
     /// The settled cost of a node in the last run, nil if it was not reached within the cut-off.
@@ -197,51 +210,52 @@ extension ModeGraph {
     }
 }
 
-/// An indexed 4-ary min-heap over node ids with decrease-key.
-struct IndexedHeap {
-    private var keys: [Double] = []
-    private var items: [Int32] = []
+/// An indexed 4-ary min-heap over node ids with decrease-key, in buffers allocated once.
+final class IndexedHeap {
+    private let keys: UnsafeMutablePointer<Double>
+    private let items: UnsafeMutablePointer<Int32>
     /// Position of each node in the heap, -1 when absent.
-    private var position: [Int32]
+    private let position: UnsafeMutablePointer<Int32>
+    private(set) var count = 0
 
     init(capacity: Int) {
-        position = [Int32](repeating: -1, count: capacity)
-        keys.reserveCapacity(1024)
-        items.reserveCapacity(1024)
+        let c = max(capacity, 1)
+        keys = .allocate(capacity: c)
+        items = .allocate(capacity: c)
+        position = .allocate(capacity: c)
+        position.initialize(repeating: -1, count: c)
     }
 
-    var isEmpty: Bool { items.isEmpty }
+    deinit {
+        keys.deallocate()
+        items.deallocate()
+        position.deallocate()
+    }
 
-    mutating func pushOrDecrease(_ v: Int32, _ key: Double) {
+    @inline(__always)
+    func pushOrDecrease(_ v: Int32, _ key: Double) {
         let p = Int(position[Int(v)])
         if p >= 0 {
-            keys[p] = key
-            siftUp(p)
+            siftUp(p, v, key)
         } else {
-            keys.append(key)
-            items.append(v)
-            position[Int(v)] = Int32(items.count - 1)
-            siftUp(items.count - 1)
+            count += 1
+            siftUp(count - 1, v, key)
         }
     }
 
-    mutating func popMin() -> (Int32, Double)? {
-        guard let top = items.first else { return nil }
-        let key = keys[0]
+    /// The minimum; the heap must not be empty.
+    @inline(__always)
+    func popMin() -> (Int32, Double) {
+        let top = items[0], key = keys[0]
         position[Int(top)] = -1
-        let lastItem = items.removeLast(), lastKey = keys.removeLast()
-        if !items.isEmpty {
-            items[0] = lastItem
-            keys[0] = lastKey
-            position[Int(lastItem)] = 0
-            siftDown(0)
-        }
+        count -= 1
+        if count > 0 { siftDown(0, items[count], keys[count]) }
         return (top, key)
     }
 
-    private mutating func siftUp(_ start: Int) {
+    @inline(__always)
+    private func siftUp(_ start: Int, _ item: Int32, _ key: Double) {
         var i = start
-        let item = items[i], key = keys[i]
         while i > 0 {
             let parent = (i - 1) >> 2
             guard key < keys[parent] else { break }
@@ -255,10 +269,10 @@ struct IndexedHeap {
         position[Int(item)] = Int32(i)
     }
 
-    private mutating func siftDown(_ start: Int) {
+    @inline(__always)
+    private func siftDown(_ start: Int, _ item: Int32, _ key: Double) {
         var i = start
-        let n = items.count
-        let item = items[i], key = keys[i]
+        let n = count
         while true {
             let first = (i << 2) + 1
             if first >= n { break }

@@ -11,6 +11,14 @@ public struct Snap: Sendable, Hashable {
     /// Length of the off-network leg (point to `point`).
     public var distanceMeters: Double
     public var component: Int32
+
+    public init(edge: Int32, offsetMeters: Double, point: Coordinate, distanceMeters: Double, component: Int32) {
+        self.edge = edge
+        self.offsetMeters = offsetMeters
+        self.point = point
+        self.distanceMeters = distanceMeters
+        self.component = component
+    }
 }
 
 /// Why a point was not attached.

@@ -1,0 +1,142 @@
+// Matrix benchmark: the Samsø sample and a scaled case (tens of thousands of origins, a few hundred
+// destinations) on the sample's road network. Writes the identical graph and node pairs for
+// scripts/bench_scipy.py, which times scipy's Dijkstra on them and checks the values agree.
+//
+// Usage: klynge-bench STUDY.yaml OUT_FOLDER [ORIGINS] [DESTINATIONS]
+import Foundation
+import KlyngeData
+import KlyngeGeo
+import KlyngeNetwork
+import KlyngeStudy
+
+func peakRSSBytes() -> Int {
+    guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        let kb = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
+        return kb * 1024
+    }
+    return 0
+}
+
+func currentRSSBytes() -> Int {
+    guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+        return (line.split(separator: " ").compactMap { Int($0) }.first ?? 0) * 1024
+    }
+    return 0
+}
+
+func mb(_ bytes: Int) -> String { String(format: "%.1f MB", Double(bytes) / 1_048_576) }
+
+/// Runs the matrix `repeats` times and returns the best wall time and the pairs seen.
+func timeMatrix(_ graph: ModeGraph, _ origins: [Snap?], _ destinations: [Snap?], repeats: Int,
+                capture: ((MatrixEntry) -> Void)? = nil) throws -> (seconds: Double, pairs: Int) {
+    var best = Double.infinity
+    var pairs = 0
+    for r in 0..<repeats {
+        var count = 0
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        _ = try MatrixEngine(graph: graph).compute(origins: origins, destinations: destinations) { (block: MatrixBlock) in
+            count += block.count
+            if r == 0, let capture { block.forEach { capture(MatrixEntry(origin: $0, destination: $1, cost: $2)) } }
+        }
+        let t = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        best = min(best, t)
+        pairs = count
+    }
+    return (best, pairs)
+}
+
+struct LCG {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return state >> 11
+    }
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+}
+
+let args = CommandLine.arguments
+guard args.count >= 3 else {
+    FileHandle.standardError.write(Data("usage: klynge-bench STUDY.yaml OUT_FOLDER [ORIGINS] [DESTINATIONS]\n".utf8))
+    exit(2)
+}
+let outFolder = URL(fileURLWithPath: args[2])
+try FileManager.default.createDirectory(at: outFolder, withIntermediateDirectories: true)
+let originCount = args.count > 3 ? Int(args[3]) ?? 30000 : 30000
+let destinationCount = args.count > 4 ? Int(args[4]) ?? 300 : 300
+let threads = ProcessInfo.processInfo.activeProcessorCount
+
+let result = try StudyLoader().load(path: args[1])
+guard let study = result.study, result.isUsable else { fatalError("the study has errors") }
+let network = try StudyNetwork(study: study)
+print("Klynge matrix benchmark (\(threads) threads)")
+print("Network: \(network.roads.nodeCount) nodes, \(network.roads.edgeCount) edges")
+
+// 1. The sample: demand points → facilities, each mode.
+for mode in [TravelMode.car, .distance, .walk] {
+    let snapper = network.snapper(mode)
+    let o = study.demand.map { try? snapper.snap($0.location).get() }
+    let d = study.facilities.map { try? snapper.snap($0.location).get() }
+    let (t, pairs) = try timeMatrix(snapper.graph, o, d, repeats: 50)
+    print(String(format: "Samsø %@: %d × %d = %d pairs in %.3f ms (%.0f pairs/s)", mode.rawValue, o.count, d.count, pairs, t * 1000, Double(pairs) / t))
+}
+
+// 2. The scaled case, on graph nodes so scipy gets the identical pairs.
+let graph = network.graph(.car)
+let mainNodes = (0..<graph.nodeCount).filter { graph.component[$0] == graph.largestComponent }
+// A snap that sits exactly on a node: offset 0 on an edge leaving it, or the full length on one entering it.
+var atNode = [Snap?](repeating: nil, count: graph.nodeCount)
+for e in 0..<graph.network.edgeCount where graph.isUsable(edge: e) {
+    let u = Int(graph.network.edgeFrom[e]), v = Int(graph.network.edgeTo[e])
+    if atNode[u] == nil {
+        atNode[u] = Snap(edge: Int32(e), offsetMeters: 0, point: graph.network.nodes[u], distanceMeters: 0, component: graph.component[u])
+    }
+    if atNode[v] == nil {
+        atNode[v] = Snap(edge: Int32(e), offsetMeters: graph.network.edgeLengthMeters[e], point: graph.network.nodes[v],
+                         distanceMeters: 0, component: graph.component[v])
+    }
+}
+var rng = LCG(state: 2026)
+let originNodes = (0..<originCount).map { _ in mainNodes[rng.below(mainNodes.count)] }
+let destinationNodes = (0..<destinationCount).map { _ in mainNodes[rng.below(mainNodes.count)] }
+let rssBefore = currentRSSBytes()
+var sample: [(Int, Int, Double)] = []
+var sampleRng = LCG(state: 7)
+let (t, pairs) = try timeMatrix(graph, originNodes.map { atNode[$0] }, destinationNodes.map { atNode[$0] }, repeats: 3) { e in
+    if sampleRng.below(1000) == 0, let c = e.cost { sample.append((e.origin, e.destination, c.cost)) }
+}
+let peak = peakRSSBytes()
+print(String(format: "Scaled car: %d × %d = %d pairs in %.3f s (%.0f pairs/s)", originCount, destinationCount, pairs, t, Double(pairs) / t))
+print("Memory: graph \(mb(graph.memoryBytes)); process before the matrix \(mb(rssBefore)), peak \(mb(peak)); matrix working memory ≈ \(mb(max(peak - rssBefore, 0)))")
+
+// The identical graph and pairs for scipy: arcs (tail, head, seconds) and node ids, little-endian binary.
+func writeBinary<T>(_ values: [T], _ name: String) throws {
+    try values.withUnsafeBytes { Data($0) }.write(to: outFolder.appendingPathComponent(name))
+}
+var tails: [Int32] = [], heads: [Int32] = [], weights: [Double] = []
+for e in 0..<graph.network.edgeCount where graph.isUsable(edge: e) {
+    let u = graph.network.edgeFrom[e], v = graph.network.edgeTo[e]
+    if graph.edgeForward[e] { tails.append(u); heads.append(v); weights.append(graph.edgeCost[e]) }
+    if graph.edgeBackward[e] { tails.append(v); heads.append(u); weights.append(graph.edgeCost[e]) }
+}
+try writeBinary(tails, "tails.i32")
+try writeBinary(heads, "heads.i32")
+try writeBinary(weights, "weights.f64")
+try writeBinary(originNodes.map(Int32.init), "origins.i32")
+try writeBinary(destinationNodes.map(Int32.init), "destinations.i32")
+let sampleText = "origin,destination,seconds\n" + sample.map { "\($0.0),\($0.1),\($0.2)" }.joined(separator: "\n") + "\n"
+try sampleText.write(to: outFolder.appendingPathComponent("sample.csv"), atomically: true, encoding: .utf8)
+let summary = """
+{"nodes": \(graph.nodeCount), "pairs": \(pairs), "seconds": \(t), "threads": \(threads), "graph_bytes": \(graph.memoryBytes), "peak_rss_bytes": \(peak), "rss_before_bytes": \(rssBefore)}
+"""
+try summary.write(to: outFolder.appendingPathComponent("klynge.json"), atomically: true, encoding: .utf8)
+
+// Where the time goes: searches alone, one thread.
+do {
+    let q = PathQuery(graph: graph)
+    let t0 = DispatchTime.now().uptimeNanoseconds
+    for d in destinationNodes { q.run(from: graph.arrivalSeeds(atNode[d]!), reverse: true) }
+    let t = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+    print(String(format: "Searches alone: %d reverse searches in %.3f s on one thread (%.1f µs each)", destinationNodes.count, t, t / Double(destinationNodes.count) * 1e6))
+}
