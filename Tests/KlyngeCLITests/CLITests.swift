@@ -84,11 +84,11 @@ import KlyngeTestSupport
         let layers = (try JSONSerialization.jsonObject(with: Data(info.stdout.utf8)) as! [String: Any])["layers"] as! [[String: Any]]
         #expect(layers.map { $0["name"] as! String } == ["areas", "facilities"])
         #expect(layers.map { $0["crs"] as! String } == ["EPSG:25832", "EPSG:25832"])
-        #expect(layers.map { $0["featureCount"] as! Int } == [5, 29])
+        #expect(layers.map { $0["featureCount"] as! Int } == [5, 27])
         let csv = folder.appendingPathComponent("f.csv").path
         #expect(try TestSupport.run(klynge, ["export", study, "--layer", "facilities", "-o", csv]).status == 0)
         let lines = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
-        #expect(lines.count == 30 && lines[0].hasPrefix("WKT,id,name,category"))
+        #expect(lines.count == 28 && lines[0].hasPrefix("WKT,id,name,category"))
         // Bad arguments are refused with a message and no file.
         let bad = try TestSupport.run(klynge, ["export", study, "--layer", "roads", "facilities", "-o", folder.appendingPathComponent("x.geojson").path])
         #expect(bad.status != 0 && bad.stderr.contains(".gpkg"))

@@ -23,7 +23,7 @@ import KlyngeTestSupport
         let sogne = try #require(layers.first { $0["name"] as? String == "sogne" })
         #expect(sogne["featureCount"] as? Int == 20 && sogne["crs"] as? String == "EPSG:4326")
         let fac = try #require(layers.first { $0["name"] as? String == "faciliteter" })
-        #expect(fac["featureCount"] as? Int == 29 && fac["crs"] as? String == "EPSG:25832")
+        #expect(fac["featureCount"] as? Int == 27 && fac["crs"] as? String == "EPSG:25832")
 
         // The sample study with two layers from PostGIS: one named in the study, one from --source.
         let folder = try TestSupport.temporaryFolder()
@@ -37,7 +37,7 @@ import KlyngeTestSupport
         try TestSupport.write(text, to: study)
         let v = try TestSupport.run(klynge, ["validate", study.path, "--source", "facilities=\(pg)"])
         #expect(v.status == 0, "\(v.stdout)\(v.stderr)")
-        #expect(v.stdout.contains("read 20, loaded 5") && v.stdout.contains("read 29, loaded 29"))
+        #expect(v.stdout.contains("read 20, loaded 5") && v.stdout.contains("read 27, loaded 27"))
         let bad = try TestSupport.run(klynge, ["validate", study.path, "--source", "facilities=PG:dbname=findes_ikke password=hemmelig"])
         #expect(bad.status == 1 && bad.stdout.contains("findes_ikke") && !bad.stdout.contains("hemmelig"))
     }

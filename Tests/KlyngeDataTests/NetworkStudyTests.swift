@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+import KlyngeGEOS
+import KlyngeGeo
+import KlyngeNetwork
+import KlyngeStudy
+import KlyngeTestSupport
+@testable import KlyngeData
+
+@Suite struct SamsoeNetworkTests {
+    static func loadStudy() throws -> Study {
+        let r = try StudyLoader().load(path: TestSupport.data("samsoe/study.yaml"))
+        return try #require(r.study)
+    }
+
+    @Test func everyPointOfTheSampleAttaches() throws {
+        let study = try Self.loadStudy()
+        let network = try StudyNetwork(study: study)
+        for mode in [TravelMode.car, .walk, .distance] {
+            let records = SnapReport.study(study, snapper: network.snapper(mode), suspiciousMeters: network.suspiciousSnapMeters)
+            #expect(records.count == 55)
+            #expect(records.allSatisfy { $0.snap != nil }, "\(mode): \(records.filter { $0.snap == nil }.map(\.id))")
+            #expect(records.allSatisfy { ($0.snap?.distanceMeters ?? 0) < 250 })
+        }
+    }
+
+    @Test func sampleMatrixIsCompleteAndPlausible() throws {
+        let study = try Self.loadStudy()
+        let network = try StudyNetwork(study: study)
+        let snapper = network.snapper(.car)
+        let o = study.demand.map { try? snapper.snap($0.location).get() }
+        let d = study.facilities.map { try? snapper.snap($0.location).get() }
+        var entries: [MatrixEntry] = []
+        let summary = try MatrixEngine(graph: snapper.graph).compute(origins: o, destinations: d) { entries += $0 }
+        #expect(entries.count == 28 * 27 && summary.unreachablePairs == 0)
+        for e in entries {
+            let c = try #require(e.cost)
+            // Never shorter than the straight line; no car trip on Samsø takes over an hour.
+            let a = study.demand[e.origin].location, b = study.facilities[e.destination].location
+            #expect(c.meters >= ((a.x - b.x) * (a.x - b.x) + (a.y - b.y) * (a.y - b.y)).squareRoot() - 1e-6)
+            #expect(c.cost > 0 && c.cost < 3600)
+            // No faster than the top speed allowed.
+            #expect(c.meters / c.cost <= 130 / 3.6 + 1e-9)
+        }
+    }
+
+    @Test func isochronesAgreeWithTheMatrixOnTheSample() throws {
+        let study = try Self.loadStudy()
+        let network = try StudyNetwork(study: study)
+        let graph = network.graph(.car)
+        let snapper = Snapper(graph: graph, options: network.snapOptions)
+        let halls = study.facilities.filter { $0.categories.contains("hall") }
+        let hallSnaps = halls.compactMap { try? snapper.snap($0.location).get() }
+        let demandSnaps = study.demand.map { try? snapper.snap($0.location).get() }
+        var best = [Double](repeating: .infinity, count: study.demand.count)
+        _ = try MatrixEngine(graph: graph).compute(origins: demandSnaps, destinations: hallSnaps) { entries in
+            for e in entries { if let c = e.cost { best[e.origin] = min(best[e.origin], c.cost) } }
+        }
+        let budgets = [300.0, 600.0]
+        let lines = graph.reachableLines(toward: hallSnaps, budgets: budgets, query: PathQuery(graph: graph))
+        let polygons = try Isochrones.build(study: study, network: network, request: .init(
+            mode: .car, budgets: budgets, category: "hall", union: true, bufferMeters: 100))
+        let geos = try GEOSContext()
+        for (bi, budget) in budgets.enumerated() {
+            let area = try #require(polygons.table.features.first { $0["minutes"] == .double(budget / 60) }?.geometry)
+            #expect(try geos.validity(area).isValid)
+            let prepared = try PreparedGeometry(area, context: geos)
+            let reach = try PreparedGeometry(.multiLineString(lines[bi]), context: geos)
+            for (i, s) in demandSnaps.enumerated() {
+                let s = try #require(s)
+                let network = best[i] - graph.legCost(s)
+                let onLines = try reach.distance(to: s.point) < 0.01
+                if network <= budget - 1e-6 {
+                    #expect(onLines, "\(study.demand[i].name): \(best[i]) s but its road is not in the \(budget) s area")
+                    // The point itself is inside the polygon, or no farther from it than its own off-network leg.
+                    #expect(try prepared.distance(to: study.demand[i].location) <= s.distanceMeters + 1e-6)
+                }
+                if onLines { #expect(network <= budget + 1e-6, "\(study.demand[i].name) on the area's roads but \(best[i]) s") }
+            }
+        }
+    }
+}
