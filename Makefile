@@ -22,6 +22,10 @@ run: build
 	$(KLYNGE) export $(STUDY) --layer areas demand facilities roads -o out/samsoe.gpkg
 	for layer in areas demand facilities roads; do $(KLYNGE) export $(STUDY) --layer $$layer -o out/$$layer.geojson || exit 1; done
 	$(KLYNGE) export $(STUDY) --layer facilities -o out/facilities.csv
+	$(KLYNGE) snap $(STUDY) --mode car -o out/snap-car.geojson
+	$(KLYNGE) matrix $(STUDY) --mode car -o out/matrix-car.csv
+	$(KLYNGE) matrix $(STUDY) --mode bike --category school --nearest 1 -o out/nearest-school-bike.csv
+	$(KLYNGE) isochrones $(STUDY) --mode car --category hall --minutes 5,10,15 -o out/isochrones-hall-car.geojson
 	@echo "Outputs in out/"
 
 # The PostGIS tests run against a local database that scripts/postgis-test-db.sh sets up (as root).
