@@ -57,6 +57,7 @@ public struct MatrixSummary: Sendable, Hashable {
 
 /// A finished block of the matrix, handed out before the next is computed. Cells come in origin order
 /// within the block; a nil cost is an unreachable pair or one with an end not attached.
+/// A block is valid only during the `emit` call that receives it (its buffers are reused).
 public struct MatrixBlock {
     enum Storage {
         /// Every pair of `sources` (a range of the searched side) × all targets, row per source.
@@ -168,8 +169,16 @@ public struct MatrixEngine: Sendable {
         let access = accessTable(targets, departing: reverse)
         let unattachedTargets = targets.filter { $0 == nil }.count
         // Targets on each edge, for pairs that share an edge.
-        let onEdge: [Int32: [Int]] = targets.indices.reduce(into: [:]) { map, j in
-            if let t = targets[j] { map[t.edge, default: []].append(j) }
+        // Targets sorted by edge (flat pairs, no per-edge arrays), for pairs that share an edge.
+        let byEdge: [(edge: Int32, target: Int32)] = targets.indices.compactMap { j in
+            targets[j].map { ($0.edge, Int32(j)) }
+        }.sorted { $0.edge < $1.edge }
+        @Sendable func onEdge(_ e: Int32) -> ArraySlice<(edge: Int32, target: Int32)> {
+            var lo = 0, hi = byEdge.count
+            while lo < hi { let mid = (lo + hi) / 2; if byEdge[mid].edge < e { lo = mid + 1 } else { hi = mid } }
+            var end = lo
+            while end < byEdge.count && byEdge[end].edge == e { end += 1 }
+            return byEdge[lo..<end]
         }
         let graph = self.graph
         var topK: [[MatrixEntry]] = reverse && options.nearest != nil ? Array(repeating: [], count: origins.count) : []
@@ -241,7 +250,8 @@ public struct MatrixEngine: Sendable {
                         }
                     }}}}
                     emptyBox.counts[i - block.lowerBound] = empty
-                    for j in onEdge[s.edge] ?? [] {
+                    for pair in onEdge(s.edge) {
+                        let j = Int(pair.target)
                         guard let t = targets[j] else { continue }
                         let direct = reverse ? graph.sameEdgeCost(from: t, to: s) : graph.sameEdgeCost(from: s, to: t)
                         if let direct, box.cost[row + j].isNaN || direct.cost < box.cost[row + j] {
