@@ -21,10 +21,16 @@ public struct StudyNetwork: Sendable {
         guard !study.roads.isEmpty else {
             throw NetworkSetupError(message: "the study has no roads: add a `roads` layer to the study file")
         }
-        let lines = study.roads.map {
-            RoadLine(id: $0.id, parts: $0.parts, roadClass: $0.roadClass, maxspeed: $0.maxspeed, oneway: $0.oneway)
+        try self.init(roads: study.roads, settings: study.network)
+    }
+
+    /// From the study's roads, their class values translated by `network.class_values`.
+    public init(roads: [Road], settings: StudyFile.NetworkSettings) throws {
+        let map = settings.classValues ?? [:]
+        let lines = roads.map {
+            RoadLine(id: $0.id, parts: $0.parts, roadClass: $0.roadClass.map { map[$0] ?? $0 }, maxspeed: $0.maxspeed, oneway: $0.oneway)
         }
-        try self.init(lines: lines, settings: study.network)
+        try self.init(lines: lines, settings: settings)
     }
 
     public init(lines: [RoadLine], settings: StudyFile.NetworkSettings) throws {
@@ -52,7 +58,15 @@ public struct StudyNetwork: Sendable {
     public func profile(_ mode: TravelMode) -> ModeProfile {
         var p = ModeProfile.defaults(for: mode)
         guard mode != .distance, let o = settings.modes?[mode.rawValue] else { return p }
-        for (cls, v) in o.speedsKmh ?? [:] { p.speedsKmh[cls] = v > 0 ? v : nil }
+        for (cls, v) in o.speedsKmh ?? [:] {
+            if v > 0 {
+                p.speedsKmh[cls] = v
+                p.forbiddenClasses.remove(cls)
+            } else {
+                p.speedsKmh[cls] = nil
+                p.forbiddenClasses.insert(cls)
+            }
+        }
         if let v = o.unclassifiedSpeedKmh { p.unclassifiedSpeedKmh = v > 0 ? v : nil }
         if let v = o.useMaxspeed { p.useMaxspeed = v }
         if let v = o.maxspeedFactor { p.maxspeedFactor = v }
@@ -60,6 +74,16 @@ public struct StudyNetwork: Sendable {
         if let v = o.respectOneway { p.respectsOneway = v }
         if let v = o.accessSpeedKmh, v > 0 { p.accessSpeedKmh = v }
         return p
+    }
+
+    /// Road classes the mode's profile neither lists nor forbids, with how many lines carry each: they are
+    /// travelled at the profile's speed for unclassified roads, which deserves a warning.
+    public func unknownClasses(_ mode: TravelMode) -> [(roadClass: String, lines: Int)] {
+        guard mode != .distance else { return [] }
+        let p = profile(mode)
+        var counts: [String: Int] = [:]
+        for c in roads.roadClass { if let c, !c.isEmpty, !p.knows(roadClass: c) { counts[c, default: 0] += 1 } }
+        return counts.sorted { $0.value > $1.value }.map { ($0.key, $0.value) }
     }
 
     public func graph(_ mode: TravelMode) -> ModeGraph {

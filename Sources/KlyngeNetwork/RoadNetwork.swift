@@ -34,7 +34,7 @@ public final class RoadNetwork: Sendable {
     let coordinates: [Coordinate]
     /// Attributes of the input lines, by road index.
     public let roadIds: [String]
-    let roadClass: [String?]
+    public let roadClass: [String?]
     let roadMaxspeed: [String?]
     let roadOneway: [String?]
 

@@ -17,9 +17,11 @@ public enum TravelMode: String, Sendable, Hashable, CaseIterable, Codable {
 /// and the speed of the off-network leg from a point to the road.
 public struct ModeProfile: Sendable, Hashable {
     public var mode: TravelMode
-    /// Speed by road class (km/h); a class missing here is not usable by the mode.
+    /// Speed by road class (km/h).
     public var speedsKmh: [String: Double]
-    /// Speed for lines without a class (nil: such lines are not usable).
+    /// Classes the mode may not use.
+    public var forbiddenClasses: Set<String>
+    /// Speed for lines without a class, or with a class neither listed nor forbidden (nil: not usable).
     public var unclassifiedSpeedKmh: Double?
     /// Use the speed-limit field where present (then `maxspeedFactor × limit`, capped by `maxSpeedKmh`).
     public var useMaxspeed: Bool
@@ -30,10 +32,11 @@ public struct ModeProfile: Sendable, Hashable {
     /// Speed of the off-network leg between a point and its snapped position on the road.
     public var accessSpeedKmh: Double
 
-    public init(mode: TravelMode, speedsKmh: [String: Double], unclassifiedSpeedKmh: Double?, useMaxspeed: Bool,
-                maxspeedFactor: Double = 1, maxSpeedKmh: Double, respectsOneway: Bool, accessSpeedKmh: Double) {
+    public init(mode: TravelMode, speedsKmh: [String: Double], forbiddenClasses: Set<String> = [], unclassifiedSpeedKmh: Double?,
+                useMaxspeed: Bool, maxspeedFactor: Double = 1, maxSpeedKmh: Double, respectsOneway: Bool, accessSpeedKmh: Double) {
         self.mode = mode
         self.speedsKmh = speedsKmh
+        self.forbiddenClasses = forbiddenClasses
         self.unclassifiedSpeedKmh = unclassifiedSpeedKmh
         self.useMaxspeed = useMaxspeed
         self.maxspeedFactor = maxspeedFactor
@@ -45,13 +48,28 @@ public struct ModeProfile: Sendable, Hashable {
     /// The speed on a road (km/h), or nil when the mode may not use it.
     public func speedKmh(roadClass: String?, maxspeed: String?) -> Double? {
         let classSpeed: Double?
-        if let c = roadClass, !c.isEmpty { classSpeed = speedsKmh[c] } else { classSpeed = unclassifiedSpeedKmh }
+        if let c = roadClass, !c.isEmpty {
+            if forbiddenClasses.contains(c) { return nil }
+            classSpeed = speedsKmh[c] ?? unclassifiedSpeedKmh
+        } else {
+            classSpeed = unclassifiedSpeedKmh
+        }
         guard let base = classSpeed, base > 0 else { return nil }
         if useMaxspeed, let limit = maxspeed.flatMap(Maxspeed.kmh) {
             return Swift.min(limit * maxspeedFactor, maxSpeedKmh)
         }
         return Swift.min(base, maxSpeedKmh)
     }
+
+    /// Whether the profile knows a class: lists a speed for it or forbids it. Unknown classes are
+    /// travelled at `unclassifiedSpeedKmh` and worth reporting.
+    public func knows(roadClass: String) -> Bool {
+        speedsKmh[roadClass] != nil || forbiddenClasses.contains(roadClass)
+    }
+
+    /// OSM `highway` values that are not roads for anyone.
+    static let notRoads: Set<String> = ["proposed", "construction", "abandoned", "razed", "disused", "platform",
+                                        "bus_stop", "elevator", "raceway", "bus_guideway", "escape", "rest_area", "services"]
 
     // MARK: Danish defaults
 
@@ -64,6 +82,8 @@ public struct ModeProfile: Sendable, Hashable {
             "tertiary": 60, "tertiary_link": 40, "unclassified": 50, "road": 40,
             "residential": 40, "living_street": 15, "service": 20,
         ],
+        forbiddenClasses: notRoads.union(["footway", "cycleway", "path", "steps", "pedestrian", "track", "bridleway",
+                                          "corridor", "via_ferrata"]),
         unclassifiedSpeedKmh: 50, useMaxspeed: true, maxSpeedKmh: 130, respectsOneway: true, accessSpeedKmh: 20)
 
     /// Bike: 15 km/h on every road a bicycle may use (not motorways and motortrafikveje).
@@ -73,6 +93,7 @@ public struct ModeProfile: Sendable, Hashable {
             "primary", "primary_link", "secondary", "secondary_link", "tertiary", "tertiary_link", "unclassified",
             "road", "residential", "living_street", "service", "track", "cycleway", "path", "bridleway",
         ].map { ($0, 15.0) }).merging(["footway": 8, "pedestrian": 8], uniquingKeysWith: { $1 }),
+        forbiddenClasses: notRoads.union(["motorway", "motorway_link", "trunk", "trunk_link", "steps", "corridor", "via_ferrata"]),
         unclassifiedSpeedKmh: 15, useMaxspeed: false, maxSpeedKmh: 15, respectsOneway: false, accessSpeedKmh: 10)
 
     /// Walk: 5 km/h on every road but motorways and motortrafikveje.
@@ -83,6 +104,7 @@ public struct ModeProfile: Sendable, Hashable {
             "road", "residential", "living_street", "service", "track", "cycleway", "path", "bridleway", "footway",
             "pedestrian", "steps", "corridor",
         ].map { ($0, 5.0) }),
+        forbiddenClasses: notRoads.union(["motorway", "motorway_link", "trunk", "trunk_link"]),
         unclassifiedSpeedKmh: 5, useMaxspeed: false, maxSpeedKmh: 5, respectsOneway: false, accessSpeedKmh: 5)
 
     /// Distance: every line, both directions; costs are metres. The access "speed" is unused.

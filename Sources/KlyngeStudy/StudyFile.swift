@@ -65,6 +65,8 @@ public struct StudyFile: Codable, Sendable, Hashable {
         public var suspiciousSnapMeters: Double?
         /// Per-mode overrides: `car`, `bike`, `walk`.
         public var modes: [String: ModeSettings]?
+        /// The roads' own class values → the profile's classes (e.g. `Motorvej: motorway`).
+        public var classValues: [String: String]?
         public var oneway: OnewaySettings?
 
         public init(vertexToleranceMeters: Double? = nil, maxSnapMeters: Double? = nil, largestComponentOnly: Bool? = nil,
@@ -83,11 +85,12 @@ public struct StudyFile: Codable, Sendable, Hashable {
             case maxSnapMeters = "max_snap_m"
             case largestComponentOnly = "largest_component_only"
             case suspiciousSnapMeters = "suspicious_snap_m"
+            case classValues = "class_values"
         }
     }
 
     public struct ModeSettings: Codable, Sendable, Hashable {
-        /// Speeds by road class (km/h), merged over the defaults; 0 forbids a class.
+        /// Speeds by road class (km/h), merged over the defaults; 0 forbids a class, a speed allows a forbidden one.
         public var speedsKmh: [String: Double]?
         /// Speed for lines without a class; 0 forbids them.
         public var unclassifiedSpeedKmh: Double?
@@ -96,6 +99,8 @@ public struct StudyFile: Codable, Sendable, Hashable {
         public var maxSpeedKmh: Double?
         public var respectOneway: Bool?
         public var accessSpeedKmh: Double?
+
+        public init() {}
 
         enum CodingKeys: String, CodingKey {
             case speedsKmh = "speeds_kmh"

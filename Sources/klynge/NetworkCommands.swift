@@ -60,6 +60,16 @@ func writeSnapRecords(_ records: [SnapRecord], crs: CRS, to url: URL) throws {
     try Exporter.write([table], to: url)
 }
 
+/// Road classes the mode's profile does not know are travelled at its unclassified speed: say so.
+func warnUnknownClasses(_ network: StudyNetwork, _ mode: TravelMode) {
+    let unknown = network.unknownClasses(mode)
+    guard !unknown.isEmpty else { return }
+    let speed = network.profile(mode).unclassifiedSpeedKmh.map { String(format: "%.0f km/h", $0) } ?? "not used"
+    let list = unknown.prefix(8).map { "\($0.roadClass) (\($0.lines))" }.joined(separator: ", ")
+    warn("warning: \(mode.rawValue): road classes without a speed, travelled as unclassified (\(speed)): \(list)"
+         + (unknown.count > 8 ? ", …" : "") + "; map them with network.class_values or set network.modes.\(mode.rawValue).speeds_kmh")
+}
+
 func reportSnapProblems(_ records: [SnapRecord], label: String) {
     let failed = records.filter { $0.snap == nil }
     let flagged = records.filter { $0.snap != nil && $0.warning != nil }
@@ -88,6 +98,7 @@ struct SnapCommand: ParsableCommand {
         try failing {
             let study = try loadUsableStudy(options)
             let network = try StudyNetwork(study: study)
+            warnUnknownClasses(network, mode)
             let snapper = network.snapper(mode)
             let records = SnapReport.study(study, snapper: snapper, suspiciousMeters: network.suspiciousSnapMeters)
             if let output {
@@ -196,9 +207,8 @@ struct MatrixCommand: ParsableCommand {
             let loaded = try loadInputs()
             var settings = loaded.study.network
             if let maxSnap { settings.maxSnapMeters = maxSnap }
-            let network = try StudyNetwork(lines: loaded.study.roads.map {
-                RoadLine(id: $0.id, parts: $0.parts, roadClass: $0.roadClass, maxspeed: $0.maxspeed, oneway: $0.oneway)
-            }, settings: settings)
+            let network = try StudyNetwork(roads: loaded.study.roads, settings: settings)
+            warnUnknownClasses(network, mode)
             let snapper = network.snapper(mode)
             let fromRecords = SnapReport.snap(layer: loaded.fromLabel, points: loaded.from, snapper: snapper,
                                               suspiciousMeters: network.suspiciousSnapMeters)
@@ -324,6 +334,7 @@ struct IsochronesCommand: ParsableCommand {
         try failing {
             let study = try loadUsableStudy(options)
             let network = try StudyNetwork(study: study)
+            warnUnknownClasses(network, mode)
             let budgets = try minutes.map { try parseList($0, name: "--minutes").map { $0 * 60 } } ?? parseList(meters!, name: "--meters")
             let result = try Isochrones.build(study: study, network: network, request: .init(
                 mode: mode, budgets: budgets, category: category, union: union, bufferMeters: buffer))

@@ -80,3 +80,37 @@ import KlyngeTestSupport
         }
     }
 }
+
+@Suite struct NetworkSettingsTests {
+    func road(_ id: String, _ cls: String?, _ x0: Double, _ x1: Double) -> Road {
+        Road(id: id, parts: [[Coordinate(x: x0, y: 0), Coordinate(x: x1, y: 0)]], roadClass: cls, maxspeed: nil, oneway: nil, name: nil)
+    }
+
+    @Test func aKommunesOwnClassesMapOntoTheProfile() throws {
+        // Road-register classes: mapped ones get their speed, unknown ones are reported and driven as unclassified.
+        let roads = [road("1", "Motorvej", 0, 1000), road("2", "Lokalvej", 1000, 2000), road("3", "Privat fællesvej", 2000, 3000)]
+        var settings = StudyFile.NetworkSettings()
+        settings.classValues = ["Motorvej": "motorway", "Lokalvej": "residential"]
+        let network = try StudyNetwork(roads: roads, settings: settings)
+        #expect(network.unknownClasses(.car).map(\.roadClass) == ["Privat fællesvej"])
+        let g = network.graph(.car)
+        #expect(abs(g.edgeCost[0] - 1000 / (110 / 3.6)) < 1e-9)
+        #expect(abs(g.edgeCost[1] - 1000 / (40 / 3.6)) < 1e-9)
+        #expect(abs(g.edgeCost[2] - 1000 / (50 / 3.6)) < 1e-9)
+        // Walking may not use the motorway.
+        #expect(!network.graph(.walk).isUsable(edge: 0))
+    }
+
+    @Test func speedsOverrideForbidAndAllow() throws {
+        let roads = [road("1", "track", 0, 1000), road("2", "primary", 1000, 2000)]
+        var settings = StudyFile.NetworkSettings()
+        var car = StudyFile.ModeSettings()
+        car.speedsKmh = ["track": 10, "primary": 0]
+        settings.modes = ["car": car]
+        let g = try StudyNetwork(roads: roads, settings: settings).graph(.car)
+        #expect(g.isUsable(edge: 0) && abs(g.edgeCost[0] - 360) < 1e-9)
+        #expect(!g.isUsable(edge: 1))
+        settings.modes = ["boat": car]
+        #expect(throws: NetworkSetupError.self) { try StudyNetwork(roads: roads, settings: settings) }
+    }
+}
