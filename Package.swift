@@ -27,22 +27,25 @@ let package = Package(
         .target(name: "KlyngeIO", dependencies: ["CGDAL", "KlyngeGeo"]),
         // The road network: graph, profiles, snapping, shortest paths, matrices, isochrone lines.
         .target(name: "KlyngeNetwork", dependencies: ["KlyngeGeo"]),
+        // Coverage, scenarios, comparison, closure impact, clusters: pure functions over access tables.
+        .target(name: "KlyngeAnalysis", dependencies: ["KlyngeNetwork", "KlyngeGeo"]),
         // The study: schema of the study file and the loaded model (no I/O).
         .target(name: "KlyngeStudy", dependencies: ["KlyngeGeo", .product(name: "Yams", package: "Yams")]),
         // Loading, validating, importing and exporting data: the I/O orchestration.
-        .target(name: "KlyngeData", dependencies: ["KlyngeGeo", "KlyngeGEOS", "KlyngeNetwork", "KlyngeProj", "KlyngeIO", "KlyngeStudy",
+        .target(name: "KlyngeData", dependencies: ["KlyngeGeo", "KlyngeGEOS", "KlyngeNetwork", "KlyngeAnalysis", "KlyngeProj", "KlyngeIO", "KlyngeStudy",
                                                    .product(name: "Yams", package: "Yams")]),
         .executableTarget(name: "klynge", dependencies: [
-            "KlyngeData", "KlyngeStudy", "KlyngeIO", "KlyngeGeo",
+            "KlyngeData", "KlyngeStudy", "KlyngeIO", "KlyngeGeo", "KlyngeNetwork", "KlyngeAnalysis",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Fixtures, paths and process helpers shared by the tests.
         .target(name: "KlyngeTestSupport", dependencies: ["KlyngeGeo"]),
         // `make bench`: matrix speed on the sample and a scaled case, side by side with scipy.
-        .executableTarget(name: "klynge-bench", dependencies: ["KlyngeData", "KlyngeNetwork", "KlyngeStudy", "KlyngeGeo"]),
+        .executableTarget(name: "klynge-bench", dependencies: ["KlyngeData", "KlyngeNetwork", "KlyngeAnalysis", "KlyngeStudy", "KlyngeGeo"]),
         .testTarget(name: "KlyngeGeoTests", dependencies: ["KlyngeGeo"]),
         .testTarget(name: "KlyngeNetworkTests", dependencies: ["KlyngeNetwork", "KlyngeGeo"]),
+        .testTarget(name: "KlyngeAnalysisTests", dependencies: ["KlyngeAnalysis", "KlyngeNetwork", "KlyngeGeo"]),
         .testTarget(name: "KlyngeBridgeTests", dependencies: ["KlyngeGEOS", "KlyngeProj", "KlyngeIO", "KlyngeGeo", "KlyngeTestSupport"]),
         .testTarget(name: "KlyngeDataTests", dependencies: ["KlyngeData", "KlyngeStudy", "KlyngeIO", "KlyngeGeo", "KlyngeGEOS", "KlyngeTestSupport"]),
         .testTarget(name: "KlyngeCLITests", dependencies: ["klynge", "KlyngeGeo", "KlyngeTestSupport"]),

@@ -94,7 +94,9 @@ struct LoadRun {
                               return Category(key: key, labelDa: l.da, labelEn: l.en)
                           },
                           areas: [], demand: [], demandDerivedFromAreas: file.layers.demand == nil,
-                          facilities: [], roads: [], network: file.network ?? StudyFile.NetworkSettings())
+                          facilities: [], roads: [], network: file.network ?? StudyFile.NetworkSettings(),
+                          coverage: file.coverage ?? [:], scenarios: file.scenarios ?? [],
+                          clusters: file.clusters ?? StudyFile.ClusterSettings())
         let complete = (file.layers.areas == nil || raw["areas"] != nil) && (file.layers.facilities == nil || raw["facilities"] != nil)
             && (file.layers.demand == nil || raw["demand"] != nil) && (file.layers.roads == nil || raw["roads"] != nil)
 
@@ -503,11 +505,13 @@ struct LoadRun {
                     categories.append(key)
                 }
             }
-            guard !bad, let c = point(f, layer) else { continue }
+            let capacity = number(f, "capacity", layer), cost = number(f, "annual_cost", layer)
+            guard !bad, capacity.ok, cost.ok, let c = point(f, layer) else { continue }
             _ = checkInside(c, id: id, layer, areas: areas)
             var extra = f.attributes
             for k in mappedFields { extra.removeValue(forKey: k) }
-            out.append(Facility(id: id, name: name, categories: categories, location: c, attributes: extra))
+            out.append(Facility(id: id, name: name, categories: categories, location: c, attributes: extra,
+                                capacity: capacity.value, annualCost: cost.value, condition: text(f, "condition", layer)))
         }
         for (i, o) in overrides.enumerated() where !used.contains(i) {
             issues.append(ValidationIssue(.warning, file: layer.displaySource, layer: layer.layerName, featureId: o.id ?? o.name,

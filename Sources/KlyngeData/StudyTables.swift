@@ -48,7 +48,9 @@ public enum StudyTables {
 
     static func facilities(_ study: Study) -> FeatureTable {
         var fields = [FieldDefinition(name: "id", type: .string), FieldDefinition(name: "name", type: .string),
-                      FieldDefinition(name: "category", type: .string), FieldDefinition(name: "category_label", type: .string)]
+                      FieldDefinition(name: "category", type: .string), FieldDefinition(name: "category_label", type: .string),
+                      FieldDefinition(name: "capacity", type: .real), FieldDefinition(name: "annual_cost", type: .real),
+                      FieldDefinition(name: "condition", type: .string)]
         let labels = Dictionary(uniqueKeysWithValues: study.categories.map { ($0.key, $0.label(language: study.language)) })
         // Extra attributes keep their names and their types (text where a field mixes types).
         var extraTypes: [String: FieldType] = [:]
@@ -76,6 +78,9 @@ public enum StudyTables {
             var attrs: [String: AttributeValue] = [
                 "id": .string(f.id), "name": .string(f.name), "category": .string(f.categories.joined(separator: ";")),
                 "category_label": .string(f.categories.map { labels[$0] ?? $0 }.joined(separator: "; ")),
+                "capacity": f.capacity.map(AttributeValue.double) ?? .null,
+                "annual_cost": f.annualCost.map(AttributeValue.double) ?? .null,
+                "condition": f.condition.map(AttributeValue.string) ?? .null,
             ]
             for k in extraNames {
                 let v = f.attributes[k] ?? .null

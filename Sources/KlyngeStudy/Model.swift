@@ -52,14 +52,23 @@ public struct Facility: Hashable, Sendable {
     public var name: String
     public var categories: [String]
     public var location: Coordinate
-    /// Every other attribute of the source, as it was (capacity, annual cost, condition, …).
+    /// Every other attribute of the source, as it was.
     public var attributes: [String: AttributeValue]
-    public init(id: String, name: String, categories: [String], location: Coordinate, attributes: [String: AttributeValue]) {
+    /// Mapped roles: places, annual running cost (the study's currency), condition.
+    public var capacity: Double?
+    public var annualCost: Double?
+    public var condition: String?
+
+    public init(id: String, name: String, categories: [String], location: Coordinate, attributes: [String: AttributeValue],
+                capacity: Double? = nil, annualCost: Double? = nil, condition: String? = nil) {
         self.id = id
         self.name = name
         self.categories = categories
         self.location = location
         self.attributes = attributes
+        self.capacity = capacity
+        self.annualCost = annualCost
+        self.condition = condition
     }
 }
 
@@ -95,11 +104,19 @@ public struct Study: Sendable {
     public var roads: [Road]
     /// How the road network is built and travelled (the study file's `network:` section).
     public var network: StudyFile.NetworkSettings
+    public var coverage: [String: StudyFile.CoverageRule]
+    public var scenarios: [StudyFile.ScenarioSpec]
+    public var clusters: StudyFile.ClusterSettings
 
     public init(name: String, crs: CRS, language: String, categories: [Category], areas: [Area],
                 demand: [DemandPoint], demandDerivedFromAreas: Bool, facilities: [Facility], roads: [Road],
-                network: StudyFile.NetworkSettings = StudyFile.NetworkSettings()) {
+                network: StudyFile.NetworkSettings = StudyFile.NetworkSettings(),
+                coverage: [String: StudyFile.CoverageRule] = [:], scenarios: [StudyFile.ScenarioSpec] = [],
+                clusters: StudyFile.ClusterSettings = StudyFile.ClusterSettings()) {
         self.network = network
+        self.coverage = coverage
+        self.scenarios = scenarios
+        self.clusters = clusters
         self.name = name
         self.crs = crs
         self.language = language

@@ -17,6 +17,12 @@ public struct StudyFile: Codable, Sendable, Hashable {
     public var checks: Checks?
     /// Road network settings (defaults documented in the README).
     public var network: NetworkSettings?
+    /// What counts as reaching a facility, per category (`default` for the rest).
+    public var coverage: [String: CoverageRule]?
+    /// Named consolidation scenarios: changes against the baseline.
+    public var scenarios: [ScenarioSpec]?
+    /// Which areas form which cluster, and each cluster's hub.
+    public var clusters: ClusterSettings?
 
     public init(name: String, description: String? = nil, crs: String? = nil, language: String? = nil,
                 categories: [String: CategoryLabels], layers: Layers, checks: Checks? = nil) {
@@ -193,7 +199,104 @@ public struct StudyFile: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, description, crs, language, categories, layers, checks, network
+        case name, description, crs, language, categories, layers, checks, network, coverage, scenarios, clusters
+    }
+
+    /// A threshold: `minutes` (travel time) or `km` (distance along the chosen route), by a mode.
+    public struct CoverageRule: Codable, Sendable, Hashable {
+        public var minutes: Double?
+        public var km: Double?
+        /// car (default), bike, walk or distance.
+        public var mode: String?
+        public init(minutes: Double? = nil, km: Double? = nil, mode: String? = nil) {
+            self.minutes = minutes
+            self.km = km
+            self.mode = mode
+        }
+    }
+
+    /// A scenario as written in the study file.
+    public struct ScenarioSpec: Codable, Sendable, Hashable {
+        public var name: String
+        public var description: String?
+        /// Facility ids to close.
+        public var close: [String]?
+        public var open: [NewFacility]?
+        public var merge: [Merge]?
+        public var recategorise: [Recategorise]?
+        public init(name: String, description: String? = nil, close: [String]? = nil, open: [NewFacility]? = nil,
+                    merge: [Merge]? = nil, recategorise: [Recategorise]? = nil) {
+            self.name = name
+            self.description = description
+            self.close = close
+            self.open = open
+            self.merge = merge
+            self.recategorise = recategorise
+        }
+    }
+
+    /// A facility a scenario opens: at `lonlat`, at working-CRS `xy`, or `at` a named village or area.
+    public struct NewFacility: Codable, Sendable, Hashable {
+        public var id: String?
+        public var name: String
+        public var categories: [String]
+        public var lonlat: [Double]?
+        public var xy: [Double]?
+        public var at: String?
+        public var capacity: Double?
+        public var annualCost: Double?
+        public init(id: String? = nil, name: String, categories: [String], lonlat: [Double]? = nil, xy: [Double]? = nil,
+                    at: String? = nil, capacity: Double? = nil, annualCost: Double? = nil) {
+            self.id = id
+            self.name = name
+            self.categories = categories
+            self.lonlat = lonlat
+            self.xy = xy
+            self.at = at
+            self.capacity = capacity
+            self.annualCost = annualCost
+        }
+        enum CodingKeys: String, CodingKey {
+            case id, name, categories, lonlat, xy, at, capacity
+            case annualCost = "annual_cost"
+        }
+    }
+
+    /// Keep one facility and close the others; the kept one takes over their categories and capacity.
+    public struct Merge: Codable, Sendable, Hashable {
+        public var keep: String
+        public var close: [String]
+        public init(keep: String, close: [String]) {
+            self.keep = keep
+            self.close = close
+        }
+    }
+
+    public struct Recategorise: Codable, Sendable, Hashable {
+        public var id: String
+        public var categories: [String]
+        public init(id: String, categories: [String]) {
+            self.id = id
+            self.categories = categories
+        }
+    }
+
+    /// Clusters: area id → cluster name (when the areas layer maps no `cluster` field), hubs by cluster,
+    /// and the drive within which same-category facilities are consolidation candidates.
+    public struct ClusterSettings: Codable, Sendable, Hashable {
+        public var assignments: [String: String]?
+        /// Cluster → the name or id of its hub village (default: its most populous village).
+        public var hubs: [String: String]?
+        public var candidateMinutes: Double?
+        public init(assignments: [String: String]? = nil, hubs: [String: String]? = nil, candidateMinutes: Double? = nil) {
+            self.assignments = assignments
+            self.hubs = hubs
+            self.candidateMinutes = candidateMinutes
+        }
+        enum CodingKeys: String, CodingKey {
+            case assignments, hubs
+            case candidateMinutes = "candidate_minutes"
+        }
     }
 
     /// The roles each layer's field mapping knows.

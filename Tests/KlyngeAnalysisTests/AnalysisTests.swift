@@ -1,0 +1,167 @@
+import Testing
+import KlyngeGeo
+import KlyngeNetwork
+@testable import KlyngeAnalysis
+
+struct RNG {
+    var state: UInt64
+    mutating func next() -> Double {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return Double(state >> 11) / Double(1 << 53)
+    }
+    mutating func below(_ n: Int) -> Int { min(Int(next() * Double(n)), n - 1) }
+}
+
+/// A random world: demand points and sites with random costs (some unreachable), two categories.
+func randomEngine(seed: UInt64, demand: Int = 60, sites: Int = 14, candidates: Int = 4) -> CoverageEngine {
+    var rng = RNG(state: seed)
+    let cats = ["hall", "school"]
+    var s: [Site] = []
+    for i in 0..<(sites + candidates) {
+        let c: [String] = rng.next() < 0.2 ? cats : [cats[rng.below(2)]]
+        s.append(Site(id: "s\(i)", name: "Site \(i)", categories: c, location: Coordinate(x: 0, y: 0),
+                      capacity: Double(rng.below(200)), annualCost: 1000 * Double(rng.below(100)), isCandidate: i >= sites))
+    }
+    let dem = (0..<demand).map { DemandSite(id: "d\($0)", name: "Village \($0)", weight: Double(1 + rng.below(300)), areaId: "a\($0 % 5)") }
+    var costs: [[PathCost?]] = []
+    for _ in 0..<demand {
+        costs.append((0..<s.count).map { _ in
+            rng.next() < 0.05 ? nil : PathCost(cost: (60 + rng.next() * 1500).rounded(), meters: (1000 + rng.next() * 20000).rounded())
+        })
+    }
+    let table = AccessTable(demandCount: demand, siteCount: s.count) { costs[$0][$1] }
+    return CoverageEngine(sites: s, demand: dem, categories: cats,
+                          rules: ["hall": CoverageRule(mode: .car, metric: .duration, threshold: 600),
+                                  "school": CoverageRule(mode: .car, metric: .distance, threshold: 8000)],
+                          tables: [.car: table])
+}
+
+func randomChanges(_ e: CoverageEngine, _ rng: inout RNG) -> [Change] {
+    var plan = e.baselinePlan
+    var changes: [Change] = []
+    for _ in 0..<(1 + rng.below(4)) {
+        let s = rng.below(e.sites.count)
+        switch rng.below(3) {
+        case 0 where plan.open[s]: changes.append(.close(s)); plan.open[s] = false
+        case 1 where !plan.open[s]: changes.append(.open(s)); plan.open[s] = true
+        default: let c = [["hall"], ["school"], ["hall", "school"]][rng.below(3)]; changes.append(.recategorise(s, c)); plan.categories[s] = Set(c)
+        }
+    }
+    return changes
+}
+
+@Suite struct CoveragePropertyTests {
+    @Test(arguments: [1, 2, 3, 4, 5] as [UInt64])
+    func incrementalEqualsFullEvaluation(_ seed: UInt64) throws {
+        let e = randomEngine(seed: seed)
+        var rng = RNG(state: seed * 31)
+        for _ in 0..<40 {
+            let plan = try e.baselinePlan.applying(randomChanges(e, &rng), sites: e.sites, scenario: "r")
+            let fast = e.evaluate(plan)
+            for c in e.categories {
+                let full = CoverageEngine.full(category: c, rule: e.rules[c]!, table: e.tables[.car]!, plan: plan, demandCount: e.demand.count)
+                #expect(fast[c]!.value == full.value)
+                #expect(fast[c]!.site == full.site)
+            }
+        }
+    }
+
+    @Test(arguments: [7, 8, 9] as [UInt64])
+    func closingNeverHelpsAndOpeningNeverHurts(_ seed: UInt64) throws {
+        let e = randomEngine(seed: seed)
+        var rng = RNG(state: seed)
+        for _ in 0..<60 {
+            let plan = try e.baselinePlan.applying(randomChanges(e, &rng), sites: e.sites, scenario: "r")
+            let before = e.evaluate(plan)
+            let s = rng.below(e.sites.count)
+            var other = plan
+            other.open[s].toggle()
+            let after = e.evaluate(other)
+            for c in e.categories {
+                for d in e.demand.indices {
+                    if plan.open[s] { #expect(after[c]!.value[d] >= before[c]!.value[d]) }  // closed s
+                    else { #expect(after[c]!.value[d] <= before[c]!.value[d]) }  // opened s
+                }
+            }
+        }
+    }
+
+    @Test(arguments: [11, 12, 13] as [UInt64])
+    func mergeEqualsClosingPlusRecategorising(_ seed: UInt64) throws {
+        let e = randomEngine(seed: seed)
+        var rng = RNG(state: seed)
+        for _ in 0..<40 {
+            let open = e.sites.indices.filter { e.baselinePlan.open[$0] }
+            let keep = open[rng.below(open.count)]
+            let others = Array(Set((0..<2).map { _ in open[rng.below(open.count)] }).subtracting([keep]))
+            guard !others.isEmpty else { continue }
+            let merged = try e.baselinePlan.applying([.merge(keep: keep, close: others)], sites: e.sites, scenario: "m")
+            let cats = others.reduce(e.baselinePlan.categories[keep]) { $0.union(e.baselinePlan.categories[$1]) }
+            let manual = try e.baselinePlan.applying(others.map { .close($0) } + [.recategorise(keep, Array(cats))], sites: e.sites, scenario: "m")
+            #expect(merged.open == manual.open && merged.categories == manual.categories)
+            let a = e.evaluate(merged), b = e.evaluate(manual)
+            for c in e.categories { #expect(a[c]!.value == b[c]!.value) }
+            let capacity = others.reduce(e.baselinePlan.capacity[keep] ?? 0) { $0 + (e.baselinePlan.capacity[$1] ?? 0) }
+            #expect(merged.capacity[keep] == capacity)
+        }
+    }
+
+    @Test func compareListsExactlyThePointsWhoseCoverageChanges() throws {
+        let e = randomEngine(seed: 21)
+        var rng = RNG(state: 5)
+        for _ in 0..<30 {
+            let plan = try e.baselinePlan.applying(randomChanges(e, &rng), sites: e.sites, scenario: "r")
+            let cmp = e.compare(e.baselinePlan, plan)
+            let x = e.evaluate(e.baselinePlan), y = e.evaluate(plan)
+            for cc in cmp.categories {
+                let c = cc.category
+                let losing = e.demand.indices.filter { x[c]!.isCovered($0) && !y[c]!.isCovered($0) }.map { e.demand[$0].id }
+                let gaining = e.demand.indices.filter { !x[c]!.isCovered($0) && y[c]!.isCovered($0) }.map { e.demand[$0].id }
+                #expect(cc.losing.map(\.demandId) == losing)
+                #expect(cc.gaining.map(\.demandId) == gaining)
+                for p in cc.losing + cc.gaining {
+                    let d = e.demand.firstIndex { $0.id == p.demandId }!
+                    #expect(p.before == (x[c]!.value[d].isFinite ? x[c]!.value[d] : nil))
+                    #expect(p.after == (y[c]!.value[d].isFinite ? y[c]!.value[d] : nil))
+                }
+            }
+        }
+    }
+
+    @Test func badChangesAreRefused() {
+        let e = randomEngine(seed: 3)
+        let open = e.sites.indices.first { e.baselinePlan.open[$0] }!
+        let candidate = e.sites.indices.first { !e.baselinePlan.open[$0] }!
+        #expect(throws: ScenarioError.self) { try e.baselinePlan.applying([.open(open)], sites: e.sites, scenario: "x") }
+        #expect(throws: ScenarioError.self) { try e.baselinePlan.applying([.close(candidate)], sites: e.sites, scenario: "x") }
+        #expect(throws: ScenarioError.self) { try e.baselinePlan.applying([.recategorise(open, [])], sites: e.sites, scenario: "x") }
+        #expect(throws: ScenarioError.self) { try e.baselinePlan.applying([.merge(keep: open, close: [open])], sites: e.sites, scenario: "x") }
+    }
+}
+
+@Suite struct StatisticsTests {
+    @Test func weightedPercentilesByHand() {
+        // Values 1..4 with weights 1, 1, 1, 7: total 10.
+        let v = [4.0, 1, 3, 2], w = [7.0, 1, 1, 1]
+        #expect(Weighted.percentile(v, weights: w, 0.1) == 1)   // 1 of 10 reached at value 1
+        #expect(Weighted.percentile(v, weights: w, 0.3) == 3)   // 1+1+1 = 3 at value 3
+        #expect(Weighted.percentile(v, weights: w, 0.31) == 4)
+        #expect(Weighted.percentile(v, weights: w, 0.5) == 4)
+        let mean: Double = 34.0 / 10.0
+        #expect(Weighted.mean(v, weights: w) == mean)
+        #expect(Weighted.percentile([1, .infinity], weights: [1, 1], 0.9) == .infinity)
+        #expect(Weighted.mean([1, .infinity], weights: [1, 3]) == 1)
+    }
+
+    @Test func summaryFigures() {
+        let rule = CoverageRule(mode: .car, metric: .duration, threshold: 600)
+        let s = CoverageSummary(category: "hall", rule: rule, openFacilities: 2, values: [300, 700, .infinity, 500],
+                                weights: [100, 50, 10, 40], ids: ["a", "b", "c", "d"], names: ["A", "B", "C", "D"])
+        #expect(s.population == 200 && s.coveredPopulation == 140 && abs(s.coveredShare - 0.7) < 1e-12)
+        #expect(s.populationBeyond == 60 && s.populationUnreachable == 10)
+        #expect(s.median == 300 && s.p90 == 700)
+        #expect(s.max == nil && s.worstServedId == "c")  // an unreachable village is the worst served
+        let expectedMean: Double = (30000.0 + 35000.0 + 20000.0) / 190.0
+        #expect(abs(s.mean! - expectedMean) < 1e-9)
+    }
+}
