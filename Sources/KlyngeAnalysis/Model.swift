@@ -89,7 +89,8 @@ public struct AccessTable: Sendable {
         meters = m
     }
 
-    init(demandCount: Int, siteCount: Int, seconds: [Float], meters: [Float]) {
+    /// From demand-major arrays (`d * siteCount + s`), NaN for unreachable.
+    public init(demandCount: Int, siteCount: Int, seconds: [Float], meters: [Float]) {
         self.demandCount = demandCount
         self.siteCount = siteCount
         self.seconds = seconds

@@ -97,6 +97,7 @@ struct LoadRun {
                           facilities: [], roads: [], network: file.network ?? StudyFile.NetworkSettings(),
                           coverage: file.coverage ?? [:], scenarios: file.scenarios ?? [],
                           clusters: file.clusters ?? StudyFile.ClusterSettings())
+        study.description = file.description
         let complete = (file.layers.areas == nil || raw["areas"] != nil) && (file.layers.facilities == nil || raw["facilities"] != nil)
             && (file.layers.demand == nil || raw["demand"] != nil) && (file.layers.roads == nil || raw["roads"] != nil)
 

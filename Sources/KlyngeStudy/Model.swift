@@ -93,6 +93,7 @@ public struct Road: Hashable, Sendable {
 /// A loaded study, every geometry in `crs`.
 public struct Study: Sendable {
     public var name: String
+    public var description: String?
     public var crs: CRS
     public var language: String
     public var categories: [Category]

@@ -10,7 +10,8 @@ struct Klynge: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "klynge",
         abstract: "Village clusters and shared meeting places: load, check and export geodata; road travel times.",
-        subcommands: [Inspect.self, ImportOSM.self, Validate.self, Export.self, SnapCommand.self, MatrixCommand.self, IsochronesCommand.self]
+        subcommands: [Inspect.self, ImportOSM.self, Validate.self, Export.self, SnapCommand.self, MatrixCommand.self, IsochronesCommand.self,
+                      CoverageCommand.self, CompareCommand.self, ImpactCommand.self, ClustersCommand.self, ReportCommand.self]
     )
 }
 

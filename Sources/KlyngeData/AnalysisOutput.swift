@@ -1,0 +1,171 @@
+import Foundation
+import KlyngeAnalysis
+import KlyngeGeo
+import KlyngeStudy
+
+extension FeatureTable {
+    /// Several tables as one (a GeoJSON file holds one collection): a `layer` field tells them apart.
+    public static func merged(_ tables: [FeatureTable], name: String) -> FeatureTable {
+        var fields: [FieldDefinition] = [.init(name: "layer", type: .string)]
+        for t in tables { for f in t.fields where !fields.contains(where: { $0.name == f.name }) { fields.append(f) } }
+        let features = tables.flatMap { t in
+            t.features.map { f -> Feature in
+                var g = f
+                g.attributes["layer"] = .string(t.name)
+                return g
+            }
+        }
+        return FeatureTable(name: name, crs: tables.first?.crs ?? .wgs84, fields: fields, features: features)
+    }
+}
+
+extension Comparison {
+    /// Demand points with before, after and change per category, ready to map.
+    public func table(study: Study, engine: CoverageEngine, before: Plan, after: Plan) -> FeatureTable {
+        var fields: [FieldDefinition] = [.init(name: "id", type: .string), .init(name: "name", type: .string),
+                                         .init(name: "population", type: .real)]
+        let cats = categories.map(\.category)
+        for c in cats {
+            fields += [.init(name: "\(c)_before", type: .real), .init(name: "\(c)_after", type: .real),
+                       .init(name: "\(c)_delta", type: .real), .init(name: "\(c)_status", type: .string),
+                       .init(name: "\(c)_facility_before", type: .string), .init(name: "\(c)_facility_after", type: .string)]
+        }
+        let x = engine.evaluate(before, categories: cats), y = engine.evaluate(after, categories: cats)
+        let features = study.demand.indices.map { d -> Feature in
+            var a: [String: AttributeValue] = ["id": .string(study.demand[d].id), "name": .string(study.demand[d].name),
+                                               "population": .double(study.demand[d].weight)]
+            for c in cats {
+                guard let b = x[c], let n = y[c] else { continue }
+                // Minutes for time rules, km for distance rules.
+                let scale = b.rule.metric == .duration ? 60.0 : 1000.0
+                func v(_ value: Double) -> AttributeValue { value.isFinite ? .double((value / scale * 100).rounded() / 100) : .null }
+                a["\(c)_before"] = v(b.value[d])
+                a["\(c)_after"] = v(n.value[d])
+                a["\(c)_delta"] = b.value[d].isFinite && n.value[d].isFinite ? v(n.value[d] - b.value[d]) : .null
+                let status = b.isCovered(d) == n.isCovered(d) ? (b.isCovered(d) ? "covered" : "not covered")
+                    : (b.isCovered(d) ? "loses coverage" : "gains coverage")
+                a["\(c)_status"] = .string(status)
+                a["\(c)_facility_before"] = b.site[d] >= 0 ? .string(engine.sites[Int(b.site[d])].name) : .null
+                a["\(c)_facility_after"] = n.site[d] >= 0 ? .string(engine.sites[Int(n.site[d])].name) : .null
+            }
+            return Feature(geometry: .point(study.demand[d].location), attributes: a)
+        }
+        return FeatureTable(name: "comparison", crs: study.crs, fields: fields, features: features)
+    }
+}
+
+/// The human-readable summary of the main job, in Danish (default) or English.
+public struct SummaryWriter {
+    public var language: String
+
+    public init(language: String) { self.language = language == "en" ? "en" : "da" }
+
+    func t(_ da: String, _ en: String) -> String { language == "en" ? en : da }
+
+    /// Danish style `12.345,6` or English `12,345.6`, without relying on the platform's locale data.
+    func number(_ v: Double, decimals: Int = 0) -> String {
+        let fixed = String(format: "%.\(decimals)f", abs(v))
+        let parts = fixed.split(separator: ".")
+        var whole = String(parts[0])
+        let group = language == "en" ? "," : ".", point = language == "en" ? "." : ","
+        var grouped = ""
+        while whole.count > 3 {
+            grouped = group + whole.suffix(3) + grouped
+            whole = String(whole.dropLast(3))
+        }
+        let sign = v < 0 && fixed.contains(where: { $0 != "0" && $0 != "." }) ? "-" : ""
+        return sign + whole + grouped + (parts.count > 1 ? point + parts[1] : "")
+    }
+
+    func measure(_ v: Double?, _ metric: String) -> String {
+        guard let v else { return t("uopnåelig", "unreachable") }
+        return metric == "duration" ? "\(number(v / 60, decimals: 1)) min" : "\(number(v / 1000, decimals: 1)) km"
+    }
+
+    func rule(_ s: CoverageSummary) -> String {
+        let mode = [("car", t("i bil", "by car")), ("bike", t("på cykel", "by bike")), ("walk", t("til fods", "on foot")),
+                    ("distance", t("ad vej", "by road"))].first { $0.0 == s.mode }?.1 ?? s.mode
+        return "\(measure(s.threshold, s.metric)) \(mode)"
+    }
+
+    func label(_ study: Study, _ key: String) -> String {
+        study.categories.first { $0.key == key }?.label(language: language) ?? key
+    }
+
+    public func write(study: Study, baseline: CoverageReport, comparisons: [(String, String?, Comparison)],
+                      impacts: [(String, [ClosureImpact])], clusters: ClusterReport?) -> String {
+        var out = "# Klynge – \(study.name): \(t("sammenfatning", "summary"))\n\n"
+        if let d = study.description { out += d + "\n\n" }
+        out += t("Befolkning i alt: ", "Population: ") + number(baseline.categories.first?.population ?? 0)
+            + t(" i \(study.demand.count) byer og \(study.areas.count) områder.\n\n", " in \(study.demand.count) villages and \(study.areas.count) areas.\n\n")
+        out += "## " + t("Dækning i dag", "Coverage today") + "\n\n"
+        for s in baseline.categories where s.openFacilities > 0 {
+            out += "- **\(label(study, s.category))** (\(rule(s))): \(s.openFacilities) " + t("åbne", "open") + "; "
+            out += "\(number(s.coveredShare * 100, decimals: 1)) % " + t("dækket", "covered")
+            out += " (\(number(s.coveredPopulation)) / \(number(s.population))); "
+            out += t("median ", "median ") + measure(s.median, s.metric) + ", 90 %: " + measure(s.p90, s.metric)
+            if let worst = s.worstServedName { out += "; " + t("længst: ", "farthest: ") + "\(worst) (\(measure(s.max, s.metric)))" }
+            out += ".\n"
+        }
+        for (name, description, cmp) in comparisons {
+            out += "\n## " + t("Scenarie: ", "Scenario: ") + name + "\n\n"
+            if let description { out += description + "\n\n" }
+            out += t("Åbne faciliteter: ", "Open facilities: ") + "\(cmp.openBefore) → \(cmp.openAfter)"
+            if let a = cmp.annualCostBefore, let b = cmp.annualCostAfter {
+                out += t("; årlige udgifter: ", "; annual cost: ") + "\(number(a)) → \(number(b)) (\(b >= a ? "+" : "")\(number(b - a)))"
+            }
+            out += ".\n\n"
+            for c in cmp.categories where c.before.openFacilities != c.after.openFacilities || !c.losing.isEmpty || !c.gaining.isEmpty
+                || c.before.mean != c.after.mean {
+                out += "- **\(label(study, c.category))**: " + t("dækket ", "covered ")
+                    + "\(number(c.before.coveredShare * 100, decimals: 1)) % → \(number(c.after.coveredShare * 100, decimals: 1)) %"
+                out += "; " + t("gennemsnit ", "mean ") + measure(c.before.mean, c.before.metric) + " → " + measure(c.after.mean, c.after.metric)
+                if !c.losing.isEmpty {
+                    out += "; " + t("mister dækning: ", "lose coverage: ")
+                        + c.losing.map { "\($0.name) (\(number($0.population)), \(measure($0.before, c.before.metric)) → \(measure($0.after, c.after.metric)))" }
+                        .joined(separator: ", ")
+                }
+                if !c.gaining.isEmpty {
+                    out += "; " + t("får dækning: ", "gain coverage: ") + c.gaining.map { "\($0.name) (\(number($0.population)))" }.joined(separator: ", ")
+                }
+                if let l = c.largestIncrease {
+                    out += "; " + t("største forlængelse: ", "largest increase: ") + "\(l.name) \(measure(l.before, c.before.metric)) → \(measure(l.after, c.after.metric))"
+                }
+                out += ".\n"
+            }
+        }
+        if !impacts.isEmpty {
+            out += "\n## " + t("Hvis én facilitet lukker", "If one facility closes") + "\n\n"
+            for (c, list) in impacts where !list.isEmpty {
+                let least = list.first!, most = list.last!
+                let unit = study.coverage[c]?.km != nil ? t("personkm", "person-km") : t("personminutter", "person-minutes")
+                let scale = study.coverage[c]?.km != nil ? 1000.0 : 60.0
+                func describe(_ i: ClosureImpact) -> String {
+                    "\(i.name.isEmpty ? i.siteId : i.name) (\(number(i.populationLosingCoverage)) " + t("mister dækning", "lose coverage")
+                        + ", +\(number(i.addedPersonUnits / scale)) \(unit)"
+                        + (i.populationLeftWithout > 0 ? ", \(number(i.populationLeftWithout)) " + t("uden nogen", "left without any") : "") + ")"
+                }
+                out += "- **\(label(study, c))**: " + t("mindst kritisk ", "least critical ") + describe(least) + "; "
+                    + t("mest kritisk ", "most critical ") + describe(most) + ".\n"
+            }
+        }
+        if let clusters {
+            out += "\n## " + t("Klynger", "Clusters") + "\n\n"
+            for c in clusters.clusters {
+                out += "- **\(c.name)**: \(number(c.population)) " + t("indbyggere", "inhabitants") + ", \(number(c.areaKm2, decimals: 1)) km², "
+                out += t("knudepunkt ", "hub ") + (c.hub ?? "–")
+                if let far = c.villages.filter({ $0.minutesToHub != nil }).max(by: { $0.minutesToHub! < $1.minutesToHub! }) {
+                    out += t(" (længst dertil: ", " (farthest: ") + "\(far.name), \(number(far.minutesToHub!, decimals: 1)) min)"
+                }
+                let have = c.categories.filter { $0.facilities > 0 }.map { "\(label(study, $0.category)) \($0.facilities)" }
+                out += "; " + (have.isEmpty ? t("ingen faciliteter", "no facilities") : have.joined(separator: ", "))
+                if !c.consolidationCandidates.isEmpty {
+                    out += "; " + t("kandidater til sammenlægning: ", "consolidation candidates: ")
+                        + c.consolidationCandidates.map { "\($0.a) + \($0.b) (\(number($0.minutes, decimals: 1)) min)" }.joined(separator: ", ")
+                }
+                out += ".\n"
+            }
+        }
+        return out
+    }
+}

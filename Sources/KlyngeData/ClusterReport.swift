@@ -1,0 +1,168 @@
+import Foundation
+import KlyngeAnalysis
+import KlyngeGEOS
+import KlyngeGeo
+import KlyngeNetwork
+import KlyngeStudy
+
+/// `klynge clusters`: per cluster of areas, its people, facilities, coverage with its own facilities
+/// versus all, travel to its hub, and facilities of one category close enough to consolidate.
+public struct ClusterReport: Sendable, Codable {
+    public struct CategoryFigures: Sendable, Codable {
+        public var category: String
+        public var facilities: Int
+        public var perThousand: Double?
+        /// Covered share of the cluster's people using every facility, and using only the cluster's own.
+        public var coveredShareAll: Double
+        public var coveredShareOwn: Double
+    }
+    public struct Village: Sendable, Codable {
+        public var id: String
+        public var name: String
+        public var population: Double
+        public var minutesToHub: Double?
+    }
+    public struct Candidate: Sendable, Codable {
+        public var category: String
+        public var a: String
+        public var b: String
+        public var minutes: Double
+    }
+    public struct Cluster: Sendable, Codable {
+        public var name: String
+        public var areas: [String]
+        public var population: Double
+        public var areaKm2: Double
+        public var hub: String?
+        public var villages: [Village]
+        public var categories: [CategoryFigures]
+        public var consolidationCandidates: [Candidate]
+    }
+
+    public var study: String
+    public var candidateMinutes: Double
+    public var clusters: [Cluster]
+    /// Dissolved cluster polygons, for export.
+    public var geometries: [String: Geometry] = [:]
+
+    enum CodingKeys: String, CodingKey { case study, candidateMinutes, clusters }
+
+    public init(analysis: StudyAnalysis) throws {
+        let study = analysis.study
+        let settings = study.clusters
+        var members: [String: [Area]] = [:]
+        for a in study.areas {
+            if let c = a.cluster ?? settings.assignments?[a.id] { members[c, default: []].append(a) }
+        }
+        guard !members.isEmpty else {
+            throw AnalysisSetupError("no clusters: map the areas' `cluster` field, or list `clusters.assignments` (area id: cluster name)")
+        }
+        for id in (settings.assignments ?? [:]).keys where !study.areas.contains(where: { $0.id == id }) {
+            throw AnalysisSetupError("clusters.assignments: no area has the id `\(id)`")
+        }
+        self.study = study.name
+        candidateMinutes = settings.candidateMinutes ?? 5
+        let geos = try GEOSContext()
+        let engine = analysis.engine
+        let baseline = engine.evaluate(engine.baselinePlan)
+        let carSnapper = analysis.network.snapper(.car)
+        let siteSnaps = engine.sites.map { try? carSnapper.snap($0.location).get() }
+        // Facility to facility by car, for consolidation candidates.
+        var siteMinutes: [[Double?]] = Array(repeating: Array(repeating: nil, count: engine.sites.count), count: engine.sites.count)
+        _ = try MatrixEngine(graph: carSnapper.graph).compute(origins: siteSnaps, destinations: siteSnaps) { (block: MatrixBlock) in
+            block.forEach { o, d, c in siteMinutes[o][d] = c.map { $0.cost / 60 } }
+        }
+        var out: [Cluster] = []
+        for name in members.keys.sorted() {
+            let areas = members[name]!
+            let areaIds = Set(areas.map(\.id))
+            let shape = try geos.unaryUnion(areas.map(\.geometry))
+            geometries[name] = shape
+            let inside = try PreparedGeometry(shape, context: geos)
+            let demandIdx = engine.demand.indices.filter { engine.demand[$0].areaId.map(areaIds.contains) ?? false }
+            let population = demandIdx.reduce(0) { $0 + engine.demand[$1].weight }
+            var own: [Int] = []
+            for s in engine.sites.indices where !engine.sites[s].isCandidate {
+                if try inside.covers(engine.sites[s].location) { own.append(s) }
+            }
+            // The hub: named in the study, else the most populous village.
+            let hubName = settings.hubs?[name]
+            let hub = hubName.flatMap { h in demandIdx.first { engine.demand[$0].name == h || engine.demand[$0].id == h } }
+                ?? demandIdx.max { engine.demand[$0].weight < engine.demand[$1].weight }
+            if let hubName, hub.map({ engine.demand[$0].name != hubName && engine.demand[$0].id != hubName }) ?? true {
+                throw AnalysisSetupError("clusters.hubs.\(name): no village of the cluster is called `\(hubName)`")
+            }
+            var villages: [Village] = []
+            if let hub {
+                let snaps = demandIdx.map { try? carSnapper.snap(study.demand[$0].location).get() }
+                let hubSnap = try? carSnapper.snap(study.demand[hub].location).get()
+                var minutes = [Double?](repeating: nil, count: demandIdx.count)
+                _ = try MatrixEngine(graph: carSnapper.graph).compute(origins: snaps, destinations: [hubSnap]) { (block: MatrixBlock) in
+                    block.forEach { o, _, c in minutes[o] = c.map { ($0.cost / 6).rounded() / 10 } }
+                }
+                for (k, d) in demandIdx.enumerated() {
+                    villages.append(Village(id: engine.demand[d].id, name: engine.demand[d].name, population: engine.demand[d].weight,
+                                            minutesToHub: d == hub ? 0 : minutes[k]))
+                }
+            }
+            var ownPlan = engine.baselinePlan
+            for s in engine.sites.indices where !own.contains(s) { ownPlan.open[s] = false }
+            let ownCoverage = engine.evaluate(ownPlan)
+            var figures: [CategoryFigures] = []
+            var candidates: [Candidate] = []
+            for c in engine.categories {
+                let count = own.filter { engine.baselinePlan.serves($0, c) }.count
+                let all = engine.summary(baseline[c]!, plan: engine.baselinePlan, demandIndexes: demandIdx)
+                let mine = engine.summary(ownCoverage[c]!, plan: ownPlan, demandIndexes: demandIdx)
+                figures.append(CategoryFigures(category: c, facilities: count,
+                                               perThousand: population > 0 ? (Double(count) / population * 1000 * 100).rounded() / 100 : nil,
+                                               coveredShareAll: all.coveredShare, coveredShareOwn: mine.coveredShare))
+                let same = own.filter { engine.baselinePlan.serves($0, c) }
+                for (i, a) in same.enumerated() {
+                    for b in same[(i + 1)...] {
+                        // Both ways must be within the limit.
+                        guard let ab = siteMinutes[a][b], let ba = siteMinutes[b][a] else { continue }
+                        let m = max(ab, ba)
+                        if m <= candidateMinutes {
+                            candidates.append(Candidate(category: c, a: engine.sites[a].name.isEmpty ? engine.sites[a].id : engine.sites[a].name,
+                                                        b: engine.sites[b].name.isEmpty ? engine.sites[b].id : engine.sites[b].name,
+                                                        minutes: (m * 10).rounded() / 10))
+                        }
+                    }
+                }
+            }
+            out.append(Cluster(name: name, areas: areas.map(\.id), population: population,
+                               areaKm2: (try geos.area(shape) / 1e4).rounded() / 100, hub: hub.map { engine.demand[$0].name },
+                               villages: villages, categories: figures, consolidationCandidates: candidates))
+        }
+        clusters = out
+    }
+
+    /// Dissolved cluster polygons with the figures, in the working CRS.
+    public func table(crs: CRS, categories: [String]) -> FeatureTable {
+        var fields: [FieldDefinition] = [.init(name: "cluster", type: .string), .init(name: "areas", type: .string),
+                                         .init(name: "population", type: .real), .init(name: "area_km2", type: .real),
+                                         .init(name: "hub", type: .string), .init(name: "max_minutes_to_hub", type: .real),
+                                         .init(name: "consolidation_candidates", type: .integer)]
+        for c in categories {
+            fields += [.init(name: "\(c)_count", type: .integer), .init(name: "\(c)_per_1000", type: .real),
+                       .init(name: "\(c)_covered_all", type: .real), .init(name: "\(c)_covered_own", type: .real)]
+        }
+        let features = clusters.map { cl -> Feature in
+            var a: [String: AttributeValue] = [
+                "cluster": .string(cl.name), "areas": .string(cl.areas.joined(separator: ";")), "population": .double(cl.population),
+                "area_km2": .double(cl.areaKm2), "hub": cl.hub.map(AttributeValue.string) ?? .null,
+                "max_minutes_to_hub": cl.villages.compactMap(\.minutesToHub).max().map(AttributeValue.double) ?? .null,
+                "consolidation_candidates": .int(Int64(cl.consolidationCandidates.count)),
+            ]
+            for f in cl.categories {
+                a["\(f.category)_count"] = .int(Int64(f.facilities))
+                a["\(f.category)_per_1000"] = f.perThousand.map(AttributeValue.double) ?? .null
+                a["\(f.category)_covered_all"] = .double((f.coveredShareAll * 1000).rounded() / 1000)
+                a["\(f.category)_covered_own"] = .double((f.coveredShareOwn * 1000).rounded() / 1000)
+            }
+            return Feature(geometry: geometries[cl.name], attributes: a)
+        }
+        return FeatureTable(name: "clusters", crs: crs, fields: fields, features: features)
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import KlyngeAnalysis
+import KlyngeGeo
+import KlyngeIO
+import KlyngeStudy
+
+/// The coverage of one plan, in the documented JSON shape of `klynge coverage --json`.
+public struct CoverageReport: Sendable, Codable {
+    public struct AreaCategory: Sendable, Codable {
+        public var category: String
+        public var coveredPopulation: Double
+        public var coveredShare: Double
+        public var mean: Double?
+        public var median: Double?
+        public var p90: Double?
+        public var max: Double?
+        public var mainFacilityId: String?
+        public var mainFacilityName: String?
+    }
+    public struct AreaRow: Sendable, Codable {
+        public var areaId: String
+        public var name: String
+        public var population: Double
+        public var categories: [AreaCategory]
+    }
+    public struct PointCategory: Sendable, Codable {
+        public var category: String
+        public var facilityId: String?
+        public var facilityName: String?
+        public var distanceMeters: Double?
+        public var durationSeconds: Double?
+        public var covered: Bool
+    }
+    public struct PointRow: Sendable, Codable {
+        public var demandId: String
+        public var name: String
+        public var areaId: String?
+        public var population: Double
+        public var categories: [PointCategory]
+    }
+
+    public var study: String
+    public var scenario: String?
+    /// Units: `threshold`, `mean`, `median`, `p90`, `max` are seconds for the duration metric, metres for distance.
+    public var categories: [CoverageSummary]
+    public var areas: [AreaRow]
+    public var points: [PointRow]
+
+    public init(analysis: StudyAnalysis, plan: Plan, scenario: String?, categories only: [String]? = nil) {
+        let engine = analysis.engine
+        let cats = only ?? engine.categories
+        let coverage = engine.evaluate(plan, categories: cats)
+        study = analysis.study.name
+        self.scenario = scenario
+        categories = cats.compactMap { c in coverage[c].map { engine.summary($0, plan: plan) } }
+        let areaNames = Dictionary(analysis.study.areas.map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
+        var rows: [String: AreaRow] = [:]
+        for c in cats {
+            guard let cov = coverage[c] else { continue }
+            for (areaId, s, main) in engine.areaSummaries(cov, plan: plan) {
+                var row = rows[areaId] ?? AreaRow(areaId: areaId, name: areaNames[areaId] ?? areaId, population: s.population, categories: [])
+                row.categories.append(AreaCategory(category: c, coveredPopulation: s.coveredPopulation, coveredShare: s.coveredShare,
+                                                   mean: s.mean, median: s.median, p90: s.p90, max: s.max,
+                                                   mainFacilityId: main.map { engine.sites[$0].id }, mainFacilityName: main.map { engine.sites[$0].name }))
+                rows[areaId] = row
+            }
+        }
+        areas = rows.keys.sorted().map { rows[$0]! }
+        points = engine.demand.indices.map { d in
+            let p = engine.demand[d]
+            return PointRow(demandId: p.id, name: p.name, areaId: p.areaId, population: p.weight, categories: cats.compactMap { c in
+                guard let cov = coverage[c] else { return nil }
+                let s = Int(cov.site[d])
+                let cost = engine.cost(cov, d)
+                return PointCategory(category: c, facilityId: s >= 0 ? engine.sites[s].id : nil, facilityName: s >= 0 ? engine.sites[s].name : nil,
+                                     distanceMeters: cost.map { ($0.meters * 10).rounded() / 10 },
+                                     durationSeconds: cov.rule.mode.isTimed ? cost.map { ($0.cost * 10).rounded() / 10 } : nil,
+                                     covered: cov.isCovered(d))
+            })
+        }
+    }
+
+    /// Demand points and areas with flattened per-category properties, in the working CRS.
+    public func tables(study: Study) -> [FeatureTable] {
+        var pointFields: [FieldDefinition] = [.init(name: "id", type: .string), .init(name: "name", type: .string),
+                                              .init(name: "area_id", type: .string), .init(name: "population", type: .real)]
+        var areaFields: [FieldDefinition] = [.init(name: "id", type: .string), .init(name: "name", type: .string),
+                                             .init(name: "population", type: .real)]
+        for c in categories.map(\.category) {
+            pointFields += [.init(name: "\(c)_facility_id", type: .string), .init(name: "\(c)_facility", type: .string),
+                            .init(name: "\(c)_min", type: .real), .init(name: "\(c)_km", type: .real), .init(name: "\(c)_covered", type: .boolean)]
+            areaFields += [.init(name: "\(c)_covered_share", type: .real), .init(name: "\(c)_mean", type: .real),
+                           .init(name: "\(c)_max", type: .real), .init(name: "\(c)_facility", type: .string)]
+        }
+        let location = Dictionary(study.demand.map { ($0.id, $0.location) }, uniquingKeysWith: { a, _ in a })
+        let pointFeatures = points.map { p -> Feature in
+            var a: [String: AttributeValue] = ["id": .string(p.demandId), "name": .string(p.name),
+                                               "area_id": p.areaId.map(AttributeValue.string) ?? .null, "population": .double(p.population)]
+            for c in p.categories {
+                a["\(c.category)_facility_id"] = c.facilityId.map(AttributeValue.string) ?? .null
+                a["\(c.category)_facility"] = c.facilityName.map(AttributeValue.string) ?? .null
+                a["\(c.category)_min"] = c.durationSeconds.map { .double(($0 / 6).rounded() / 10) } ?? .null
+                a["\(c.category)_km"] = c.distanceMeters.map { .double(($0 / 10).rounded() / 100) } ?? .null
+                a["\(c.category)_covered"] = .bool(c.covered)
+            }
+            return Feature(geometry: location[p.demandId].map(Geometry.point), attributes: a)
+        }
+        let geometry = Dictionary(study.areas.map { ($0.id, $0.geometry) }, uniquingKeysWith: { a, _ in a })
+        let areaFeatures = areas.map { r -> Feature in
+            var a: [String: AttributeValue] = ["id": .string(r.areaId), "name": .string(r.name), "population": .double(r.population)]
+            for c in r.categories {
+                let rule = categories.first { $0.category == c.category }
+                let scale = rule?.metric == "duration" ? 60.0 : 1000.0
+                a["\(c.category)_covered_share"] = .double((c.coveredShare * 1000).rounded() / 1000)
+                a["\(c.category)_mean"] = c.mean.map { .double(($0 / scale * 10).rounded() / 10) } ?? .null
+                a["\(c.category)_max"] = c.max.map { .double(($0 / scale * 10).rounded() / 10) } ?? .null
+                a["\(c.category)_facility"] = c.mainFacilityName.map(AttributeValue.string) ?? .null
+            }
+            return Feature(geometry: geometry[r.areaId], attributes: a)
+        }
+        return [FeatureTable(name: "coverage_areas", crs: study.crs, fields: areaFields, features: areaFeatures),
+                FeatureTable(name: "coverage_points", crs: study.crs, fields: pointFields, features: pointFeatures)]
+    }
+}
+
+/// Text for people: durations in minutes, distances in km.
+public enum Format {
+    public static func value(_ v: Double?, metric: String) -> String {
+        guard let v else { return "–" }
+        return metric == "duration" ? String(format: "%.1f min", v / 60) : String(format: "%.2f km", v / 1000)
+    }
+
+    public static func percent(_ share: Double) -> String { String(format: "%.1f %%", share * 100) }
+
+    public static func people(_ n: Double) -> String { String(format: "%.0f", n) }
+}

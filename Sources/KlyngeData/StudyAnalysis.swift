@@ -1,0 +1,215 @@
+import Foundation
+import KlyngeAnalysis
+import KlyngeGEOS
+import KlyngeGeo
+import KlyngeNetwork
+import KlyngeProj
+import KlyngeStudy
+
+/// A scenario resolved against the study: its changes on site indexes.
+public struct ResolvedScenario: Sendable {
+    public var name: String
+    public var description: String?
+    public var changes: [Change]
+    public var plan: Plan
+}
+
+/// Everything an analysis of the study needs, built once: the network, the sites (facilities and the
+/// sites scenarios open), the access tables demand × sites per mode, the coverage engine and the
+/// resolved scenarios. Scenario evaluations after this touch no network.
+public struct StudyAnalysis: Sendable {
+    public let study: Study
+    public let network: StudyNetwork
+    public let engine: CoverageEngine
+    public let scenarios: [ResolvedScenario]
+    /// Demand points and sites that could not be attached, per mode (they count as unreachable).
+    public let unattached: [SnapRecord]
+
+    public var sites: [Site] { engine.sites }
+
+    public static func rules(_ study: Study) throws -> [String: CoverageRule] {
+        var rules: [String: CoverageRule] = [:]
+        let keys = study.categories.map(\.key)
+        for (key, spec) in study.coverage {
+            guard key == "default" || keys.contains(key) else {
+                throw AnalysisSetupError("coverage: `\(key)` is not a category of the study (\(keys.joined(separator: ", ")))")
+            }
+        }
+        func rule(_ spec: StudyFile.CoverageRule, _ key: String) throws -> CoverageRule {
+            guard let mode = TravelMode(rawValue: spec.mode ?? "car") else {
+                throw AnalysisSetupError("coverage.\(key).mode: `\(spec.mode ?? "")` is not a mode (car, bike, walk, distance)")
+            }
+            switch (spec.minutes, spec.km) {
+            case (let m?, nil):
+                guard m > 0 else { throw AnalysisSetupError("coverage.\(key).minutes must be positive") }
+                guard mode != .distance else { throw AnalysisSetupError("coverage.\(key): the distance mode takes `km`, not `minutes`") }
+                return CoverageRule(mode: mode, metric: .duration, threshold: m * 60)
+            case (nil, let km?):
+                guard km > 0 else { throw AnalysisSetupError("coverage.\(key).km must be positive") }
+                return CoverageRule(mode: mode, metric: .distance, threshold: km * 1000)
+            default:
+                throw AnalysisSetupError("coverage.\(key): give either `minutes` or `km`")
+            }
+        }
+        let fallback = try study.coverage["default"].map { try rule($0, "default") } ?? .standard
+        for key in keys { rules[key] = try study.coverage[key].map { try rule($0, key) } ?? fallback }
+        return rules
+    }
+
+    public init(study: Study) throws {
+        self.study = study
+        network = try StudyNetwork(study: study)
+        let rules = try Self.rules(study)
+        let facilities = study.facilities
+        var sites = facilities.map {
+            Site(id: $0.id, name: $0.name, categories: $0.categories, location: $0.location, capacity: $0.capacity, annualCost: $0.annualCost)
+        }
+        // Scenarios: new sites first (so the access tables include them), then changes on indexes.
+        var specs: [(StudyFile.ScenarioSpec, [Int])] = []
+        var names = Set<String>()
+        for spec in study.scenarios {
+            guard !spec.name.trimmingCharacters(in: .whitespaces).isEmpty else { throw ScenarioError(scenario: "?", message: "a scenario needs a name") }
+            guard names.insert(spec.name).inserted else { throw ScenarioError(scenario: spec.name, message: "two scenarios have this name") }
+            var opened: [Int] = []
+            var openedNames = Set<String>()
+            for (k, o) in (spec.open ?? []).enumerated() {
+                let site = try Self.newSite(o, index: k, scenario: spec.name, study: study, takenNames: openedNames)
+                openedNames.insert(site.name)
+                opened.append(sites.count)
+                sites.append(site)
+            }
+            specs.append((spec, opened))
+        }
+        // Access tables for every mode a rule uses.
+        var tables: [TravelMode: AccessTable] = [:]
+        var unattached: [SnapRecord] = []
+        let modes = Set(rules.values.map(\.mode))
+        let demand = study.demand
+        for mode in modes.sorted(by: { $0.rawValue < $1.rawValue }) {
+            let snapper = network.snapper(mode)
+            let dRecords = SnapReport.snap(layer: "demand", points: demand.map { ($0.id, $0.name, $0.location) }, snapper: snapper,
+                                           suspiciousMeters: network.suspiciousSnapMeters)
+            let sRecords = SnapReport.snap(layer: "facilities", points: sites.map { ($0.id, $0.name, $0.location) }, snapper: snapper,
+                                           suspiciousMeters: network.suspiciousSnapMeters)
+            // A site a scenario opens must be on the network of every mode its categories use.
+            for (i, r) in sRecords.enumerated() where sites[i].isCandidate && r.snap == nil {
+                let usedBy = sites[i].categories.filter { rules[$0]?.mode == mode }
+                if !usedBy.isEmpty {
+                    throw ScenarioError(scenario: Self.scenarioName(of: i, specs), message:
+                        "the new facility `\(sites[i].name)` cannot be reached by \(mode.rawValue): \(r.warning ?? "not attached")")
+                }
+            }
+            unattached += (dRecords + sRecords).filter { $0.snap == nil }
+            var seconds = [Float](repeating: .nan, count: demand.count * sites.count)
+            var meters = [Float](repeating: .nan, count: demand.count * sites.count)
+            let width = sites.count
+            _ = try MatrixEngine(graph: snapper.graph).compute(origins: dRecords.map(\.snap), destinations: sRecords.map(\.snap)) { (block: MatrixBlock) in
+                block.forEach { o, d, c in
+                    if let c {
+                        seconds[o * width + d] = Float(c.cost)
+                        meters[o * width + d] = Float(c.meters)
+                    }
+                }
+            }
+            tables[mode] = AccessTable(demandCount: demand.count, siteCount: sites.count, seconds: seconds, meters: meters)
+        }
+        let demandSites = demand.map { DemandSite(id: $0.id, name: $0.name, weight: $0.weight, areaId: $0.areaId) }
+        engine = CoverageEngine(sites: sites, demand: demandSites, categories: study.categories.map(\.key), rules: rules, tables: tables)
+        self.unattached = unattached
+        var resolved: [ResolvedScenario] = []
+        for (spec, opened) in specs {
+            let changes = try Self.changes(spec, opened: opened, sites: sites, study: study)
+            let plan = try engine.baselinePlan.applying(changes, sites: sites, scenario: spec.name)
+            resolved.append(ResolvedScenario(name: spec.name, description: spec.description, changes: changes, plan: plan))
+        }
+        scenarios = resolved
+    }
+
+    static func scenarioName(of site: Int, _ specs: [(StudyFile.ScenarioSpec, [Int])]) -> String {
+        specs.first { $0.1.contains(site) }?.0.name ?? "?"
+    }
+
+    public func scenario(named name: String) throws -> ResolvedScenario {
+        guard let s = scenarios.first(where: { $0.name == name }) else {
+            throw AnalysisSetupError("no scenario `\(name)` in the study (scenarios: \(scenarios.map(\.name).joined(separator: ", ")))")
+        }
+        return s
+    }
+
+    /// A new facility of a scenario, placed in the working CRS and checked against the study area.
+    static func newSite(_ o: StudyFile.NewFacility, index: Int, scenario: String, study: Study, takenNames: Set<String>) throws -> Site {
+        let name = o.name.trimmingCharacters(in: .whitespaces)
+        guard !name.isEmpty else { throw ScenarioError(scenario: scenario, message: "a new facility (number \(index + 1)) has an empty name") }
+        if takenNames.contains(name) {
+            throw ScenarioError(scenario: scenario, message: "two new facilities are named `\(name)`")
+        }
+        guard !o.categories.isEmpty else { throw ScenarioError(scenario: scenario, message: "the new facility `\(name)` has no category") }
+        for c in o.categories where !study.categories.contains(where: { $0.key == c }) {
+            throw ScenarioError(scenario: scenario, message: "the new facility `\(name)`: category `\(c)` is not defined by the study")
+        }
+        let given = [o.lonlat != nil, o.xy != nil, o.at != nil].filter { $0 }.count
+        guard given == 1 else {
+            throw ScenarioError(scenario: scenario, message: "the new facility `\(name)`: give its position once, as `lonlat`, `xy` or `at`")
+        }
+        var location: Coordinate
+        if let ll = o.lonlat {
+            guard ll.count == 2, (-180...180).contains(ll[0]), (-90...90).contains(ll[1]) else {
+                throw ScenarioError(scenario: scenario, message: "the new facility `\(name)`: lonlat must be [longitude, latitude]")
+            }
+            location = try Transformer(from: .wgs84, to: study.crs).transform(Coordinate(x: ll[0], y: ll[1]))
+        } else if let xy = o.xy {
+            guard xy.count == 2 else { throw ScenarioError(scenario: scenario, message: "the new facility `\(name)`: xy must be [x, y]") }
+            location = Coordinate(x: xy[0], y: xy[1])
+        } else {
+            let place = o.at!
+            if let d = study.demand.first(where: { $0.name == place || $0.id == place }) {
+                location = d.location
+            } else if let a = study.areas.first(where: { $0.name == place || $0.id == place }) {
+                location = try GEOSContext().pointOnSurface(a.geometry)
+            } else {
+                throw ScenarioError(scenario: scenario, message: "the new facility `\(name)`: no village or area is called `\(place)`")
+            }
+        }
+        if !study.areas.isEmpty {
+            let geos = try GEOSContext()
+            let area = try PreparedGeometry(geos.unaryUnion(study.areas.map(\.geometry)), context: geos)
+            let d = try area.distance(to: location)
+            if d > 1000 {
+                throw ScenarioError(scenario: scenario, message: String(format: "the new facility `%@` lies %.0f m outside the study area", name, d))
+            }
+        }
+        let id = o.id ?? "\(scenario)#\(index + 1)"
+        return Site(id: id, name: name, categories: o.categories, location: location, capacity: o.capacity,
+                    annualCost: o.annualCost, isCandidate: true)
+    }
+
+    static func changes(_ spec: StudyFile.ScenarioSpec, opened: [Int], sites: [Site], study: Study) throws -> [Change] {
+        func index(_ id: String, _ what: String) throws -> Int {
+            guard let i = sites.firstIndex(where: { $0.id == id && !$0.isCandidate }) else {
+                throw ScenarioError(scenario: spec.name, message: "\(what): no facility has the id `\(id)`")
+            }
+            return i
+        }
+        var out: [Change] = []
+        for id in spec.close ?? [] { out.append(.close(try index(id, "close"))) }
+        for s in opened { out.append(.open(s)) }
+        for m in spec.merge ?? [] {
+            guard !m.close.isEmpty else { throw ScenarioError(scenario: spec.name, message: "merge into `\(m.keep)` closes nothing") }
+            out.append(.merge(keep: try index(m.keep, "merge"), close: try m.close.map { try index($0, "merge") }))
+        }
+        for r in spec.recategorise ?? [] {
+            for c in r.categories where !study.categories.contains(where: { $0.key == c }) {
+                throw ScenarioError(scenario: spec.name, message: "recategorise `\(r.id)`: category `\(c)` is not defined by the study")
+            }
+            out.append(.recategorise(try index(r.id, "recategorise"), r.categories))
+        }
+        guard !out.isEmpty else { throw ScenarioError(scenario: spec.name, message: "the scenario changes nothing") }
+        return out
+    }
+}
+
+public struct AnalysisSetupError: Error, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

@@ -1,0 +1,281 @@
+import ArgumentParser
+import Foundation
+import KlyngeAnalysis
+import KlyngeData
+import KlyngeGeo
+import KlyngeIO
+import KlyngeStudy
+
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+func jsonText<T: Encodable>(_ value: T) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+    return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
+}
+
+/// Loads the study and builds the analysis (network, access tables, scenarios).
+func loadAnalysis(_ options: StudyOptions) throws -> StudyAnalysis {
+    let study = try loadUsableStudy(options)
+    let analysis = try StudyAnalysis(study: study)
+    if !analysis.unattached.isEmpty { reportSnapProblems(analysis.unattached, label: "not on the road network (counted as unreachable)") }
+    return analysis
+}
+
+func plan(_ analysis: StudyAnalysis, scenario: String?) throws -> Plan {
+    guard let scenario else { return analysis.engine.baselinePlan }
+    return try analysis.scenario(named: scenario).plan
+}
+
+func checkCategory(_ analysis: StudyAnalysis, _ category: String?) throws -> [String]? {
+    guard let category else { return nil }
+    guard analysis.engine.categories.contains(category) else {
+        throw ValidationError("unknown category `\(category)` (the study has: \(analysis.engine.categories.joined(separator: ", ")))")
+    }
+    return [category]
+}
+
+/// Writes tables by extension: GeoJSON holds them merged, GeoPackage as layers, CSV the last one.
+func writeTables(_ tables: [FeatureTable], to path: String) throws {
+    let url = URL(fileURLWithPath: path)
+    switch ExportFormat.from(path: path) {
+    case .geojson?: try Exporter.write([FeatureTable.merged(tables, name: tables.last?.name ?? "layer")], to: url)
+    case .gpkg?: try Exporter.write(tables, to: url)
+    case .csv?: try Exporter.write([tables.last!], to: url)
+    case nil: throw ValidationError("unknown output format `\(path)`; use .geojson, .gpkg or .csv")
+    }
+}
+
+func summaryLine(_ s: CoverageSummary, label: String) -> String {
+    String(format: "%@: %d open; %@ of %@ covered (%@) within %@; mean %@, median %@, p90 %@, max %@%@",
+           label, s.openFacilities, Format.people(s.coveredPopulation), Format.people(s.population), Format.percent(s.coveredShare),
+           Format.value(s.threshold, metric: s.metric), Format.value(s.mean, metric: s.metric), Format.value(s.median, metric: s.metric),
+           Format.value(s.p90, metric: s.metric), Format.value(s.max, metric: s.metric),
+           s.worstServedName.map { " (worst served: \($0))" } ?? "")
+}
+
+struct CoverageCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "coverage",
+        abstract: "Who reaches a facility of each category within its threshold, now or under a scenario."
+    )
+
+    @OptionGroup var options: StudyOptions
+    @Option(help: "A scenario of the study file (default: the baseline).")
+    var scenario: String?
+    @Option(help: "Only this category.")
+    var category: String?
+    @Flag(help: "Print the summary, per-area and per-village rows as JSON.")
+    var json = false
+    @Option(name: .shortAndLong, help: "Write areas and villages with their figures (.geojson, .gpkg) or villages (.csv).")
+    var output: String?
+
+    func run() throws {
+        try failing {
+            let analysis = try loadAnalysis(options)
+            let cats = try checkCategory(analysis, category)
+            let report = CoverageReport(analysis: analysis, plan: try plan(analysis, scenario: scenario), scenario: scenario, categories: cats)
+            if let output { try writeTables(report.tables(study: analysis.study), to: output) }
+            if json { try printJSON(report); return }
+            print("Coverage — \(analysis.study.name)\(scenario.map { ", scenario \($0)" } ?? ", baseline")")
+            for s in report.categories { print("  " + summaryLine(s, label: s.category)) }
+            if let output { print("Wrote \(output)") }
+        }
+    }
+}
+
+struct CompareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "A scenario against the baseline (or --against another): who loses and who gains coverage."
+    )
+
+    @OptionGroup var options: StudyOptions
+    @Option(help: "Scenario(s) to compare (repeatable).")
+    var scenario: [String] = []
+    @Option(help: "Compare against this scenario instead of the baseline.")
+    var against: String?
+    @Option(help: "Only this category.")
+    var category: String?
+    @Flag(help: "Print the comparison as JSON.")
+    var json = false
+    @Option(name: .shortAndLong, help: "Write the villages with before, after and change (.geojson, .gpkg, .csv); with several scenarios, one file each (NAME inserted before the extension).")
+    var output: String?
+
+    func validate() throws {
+        guard !scenario.isEmpty else { throw ValidationError("name a scenario with --scenario") }
+    }
+
+    func run() throws {
+        try failing {
+            let analysis = try loadAnalysis(options)
+            let cats = try checkCategory(analysis, category)
+            let base = try plan(analysis, scenario: against)
+            var results: [String: Comparison] = [:]
+            for name in scenario {
+                let target = try analysis.scenario(named: name).plan
+                let cmp = analysis.engine.compare(base, target, categories: cats)
+                results[name] = cmp
+                if let output {
+                    let path = scenario.count == 1 ? output : Self.path(output, inserting: name)
+                    try writeTables([cmp.table(study: analysis.study, engine: analysis.engine, before: base, after: target)], to: path)
+                }
+            }
+            if json { try printJSON(results); return }
+            for name in scenario {
+                let cmp = results[name]!
+                print("\(name) against \(against ?? "the baseline"): open facilities \(cmp.openBefore) → \(cmp.openAfter)"
+                      + (cmp.annualCostBefore != nil && cmp.annualCostAfter != nil
+                         ? String(format: ", annual cost %.0f → %.0f", cmp.annualCostBefore!, cmp.annualCostAfter!) : ""))
+                for c in cmp.categories {
+                    print(String(format: "  %@: covered %@ → %@; mean %@ → %@; %d villages lose coverage, %d gain",
+                                 c.category, Format.percent(c.before.coveredShare), Format.percent(c.after.coveredShare),
+                                 Format.value(c.before.mean, metric: c.before.metric), Format.value(c.after.mean, metric: c.after.metric),
+                                 c.losing.count, c.gaining.count))
+                    for p in c.losing {
+                        print("    loses: \(p.name) (\(Format.people(p.population))): \(Format.value(p.before, metric: c.before.metric)) → \(Format.value(p.after, metric: c.after.metric))")
+                    }
+                    for p in c.gaining {
+                        print("    gains: \(p.name) (\(Format.people(p.population))): \(Format.value(p.before, metric: c.before.metric)) → \(Format.value(p.after, metric: c.after.metric))")
+                    }
+                    if let l = c.largestIncrease {
+                        print("    largest increase: \(l.name): \(Format.value(l.before, metric: c.before.metric)) → \(Format.value(l.after, metric: c.after.metric))")
+                    }
+                }
+            }
+        }
+    }
+
+    static func path(_ output: String, inserting name: String) -> String {
+        let url = URL(fileURLWithPath: output)
+        let safe = name.map { $0.isLetter || $0.isNumber ? String($0) : "-" }.joined()
+        return url.deletingPathExtension().path + "-" + safe + "." + url.pathExtension
+    }
+}
+
+struct ImpactCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "impact",
+        abstract: "Rank each open facility of a category by what closing it alone would cost."
+    )
+
+    @OptionGroup var options: StudyOptions
+    @Option(help: "The category.")
+    var category: String
+    @Option(help: "Start from this scenario instead of the baseline.")
+    var scenario: String?
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() throws {
+        try failing {
+            let analysis = try loadAnalysis(options)
+            _ = try checkCategory(analysis, category)
+            let list = analysis.engine.impact(category: category, plan: try plan(analysis, scenario: scenario))
+            if json { try printJSON(list); return }
+            let metric = analysis.engine.rules[category]!.metric
+            print("Closing one \(category) alone, least critical first (added \(metric == .duration ? "person-minutes" : "person-km")):")
+            for i in list {
+                let added = metric == .duration ? i.addedPersonUnits / 60 : i.addedPersonUnits / 1000
+                print(String(format: "  %@ %@: serves %@; %@ lose coverage; %@ left without any; +%.0f",
+                             i.siteId, i.name.isEmpty ? "(unnamed)" : i.name, Format.people(i.populationServed),
+                             Format.people(i.populationLosingCoverage), Format.people(i.populationLeftWithout), added))
+            }
+        }
+    }
+}
+
+struct ClustersCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "clusters",
+        abstract: "Per cluster of areas: people, facilities, coverage with its own facilities, travel to its hub."
+    )
+
+    @OptionGroup var options: StudyOptions
+    @Flag(help: "Print JSON.")
+    var json = false
+    @Option(name: .shortAndLong, help: "Write the dissolved clusters with their figures (.geojson, .gpkg, .csv).")
+    var output: String?
+
+    func run() throws {
+        try failing {
+            let analysis = try loadAnalysis(options)
+            let report = try ClusterReport(analysis: analysis)
+            if let output { try writeTables([report.table(crs: analysis.study.crs, categories: analysis.engine.categories)], to: output) }
+            if json { try printJSON(report); return }
+            for c in report.clusters {
+                print("\(c.name): \(Format.people(c.population)) people in \(c.areas.count) areas, \(c.areaKm2) km², hub \(c.hub ?? "–")")
+                for f in c.categories where f.facilities > 0 || f.coveredShareAll > 0 {
+                    print(String(format: "  %@: %d (%@ per 1,000); covered %@ with all facilities, %@ with its own",
+                                 f.category, f.facilities, f.perThousand.map { String(format: "%.2f", $0) } ?? "–",
+                                 Format.percent(f.coveredShareAll), Format.percent(f.coveredShareOwn)))
+                }
+                for v in c.villages { print("  \(v.name) (\(Format.people(v.population))): \(v.minutesToHub.map { String(format: "%.1f min", $0) } ?? "unreachable") to the hub") }
+                for k in c.consolidationCandidates { print("  consolidation candidate (\(k.category)): \(k.a) + \(k.b), \(k.minutes) min apart") }
+            }
+            if let output { print("Wrote \(output)") }
+        }
+    }
+}
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "The main job: baseline coverage, every scenario compared, closure impact, clusters, and a summary."
+    )
+
+    @OptionGroup var options: StudyOptions
+    @Option(name: .customLong("out-dir"), help: "Folder for the results.")
+    var outDir: String = "out"
+    @Option(help: "Language of the summary: da or en (default: the study's).")
+    var lang: String?
+
+    func validate() throws {
+        if let lang, !["da", "en"].contains(lang) { throw ValidationError("--lang is da or en") }
+    }
+
+    func run() throws {
+        try failing {
+            let analysis = try loadAnalysis(options)
+            let study = analysis.study
+            let dir = URL(fileURLWithPath: outDir)
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+            let baseline = CoverageReport(analysis: analysis, plan: analysis.engine.baselinePlan, scenario: nil)
+            try AtomicOutput.write(text: try jsonText(baseline), to: URL(fileURLWithPath: path("coverage.json")))
+            try writeTables(baseline.tables(study: study), to: path("coverage.geojson"))
+            var comparisons: [(String, String?, Comparison)] = []
+            for s in analysis.scenarios {
+                let cmp = analysis.engine.compare(analysis.engine.baselinePlan, s.plan)
+                comparisons.append((s.name, s.description, cmp))
+                let file = CompareCommand.path(path("compare.geojson"), inserting: s.name)
+                try writeTables([cmp.table(study: study, engine: analysis.engine, before: analysis.engine.baselinePlan, after: s.plan)], to: file)
+                try AtomicOutput.write(text: try jsonText(cmp), to: URL(fileURLWithPath: file.replacingOccurrences(of: ".geojson", with: ".json")))
+            }
+            let impacts = analysis.engine.categories.compactMap { c -> (String, [ClosureImpact])? in
+                let list = analysis.engine.impact(category: c)
+                return list.count > 1 ? (c, list) : nil
+            }
+            try AtomicOutput.write(text: try jsonText(Dictionary(uniqueKeysWithValues: impacts)), to: URL(fileURLWithPath: path("impact.json")))
+            var clusters: ClusterReport?
+            if study.areas.contains(where: { $0.cluster != nil }) || !(study.clusters.assignments ?? [:]).isEmpty {
+                let report = try ClusterReport(analysis: analysis)
+                try writeTables([report.table(crs: study.crs, categories: analysis.engine.categories)], to: path("clusters.geojson"))
+                try AtomicOutput.write(text: try jsonText(report), to: URL(fileURLWithPath: path("clusters.json")))
+                clusters = report
+            }
+            let language = lang ?? study.language
+            let summary = SummaryWriter(language: language).write(study: study, baseline: baseline, comparisons: comparisons,
+                                                                 impacts: impacts, clusters: clusters)
+            let summaryPath = path(language == "en" ? "summary-en.md" : "summary.md")
+            try AtomicOutput.write(text: summary, to: URL(fileURLWithPath: summaryPath))
+            print(summary)
+            print("Results in \(outDir)/")
+        }
+    }
+}
