@@ -13,7 +13,8 @@ deps:
 build: deps
 	$(SWIFT) build
 
-# The main job on the bundled sample: import the OSM extract, validate the study, export every layer to out/.
+# The main job on the bundled sample: import the OSM extract, validate the study, export every layer, then the
+# analysis (baseline coverage, the study's scenarios compared, closure impact, clusters) with a summary in out/summary.md.
 run: build
 	mkdir -p out
 	$(KLYNGE) inspect $(PBF)
@@ -26,13 +27,15 @@ run: build
 	$(KLYNGE) matrix $(STUDY) --mode car -o out/matrix-car.csv
 	$(KLYNGE) matrix $(STUDY) --mode bike --category school --nearest 1 -o out/nearest-school-bike.csv
 	$(KLYNGE) isochrones $(STUDY) --mode car --category hall --minutes 5,10,15 -o out/isochrones-hall-car.geojson
-	@echo "Outputs in out/"
+	$(KLYNGE) report $(STUDY) --out-dir out
+	@echo "Outputs in out/; the summary is out/summary.md"
 
 # The PostGIS tests run against a local database that scripts/postgis-test-db.sh sets up (as root).
 test: build
 	KLYNGE_TEST_PG="$$(scripts/postgis-test-db.sh)" $(SWIFT) test
 	python3 scripts/check_osm_import.py $(KLYNGE) $(PBF)
 	python3 scripts/check_matrix_scipy.py $(KLYNGE) $(STUDY)
+	python3 scripts/check_coverage.py $(KLYNGE) $(STUDY)
 
 # Matrix speed: the sample and a scaled case (30,000 origins × 300 destinations), side by side with scipy.
 bench: deps

@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Independent check of `klynge coverage` against the `klynge matrix` output of the same study.
+
+Usage: check_coverage.py KLYNGE_BINARY STUDY.yaml
+
+For every category with open facilities: the nearest facility per village, the covered flag, and the
+population-weighted figures (covered share, mean over reachable villages, weighted percentiles by the
+documented definition: the smallest value whose cumulative weight reaches p of the total) are computed
+here from the matrix CSV and compared with `klynge coverage --json`.
+Prints 'N passed, N failed'; exits 1 on a failure.
+"""
+import csv
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+
+import yaml
+
+klynge, study_path = sys.argv[1], sys.argv[2]
+study = yaml.safe_load(open(study_path))
+rules = study.get("coverage", {})
+passed = failed = 0
+
+
+def check(name, ok, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAIL {name}: {detail}")
+
+
+def close(a, b, tol):
+    if a is None or b is None:
+        return a is None and b is None
+    return abs(a - b) <= tol
+
+
+def percentile(values, weights, p):
+    total = sum(weights)
+    acc = 0.0
+    for v, w in sorted(zip(values, weights), key=lambda x: x[0]):
+        if w <= 0:
+            continue
+        acc += w
+        if acc >= p * total * (1 - 1e-12):
+            return v
+    return None
+
+
+report = json.loads(subprocess.run([klynge, "coverage", study_path, "--json"], check=True, capture_output=True, text=True).stdout)
+points = report["points"]
+weights = [p["population"] for p in points]
+ids = [p["demandId"] for p in points]
+with tempfile.TemporaryDirectory() as tmp:
+    for summary in report["categories"]:
+        cat = summary["category"]
+        if summary["openFacilities"] == 0:
+            continue
+        rule = rules.get(cat, rules.get("default", {"minutes": 10, "mode": "car"}))
+        mode = rule.get("mode", "car")
+        metric = "duration" if "minutes" in rule else "distance"
+        threshold = rule["minutes"] * 60 if metric == "duration" else rule["km"] * 1000
+        check(f"{cat} threshold", close(summary["threshold"], threshold, 1e-9), f"{summary['threshold']} vs {threshold}")
+        m = os.path.join(tmp, f"{cat}.csv")
+        subprocess.run([klynge, "matrix", study_path, "--mode", mode, "--category", cat, "-o", m], check=True, capture_output=True)
+        best = {}
+        with open(m, newline="") as f:
+            for row in csv.DictReader(f):
+                col = "duration_s" if metric == "duration" else "distance_m"
+                if not row[col]:
+                    continue
+                v = float(row[col])
+                if row["from_id"] not in best or v < best[row["from_id"]][0]:
+                    best[row["from_id"]] = (v, row["to_id"])
+        values = [best.get(i, (math.inf, None))[0] for i in ids]
+        for p, v in zip(points, values):
+            mine = next(c for c in p["categories"] if c["category"] == cat)
+            got = mine["durationSeconds"] if metric == "duration" else mine["distanceMeters"]
+            want = None if math.isinf(v) else v
+            check(f"{cat} {p['demandId']} nearest", close(got, want, 0.06), f"klynge {got}, matrix {want}")
+            check(f"{cat} {p['demandId']} covered", mine["covered"] == (v <= threshold), f"{mine['covered']} vs {v}")
+        covered = sum(w for v, w in zip(values, weights) if v <= threshold)
+        total = sum(weights)
+        finite = [(v, w) for v, w in zip(values, weights) if not math.isinf(v)]
+        mean = sum(v * w for v, w in finite) / sum(w for _, w in finite) if finite else None
+        check(f"{cat} covered population", close(summary["coveredPopulation"], covered, 1e-6), f"{summary['coveredPopulation']} vs {covered}")
+        check(f"{cat} covered share", close(summary["coveredShare"], covered / total, 1e-9))
+        check(f"{cat} mean", close(summary.get("mean"), mean, 0.06), f"{summary.get('mean')} vs {mean}")
+        for key, p in (("median", 0.5), ("p90", 0.9)):
+            want = percentile(values, weights, p)
+            want = None if want is None or math.isinf(want) else want
+            check(f"{cat} {key}", close(summary.get(key), want, 0.06), f"{summary.get(key)} vs {want}")
+        worst = max(range(len(values)), key=lambda i: (values[i], weights[i]))
+        check(f"{cat} worst served", summary["worstServedId"] == ids[worst], f"{summary['worstServedId']} vs {ids[worst]}")
+
+print(f"{passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
