@@ -4,6 +4,7 @@
 //
 // Usage: klynge-bench STUDY.yaml OUT_FOLDER [ORIGINS] [DESTINATIONS]
 import Foundation
+import KlyngeAnalysis
 import KlyngeData
 import KlyngeGeo
 import KlyngeNetwork
@@ -139,4 +140,67 @@ do {
     for d in destinationNodes { q.run(from: graph.arrivalSeeds(atNode[d]!), reverse: true) }
     let t = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
     print(String(format: "Searches alone: %d reverse searches in %.3f s on one thread (%.1f µs each)", destinationNodes.count, t, t / Double(destinationNodes.count) * 1e6))
+}
+
+// 3. Scenario evaluation: the sample's scenarios, and single changes on a kommune-sized case.
+func seconds(_ body: () throws -> Void) rethrows -> Double {
+    let t0 = DispatchTime.now().uptimeNanoseconds
+    try body()
+    return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+}
+
+do {
+    var analysis: StudyAnalysis?
+    let setup = try seconds { analysis = try StudyAnalysis(study: study) }
+    let a = analysis!
+    let rounds = 2000
+    let t = seconds {
+        for i in 0..<rounds { _ = a.engine.evaluate(a.scenarios[i % a.scenarios.count].plan) }
+    }
+    print(String(format: "Samsø scenarios: set-up (network, access tables) %.1f ms; %.0f scenario evaluations/s (%.3f ms each, all %d categories)",
+                 setup * 1000, Double(rounds) / t, t / Double(rounds) * 1000, a.engine.categories.count))
+}
+
+do {
+    // 30,000 demand points (the scaled origins) and 300 sites in 5 categories, by car.
+    let categories = ["hall", "school", "shop", "library", "sports_hall"]
+    var r = LCG(state: 99)
+    let siteNodes = (0..<300).map { _ in mainNodes[r.below(mainNodes.count)] }
+    var sites: [Site] = siteNodes.enumerated().map { i, n in
+        Site(id: "s\(i)", name: "Site \(i)", categories: [categories[i % categories.count]], location: graph.network.nodes[n],
+             isCandidate: i % 10 == 9)
+    }
+    for i in stride(from: 0, to: sites.count, by: 7) { sites[i].categories.append(categories[(i + 1) % categories.count]) }
+    var tableSeconds = [Float](repeating: .nan, count: originNodes.count * sites.count)
+    var tableMeters = tableSeconds
+    let width = sites.count
+    let build = try seconds {
+        _ = try MatrixEngine(graph: graph).compute(origins: originNodes.map { atNode[$0] }, destinations: siteNodes.map { atNode[$0] }) { (block: MatrixBlock) in
+            block.forEach { o, d, c in
+                if let c { tableSeconds[o * width + d] = Float(c.cost); tableMeters[o * width + d] = Float(c.meters) }
+            }
+        }
+    }
+    let table = AccessTable(demandCount: originNodes.count, siteCount: sites.count, seconds: tableSeconds, meters: tableMeters)
+    let demand = originNodes.indices.map { DemandSite(id: "d\($0)", name: "d\($0)", weight: Double(1 + $0 % 50), areaId: nil) }
+    let engine = CoverageEngine(sites: sites, demand: demand, categories: categories,
+                                rules: Dictionary(uniqueKeysWithValues: categories.map { ($0, CoverageRule(mode: .car, metric: .duration, threshold: 600)) }),
+                                tables: [.car: table])
+    var plans: [Plan] = []
+    var pr = LCG(state: 5)
+    for _ in 0..<200 {
+        var p = engine.baselinePlan
+        let s = pr.below(sites.count)
+        p.open[s].toggle()
+        plans.append(p)
+    }
+    var worst = 0.0
+    let total = seconds {
+        for p in plans {
+            let one = seconds { _ = engine.evaluate(p) }
+            worst = max(worst, one)
+        }
+    }
+    print(String(format: "Scaled scenarios: %d demand × %d sites; access table %.0f ms once; one change re-evaluated in %.2f ms on average (worst %.2f ms), %.0f evaluations/s",
+                 demand.count, sites.count, build * 1000, total / Double(plans.count) * 1000, worst * 1000, Double(plans.count) / total))
 }
