@@ -116,6 +116,7 @@ struct LoadRun {
             study.facilities = buildFacilities(facilities, areas: areaIndex)
         }
         if let roads = reprojected["roads"] { study.roads = buildRoads(roads) }
+        if let source = file.clusters?.source { readClusterTable(source, into: &study) }
 
         for i in summaries.indices {
             switch summaries[i].role {
@@ -246,6 +247,38 @@ struct LoadRun {
             out.features = []
         }
         return out
+    }
+
+    /// Area id → cluster name from a table; rows for unknown areas are errors.
+    mutating func readClusterTable(_ source: String, into study: inout Study) {
+        let path = SourcePath.resolve(source, relativeTo: base)
+        let shown = SourcePath.display(path)
+        let areaField = file.clusters?.fields?["area"] ?? "area", clusterField = file.clusters?.fields?["cluster"] ?? "cluster"
+        do {
+            let layer = try VectorSource(path).layer(named: file.clusters?.layer)
+            let names = layer.fields.map(\.name)
+            for f in [areaField, clusterField] where !names.contains(f) {
+                issues.append(ValidationIssue(.error, file: shown, layer: layer.name, field: f,
+                                              "no such field (fields: \(names.joined(separator: ", "))); map `clusters.fields.area` and `.cluster`"))
+                return
+            }
+            var assignments = study.clusters.assignments ?? [:]
+            let known = Set(study.areas.map(\.id))
+            for f in try layer.readFeatures() {
+                guard let a = f[areaField].text, let c = f[clusterField].text, !c.isEmpty else {
+                    issues.append(ValidationIssue(.error, file: shown, layer: layer.name, featureId: "FID \(f.fid.map(String.init) ?? "?")",
+                                                  "a row without an area id or a cluster name"))
+                    continue
+                }
+                if !known.contains(a) {
+                    issues.append(ValidationIssue(.error, file: shown, layer: layer.name, featureId: a, field: areaField, "no area has this id"))
+                }
+                assignments[a] = c
+            }
+            study.clusters.assignments = assignments
+        } catch {
+            issues.append(ValidationIssue(.error, file: shown, "cannot read the cluster table: \(error)"))
+        }
     }
 
     // MARK: field access

@@ -285,6 +285,10 @@ public struct StudyFile: Codable, Sendable, Hashable {
     /// and the drive within which same-category facilities are consolidation candidates.
     public struct ClusterSettings: Codable, Sendable, Hashable {
         public var assignments: [String: String]?
+        /// A table (CSV, spreadsheet export, any GDAL source) of area id → cluster name, with `fields: {area:, cluster:}`.
+        public var source: String?
+        public var layer: String?
+        public var fields: [String: String]?
         /// Cluster → the name or id of its hub village (default: its most populous village).
         public var hubs: [String: String]?
         public var candidateMinutes: Double?
@@ -294,7 +298,7 @@ public struct StudyFile: Codable, Sendable, Hashable {
             self.candidateMinutes = candidateMinutes
         }
         enum CodingKeys: String, CodingKey {
-            case assignments, hubs
+            case assignments, hubs, source, layer, fields
             case candidateMinutes = "candidate_minutes"
         }
     }

@@ -80,6 +80,27 @@ import KlyngeTestSupport
         try RFC7946.check(file: folder.appendingPathComponent("cl.geojson").path)
     }
 
+    @Test func clustersFromASeparateTable() throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try TestSupport.write("sogn;klynge\n7244;Nord\n7241;Nord\n7240;Midt\n7242;Midt\n7243;Syd\n", to: folder.appendingPathComponent("klynger.csv"))
+        var text = try String(contentsOfFile: study, encoding: .utf8)
+            .replacingOccurrences(of: "source: ", with: "source: \(TestSupport.data("samsoe"))/")
+        let start = text.range(of: "  assignments:")!.lowerBound, end = text.range(of: "  candidate_minutes:")!.lowerBound
+        text.replaceSubrange(start..<end, with: "  source: \(folder.path)/klynger.csv\n  fields: { area: sogn, cluster: klynge }\n")
+        let path = folder.appendingPathComponent("study.yaml")
+        try TestSupport.write(text, to: path)
+        let r = try TestSupport.run(klynge, ["clusters", path.path, "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let cl = (try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any])["clusters"] as! [[String: Any]]
+        #expect(cl.map { $0["name"] as! String } == ["Midt", "Nord", "Syd"])
+        #expect(cl.map { $0["hub"] as? String } == ["Tranebjerg", "Nordby", "Kolby Kås"])  // most populous by default
+        // A row naming an area the study does not have is an error.
+        try TestSupport.write("sogn;klynge\n9999;Nord\n", to: folder.appendingPathComponent("klynger.csv"))
+        let bad = try TestSupport.run(klynge, ["clusters", path.path])
+        #expect(bad.status == 1 && bad.stderr.contains("feature 9999") && bad.stderr.contains("no area has this id"))
+    }
+
     @Test func theMainJobWritesItsResults() throws {
         let folder = try TestSupport.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
