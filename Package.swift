@@ -18,6 +18,8 @@ let package = Package(
         .systemLibrary(name: "CGEOS", pkgConfig: "geos", providers: [.apt(["libgeos-dev"])]),
         .systemLibrary(name: "CPROJ", pkgConfig: "proj", providers: [.apt(["libproj-dev"])]),
         .systemLibrary(name: "CGDAL", pkgConfig: "gdal", providers: [.apt(["libgdal-dev"])]),
+        // Cairo with Pango for text (pkg-config `pangocairo` brings cairo, pango and glib).
+        .systemLibrary(name: "CCairo", pkgConfig: "pangocairo", providers: [.apt(["libcairo2-dev", "libpango1.0-dev"])]),
 
         // Pure Swift value types: geometry, features, WKB, GeoJSON.
         .target(name: "KlyngeGeo"),
@@ -29,13 +31,15 @@ let package = Package(
         .target(name: "KlyngeNetwork", dependencies: ["KlyngeGeo"]),
         // Coverage, scenarios, comparison, closure impact, clusters: pure functions over access tables.
         .target(name: "KlyngeAnalysis", dependencies: ["KlyngeNetwork", "KlyngeGeo"]),
+        // Maps: MapLibre-subset styles, expressions, layout, labels, Cairo/Pango drawing to PNG, SVG and PDF.
+        .target(name: "KlyngeRender", dependencies: ["CCairo", "KlyngeGeo"]),
         // The study: schema of the study file and the loaded model (no I/O).
         .target(name: "KlyngeStudy", dependencies: ["KlyngeGeo", .product(name: "Yams", package: "Yams")]),
         // Loading, validating, importing and exporting data: the I/O orchestration.
-        .target(name: "KlyngeData", dependencies: ["KlyngeGeo", "KlyngeGEOS", "KlyngeNetwork", "KlyngeAnalysis", "KlyngeProj", "KlyngeIO", "KlyngeStudy",
+        .target(name: "KlyngeData", dependencies: ["KlyngeGeo", "KlyngeGEOS", "KlyngeNetwork", "KlyngeAnalysis", "KlyngeRender", "KlyngeProj", "KlyngeIO", "KlyngeStudy",
                                                    .product(name: "Yams", package: "Yams")]),
         .executableTarget(name: "klynge", dependencies: [
-            "KlyngeData", "KlyngeStudy", "KlyngeIO", "KlyngeGeo", "KlyngeNetwork", "KlyngeAnalysis",
+            "KlyngeData", "KlyngeStudy", "KlyngeIO", "KlyngeGeo", "KlyngeNetwork", "KlyngeAnalysis", "KlyngeRender",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -45,6 +49,7 @@ let package = Package(
         .executableTarget(name: "klynge-bench", dependencies: ["KlyngeData", "KlyngeNetwork", "KlyngeAnalysis", "KlyngeStudy", "KlyngeGeo"]),
         .testTarget(name: "KlyngeGeoTests", dependencies: ["KlyngeGeo"]),
         .testTarget(name: "KlyngeNetworkTests", dependencies: ["KlyngeNetwork", "KlyngeGeo"]),
+        .testTarget(name: "KlyngeRenderTests", dependencies: ["KlyngeRender", "KlyngeGeo", "KlyngeTestSupport"]),
         .testTarget(name: "KlyngeAnalysisTests", dependencies: ["KlyngeAnalysis", "KlyngeNetwork", "KlyngeGeo"]),
         .testTarget(name: "KlyngeBridgeTests", dependencies: ["KlyngeGEOS", "KlyngeProj", "KlyngeIO", "KlyngeGeo", "KlyngeTestSupport"]),
         .testTarget(name: "KlyngeDataTests", dependencies: ["KlyngeData", "KlyngeStudy", "KlyngeIO", "KlyngeGeo", "KlyngeGEOS", "KlyngeTestSupport"]),

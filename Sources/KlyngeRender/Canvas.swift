@@ -1,0 +1,209 @@
+import CCairo
+import Foundation
+
+/// Output kinds of a map.
+public enum OutputKind: String, Sendable, CaseIterable {
+    case png, svg, pdf
+
+    public static func from(path: String) -> OutputKind? {
+        OutputKind(rawValue: URL(fileURLWithPath: path).pathExtension.lowercased())
+    }
+}
+
+public struct RenderError: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// One Cairo surface and context, drawn in points (1/72 inch) whatever the output: PNG pixels are
+/// points × dpi / 72. Owns its Cairo handles; text goes through Pango (shaping, kerning, æøå).
+final class Canvas {
+    let kind: OutputKind
+    let widthPt: Double
+    let heightPt: Double
+    let dpi: Double
+    private let path: String
+    private let surface: OpaquePointer
+    let cr: OpaquePointer
+    private var finished = false
+
+    init(kind: OutputKind, path: String, widthPt: Double, heightPt: Double, dpi: Double) throws {
+        self.kind = kind
+        self.path = path
+        self.widthPt = widthPt
+        self.heightPt = heightPt
+        self.dpi = dpi
+        let s: OpaquePointer?
+        switch kind {
+        case .png:
+            s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32((widthPt * dpi / 72).rounded()), Int32((heightPt * dpi / 72).rounded()))
+        case .svg:
+            s = cairo_svg_surface_create(path, widthPt, heightPt)
+        case .pdf:
+            s = cairo_pdf_surface_create(path, widthPt, heightPt)
+        }
+        guard let s, cairo_surface_status(s) == CAIRO_STATUS_SUCCESS else {
+            let msg = s.map { String(cString: cairo_status_to_string(cairo_surface_status($0))) } ?? "no surface"
+            if let s { cairo_surface_destroy(s) }
+            throw RenderError("cannot create the \(kind.rawValue) surface: \(msg)")
+        }
+        surface = s
+        guard let c = cairo_create(s), cairo_status(c) == CAIRO_STATUS_SUCCESS else {
+            cairo_surface_destroy(s)
+            throw RenderError("cannot create a Cairo context")
+        }
+        cr = c
+        if kind == .png { cairo_scale(cr, dpi / 72, dpi / 72) }
+        if kind == .svg { cairo_svg_surface_restrict_to_version(s, CAIRO_SVG_VERSION_1_2) }
+    }
+
+    deinit {
+        cairo_destroy(cr)
+        cairo_surface_destroy(surface)
+    }
+
+    /// Completes the file; PNGs get their resolution recorded (a pHYs chunk).
+    func finish() throws {
+        guard !finished else { return }
+        finished = true
+        if kind == .png {
+            cairo_surface_flush(surface)
+            let status = cairo_surface_write_to_png(surface, path)
+            guard status == CAIRO_STATUS_SUCCESS else { throw RenderError("cannot write \(path): \(String(cString: cairo_status_to_string(status)))") }
+            try PNGMetadata.setDPI(path: path, dpi: dpi)
+        } else {
+            cairo_surface_finish(surface)
+            let status = cairo_surface_status(surface)
+            guard status == CAIRO_STATUS_SUCCESS else { throw RenderError("cannot write \(path): \(String(cString: cairo_status_to_string(status)))") }
+        }
+    }
+
+    // MARK: paths and paint
+
+    func color(_ c: RGBA) { cairo_set_source_rgba(cr, c.r, c.g, c.b, c.a) }
+    func moveTo(_ x: Double, _ y: Double) { cairo_move_to(cr, x, y) }
+    func lineTo(_ x: Double, _ y: Double) { cairo_line_to(cr, x, y) }
+    func closePath() { cairo_close_path(cr) }
+    func newPath() { cairo_new_path(cr) }
+    func rectangle(_ x: Double, _ y: Double, _ w: Double, _ h: Double) { cairo_rectangle(cr, x, y, w, h) }
+    func circle(_ x: Double, _ y: Double, _ r: Double) { cairo_new_sub_path(cr); cairo_arc(cr, x, y, r, 0, 2 * .pi) }
+    func fill(preserve: Bool = false) { preserve ? cairo_fill_preserve(cr) : cairo_fill(cr) }
+    func stroke(preserve: Bool = false) { preserve ? cairo_stroke_preserve(cr) : cairo_stroke(cr) }
+    func lineWidth(_ w: Double) { cairo_set_line_width(cr, w) }
+    func save() { cairo_save(cr) }
+    func restore() { cairo_restore(cr) }
+    func clip(_ x: Double, _ y: Double, _ w: Double, _ h: Double) { cairo_rectangle(cr, x, y, w, h); cairo_clip(cr) }
+    func evenOdd() { cairo_set_fill_rule(cr, CAIRO_FILL_RULE_EVEN_ODD) }
+
+    func dash(_ lengths: [Double]) {
+        lengths.withUnsafeBufferPointer { cairo_set_dash(cr, $0.baseAddress, Int32($0.count), 0) }
+    }
+
+    func cap(_ name: String) {
+        cairo_set_line_cap(cr, name == "round" ? CAIRO_LINE_CAP_ROUND : name == "square" ? CAIRO_LINE_CAP_SQUARE : CAIRO_LINE_CAP_BUTT)
+    }
+
+    func join(_ name: String) {
+        cairo_set_line_join(cr, name == "round" ? CAIRO_LINE_JOIN_ROUND : name == "bevel" ? CAIRO_LINE_JOIN_BEVEL : CAIRO_LINE_JOIN_MITER)
+    }
+
+    // MARK: text
+
+    /// A laid-out piece of text (Pango layout), measured in points.
+    final class TextLayout {
+        let handle: OpaquePointer
+        let width: Double
+        let height: Double
+
+        init(canvas: Canvas, text: String, sizePt: Double, bold: Bool) {
+            let layout = pango_cairo_create_layout(canvas.cr)!
+            // Font sizes in user units (points), not Pango's default 96 dpi.
+            pango_cairo_context_set_resolution(pango_layout_get_context(layout), 72)
+            pango_layout_context_changed(layout)
+            let desc = pango_font_description_from_string("DejaVu Sans")!
+            pango_font_description_set_absolute_size(desc, sizePt * Double(PANGO_SCALE))
+            if bold { pango_font_description_set_weight(desc, PANGO_WEIGHT_BOLD) }
+            pango_layout_set_font_description(layout, desc)
+            pango_font_description_free(desc)
+            pango_layout_set_text(layout, text, -1)
+            var ink = PangoRectangle(), logical = PangoRectangle()
+            pango_layout_get_extents(layout, &ink, &logical)
+            handle = layout
+            width = Double(logical.width) / Double(PANGO_SCALE)
+            height = Double(logical.height) / Double(PANGO_SCALE)
+        }
+
+        deinit { g_object_unref(UnsafeMutableRawPointer(handle)) }
+    }
+
+    func layout(_ text: String, size: Double, bold: Bool = false) -> TextLayout {
+        TextLayout(canvas: self, text: text, sizePt: size, bold: bold)
+    }
+
+    /// Draws text with its top-left corner at (x, y), with an optional halo.
+    func draw(_ t: TextLayout, x: Double, y: Double, color c: RGBA, halo: RGBA? = nil, haloWidth: Double = 0) {
+        if let halo, haloWidth > 0 {
+            save()
+            cairo_move_to(cr, x, y)
+            pango_cairo_layout_path(cr, t.handle)
+            color(halo)
+            lineWidth(haloWidth * 2)
+            join("round")
+            stroke()
+            restore()
+        }
+        cairo_move_to(cr, x, y)
+        color(c)
+        pango_cairo_show_layout(cr, t.handle)
+    }
+}
+
+/// Records the resolution in a PNG: a pHYs chunk (pixels per metre) after IHDR, with its CRC.
+public enum PNGMetadata {
+    public static func setDPI(path: String, dpi: Double) throws {
+        guard var data = FileManager.default.contents(atPath: path), data.count > 33,
+              data.prefix(8) == Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) else {
+            throw RenderError("\(path) is not a PNG")
+        }
+        let ppm = UInt32((dpi / 0.0254).rounded())
+        var chunk = Data()
+        func be(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)] }
+        let body = Array("pHYs".utf8) + be(ppm) + be(ppm) + [1]
+        chunk.append(contentsOf: be(9))
+        chunk.append(contentsOf: body)
+        chunk.append(contentsOf: be(crc32(body)))
+        // IHDR is 8 (signature) + 4 + 4 + 13 + 4 bytes: the chunk goes right after it.
+        data.insert(contentsOf: chunk, at: 33)
+        try data.write(to: URL(fileURLWithPath: path))
+    }
+
+    /// Reads the resolution of a PNG (nil without a pHYs chunk in metres).
+    public static func dpi(path: String) -> Double? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        let bytes = [UInt8](data)
+        var i = 8
+        while i + 8 <= bytes.count {
+            let len = Int(bytes[i]) << 24 | Int(bytes[i + 1]) << 16 | Int(bytes[i + 2]) << 8 | Int(bytes[i + 3])
+            let type = String(bytes: bytes[(i + 4)..<(i + 8)], encoding: .ascii)
+            if type == "pHYs", len == 9, bytes[i + 16] == 1 {
+                let ppm = Int(bytes[i + 8]) << 24 | Int(bytes[i + 9]) << 16 | Int(bytes[i + 10]) << 8 | Int(bytes[i + 11])
+                return Double(ppm) * 0.0254
+            }
+            i += 12 + len
+        }
+        return nil
+    }
+
+    static let table: [UInt32] = (0..<256).map { n -> UInt32 in
+        var c = UInt32(n)
+        for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+        return c
+    }
+
+    static func crc32(_ bytes: [UInt8]) -> UInt32 {
+        var c: UInt32 = 0xFFFF_FFFF
+        for b in bytes { c = table[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
+        return c ^ 0xFFFF_FFFF
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import KlyngeGeo
+
+/// A page: its size in points, and the PNG resolution.
+public struct Page: Sendable, Hashable {
+    public var widthPt: Double
+    public var heightPt: Double
+    public var dpi: Double
+
+    public init(widthPt: Double, heightPt: Double, dpi: Double) {
+        self.widthPt = widthPt
+        self.heightPt = heightPt
+        self.dpi = dpi
+    }
+
+    /// ISO 216 paper: A4 595.28 × 841.89 pt, A3 841.89 × 1190.55 pt.
+    public static func paper(_ name: String, landscape: Bool, dpi: Double) -> Page? {
+        let sizes: [String: (Double, Double)] = ["A5": (419.53, 595.28), "A4": (595.28, 841.89), "A3": (841.89, 1190.55),
+                                                 "A2": (1190.55, 1683.78), "A1": (1683.78, 2383.94)]
+        guard let (w, h) = sizes[name.uppercased()] else { return nil }
+        return landscape ? Page(widthPt: h, heightPt: w, dpi: dpi) : Page(widthPt: w, heightPt: h, dpi: dpi)
+    }
+
+    /// A page of a size in pixels at a resolution.
+    public static func pixels(width: Int, height: Int, dpi: Double) -> Page {
+        Page(widthPt: Double(width) * 72 / dpi, heightPt: Double(height) * 72 / dpi, dpi: dpi)
+    }
+
+    public var pixelWidth: Int { Int((widthPt * dpi / 72).rounded()) }
+    public var pixelHeight: Int { Int((heightPt * dpi / 72).rounded()) }
+}
+
+/// World (working CRS metres) to page (points, y down) for a frame.
+public struct Viewport: Sendable, Hashable {
+    public var frame: (x: Double, y: Double, w: Double, h: Double)
+    public var center: Coordinate
+    /// Points per metre.
+    public var scale: Double
+
+    public static func == (a: Viewport, b: Viewport) -> Bool {
+        a.frame == b.frame && a.center == b.center && a.scale == b.scale
+    }
+    public func hash(into h: inout Hasher) { h.combine(center); h.combine(scale) }
+
+    /// The extent fitted into the frame with a margin, aspect kept.
+    public init(extent: Envelope, frame: (x: Double, y: Double, w: Double, h: Double), padding: Double = 0.04) {
+        self.frame = frame
+        center = extent.center
+        let w = max(extent.maxX - extent.minX, 1) * (1 + 2 * padding)
+        let h = max(extent.maxY - extent.minY, 1) * (1 + 2 * padding)
+        scale = min(frame.w / w, frame.h / h)
+    }
+
+    @inline(__always)
+    public func page(_ c: Coordinate) -> (x: Double, y: Double) {
+        (frame.x + frame.w / 2 + (c.x - center.x) * scale, frame.y + frame.h / 2 - (c.y - center.y) * scale)
+    }
+
+    /// The map scale as 1 : N on paper.
+    public var scaleDenominator: Double { 1 / (scale / 0.0254 * 72) }
+}
+
+/// A scale bar: a round length and its width on the page.
+public struct ScaleBar: Sendable, Hashable {
+    public var meters: Double
+    public var widthPt: Double
+    public var label: String
+
+    /// The largest 1-2-5 length that fits in `maxWidthPt`.
+    public init(viewport: Viewport, maxWidthPt: Double) {
+        let maxMeters = maxWidthPt / viewport.scale
+        let magnitude = pow(10, (log10(maxMeters)).rounded(.down))
+        var m = magnitude
+        for f in [5.0, 2.0, 1.0] where f * magnitude <= maxMeters { m = f * magnitude; break }
+        meters = m
+        widthPt = m * viewport.scale
+        label = m >= 1000 ? "\(Self.trim(m / 1000)) km" : "\(Self.trim(m)) m"
+    }
+
+    static func trim(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String(v) }
+}
+
+/// Non-overlapping label placement: boxes are accepted in priority order if they hit no placed box
+/// and lie inside the frame.
+public struct LabelPlacer: Sendable {
+    public struct Box: Hashable, Sendable {
+        public var x: Double, y: Double, w: Double, h: Double
+        public init(x: Double, y: Double, w: Double, h: Double) { self.x = x; self.y = y; self.w = w; self.h = h }
+        public func intersects(_ o: Box) -> Bool { x < o.x + o.w && o.x < x + w && y < o.y + o.h && o.y < y + h }
+        func inside(_ f: (x: Double, y: Double, w: Double, h: Double)) -> Bool {
+            x >= f.x && y >= f.y && x + w <= f.x + f.w && y + h <= f.y + f.h
+        }
+    }
+
+    public let frame: (x: Double, y: Double, w: Double, h: Double)
+    public private(set) var placed: [Box] = []
+
+    public init(frame: (x: Double, y: Double, w: Double, h: Double)) { self.frame = frame }
+
+    /// Reserves a box (legend, scale bar) without checking.
+    public mutating func block(_ b: Box) { placed.append(b) }
+
+    /// Places the box if it fits; `padding` keeps labels apart.
+    public mutating func place(_ b: Box, padding: Double = 1, allowOverlap: Bool = false) -> Bool {
+        guard b.inside(frame) else { return false }
+        let padded = Box(x: b.x - padding, y: b.y - padding, w: b.w + 2 * padding, h: b.h + 2 * padding)
+        if !allowOverlap && placed.contains(where: { $0.intersects(padded) }) { return false }
+        placed.append(b)
+        return true
+    }
+}

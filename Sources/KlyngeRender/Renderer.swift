@@ -1,0 +1,557 @@
+import CCairo
+import Foundation
+import KlyngeGeo
+
+/// Everything a map needs: the style, the data layers (working CRS), the page and the texts around the map.
+public struct MapRequest: Sendable {
+    public var style: Style
+    /// Features per Klynge layer name (`areas`, `coverage`, …), in the working CRS.
+    public var data: [String: [Feature]]
+    public var extent: Envelope
+    public var page: Page
+    public var kind: OutputKind
+    public var language: String
+    public var title: String
+    public var subtitle: String?
+    public var attribution: [String]
+
+    public init(style: Style, data: [String: [Feature]], extent: Envelope, page: Page, kind: OutputKind, language: String,
+                title: String, subtitle: String?, attribution: [String]) {
+        self.style = style
+        self.data = data
+        self.extent = extent
+        self.page = page
+        self.kind = kind
+        self.language = language
+        self.title = title
+        self.subtitle = subtitle
+        self.attribution = attribution
+    }
+}
+
+/// A feature as drawn, with the style values that drew it (for the styled GeoJSON export).
+public struct DrawnFeature: Sendable {
+    public var layer: String
+    public var feature: Feature
+    public var fill: RGBA?
+    public var stroke: RGBA?
+    public var strokeWidth: Double?
+    public var marker: RGBA?
+    public var title: String?
+}
+
+/// What was drawn: for tests, the export and the user.
+public struct RenderReport: Sendable {
+    public var viewport: Viewport
+    public var scaleBar: ScaleBar
+    public var labels: [(text: String, box: LabelPlacer.Box)]
+    public var legend: [String]
+    public var drawn: [DrawnFeature]
+    /// Expressions that gave a value of the wrong type (the property's default was used).
+    public var warnings: [String]
+}
+
+public enum MapRenderer {
+    /// CSS pixels (the style's unit) to points.
+    static let px = 0.75
+
+    /// Draws the map into `path` (the caller makes it atomic).
+    public static func render(_ r: MapRequest, to path: String) throws -> RenderReport {
+        let canvas = try Canvas(kind: r.kind, path: path, widthPt: r.page.widthPt, heightPt: r.page.heightPt, dpi: r.page.dpi)
+        var ctx = Context(r: r, canvas: canvas)
+        let report = ctx.draw()
+        try canvas.finish()
+        return report
+    }
+
+    /// The styled features without drawing (for `--geojson`).
+    public static func styledFeatures(_ r: MapRequest) -> [DrawnFeature] {
+        var out: [DrawnFeature] = []
+        var warnings = Warnings()
+        for layer in r.style.layers where layer.type != .background {
+            for f in features(layer, r.data) {
+                out.append(Context.styled(layer, f, language: r.language, warnings: &warnings))
+            }
+        }
+        return out
+    }
+
+    static func features(_ layer: StyleLayer, _ data: [String: [Feature]]) -> [Feature] {
+        guard let name = layer.data, let fs = data[name] else { return [] }
+        guard let filter = layer.filter else { return fs }
+        return fs.filter { filter.evaluate($0.attributes).truthy }
+    }
+}
+
+struct Warnings {
+    var list: [String] = []
+    var seen = Set<String>()
+    mutating func add(_ layer: String, _ property: String, _ what: String) {
+        let key = layer + "/" + property
+        if seen.insert(key).inserted { list.append("layer `\(layer)`, property `\(property)`: \(what); the default was used") }
+    }
+}
+
+private struct Context {
+    let r: MapRequest
+    let canvas: Canvas
+    var warnings = Warnings()
+
+    init(r: MapRequest, canvas: Canvas) {
+        self.r = r
+        self.canvas = canvas
+    }
+
+    // MARK: property access
+
+    static func color(_ layer: StyleLayer, _ name: String, _ props: [String: AttributeValue], _ fallback: RGBA?,
+                      _ w: inout Warnings) -> RGBA? {
+        guard let e = layer.property(name) else { return fallback }
+        let v = e.evaluate(props)
+        if v == .null { return fallback }
+        guard let c = v.color else { w.add(layer.id, name, "\(v) is not a colour"); return fallback }
+        return c
+    }
+
+    static func number(_ layer: StyleLayer, _ name: String, _ props: [String: AttributeValue], _ fallback: Double,
+                       _ w: inout Warnings) -> Double {
+        guard let e = layer.property(name) else { return fallback }
+        let v = e.evaluate(props)
+        if v == .null { return fallback }
+        guard let n = v.number else { w.add(layer.id, name, "\(v) is not a number"); return fallback }
+        return n
+    }
+
+    static func string(_ layer: StyleLayer, _ name: String, _ props: [String: AttributeValue]) -> String? {
+        guard let e = layer.property(name) else { return nil }
+        let s = e.evaluate(props).string
+        return s?.isEmpty == true ? nil : s
+    }
+
+    static func styled(_ layer: StyleLayer, _ f: Feature, language: String, warnings w: inout Warnings) -> DrawnFeature {
+        let p = f.attributes
+        var d = DrawnFeature(layer: layer.id, feature: f)
+        switch layer.type {
+        case .fill:
+            d.fill = color(layer, "fill-color", p, .black, &w)?.withAlpha(number(layer, "fill-opacity", p, 1, &w))
+            d.stroke = color(layer, "fill-outline-color", p, nil, &w)
+            d.strokeWidth = d.stroke == nil ? nil : 1
+        case .line:
+            d.stroke = color(layer, "line-color", p, .black, &w)?.withAlpha(number(layer, "line-opacity", p, 1, &w))
+            d.strokeWidth = number(layer, "line-width", p, 1, &w)
+        case .circle:
+            d.marker = color(layer, "circle-color", p, .black, &w)
+        case .symbol:
+            d.marker = color(layer, "icon-color", p, nil, &w) ?? color(layer, "text-color", p, .black, &w)
+            d.title = string(layer, "text-field", p)
+        case .background: break
+        }
+        if d.title == nil { d.title = p["name"]?.text ?? p["navn"]?.text }
+        return d
+    }
+
+    // MARK: drawing
+
+    mutating func draw() -> RenderReport {
+        let W = r.page.widthPt, H = r.page.heightPt
+        let base = min(W, H) / 42  // type size grows with the page
+        let margin = max(min(W, H) * 0.04, 12)
+        // Title block.
+        let title = canvas.layout(r.title, size: base * 1.35, bold: true)
+        let subtitle = r.subtitle.map { canvas.layout($0, size: base * 0.85) }
+        let attribution = canvas.layout(r.attribution.joined(separator: " · "), size: base * 0.55)
+        let top = margin + title.height + (subtitle.map { $0.height + base * 0.2 } ?? 0) + base * 0.5
+        let frame = (x: margin, y: top, w: W - 2 * margin, h: H - top - margin - attribution.height - base * 0.3)
+        let viewport = Viewport(extent: r.extent, frame: frame)
+
+        // Page and background.
+        canvas.color(.white)
+        canvas.rectangle(0, 0, W, H)
+        canvas.fill()
+        canvas.save()
+        canvas.clip(frame.x, frame.y, frame.w, frame.h)
+        var drawn: [DrawnFeature] = []
+        var symbols: [(layer: StyleLayer, features: [Feature])] = []
+        for layer in r.style.layers {
+            if let vis = layer.layout["visibility"], vis.evaluate([:]).string == "none" { continue }
+            switch layer.type {
+            case .background:
+                if let c = Self.color(layer, "background-color", [:], .white, &warnings) {
+                    canvas.color(c.withAlpha(Self.number(layer, "background-opacity", [:], 1, &warnings)))
+                    canvas.rectangle(frame.x, frame.y, frame.w, frame.h)
+                    canvas.fill()
+                }
+            case .symbol:
+                symbols.append((layer, MapRenderer.features(layer, r.data)))
+            default:
+                for f in sorted(layer, MapRenderer.features(layer, r.data)) {
+                    drawFeature(layer, f, viewport)
+                    drawn.append(Self.styled(layer, f, language: r.language, warnings: &warnings))
+                }
+            }
+        }
+        canvas.restore()
+
+        // Furniture first, so labels keep clear of it.
+        var placer = LabelPlacer(frame: frame)
+        let scaleBar = ScaleBar(viewport: viewport, maxWidthPt: frame.w * 0.25)
+        let legendEntries = legend(drawnLayers: Set(drawn.map(\.layer)) .union(symbols.filter { !$0.features.isEmpty }.map(\.layer.id)))
+        drawScaleBar(scaleBar, frame: frame, base: base, placer: &placer)
+        drawNorthArrow(frame: frame, base: base, placer: &placer)
+        let legendLabels = drawLegend(legendEntries, frame: frame, base: base, placer: &placer)
+
+        // Symbols: icons and labels, by layer then by sort key; no overlaps, none cut by the frame.
+        var labels: [(String, LabelPlacer.Box)] = []
+        canvas.save()
+        canvas.clip(frame.x, frame.y, frame.w, frame.h)
+        for (layer, features) in symbols {
+            for f in sorted(layer, features) {
+                if let placedLabel = drawSymbol(layer, f, viewport, base: base, placer: &placer) { labels.append(placedLabel) }
+                drawn.append(Self.styled(layer, f, language: r.language, warnings: &warnings))
+            }
+        }
+        canvas.restore()
+
+        // Frame, title, attribution.
+        canvas.color(RGBA(0.2, 0.2, 0.2))
+        canvas.lineWidth(0.6)
+        canvas.rectangle(frame.x, frame.y, frame.w, frame.h)
+        canvas.stroke()
+        canvas.draw(title, x: margin, y: margin, color: RGBA(0.1, 0.1, 0.1))
+        if let subtitle { canvas.draw(subtitle, x: margin, y: margin + title.height + base * 0.2, color: RGBA(0.3, 0.3, 0.3)) }
+        canvas.draw(attribution, x: W - margin - attribution.width, y: frame.y + frame.h + base * 0.25, color: RGBA(0.35, 0.35, 0.35))
+        return RenderReport(viewport: viewport, scaleBar: scaleBar, labels: labels, legend: legendLabels, drawn: drawn,
+                            warnings: warnings.list)
+    }
+
+    func sorted(_ layer: StyleLayer, _ fs: [Feature]) -> [Feature] {
+        let key = ["fill-sort-key", "line-sort-key", "circle-sort-key", "symbol-sort-key"].compactMap { layer.layout[$0] }.first
+        guard let key else { return fs }
+        let keys = fs.map { key.evaluate($0.attributes).number ?? 0 }
+        return fs.indices.sorted { (keys[$0], $0) < (keys[$1], $1) }.map { fs[$0] }
+    }
+
+    func path(_ ring: [Coordinate], _ v: Viewport, close: Bool) {
+        guard let first = ring.first else { return }
+        let p0 = v.page(first)
+        canvas.moveTo(p0.x, p0.y)
+        for c in ring.dropFirst() { let p = v.page(c); canvas.lineTo(p.x, p.y) }
+        if close { canvas.closePath() }
+    }
+
+    mutating func drawFeature(_ layer: StyleLayer, _ f: Feature, _ v: Viewport) {
+        guard let g = f.geometry else { return }
+        let p = f.attributes
+        switch layer.type {
+        case .fill:
+            let polys = g.polygons
+            guard !polys.isEmpty else { return }
+            canvas.newPath()
+            for poly in polys { for ring in poly { path(ring, v, close: true) } }
+            canvas.evenOdd()
+            if let c = Self.color(layer, "fill-color", p, .black, &warnings) {
+                canvas.color(c.withAlpha(Self.number(layer, "fill-opacity", p, 1, &warnings)))
+                canvas.fill(preserve: true)
+            }
+            if let o = Self.color(layer, "fill-outline-color", p, nil, &warnings) {
+                canvas.color(o)
+                canvas.lineWidth(0.5)
+                canvas.stroke(preserve: true)
+            }
+            canvas.newPath()
+        case .line:
+            let parts = g.lineParts + g.polygons.flatMap { $0 }
+            guard !parts.isEmpty else { return }
+            canvas.newPath()
+            for part in parts { path(part, v, close: false) }
+            let width = Self.number(layer, "line-width", p, 1, &warnings) * MapRenderer.px
+            canvas.lineWidth(width)
+            if let dash = layer.paint["line-dasharray"]?.evaluate(p), case .array(let items) = dash {
+                canvas.dash(items.compactMap(\.number).map { $0 * width })
+            } else {
+                canvas.dash([])
+            }
+            canvas.cap(layer.layout["line-cap"]?.evaluate(p).string ?? "butt")
+            canvas.join(layer.layout["line-join"]?.evaluate(p).string ?? "miter")
+            if let c = Self.color(layer, "line-color", p, .black, &warnings) {
+                canvas.color(c.withAlpha(Self.number(layer, "line-opacity", p, 1, &warnings)))
+                canvas.stroke()
+            }
+            canvas.dash([])
+            canvas.newPath()
+        case .circle:
+            for pt in g.pointParts {
+                let q = v.page(pt)
+                let radius = Self.number(layer, "circle-radius", p, 5, &warnings) * MapRenderer.px
+                canvas.newPath()
+                canvas.circle(q.x, q.y, radius)
+                if let c = Self.color(layer, "circle-color", p, .black, &warnings) {
+                    canvas.color(c.withAlpha(Self.number(layer, "circle-opacity", p, 1, &warnings)))
+                    canvas.fill(preserve: true)
+                }
+                let sw = Self.number(layer, "circle-stroke-width", p, 0, &warnings)
+                if sw > 0, let s = Self.color(layer, "circle-stroke-color", p, .black, &warnings) {
+                    canvas.color(s.withAlpha(Self.number(layer, "circle-stroke-opacity", p, 1, &warnings)))
+                    canvas.lineWidth(sw * MapRenderer.px)
+                    canvas.stroke(preserve: true)
+                }
+                canvas.newPath()
+            }
+        default: break
+        }
+    }
+
+    /// An icon (if any) and a label; returns the label placed.
+    mutating func drawSymbol(_ layer: StyleLayer, _ f: Feature, _ v: Viewport, base: Double,
+                             placer: inout LabelPlacer) -> (String, LabelPlacer.Box)? {
+        guard let g = f.geometry else { return nil }
+        let p = f.attributes
+        // Labels sit at a point: the point itself, or the middle of a line or polygon's bounding box.
+        let anchorPoint: Coordinate
+        if let pt = g.pointParts.first { anchorPoint = pt } else if let e = g.envelope { anchorPoint = e.center } else { return nil }
+        let q = v.page(anchorPoint)
+        var iconRadius = 0.0
+        if let icon = Self.string(layer, "icon-image", p) {
+            let size = Self.number(layer, "icon-size", p, 1, &warnings) * 7 * MapRenderer.px * (base / 14)
+            let box = LabelPlacer.Box(x: q.x - size, y: q.y - size, w: 2 * size, h: 2 * size)
+            let allow = layer.layout["icon-allow-overlap"]?.evaluate(p).truthy ?? true
+            if placer.place(box, padding: 0, allowOverlap: allow) || allow {
+                let c = Self.color(layer, "icon-color", p, RGBA(0.2, 0.2, 0.2), &warnings)!
+                    .withAlpha(Self.number(layer, "icon-opacity", p, 1, &warnings))
+                Icons.draw(icon, canvas: canvas, x: q.x, y: q.y, radius: size, color: c)
+                iconRadius = size
+            }
+        }
+        guard var text = Self.string(layer, "text-field", p) else { return nil }
+        switch layer.layout["text-transform"]?.evaluate(p).string {
+        case "uppercase": text = text.uppercased()
+        case "lowercase": text = text.lowercased()
+        default: break
+        }
+        let size = Self.number(layer, "text-size", p, 12, &warnings) * MapRenderer.px * (base / 14)
+        let t = canvas.layout(text, size: size)
+        var dx = 0.0, dy = 0.0
+        if let off = layer.layout["text-offset"]?.evaluate(p), case .array(let o) = off, o.count == 2 {
+            dx = (o[0].number ?? 0) * size
+            dy = (o[1].number ?? 0) * size
+        }
+        let anchor = layer.layout["text-anchor"]?.evaluate(p).string ?? (iconRadius > 0 ? "left" : "center")
+        var x = q.x + dx, y = q.y + dy
+        let gap = iconRadius > 0 ? iconRadius + size * 0.25 : 0
+        switch anchor {
+        case "left": x += gap; y -= t.height / 2
+        case "right": x -= t.width + gap; y -= t.height / 2
+        case "top": x -= t.width / 2; y += gap
+        case "bottom": x -= t.width / 2; y -= t.height + gap
+        case "top-left": x += gap; y += gap
+        case "top-right": x -= t.width + gap; y += gap
+        case "bottom-left": x += gap; y -= t.height + gap
+        case "bottom-right": x -= t.width + gap; y -= t.height + gap
+        default: x -= t.width / 2; y -= t.height / 2
+        }
+        let box = LabelPlacer.Box(x: x, y: y, w: t.width, h: t.height)
+        let allow = layer.layout["text-allow-overlap"]?.evaluate(p).truthy ?? false
+        let padding = Self.number(layer, "text-padding", p, 2, &warnings) * MapRenderer.px
+        guard placer.place(box, padding: padding, allowOverlap: allow) else { return nil }
+        let color = Self.color(layer, "text-color", p, .black, &warnings)!.withAlpha(Self.number(layer, "text-opacity", p, 1, &warnings))
+        let halo = Self.color(layer, "text-halo-color", p, nil, &warnings)
+        canvas.draw(t, x: x, y: y, color: color, halo: halo, haloWidth: Self.number(layer, "text-halo-width", p, 0, &warnings) * MapRenderer.px)
+        return (text, box)
+    }
+
+    // MARK: furniture
+
+    mutating func drawScaleBar(_ s: ScaleBar, frame: (x: Double, y: Double, w: Double, h: Double), base: Double, placer: inout LabelPlacer) {
+        let pad = base * 0.5
+        let label = canvas.layout(s.label, size: base * 0.6)
+        let zero = canvas.layout("0", size: base * 0.6)
+        let barH = base * 0.3
+        let x = frame.x + pad * 1.5, y = frame.y + frame.h - pad * 1.5 - barH - label.height
+        let box = LabelPlacer.Box(x: x - pad * 0.5, y: y - pad * 0.3, w: s.widthPt + label.width + pad, h: barH + label.height + pad * 0.8)
+        canvas.color(RGBA(1, 1, 1, 0.8))
+        canvas.rectangle(box.x, box.y, box.w, box.h)
+        canvas.fill()
+        for i in 0..<4 {
+            canvas.rectangle(x + s.widthPt / 4 * Double(i), y + label.height, s.widthPt / 4, barH)
+            canvas.color(i % 2 == 0 ? RGBA(0.15, 0.15, 0.15) : .white)
+            canvas.fill(preserve: true)
+            canvas.color(RGBA(0.15, 0.15, 0.15))
+            canvas.lineWidth(0.5)
+            canvas.stroke()
+        }
+        canvas.draw(zero, x: x - zero.width / 2, y: y, color: RGBA(0.1, 0.1, 0.1))
+        canvas.draw(label, x: x + s.widthPt - label.width / 2, y: y, color: RGBA(0.1, 0.1, 0.1))
+        placer.block(box)
+    }
+
+    mutating func drawNorthArrow(frame: (x: Double, y: Double, w: Double, h: Double), base: Double, placer: inout LabelPlacer) {
+        let size = base * 1.6
+        let cx = frame.x + frame.w - base * 1.6, cy = frame.y + base * 0.8 + size
+        let n = canvas.layout("N", size: base * 0.75, bold: true)
+        canvas.newPath()
+        canvas.moveTo(cx, cy - size * 0.75)
+        canvas.lineTo(cx + size * 0.3, cy + size * 0.35)
+        canvas.lineTo(cx, cy + size * 0.15)
+        canvas.lineTo(cx - size * 0.3, cy + size * 0.35)
+        canvas.closePath()
+        canvas.color(RGBA(0.15, 0.15, 0.15))
+        canvas.fill()
+        canvas.draw(n, x: cx - n.width / 2, y: cy - size * 0.75 - n.height, color: RGBA(0.1, 0.1, 0.1), halo: .white, haloWidth: 1.5)
+        placer.block(LabelPlacer.Box(x: cx - size * 0.4, y: cy - size * 0.75 - n.height, w: size * 0.8, h: size * 1.1 + n.height))
+    }
+
+    /// Entries: per layer with a legend label (top layer first); layers with legend items show those of
+    /// their items that match something drawn.
+    func legend(drawnLayers: Set<String>) -> [(StyleLayer, String, [String: AttributeValue])] {
+        var out: [(StyleLayer, String, [String: AttributeValue])] = []
+        for layer in r.style.layers.reversed() where drawnLayers.contains(layer.id) {
+            let features = MapRenderer.features(layer, r.data)
+            if !layer.legendItems.isEmpty {
+                for item in layer.legendItems {
+                    let matches = features.contains { f in
+                        item.properties.allSatisfy { k, v in f.attributes[k].map { Expression.equal(StyleValue.from(attribute: $0), v) } ?? false }
+                    }
+                    guard matches else { continue }
+                    var props: [String: AttributeValue] = [:]
+                    for (k, v) in item.properties {
+                        switch v {
+                        case .number(let n): props[k] = .double(n)
+                        case .bool(let b): props[k] = .bool(b)
+                        default: props[k] = v.string.map(AttributeValue.string) ?? .null
+                        }
+                    }
+                    out.append((layer, item.label.text(r.language), props))
+                }
+            } else if let label = layer.legend {
+                out.append((layer, label.text(r.language), features.first?.attributes ?? [:]))
+            }
+        }
+        return out
+    }
+
+    mutating func drawLegend(_ entries: [(StyleLayer, String, [String: AttributeValue])], frame: (x: Double, y: Double, w: Double, h: Double),
+                             base: Double, placer: inout LabelPlacer) -> [String] {
+        guard !entries.isEmpty else { return [] }
+        let size = base * 0.62
+        let texts = entries.map { canvas.layout($0.1, size: size) }
+        let heading = canvas.layout(r.language == "en" ? "Legend" : "Signaturforklaring", size: size * 1.05, bold: true)
+        let swatch = size * 1.6, rowH = max(size * 1.5, texts.map(\.height).max() ?? 0)
+        let pad = size * 0.7
+        let w = max(heading.width, (texts.map(\.width).max() ?? 0) + swatch + pad) + 2 * pad
+        let h = heading.height + pad * 0.5 + Double(entries.count) * rowH + 2 * pad
+        let x = frame.x + frame.w - w - base * 0.6, y = frame.y + frame.h - h - base * 0.6
+        canvas.color(RGBA(1, 1, 1, 0.88))
+        canvas.rectangle(x, y, w, h)
+        canvas.fill(preserve: true)
+        canvas.color(RGBA(0.6, 0.6, 0.6))
+        canvas.lineWidth(0.4)
+        canvas.stroke()
+        canvas.draw(heading, x: x + pad, y: y + pad, color: RGBA(0.1, 0.1, 0.1))
+        for (i, entry) in entries.enumerated() {
+            let (layer, _, props) = entry
+            let ry = y + pad + heading.height + pad * 0.5 + Double(i) * rowH
+            let sx = x + pad, sy = ry + (rowH - swatch * 0.7) / 2
+            drawSwatch(layer, props, x: sx, y: sy, w: swatch, h: swatch * 0.7, base: base)
+            canvas.draw(texts[i], x: sx + swatch + pad * 0.6, y: ry + (rowH - texts[i].height) / 2, color: RGBA(0.1, 0.1, 0.1))
+        }
+        placer.block(LabelPlacer.Box(x: x, y: y, w: w, h: h))
+        return entries.map(\.1)
+    }
+
+    mutating func drawSwatch(_ layer: StyleLayer, _ p: [String: AttributeValue], x: Double, y: Double, w: Double, h: Double, base: Double) {
+        switch layer.type {
+        case .fill:
+            canvas.rectangle(x, y, w, h)
+            canvas.color((Self.color(layer, "fill-color", p, .black, &warnings) ?? .black).withAlpha(Self.number(layer, "fill-opacity", p, 1, &warnings)))
+            canvas.fill(preserve: true)
+            canvas.color(Self.color(layer, "fill-outline-color", p, nil, &warnings) ?? RGBA(0.5, 0.5, 0.5))
+            canvas.lineWidth(0.5)
+            canvas.stroke()
+        case .line:
+            let width = min(Self.number(layer, "line-width", p, 1, &warnings) * MapRenderer.px, h)
+            canvas.newPath()
+            canvas.moveTo(x, y + h / 2)
+            canvas.lineTo(x + w, y + h / 2)
+            canvas.lineWidth(width)
+            if let dash = layer.paint["line-dasharray"]?.evaluate(p), case .array(let items) = dash {
+                canvas.dash(items.compactMap(\.number).map { $0 * width })
+            }
+            canvas.color((Self.color(layer, "line-color", p, .black, &warnings) ?? .black).withAlpha(Self.number(layer, "line-opacity", p, 1, &warnings)))
+            canvas.stroke()
+            canvas.dash([])
+        case .circle:
+            let radius = min(Self.number(layer, "circle-radius", p, 5, &warnings) * MapRenderer.px, h / 2)
+            canvas.newPath()
+            canvas.circle(x + w / 2, y + h / 2, radius)
+            canvas.color(Self.color(layer, "circle-color", p, .black, &warnings) ?? .black)
+            canvas.fill(preserve: true)
+            let sw = Self.number(layer, "circle-stroke-width", p, 0, &warnings)
+            if sw > 0 {
+                canvas.color(Self.color(layer, "circle-stroke-color", p, .black, &warnings) ?? .black)
+                canvas.lineWidth(sw * MapRenderer.px)
+                canvas.stroke()
+            }
+            canvas.newPath()
+        case .symbol:
+            if let icon = Self.string(layer, "icon-image", p) {
+                Icons.draw(icon, canvas: canvas, x: x + w / 2, y: y + h / 2, radius: h / 2,
+                           color: Self.color(layer, "icon-color", p, RGBA(0.2, 0.2, 0.2), &warnings)!)
+            } else {
+                let t = canvas.layout("Aa", size: h * 0.9)
+                canvas.draw(t, x: x + (w - t.width) / 2, y: y + (h - t.height) / 2,
+                            color: Self.color(layer, "text-color", p, .black, &warnings)!,
+                            halo: Self.color(layer, "text-halo-color", p, nil, &warnings), haloWidth: 1)
+            }
+        case .background: break
+        }
+    }
+}
+
+/// Category symbols drawn as vectors (no sprite sheet): a white-edged shape per icon name.
+public enum Icons {
+    public static let names: Set<String> = ["circle", "square", "triangle", "diamond", "house", "cross", "star", "hexagon", "closed", "new"]
+
+    static func draw(_ name: String, canvas: Canvas, x: Double, y: Double, radius r: Double, color: RGBA) {
+        canvas.newPath()
+        func polygon(_ pts: [(Double, Double)]) {
+            canvas.moveTo(x + pts[0].0 * r, y + pts[0].1 * r)
+            for p in pts.dropFirst() { canvas.lineTo(x + p.0 * r, y + p.1 * r) }
+            canvas.closePath()
+        }
+        switch name {
+        case "square": polygon([(-0.8, -0.8), (0.8, -0.8), (0.8, 0.8), (-0.8, 0.8)])
+        case "triangle": polygon([(0, -1), (0.95, 0.75), (-0.95, 0.75)])
+        case "diamond": polygon([(0, -1), (1, 0), (0, 1), (-1, 0)])
+        case "house": polygon([(0, -1), (0.9, -0.15), (0.9, 0.85), (-0.9, 0.85), (-0.9, -0.15)])
+        case "cross": polygon([(-0.3, -1), (0.3, -1), (0.3, -0.3), (1, -0.3), (1, 0.3), (0.3, 0.3), (0.3, 1), (-0.3, 1), (-0.3, 0.3),
+                               (-1, 0.3), (-1, -0.3), (-0.3, -0.3)])
+        case "star":
+            polygon((0..<10).map { i in
+                let a = -Double.pi / 2 + Double(i) * .pi / 5, rr = i % 2 == 0 ? 1.0 : 0.45
+                return (cos(a) * rr, sin(a) * rr)
+            })
+        case "hexagon": polygon((0..<6).map { i in let a = Double(i) * .pi / 3; return (cos(a), sin(a)) })
+        default: canvas.circle(x, y, r * 0.85)
+        }
+        canvas.color(color)
+        canvas.fill(preserve: true)
+        canvas.color(.white)
+        canvas.lineWidth(max(r * 0.22, 0.5))
+        canvas.stroke()
+        if name == "closed" {
+            // Struck through: a dark diagonal cross over the symbol.
+            canvas.newPath()
+            canvas.moveTo(x - r, y - r); canvas.lineTo(x + r, y + r)
+            canvas.moveTo(x + r, y - r); canvas.lineTo(x - r, y + r)
+            canvas.color(RGBA(0.1, 0.1, 0.1))
+            canvas.lineWidth(max(r * 0.3, 0.6))
+            canvas.stroke()
+        } else if name == "new" {
+            canvas.newPath()
+            canvas.circle(x, y, r * 1.35)
+            canvas.color(RGBA(0.1, 0.1, 0.1))
+            canvas.lineWidth(max(r * 0.2, 0.5))
+            canvas.stroke()
+        }
+    }
+}
