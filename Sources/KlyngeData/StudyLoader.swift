@@ -89,7 +89,8 @@ struct LoadRun {
         }
         let workingCRS = try chooseWorkingCRS(raw)
         var study = Study(name: file.name, crs: workingCRS, language: file.language ?? "da",
-                          categories: file.categories.keys.sorted().map { key in
+                          categories: (file.categoryOrder.filter { file.categories[$0] != nil }
+                                       + file.categories.keys.sorted().filter { !file.categoryOrder.contains($0) }).map { key in
                               let l = file.categories[key]!
                               return Category(key: key, labelDa: l.da, labelEn: l.en)
                           },
@@ -98,6 +99,7 @@ struct LoadRun {
                           coverage: file.coverage ?? [:], scenarios: file.scenarios ?? [],
                           clusters: file.clusters ?? StudyFile.ClusterSettings())
         study.description = file.description
+        study.attribution = file.attribution ?? []
         let complete = (file.layers.areas == nil || raw["areas"] != nil) && (file.layers.facilities == nil || raw["facilities"] != nil)
             && (file.layers.demand == nil || raw["demand"] != nil) && (file.layers.roads == nil || raw["roads"] != nil)
 

@@ -57,7 +57,7 @@ public struct Viewport: Sendable, Hashable {
     }
 
     /// The map scale as 1 : N on paper.
-    public var scaleDenominator: Double { 1 / (scale / 0.0254 * 72) }
+    public var scaleDenominator: Double { 1 / (scale * 0.0254 / 72) }
 }
 
 /// A scale bar: a round length and its width on the page.

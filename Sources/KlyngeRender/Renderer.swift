@@ -204,10 +204,17 @@ private struct Context {
         var labels: [(String, LabelPlacer.Box)] = []
         canvas.save()
         canvas.clip(frame.x, frame.y, frame.w, frame.h)
+        // Icons first, in layer order; they become obstacles for labels but may overlap each other.
         for (layer, features) in symbols {
             for f in sorted(layer, features) {
-                if let placedLabel = drawSymbol(layer, f, viewport, base: base, placer: &placer) { labels.append(placedLabel) }
+                drawIcon(layer, f, viewport, base: base, placer: &placer)
                 drawn.append(Self.styled(layer, f, language: r.language, warnings: &warnings))
+            }
+        }
+        // Then labels: the top symbol layer is placed first (it has priority), as in MapLibre.
+        for (layer, features) in symbols.reversed() {
+            for f in sorted(layer, features) {
+                if let placedLabel = drawLabel(layer, f, viewport, base: base, placer: &placer) { labels.append(placedLabel) }
             }
         }
         canvas.restore()
@@ -301,27 +308,59 @@ private struct Context {
         }
     }
 
-    /// An icon (if any) and a label; returns the label placed.
-    mutating func drawSymbol(_ layer: StyleLayer, _ f: Feature, _ v: Viewport, base: Double,
-                             placer: inout LabelPlacer) -> (String, LabelPlacer.Box)? {
-        guard let g = f.geometry else { return nil }
-        let p = f.attributes
-        // Labels sit at a point: the point itself, or the middle of a line or polygon's bounding box.
-        let anchorPoint: Coordinate
-        if let pt = g.pointParts.first { anchorPoint = pt } else if let e = g.envelope { anchorPoint = e.center } else { return nil }
-        let q = v.page(anchorPoint)
-        var iconRadius = 0.0
-        if let icon = Self.string(layer, "icon-image", p) {
-            let size = Self.number(layer, "icon-size", p, 1, &warnings) * 7 * MapRenderer.px * (base / 14)
-            let box = LabelPlacer.Box(x: q.x - size, y: q.y - size, w: 2 * size, h: 2 * size)
-            let allow = layer.layout["icon-allow-overlap"]?.evaluate(p).truthy ?? true
-            if placer.place(box, padding: 0, allowOverlap: allow) || allow {
-                let c = Self.color(layer, "icon-color", p, RGBA(0.2, 0.2, 0.2), &warnings)!
-                    .withAlpha(Self.number(layer, "icon-opacity", p, 1, &warnings))
-                Icons.draw(icon, canvas: canvas, x: q.x, y: q.y, radius: size, color: c)
-                iconRadius = size
+    /// Where a symbol sits: the point itself, or a point inside a polygon, or the middle of a line.
+    static func anchor(_ g: Geometry) -> Coordinate? {
+        if let pt = g.pointParts.first { return pt }
+        let polys = g.polygons
+        if let biggest = polys.max(by: { abs(Ring.signedArea($0.first ?? [])) < abs(Ring.signedArea($1.first ?? [])) }),
+           let outer = biggest.first, let env = Envelope(covering: outer) {
+            // A horizontal line through the middle: the centre of its widest stretch inside the polygon.
+            let y = env.center.y
+            var xs: [Double] = []
+            for ring in biggest {
+                for (a, b) in zip(ring, ring.dropFirst()) where (a.y > y) != (b.y > y) {
+                    xs.append(a.x + (y - a.y) / (b.y - a.y) * (b.x - a.x))
+                }
             }
+            xs.sort()
+            var best: (Double, Double)?
+            var i = 0
+            while i + 1 < xs.count {
+                if best == nil || xs[i + 1] - xs[i] > best!.1 - best!.0 { best = (xs[i], xs[i + 1]) }
+                i += 2
+            }
+            if let best { return Coordinate(x: (best.0 + best.1) / 2, y: y) }
+            return env.center
         }
+        let parts = g.lineParts
+        if let line = parts.max(by: { $0.count < $1.count }), !line.isEmpty { return line[line.count / 2] }
+        return g.envelope?.center
+    }
+
+    /// A symbol's icon; it keeps labels off its box.
+    mutating func drawIcon(_ layer: StyleLayer, _ f: Feature, _ v: Viewport, base: Double, placer: inout LabelPlacer) {
+        guard let g = f.geometry, let at = Self.anchor(g), let icon = Self.string(layer, "icon-image", f.attributes) else { return }
+        let p = f.attributes
+        let q = v.page(at)
+        let size = iconRadius(layer, p, base: base)
+        let box = LabelPlacer.Box(x: q.x - size, y: q.y - size, w: 2 * size, h: 2 * size)
+        let allow = layer.layout["icon-allow-overlap"]?.evaluate(p).truthy ?? true
+        if allow { placer.block(box) } else if !placer.place(box, padding: 0) { return }
+        let c = Self.color(layer, "icon-color", p, RGBA(0.2, 0.2, 0.2), &warnings)!.withAlpha(Self.number(layer, "icon-opacity", p, 1, &warnings))
+        Icons.draw(icon, canvas: canvas, x: q.x, y: q.y, radius: size, color: c)
+    }
+
+    mutating func iconRadius(_ layer: StyleLayer, _ p: [String: AttributeValue], base: Double) -> Double {
+        Self.number(layer, "icon-size", p, 1, &warnings) * 7 * MapRenderer.px * (base / 14)
+    }
+
+    /// A symbol's label, beside its icon if it has one; returns the label placed.
+    mutating func drawLabel(_ layer: StyleLayer, _ f: Feature, _ v: Viewport, base: Double,
+                            placer: inout LabelPlacer) -> (String, LabelPlacer.Box)? {
+        guard let g = f.geometry, let at = Self.anchor(g) else { return nil }
+        let p = f.attributes
+        let q = v.page(at)
+        let iconRadius = Self.string(layer, "icon-image", p) == nil ? 0 : iconRadius(layer, p, base: base)
         guard var text = Self.string(layer, "text-field", p) else { return nil }
         switch layer.layout["text-transform"]?.evaluate(p).string {
         case "uppercase": text = text.uppercased()
@@ -336,27 +375,42 @@ private struct Context {
             dy = (o[1].number ?? 0) * size
         }
         let anchor = layer.layout["text-anchor"]?.evaluate(p).string ?? (iconRadius > 0 ? "left" : "center")
-        var x = q.x + dx, y = q.y + dy
         let gap = iconRadius > 0 ? iconRadius + size * 0.25 : 0
-        switch anchor {
-        case "left": x += gap; y -= t.height / 2
-        case "right": x -= t.width + gap; y -= t.height / 2
-        case "top": x -= t.width / 2; y += gap
-        case "bottom": x -= t.width / 2; y -= t.height + gap
-        case "top-left": x += gap; y += gap
-        case "top-right": x -= t.width + gap; y += gap
-        case "bottom-left": x += gap; y -= t.height + gap
-        case "bottom-right": x -= t.width + gap; y -= t.height + gap
-        default: x -= t.width / 2; y -= t.height / 2
+        func box(_ anchor: String, dx: Double, dy: Double) -> LabelPlacer.Box {
+            var x = q.x + dx, y = q.y + dy
+            switch anchor {
+            case "left": x += gap; y -= t.height / 2
+            case "right": x -= t.width + gap; y -= t.height / 2
+            case "top": x -= t.width / 2; y += gap
+            case "bottom": x -= t.width / 2; y -= t.height + gap
+            case "top-left": x += gap; y += gap
+            case "top-right": x -= t.width + gap; y += gap
+            case "bottom-left": x += gap; y -= t.height + gap
+            case "bottom-right": x -= t.width + gap; y -= t.height + gap
+            default: x -= t.width / 2; y -= t.height / 2
+            }
+            return LabelPlacer.Box(x: x, y: y, w: t.width, h: t.height)
         }
-        let box = LabelPlacer.Box(x: x, y: y, w: t.width, h: t.height)
         let allow = layer.layout["text-allow-overlap"]?.evaluate(p).truthy ?? false
         let padding = Self.number(layer, "text-padding", p, 2, &warnings) * MapRenderer.px
-        guard placer.place(box, padding: padding, allowOverlap: allow) else { return nil }
+        // The style's anchor first; a label beside a point may move to the other side, above or below.
+        var candidates = [box(anchor, dx: dx, dy: dy)]
+        if anchor != "center" {
+            // Around the point at the style's distance, then twice and four times as far (MapLibre's variable anchors).
+            let side = max(abs(dx) + abs(dy), size * 0.4)
+            for k in [1.0, 2.0, 4.0] {
+                let d = side * k, diag = d * 0.7
+                candidates += [box("left", dx: d, dy: 0), box("right", dx: -d, dy: 0), box("bottom", dx: 0, dy: -d), box("top", dx: 0, dy: d),
+                               box("bottom-left", dx: diag, dy: -diag), box("bottom-right", dx: -diag, dy: -diag),
+                               box("top-left", dx: diag, dy: diag), box("top-right", dx: -diag, dy: diag)]
+            }
+        }
+        guard let placed = candidates.first(where: { placer.place($0, padding: padding, allowOverlap: allow) }) else { return nil }
+        let x = placed.x, y = placed.y
         let color = Self.color(layer, "text-color", p, .black, &warnings)!.withAlpha(Self.number(layer, "text-opacity", p, 1, &warnings))
         let halo = Self.color(layer, "text-halo-color", p, nil, &warnings)
         canvas.draw(t, x: x, y: y, color: color, halo: halo, haloWidth: Self.number(layer, "text-halo-width", p, 0, &warnings) * MapRenderer.px)
-        return (text, box)
+        return (text, placed)
     }
 
     // MARK: furniture
@@ -411,7 +465,10 @@ private struct Context {
                     let matches = features.contains { f in
                         item.properties.allSatisfy { k, v in f.attributes[k].map { Expression.equal(StyleValue.from(attribute: $0), v) } ?? false }
                     }
-                    guard matches else { continue }
+                    guard let match = features.first(where: { f in
+                        item.properties.allSatisfy { k, v in f.attributes[k].map { Expression.equal(StyleValue.from(attribute: $0), v) } ?? false }
+                    }) else { continue }
+                    _ = matches
                     var props: [String: AttributeValue] = [:]
                     for (k, v) in item.properties {
                         switch v {
@@ -420,12 +477,21 @@ private struct Context {
                         default: props[k] = v.string.map(AttributeValue.string) ?? .null
                         }
                     }
-                    out.append((layer, item.label.text(r.language), props))
+                    out.append((layer, Self.fill(item.label.text(r.language), from: match.attributes), props.merging(match.attributes) { a, _ in a }))
                 }
             } else if let label = layer.legend {
-                out.append((layer, label.text(r.language), features.first?.attributes ?? [:]))
+                let props = features.first?.attributes ?? [:]
+                out.append((layer, Self.fill(label.text(r.language), from: props), props))
             }
         }
+        return out
+    }
+
+    /// Legend labels may name feature properties: "Inden for {value_text}".
+    static func fill(_ text: String, from props: [String: AttributeValue]) -> String {
+        guard text.contains("{") else { return text }
+        var out = text
+        for (k, v) in props where out.contains("{\(k)}") { out = out.replacingOccurrences(of: "{\(k)}", with: v.text ?? "") }
         return out
     }
 

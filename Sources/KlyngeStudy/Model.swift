@@ -108,6 +108,7 @@ public struct Study: Sendable {
     public var coverage: [String: StudyFile.CoverageRule]
     public var scenarios: [StudyFile.ScenarioSpec]
     public var clusters: StudyFile.ClusterSettings
+    public var attribution: [String] = []
 
     public init(name: String, crs: CRS, language: String, categories: [Category], areas: [Area],
                 demand: [DemandPoint], demandDerivedFromAreas: Bool, facilities: [Facility], roads: [Road],

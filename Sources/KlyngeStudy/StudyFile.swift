@@ -23,6 +23,10 @@ public struct StudyFile: Codable, Sendable, Hashable {
     public var scenarios: [ScenarioSpec]?
     /// Which areas form which cluster, and each cluster's hub.
     public var clusters: ClusterSettings?
+    /// Credits printed on maps ("© OpenStreetMap contributors", …).
+    public var attribution: [String]?
+    /// The order of `categories` as written (YAML mappings decode unordered).
+    public var categoryOrder: [String] = []
 
     public init(name: String, description: String? = nil, crs: String? = nil, language: String? = nil,
                 categories: [String: CategoryLabels], layers: Layers, checks: Checks? = nil) {
@@ -199,7 +203,7 @@ public struct StudyFile: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, description, crs, language, categories, layers, checks, network, coverage, scenarios, clusters
+        case name, description, crs, language, categories, layers, checks, network, coverage, scenarios, clusters, attribution
     }
 
     /// A threshold: `minutes` (travel time) or `km` (distance along the chosen route), by a mode.
@@ -327,7 +331,11 @@ extension StudyFile {
     /// Parses a study file, with the YAML position of a syntax error or the missing key.
     public static func parse(yaml: String, path: String) throws -> StudyFile {
         do {
-            return try YAMLDecoder().decode(StudyFile.self, from: yaml)
+            var file = try YAMLDecoder().decode(StudyFile.self, from: yaml)
+            if let keys = try? Yams.compose(yaml: yaml)?["categories"]?.mapping?.keys {
+                file.categoryOrder = keys.compactMap(\.string)
+            }
+            return file
         } catch let DecodingError.keyNotFound(key, ctx) {
             let at = (ctx.codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: ".")
             throw StudyFileError(path: path, message: "missing key `\(at)`")

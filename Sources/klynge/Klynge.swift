@@ -11,7 +11,8 @@ struct Klynge: ParsableCommand {
         commandName: "klynge",
         abstract: "Village clusters and shared meeting places: load, check and export geodata; road travel times.",
         subcommands: [Inspect.self, ImportOSM.self, Validate.self, Export.self, SnapCommand.self, MatrixCommand.self, IsochronesCommand.self,
-                      CoverageCommand.self, CompareCommand.self, ImpactCommand.self, ClustersCommand.self, ReportCommand.self]
+                      CoverageCommand.self, CompareCommand.self, ImpactCommand.self, ClustersCommand.self, ReportCommand.self,
+                      RenderCommand.self]
     )
 }
 

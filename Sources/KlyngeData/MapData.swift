@@ -1,0 +1,146 @@
+import Foundation
+import KlyngeAnalysis
+import KlyngeGeo
+import KlyngeRender
+import KlyngeStudy
+
+/// The data layers a style draws, built from the study and, when the style asks for them, the analysis.
+public enum MapData {
+    /// Which layers need the analysis (network and coverage) to be built.
+    public static let analysisLayers: Set<String> = ["coverage", "isochrones", "scenario", "scenario_facilities", "clusters", "hubs"]
+
+    public static func layers(study: Study, needed: Set<String>, analysis: StudyAnalysis?, category: String,
+                              scenario: ResolvedScenario?, language: String? = nil) throws -> [String: [Feature]] {
+        let lang = language ?? study.language
+        /// "7,5 min" / "3.2 km" in the map's language.
+        func valueText(_ v: Double, _ unit: String) -> String {
+            let s = String(format: "%.1f", v)
+            return (lang == "en" ? s : s.replacingOccurrences(of: ".", with: ",")) + " " + unit
+        }
+        var out: [String: [Feature]] = [:]
+        let labels = Dictionary(uniqueKeysWithValues: study.categories.map { ($0.key, $0.label(language: study.language)) })
+        var areaPopulation: [String: Double] = [:]
+        for d in study.demand { if let a = d.areaId { areaPopulation[a, default: 0] += d.weight } }
+        if needed.contains("areas") {
+            out["areas"] = study.areas.map { a in
+                Feature(geometry: a.geometry, attributes: [
+                    "id": .string(a.id), "name": .string(a.name),
+                    "population": .double(a.population ?? areaPopulation[a.id] ?? 0),
+                    "cluster": (a.cluster ?? study.clusters.assignments?[a.id]).map(AttributeValue.string) ?? .null,
+                ])
+            }
+        }
+        if needed.contains("demand") {
+            out["demand"] = study.demand.map { d in
+                Feature(geometry: .point(d.location), attributes: [
+                    "id": .string(d.id), "name": .string(d.name), "population": .double(d.weight),
+                    "area_id": d.areaId.map(AttributeValue.string) ?? .null,
+                ])
+            }
+        }
+        if needed.contains("facilities") {
+            out["facilities"] = study.facilities.map { f in
+                Feature(geometry: .point(f.location), attributes: [
+                    "id": .string(f.id), "name": .string(f.name),
+                    "category": .string(f.categories.first ?? ""), "categories": .string(f.categories.joined(separator: ";")),
+                    "label": .string(f.categories.map { labels[$0] ?? $0 }.joined(separator: ", ")),
+                    "multi": .bool(f.categories.count > 1),
+                    "selected": .bool(f.categories.contains(category)),
+                ])
+            }
+        }
+        if needed.contains("roads") {
+            out["roads"] = study.roads.map { r in
+                Feature(geometry: r.parts.count == 1 ? .lineString(r.parts[0]) : .multiLineString(r.parts), attributes: [
+                    "id": .string(r.id), "class": r.roadClass.map(AttributeValue.string) ?? .null,
+                    "name": r.name.map(AttributeValue.string) ?? .null,
+                ])
+            }
+        }
+        guard let analysis, !needed.isDisjoint(with: analysisLayers) else { return out }
+        let engine = analysis.engine
+        guard let rule = engine.rules[category] else { throw AnalysisSetupError("unknown category `\(category)`") }
+        let scale = rule.metric == .duration ? 60.0 : 1000.0
+        let unit = rule.metric == .duration ? "min" : "km"
+        if needed.contains("coverage") {
+            let cov = engine.evaluate(scenario?.plan ?? engine.baselinePlan, categories: [category])[category]!
+            out["coverage"] = study.demand.indices.map { d in
+                let s = Int(cov.site[d])
+                return Feature(geometry: .point(study.demand[d].location), attributes: [
+                    "id": .string(study.demand[d].id), "name": .string(study.demand[d].name), "population": .double(study.demand[d].weight),
+                    "value": cov.value[d].isFinite ? .double((cov.value[d] / scale * 10).rounded() / 10) : .null,
+                    "value_text": cov.value[d].isFinite ? .string(valueText(cov.value[d] / scale, unit)) : .string("–"),
+                    "ratio": cov.value[d].isFinite ? .double(cov.value[d] / rule.threshold) : .null,
+                    "threshold": .double(rule.threshold / scale),
+                    "threshold_text": .string(valueText(rule.threshold / scale, unit)),
+                    "covered": .bool(cov.isCovered(d)),
+                    "facility": s >= 0 ? .string(engine.sites[s].name) : .null,
+                ])
+            }
+        }
+        if needed.contains("isochrones") {
+            let t = rule.threshold
+            let budgets = [t / 2, t, t * 1.5]
+            let result = try Isochrones.build(study: study, network: analysis.network, request: .init(
+                mode: rule.mode, budgets: budgets, category: category, union: true, bufferMeters: 150))
+            out["isochrones"] = result.table.features.map { f in
+                var g = f
+                let v = rule.metric == .duration ? (f["minutes"].number ?? 0) : (f["meters"].number ?? 0) / 1000
+                g.attributes["value"] = .double((v * 10).rounded() / 10)
+                g.attributes["value_text"] = .string(valueText(v, unit))
+                g.attributes["band"] = .double((v / (t / scale) * 100).rounded() / 100)
+                return g
+            }
+        }
+        if let scenario, needed.contains("scenario") || needed.contains("scenario_facilities") {
+            let before = engine.evaluate(engine.baselinePlan, categories: [category])[category]!
+            let after = engine.evaluate(scenario.plan, categories: [category])[category]!
+            out["scenario"] = study.demand.indices.map { d in
+                let status = before.isCovered(d) == after.isCovered(d) ? (after.isCovered(d) ? "covered" : "not covered")
+                    : (before.isCovered(d) ? "loses" : "gains")
+                func v(_ x: Double) -> AttributeValue { x.isFinite ? .double((x / scale * 10).rounded() / 10) : .null }
+                return Feature(geometry: .point(study.demand[d].location), attributes: [
+                    "id": .string(study.demand[d].id), "name": .string(study.demand[d].name), "population": .double(study.demand[d].weight),
+                    "status": .string(status), "before": v(before.value[d]), "after": v(after.value[d]),
+                    "delta": before.value[d].isFinite && after.value[d].isFinite ? v(after.value[d] - before.value[d]) : .null,
+                    "delta_text": before.value[d].isFinite && after.value[d].isFinite && abs(after.value[d] - before.value[d]) >= scale * 0.05
+                        ? .string((after.value[d] >= before.value[d] ? "+" : "−") + valueText(abs(after.value[d] - before.value[d]) / scale, unit))
+                        : .null,
+                    "threshold_text": .string(valueText(rule.threshold / scale, unit)),
+                ])
+            }
+            let base = engine.baselinePlan, plan = scenario.plan
+            out["scenario_facilities"] = engine.sites.indices.compactMap { s in
+                guard base.open[s] || plan.open[s] else { return nil }
+                let status = !plan.open[s] ? "closed" : !base.open[s] ? "new" : base.categories[s] != plan.categories[s] ? "changed" : "kept"
+                let cats = plan.open[s] ? plan.categories[s] : base.categories[s]
+                return Feature(geometry: .point(engine.sites[s].location), attributes: [
+                    "id": .string(engine.sites[s].id), "name": .string(engine.sites[s].name), "status": .string(status),
+                    "category": .string(cats.contains(category) ? category : (cats.sorted().first ?? "")),
+                    "serves_category": .bool(cats.contains(category)),
+                ])
+            }
+        }
+        if needed.contains("clusters") || needed.contains("hubs") {
+            let report = try ClusterReport(analysis: analysis)
+            out["clusters"] = report.table(crs: study.crs, categories: engine.categories).features.enumerated().map { i, f in
+                var g = f
+                g.attributes["color_index"] = .int(Int64(i % 8))
+                return g
+            }
+            var hubs: [Feature] = []
+            for c in report.clusters {
+                for v in c.villages {
+                    guard let d = study.demand.first(where: { $0.id == v.id }) else { continue }
+                    hubs.append(Feature(geometry: .point(d.location), attributes: [
+                        "id": .string(v.id), "name": .string(v.name), "cluster": .string(c.name), "population": .double(v.population),
+                        "hub": .bool(v.name == c.hub), "minutes_to_hub": v.minutesToHub.map(AttributeValue.double) ?? .null,
+                        "minutes_text": v.minutesToHub.map { .string(valueText($0, "min")) } ?? .null,
+                    ]))
+                }
+            }
+            out["hubs"] = hubs
+        }
+        return out
+    }
+}

@@ -1,0 +1,153 @@
+import ArgumentParser
+import Foundation
+import KlyngeAnalysis
+import KlyngeData
+import KlyngeGeo
+import KlyngeIO
+import KlyngeRender
+import KlyngeStudy
+
+struct RenderCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "render",
+        abstract: "Draw a finished map (PNG, SVG, PDF) of the study from a style in styles/ (or a style file).",
+        discussion: "Styles: overview, coverage, scenario, clusters, masterplan. `--geojson` also writes the map's layers with simplestyle properties."
+    )
+
+    @OptionGroup var options: StudyOptions
+    @Option(help: "A style name (styles/NAME.json) or a style file.")
+    var style: String
+    @Option(help: "Draw this scenario (for the scenario style; default: the study's first).")
+    var scenario: String?
+    @Option(help: "The category shown by coverage and scenario maps (default: the study's first category).")
+    var category: String?
+    @Option(help: "Paper size: A5, A4, A3, A2, A1.")
+    var paper: String = "A4"
+    @Flag(help: "Landscape orientation.")
+    var landscape = false
+    @Option(help: "Resolution of PNG output (dots per inch).")
+    var dpi: Double?
+    @Option(help: "Width in pixels (instead of a paper size).")
+    var width: Int?
+    @Option(help: "Height in pixels (instead of a paper size).")
+    var height: Int?
+    @Option(help: "What the map shows: study, area:ID, cluster:NAME or bbox:minx,miny,maxx,maxy (working CRS).")
+    var frame: String = "study"
+    @Option(help: "Map title (default: the study's name).")
+    var title: String?
+    @Option(help: "Language of the map text: da or en (default: the study's).")
+    var lang: String?
+    @Option(help: "Folder of named styles.")
+    var styles: String = "styles"
+    @Option(name: .shortAndLong, help: "The map: .png, .svg or .pdf.")
+    var output: String?
+    @Option(help: "Also (or only) write the map's layers as RFC 7946 GeoJSON with simplestyle properties.")
+    var geojson: String?
+
+    func validate() throws {
+        guard output != nil || geojson != nil else { throw ValidationError("name the map with -o FILE.png|.svg|.pdf (or --geojson FILE)") }
+        if let output, OutputKind.from(path: output) == nil { throw ValidationError("the map is written as .png, .svg or .pdf") }
+        if (width == nil) != (height == nil) { throw ValidationError("give both --width and --height") }
+        if let w = width, let h = height, w < 100 || h < 100 || w > 20000 || h > 20000 { throw ValidationError("pixel sizes go from 100 to 20000") }
+        if let dpi, dpi < 36 || dpi > 1200 { throw ValidationError("--dpi goes from 36 to 1200") }
+        if width == nil, Page.paper(paper, landscape: landscape, dpi: 300) == nil { throw ValidationError("unknown paper `\(paper)` (A5, A4, A3, A2, A1)") }
+        if let lang, !["da", "en"].contains(lang) { throw ValidationError("--lang is da or en") }
+    }
+
+    func run() throws {
+        try failing {
+            // The style first: its errors stop the run before any data is read or file written.
+            let styleFolder = URL(fileURLWithPath: styles.hasPrefix("/") ? styles : FileManager.default.currentDirectoryPath + "/" + styles)
+            let theStyle = try Style.load(style, stylesFolder: styleFolder)
+            let study = try loadUsableStudy(options)
+            let needed = Set(theStyle.layers.compactMap(\.data))
+            let analysis = needed.isDisjoint(with: MapData.analysisLayers) ? nil : try StudyAnalysis(study: study)
+            let cat = category ?? study.categories.first?.key ?? ""
+            guard study.categories.contains(where: { $0.key == cat }) else {
+                throw ValidationError("unknown category `\(cat)` (the study has: \(study.categories.map(\.key).joined(separator: ", ")))")
+            }
+            var chosen: ResolvedScenario?
+            if let analysis, needed.contains("scenario") || needed.contains("scenario_facilities") {
+                if let scenario { chosen = try analysis.scenario(named: scenario) } else {
+                    guard let first = analysis.scenarios.first else { throw ValidationError("the study has no scenarios to draw") }
+                    chosen = first
+                }
+            } else if let scenario, let analysis {
+                chosen = try analysis.scenario(named: scenario)
+            }
+            let language = lang ?? study.language
+            let data = try MapData.layers(study: study, needed: needed, analysis: analysis, category: cat, scenario: chosen, language: language)
+            let extent = try frameExtent(study: study, analysis: analysis)
+            let page: Page
+            if let width, let height { page = .pixels(width: width, height: height, dpi: dpi ?? 96) } else {
+                page = Page.paper(paper, landscape: landscape, dpi: dpi ?? 300)!
+            }
+            let label = study.categories.first { $0.key == cat }?.label(language: language) ?? cat
+            let date = ISO8601DateFormatter.string(from: Date(), timeZone: .current, formatOptions: [.withFullDate])
+            let needsCategory = !needed.isDisjoint(with: ["coverage", "isochrones", "scenario", "scenario_facilities"])
+            let subtitle = [theStyle.title?.text(language), chosen.map { (language == "en" ? "Scenario: " : "Scenarie: ") + $0.name },
+                            needsCategory ? label : nil, date].compactMap { $0 }.joined(separator: " · ")
+            let request = MapRequest(style: theStyle, data: data, extent: extent, page: page, kind: output.flatMap(OutputKind.from(path:)) ?? .png,
+                                     language: language, title: title ?? study.name, subtitle: subtitle,
+                                     attribution: study.attribution.isEmpty ? ["Klynge"] : study.attribution)
+            if let output {
+                var report: RenderReport?
+                try AtomicOutput.write(to: URL(fileURLWithPath: output)) { tmp in report = try MapRenderer.render(request, to: tmp.path) }
+                for w in report?.warnings ?? [] { warn("warning: \(w)") }
+                let sizeText = request.kind == .png ? "\(page.pixelWidth) × \(page.pixelHeight) px at \(Int(page.dpi)) dpi"
+                    : String(format: "%.0f × %.0f pt", page.widthPt, page.heightPt)
+                print("Wrote \(output) (\(sizeText)); scale 1:\(Int(report!.viewport.scaleDenominator.rounded())), "
+                      + "scale bar \(report!.scaleBar.label), \(report!.labels.count) labels")
+            }
+            if let geojson { try writeStyledGeoJSON(request, crs: study.crs, to: geojson) }
+        }
+    }
+
+    func frameExtent(study: Study, analysis: StudyAnalysis?) throws -> Envelope {
+        let all = Envelope(covering: study.areas.flatMap { $0.geometry.allCoordinates })
+            ?? Envelope(covering: study.demand.map(\.location) + study.facilities.map(\.location))
+        if frame == "study" {
+            guard let all else { throw ValidationError("the study has nothing to draw") }
+            return all
+        }
+        if frame.hasPrefix("area:") {
+            let id = String(frame.dropFirst(5))
+            guard let a = study.areas.first(where: { $0.id == id || $0.name == id }), let e = a.geometry.envelope else {
+                throw ValidationError("no area `\(id)`")
+            }
+            return e
+        }
+        if frame.hasPrefix("cluster:") {
+            let name = String(frame.dropFirst(8))
+            let areas = study.areas.filter { ($0.cluster ?? study.clusters.assignments?[$0.id]) == name }
+            guard let e = Envelope(covering: areas.flatMap { $0.geometry.allCoordinates }) else { throw ValidationError("no cluster `\(name)`") }
+            return e
+        }
+        if frame.hasPrefix("bbox:") {
+            let v = frame.dropFirst(5).split(separator: ",").compactMap { Double($0) }
+            guard v.count == 4, v[2] > v[0], v[3] > v[1] else { throw ValidationError("bbox:minx,miny,maxx,maxy in the working CRS") }
+            return Envelope(minX: v[0], minY: v[1], maxX: v[2], maxY: v[3])
+        }
+        throw ValidationError("--frame is study, area:ID, cluster:NAME or bbox:minx,miny,maxx,maxy")
+    }
+
+    /// Every drawn feature with simplestyle properties (fill, stroke, marker-color, title), in RFC 7946 GeoJSON.
+    func writeStyledGeoJSON(_ request: MapRequest, crs: CRS, to path: String) throws {
+        let drawn = MapRenderer.styledFeatures(request)
+        var names = Set<String>()
+        let features = drawn.map { d -> Feature in
+            var a = d.feature.attributes
+            a["klynge_layer"] = .string(d.layer)
+            if let f = d.fill { a["fill"] = .string(f.hex); a["fill-opacity"] = .double((f.a * 100).rounded() / 100) }
+            if let s = d.stroke { a["stroke"] = .string(s.hex); a["stroke-opacity"] = .double((s.a * 100).rounded() / 100) }
+            if let w = d.strokeWidth { a["stroke-width"] = .double(w) }
+            if let m = d.marker { a["marker-color"] = .string(m.hex); a["marker-size"] = .string("small") }
+            if let t = d.title { a["title"] = .string(t) }
+            names.formUnion(a.keys)
+            return Feature(geometry: d.feature.geometry, attributes: a)
+        }
+        let table = FeatureTable(name: "map", crs: crs, fields: names.sorted().map { FieldDefinition(name: $0, type: .string) }, features: features)
+        try Exporter.write([table], to: URL(fileURLWithPath: path))
+        print("Wrote \(path): \(features.count) styled features")
+    }
+}
