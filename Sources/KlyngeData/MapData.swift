@@ -110,14 +110,20 @@ public enum MapData {
                 ])
             }
             let base = engine.baselinePlan, plan = scenario.plan
+            // Status for the category drawn: a facility that stops serving it counts as closed for it.
             out["scenario_facilities"] = engine.sites.indices.compactMap { s in
                 guard base.open[s] || plan.open[s] else { return nil }
-                let status = !plan.open[s] ? "closed" : !base.open[s] ? "new" : base.categories[s] != plan.categories[s] ? "changed" : "kept"
-                let cats = plan.open[s] ? plan.categories[s] : base.categories[s]
+                let before = base.serves(s, category), after = plan.serves(s, category)
+                let status: String
+                switch (before, after) {
+                case (true, false): status = "closed"
+                case (false, true): status = "new"
+                case (true, true): status = base.categories[s] != plan.categories[s] ? "changed" : "kept"
+                default: status = !plan.open[s] ? "closed" : "other"
+                }
                 return Feature(geometry: .point(engine.sites[s].location), attributes: [
                     "id": .string(engine.sites[s].id), "name": .string(engine.sites[s].name), "status": .string(status),
-                    "category": .string(cats.contains(category) ? category : (cats.sorted().first ?? "")),
-                    "serves_category": .bool(cats.contains(category)),
+                    "category": .string(category), "serves_category": .bool(before || after),
                 ])
             }
         }

@@ -157,9 +157,15 @@ private struct Context {
         let base = min(W, H) / 42  // type size grows with the page
         let margin = max(min(W, H) * 0.04, 12)
         // Title block.
-        let title = canvas.layout(r.title, size: base * 1.35, bold: true)
-        let subtitle = r.subtitle.map { canvas.layout($0, size: base * 0.85) }
-        let attribution = canvas.layout(r.attribution.joined(separator: " · "), size: base * 0.55)
+        // Texts around the map shrink to fit the page width rather than run off it.
+        func fitted(_ text: String, _ size: Double, bold: Bool = false) -> Canvas.TextLayout {
+            let t = canvas.layout(text, size: size, bold: bold)
+            let room = W - 2 * margin
+            return t.width <= room ? t : canvas.layout(text, size: size * room / t.width * 0.98, bold: bold)
+        }
+        let title = fitted(r.title, base * 1.35, bold: true)
+        let subtitle = r.subtitle.map { fitted($0, base * 0.85) }
+        let attribution = fitted(r.attribution.joined(separator: " · "), base * 0.55)
         let top = margin + title.height + (subtitle.map { $0.height + base * 0.2 } ?? 0) + base * 0.5
         let frame = (x: margin, y: top, w: W - 2 * margin, h: H - top - margin - attribution.height - base * 0.3)
         let viewport = Viewport(extent: r.extent, frame: frame)
@@ -309,32 +315,38 @@ private struct Context {
     }
 
     /// Where a symbol sits: the point itself, or a point inside a polygon, or the middle of a line.
-    static func anchor(_ g: Geometry) -> Coordinate? {
-        if let pt = g.pointParts.first { return pt }
+    static func anchor(_ g: Geometry) -> Coordinate? { anchors(g).first }
+
+    /// Candidate anchors, best first: for a polygon, the middle of the widest inside stretch of horizontal
+    /// lines at several heights of its largest part (so a label can dodge what sits in its middle).
+    static func anchors(_ g: Geometry) -> [Coordinate] {
+        if let pt = g.pointParts.first { return [pt] }
         let polys = g.polygons
         if let biggest = polys.max(by: { abs(Ring.signedArea($0.first ?? [])) < abs(Ring.signedArea($1.first ?? [])) }),
            let outer = biggest.first, let env = Envelope(covering: outer) {
-            // A horizontal line through the middle: the centre of its widest stretch inside the polygon.
-            let y = env.center.y
-            var xs: [Double] = []
-            for ring in biggest {
-                for (a, b) in zip(ring, ring.dropFirst()) where (a.y > y) != (b.y > y) {
-                    xs.append(a.x + (y - a.y) / (b.y - a.y) * (b.x - a.x))
+            var out: [Coordinate] = []
+            for f in [0.5, 0.38, 0.62, 0.26, 0.74] {
+                let y = env.minY + (env.maxY - env.minY) * f
+                var xs: [Double] = []
+                for ring in biggest {
+                    for (a, b) in zip(ring, ring.dropFirst()) where (a.y > y) != (b.y > y) {
+                        xs.append(a.x + (y - a.y) / (b.y - a.y) * (b.x - a.x))
+                    }
                 }
+                xs.sort()
+                var best: (Double, Double)?
+                var i = 0
+                while i + 1 < xs.count {
+                    if best == nil || xs[i + 1] - xs[i] > best!.1 - best!.0 { best = (xs[i], xs[i + 1]) }
+                    i += 2
+                }
+                if let best { out.append(Coordinate(x: (best.0 + best.1) / 2, y: y)) }
             }
-            xs.sort()
-            var best: (Double, Double)?
-            var i = 0
-            while i + 1 < xs.count {
-                if best == nil || xs[i + 1] - xs[i] > best!.1 - best!.0 { best = (xs[i], xs[i + 1]) }
-                i += 2
-            }
-            if let best { return Coordinate(x: (best.0 + best.1) / 2, y: y) }
-            return env.center
+            return out.isEmpty ? [env.center] : out
         }
         let parts = g.lineParts
-        if let line = parts.max(by: { $0.count < $1.count }), !line.isEmpty { return line[line.count / 2] }
-        return g.envelope?.center
+        if let line = parts.max(by: { $0.count < $1.count }), !line.isEmpty { return [line[line.count / 2]] }
+        return g.envelope.map { [$0.center] } ?? []
     }
 
     /// A symbol's icon; it keeps labels off its box.
@@ -357,9 +369,10 @@ private struct Context {
     /// A symbol's label, beside its icon if it has one; returns the label placed.
     mutating func drawLabel(_ layer: StyleLayer, _ f: Feature, _ v: Viewport, base: Double,
                             placer: inout LabelPlacer) -> (String, LabelPlacer.Box)? {
-        guard let g = f.geometry, let at = Self.anchor(g) else { return nil }
+        guard let g = f.geometry else { return nil }
+        let points = Self.anchors(g).map { v.page($0) }
+        guard let q = points.first else { return nil }
         let p = f.attributes
-        let q = v.page(at)
         let iconRadius = Self.string(layer, "icon-image", p) == nil ? 0 : iconRadius(layer, p, base: base)
         guard var text = Self.string(layer, "text-field", p) else { return nil }
         switch layer.layout["text-transform"]?.evaluate(p).string {
@@ -376,7 +389,7 @@ private struct Context {
         }
         let anchor = layer.layout["text-anchor"]?.evaluate(p).string ?? (iconRadius > 0 ? "left" : "center")
         let gap = iconRadius > 0 ? iconRadius + size * 0.25 : 0
-        func box(_ anchor: String, dx: Double, dy: Double) -> LabelPlacer.Box {
+        func box(_ anchor: String, dx: Double, dy: Double, at q: (x: Double, y: Double) = q) -> LabelPlacer.Box {
             var x = q.x + dx, y = q.y + dy
             switch anchor {
             case "left": x += gap; y -= t.height / 2
@@ -394,7 +407,7 @@ private struct Context {
         let allow = layer.layout["text-allow-overlap"]?.evaluate(p).truthy ?? false
         let padding = Self.number(layer, "text-padding", p, 2, &warnings) * MapRenderer.px
         // The style's anchor first; a label beside a point may move to the other side, above or below.
-        var candidates = [box(anchor, dx: dx, dy: dy)]
+        var candidates = points.map { box(anchor, dx: dx, dy: dy, at: $0) }
         if anchor != "center" {
             // Around the point at the style's distance, then twice and four times as far (MapLibre's variable anchors).
             let side = max(abs(dx) + abs(dy), size * 0.4)
@@ -454,21 +467,24 @@ private struct Context {
         placer.block(LabelPlacer.Box(x: cx - size * 0.4, y: cy - size * 0.75 - n.height, w: size * 0.8, h: size * 1.1 + n.height))
     }
 
-    /// Entries: per layer with a legend label (top layer first); layers with legend items show those of
-    /// their items that match something drawn.
+    /// What a feature looks like in a layer: its evaluated paint (and icon), for matching legend items.
+    static func look(_ layer: StyleLayer, _ props: [String: AttributeValue]) -> String {
+        // Colours and symbols tell entries apart; sizes vary with the data and do not.
+        let specs = PropertySpecs.paint[layer.type] ?? [:]
+        let colors = layer.paint.keys.filter { if case .color? = specs[$0] { return true }; return false }
+        let keys = colors.sorted() + (layer.layout["icon-image"] != nil ? ["icon-image"] : [])
+        return keys.map { "\($0)=\(layer.property($0)!.evaluate(props))" }.joined(separator: ";")
+    }
+
+    /// Entries: per layer with a legend label (top layer first). A layer's legend items are shown when some
+    /// drawn feature looks like the item's swatch (same evaluated paint), so the legend matches the map.
     func legend(drawnLayers: Set<String>) -> [(StyleLayer, String, [String: AttributeValue])] {
         var out: [(StyleLayer, String, [String: AttributeValue])] = []
         for layer in r.style.layers.reversed() where drawnLayers.contains(layer.id) {
             let features = MapRenderer.features(layer, r.data)
             if !layer.legendItems.isEmpty {
+                let looks = features.map { Self.look(layer, $0.attributes) }
                 for item in layer.legendItems {
-                    let matches = features.contains { f in
-                        item.properties.allSatisfy { k, v in f.attributes[k].map { Expression.equal(StyleValue.from(attribute: $0), v) } ?? false }
-                    }
-                    guard let match = features.first(where: { f in
-                        item.properties.allSatisfy { k, v in f.attributes[k].map { Expression.equal(StyleValue.from(attribute: $0), v) } ?? false }
-                    }) else { continue }
-                    _ = matches
                     var props: [String: AttributeValue] = [:]
                     for (k, v) in item.properties {
                         switch v {
@@ -477,7 +493,10 @@ private struct Context {
                         default: props[k] = v.string.map(AttributeValue.string) ?? .null
                         }
                     }
-                    out.append((layer, Self.fill(item.label.text(r.language), from: match.attributes), props.merging(match.attributes) { a, _ in a }))
+                    let look = Self.look(layer, props)
+                    guard let i = looks.firstIndex(of: look) else { continue }
+                    let match = features[i].attributes
+                    out.append((layer, Self.fill(item.label.text(r.language), from: match), props.merging(match) { a, _ in a }))
                 }
             } else if let label = layer.legend {
                 let props = features.first?.attributes ?? [:]
