@@ -207,3 +207,20 @@ public enum PNGMetadata {
         return c ^ 0xFFFF_FFFF
     }
 }
+
+/// Reads a PNG's pixels (through Cairo), for comparing images.
+public enum PNGPixels {
+    /// Width, height and RGBA bytes (un-premultiplied is not needed for comparisons: Cairo's ARGB as stored).
+    public static func read(path: String) throws -> (width: Int, height: Int, pixels: [UInt8]) {
+        guard let s = cairo_image_surface_create_from_png(path), cairo_surface_status(s) == CAIRO_STATUS_SUCCESS else {
+            throw RenderError("cannot read the PNG \(path)")
+        }
+        defer { cairo_surface_destroy(s) }
+        let w = Int(cairo_image_surface_get_width(s)), h = Int(cairo_image_surface_get_height(s))
+        let stride = Int(cairo_image_surface_get_stride(s))
+        guard let data = cairo_image_surface_get_data(s) else { throw RenderError("no pixel data in \(path)") }
+        var out = [UInt8](repeating: 0, count: w * h * 4)
+        for y in 0..<h { for x in 0..<(w * 4) { out[y * w * 4 + x] = data[y * stride + x] } }
+        return (w, h, out)
+    }
+}

@@ -1,0 +1,193 @@
+import Foundation
+import Testing
+import KlyngeGeo
+import KlyngeTestSupport
+@testable import KlyngeRender
+
+func style(_ json: String) throws -> Style { try Style.parse(Data(json.utf8), name: "test") }
+
+@Suite struct ExpressionTests {
+    func eval(_ json: String, _ props: [String: AttributeValue] = [:]) throws -> StyleValue {
+        let v = try JSONDecoder().decode(JSONValue.self, from: Data(json.utf8))
+        return try Expression.compile(StyleValue.from(json: v), layer: "l", property: "p").evaluate(props)
+    }
+
+    @Test func dataDrivenExpressions() throws {
+        let p: [String: AttributeValue] = ["cat": .string("hall"), "pop": .double(250), "covered": .bool(true), "name": .string("Ørby")]
+        #expect(try eval(#"["get", "pop"]"#, p) == .number(250))
+        #expect(try eval(#"["match", ["get", "cat"], "hall", "red", ["school", "shop"], "blue", "grey"]"#, p) == .string("red"))
+        #expect(try eval(#"["match", ["get", "cat"], "school", 1, 0]"#, p) == .number(0))
+        #expect(try eval(#"["case", ["<", ["get", "pop"], 100], "small", ["<", ["get", "pop"], 500], "medium", "large"]"#, p) == .string("medium"))
+        #expect(try eval(#"["step", ["get", "pop"], 1, 100, 2, 1000, 3]"#, p) == .number(2))
+        #expect(try eval(#"["interpolate", ["linear"], ["get", "pop"], 0, 0, 1000, 10]"#, p) == .number(2.5))
+        #expect(try eval(##"["interpolate", ["linear"], ["get", "pop"], 0, "#000000", 500, "#ffffff"]"##, p).color == RGBA(0.5, 0.5, 0.5))
+        #expect(try eval(#"["all", ["get", "covered"], [">=", ["get", "pop"], 250]]"#, p) == .bool(true))
+        #expect(try eval(#"["any", ["==", ["get", "cat"], "x"], ["!", ["get", "covered"]]]"#, p) == .bool(false))
+        #expect(try eval(#"["in", ["get", "cat"], ["literal", ["hall", "school"]]]"#, p) == .bool(true))
+        #expect(try eval(#"["coalesce", ["get", "missing"], ["get", "name"]]"#, p) == .string("Ørby"))
+        #expect(try eval(#"["concat", ["get", "name"], " ", ["to-string", ["*", ["get", "pop"], 2]]]"#, p) == .string("Ørby 500"))
+        #expect(try eval(#"["has", "missing"]"#, p) == .bool(false))
+    }
+
+    @Test func colours() {
+        #expect(RGBA(css: "#f00") == RGBA(1, 0, 0))
+        #expect(RGBA(css: "rgba(0, 0, 255, 0.5)") == RGBA(0, 0, 1, 0.5))
+        #expect(RGBA(css: "hsl(0, 100%, 50%)") == RGBA(1, 0, 0))
+        #expect(RGBA(css: "not a colour") == nil)
+    }
+}
+
+@Suite struct StyleErrorTests {
+    let valid = #"{"version": 8, "sources": {"a": {"type": "geojson", "data": "klynge:areas"}}, "layers": [LAYER]}"#
+
+    func error(_ layer: String) -> StyleError? {
+        do { _ = try style(valid.replacingOccurrences(of: "LAYER", with: layer)); return nil } catch let e as StyleError { return e } catch { return nil }
+    }
+
+    @Test func errorsNameTheLayerAndProperty() throws {
+        var e = error(#"{"id": "x", "type": "hexbin", "source": "a"}"#)
+        #expect(e?.layer == "x" && e?.property == "type")
+        e = error(#"{"id": "x", "type": "fill", "source": "a", "paint": {"fill-colour": "red"}}"#)
+        #expect(e?.layer == "x" && e?.property == "fill-colour" && e?.message.contains("unknown paint property") == true)
+        e = error(#"{"id": "x", "type": "fill", "source": "a", "paint": {"fill-color": ["lookup", "x"]}}"#)
+        #expect(e?.layer == "x" && e?.property == "fill-color" && e?.message.contains("lookup") == true)
+        e = error(#"{"id": "x", "type": "fill", "source": "nowhere"}"#)
+        #expect(e?.layer == "x" && e?.property == "source")
+        e = error(#"{"id": "x", "type": "line", "source": "a", "paint": {"line-width": "thick"}}"#)
+        #expect(e?.property == "line-width")
+        e = error(##"{"id": "x", "type": "circle", "source": "a", "paint": {"circle-color": "#zzzzzz"}}"##)
+        #expect(e?.property == "circle-color")
+        e = error(#"{"id": "x", "type": "fill", "source": "a", "filter": ["step", ["get", "p"], 1, 5, 2, 3, 4]}"#)
+        #expect(e?.property == "filter" && e?.message.contains("increase") == true)
+        #expect(throws: StyleError.self) { try style(#"{"version": 8, "sources": {"a": {"type": "geojson", "data": "klynge:lakes"}}, "layers": []}"#) }
+        #expect(throws: StyleError.self) { try style(#"{"version": 8, "layers": [], "transition": {}}"#) }
+    }
+
+    @Test func theShippedStylesParse() throws {
+        let folder = TestSupport.packageRoot.appendingPathComponent("styles")
+        for name in ["overview", "coverage", "scenario", "clusters", "masterplan"] {
+            let s = try Style.load(name, stylesFolder: folder)
+            #expect(!s.layers.isEmpty && s.title != nil, "\(name)")
+        }
+    }
+}
+
+/// A small fixed map: two squares, a road, five villages with long names crowded together.
+func smallMap(kind: OutputKind, page: Page) throws -> MapRequest {
+    let s = try style(##"""
+    {"version": 8, "metadata": {"klynge:title": "Test"},
+     "sources": {"a": {"type": "geojson", "data": "klynge:areas"}, "r": {"type": "geojson", "data": "klynge:roads"},
+                 "d": {"type": "geojson", "data": "klynge:demand"}},
+     "layers": [
+      {"id": "bg", "type": "background", "paint": {"background-color": "#dde8ee"}},
+      {"id": "areas", "type": "fill", "source": "a", "paint": {"fill-color": ["match", ["get", "id"], "A", "#f0e6d2", "#dfeedd"], "fill-outline-color": "#888888"},
+       "metadata": {"klynge:legend": {"da": "Sogn", "en": "Parish"}}},
+      {"id": "road", "type": "line", "source": "r", "paint": {"line-color": "#c0392b", "line-width": 3},
+       "metadata": {"klynge:legend": {"da": "Vej", "en": "Road"}}},
+      {"id": "dots", "type": "circle", "source": "d", "paint": {"circle-radius": 4, "circle-color": "#333333"}},
+      {"id": "names", "type": "symbol", "source": "d", "layout": {"text-field": ["get", "name"], "text-anchor": "left", "text-offset": [0.5, 0],
+       "text-size": 14, "symbol-sort-key": ["-", 0, ["get", "population"]]}, "paint": {"text-color": "#111111", "text-halo-color": "#ffffff", "text-halo-width": 1.5}}
+     ]}
+    """##)
+    func sq(_ x: Double, _ id: String) -> Feature {
+        Feature(geometry: .polygon([[.init(x: x, y: 0), .init(x: x + 5000, y: 0), .init(x: x + 5000, y: 5000), .init(x: x, y: 5000), .init(x: x, y: 0)]]),
+                attributes: ["id": .string(id)])
+    }
+    let names = ["Æbelø Nørreby", "Østerbølle", "Åkirkeby Strand", "Vesterø Havn", "Tranebjerg"]
+    let villages = names.enumerated().map { i, n in
+        Feature(geometry: .point(.init(x: 4000 + Double(i) * 350, y: 2500 + Double(i % 2) * 150)),
+                attributes: ["name": .string(n), "population": .double(Double(100 * (i + 1)))])
+    }
+    return MapRequest(style: s, data: ["areas": [sq(0, "A"), sq(5000, "B")],
+                                       "roads": [Feature(geometry: .lineString([.init(x: 0, y: 1000), .init(x: 10000, y: 4000)]))],
+                                       "demand": villages],
+                      extent: Envelope(minX: 0, minY: 0, maxX: 10000, maxY: 5000), page: page, kind: kind, language: "da",
+                      title: "Prøvekort", subtitle: "Æ ø å · test", attribution: ["© OpenStreetMap contributors"])
+}
+
+@Suite struct RenderTests {
+    @Test func labelsNeverOverlapAndStayInsideTheFrame() throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var request = try smallMap(kind: .png, page: .pixels(width: 400, height: 300, dpi: 96))
+        // Thirty villages within 600 m: most labels must be left out rather than overlap.
+        var crowd: [Feature] = []
+        for i in 0..<30 {
+            let x: Double = 4500 + Double(i % 6) * 100
+            let y: Double = 2200 + Double(i / 6) * 120
+            let population: Double = i == 17 ? 5000 : Double(i)
+            crowd.append(Feature(geometry: .point(Coordinate(x: x, y: y)),
+                                 attributes: ["name": .string("Landsby \(i)"), "population": .double(population)]))
+        }
+        request.data["demand"] = crowd
+        let r = try MapRenderer.render(request, to: folder.appendingPathComponent("m.png").path)
+        #expect(!r.labels.isEmpty && r.labels.count < 30)
+        #expect(r.labels.first?.text == "Landsby 17")   // the most populous is placed first
+        let f = r.viewport.frame
+        for (i, a) in r.labels.enumerated() {
+            #expect(a.box.x >= f.x && a.box.y >= f.y && a.box.x + a.box.w <= f.x + f.w && a.box.y + a.box.h <= f.y + f.h)
+            for b in r.labels[(i + 1)...] { #expect(!a.box.intersects(b.box), "\(a.text) overlaps \(b.text)") }
+        }
+        #expect(r.legend == ["Vej", "Sogn"])
+    }
+
+    @Test func scaleBarMeasuresTheMap() throws {
+        let v = Viewport(extent: Envelope(minX: 0, minY: 0, maxX: 10000, maxY: 5000), frame: (x: 0, y: 0, w: 500, h: 250), padding: 0)
+        #expect(abs(v.scale - 0.05) < 1e-12)   // 500 pt for 10 km
+        let bar = ScaleBar(viewport: v, maxWidthPt: 125)   // at most 2.5 km
+        #expect(bar.meters == 2000 && bar.label == "2 km" && abs(bar.widthPt - 100) < 1e-9)
+        // Two points 2 km apart on the map are exactly the bar's width apart.
+        let a = v.page(Coordinate(x: 1000, y: 2000)), b = v.page(Coordinate(x: 3000, y: 2000))
+        #expect(abs((b.x - a.x) - bar.widthPt) < 1e-9)
+        #expect(ScaleBar(viewport: v, maxWidthPt: 30).label == "500 m")
+        // 1 : N on paper: 0.05 pt per metre = 1 : 56,693.
+        #expect(abs(v.scaleDenominator - 1 / (0.05 * 0.0254 / 72)) < 1e-6)
+    }
+
+    @Test func outputsHaveTheSizeAskedFor() throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let png = folder.appendingPathComponent("m.png").path
+        _ = try MapRenderer.render(smallMap(kind: .png, page: Page.paper("A5", landscape: true, dpi: 150)!), to: png)
+        let px = try PNGPixels.read(path: png)
+        #expect(px.width == 1240 && px.height == 874)
+        #expect(abs(PNGMetadata.dpi(path: png)! - 150) < 0.02)  // pixels per metre are whole numbers
+        let pdf = folder.appendingPathComponent("m.pdf").path
+        _ = try MapRenderer.render(smallMap(kind: .pdf, page: Page.paper("A4", landscape: false, dpi: 300)!), to: pdf)
+        let pdfText = String(decoding: try Data(contentsOf: URL(fileURLWithPath: pdf)), as: UTF8.self)
+        #expect(pdfText.contains("/MediaBox [ 0 0 595.28 841.89 ]"))
+        let svg = folder.appendingPathComponent("m.svg").path
+        _ = try MapRenderer.render(smallMap(kind: .svg, page: Page.paper("A4", landscape: true, dpi: 300)!), to: svg)
+        let svgText = try String(contentsOfFile: svg, encoding: .utf8)
+        #expect(svgText.contains("width=\"841.89pt\"") || svgText.contains("width=\"841.89\""))
+        #expect(!svgText.contains("<image"))
+        #expect(svgText.contains("<path"))
+        #expect(svgText.contains("<symbol") || svgText.contains("glyph"))  // text as glyph outlines
+    }
+
+    @Test func matchesTheGoldenImage() throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let png = folder.appendingPathComponent("m.png").path
+        _ = try MapRenderer.render(smallMap(kind: .png, page: .pixels(width: 400, height: 300, dpi: 96)), to: png)
+        let golden = TestSupport.packageRoot.appendingPathComponent("Tests/KlyngeRenderTests/golden/small.png").path
+        // KLYNGE_UPDATE_GOLDEN=1 replaces the golden image (look at it before committing it).
+        if ProcessInfo.processInfo.environment["KLYNGE_UPDATE_GOLDEN"] == "1" {
+            try? FileManager.default.removeItem(atPath: golden)
+            try FileManager.default.copyItem(atPath: png, toPath: golden)
+        }
+        let a = try PNGPixels.read(path: png), b = try PNGPixels.read(path: golden)
+        #expect(a.width == b.width && a.height == b.height)
+        guard a.pixels.count == b.pixels.count else { return }
+        // Tolerance for anti-aliasing and font hinting: mean difference under 1 %, few pixels far off.
+        var sum = 0, far = 0
+        for i in 0..<a.pixels.count {
+            let d = abs(Int(a.pixels[i]) - Int(b.pixels[i]))
+            sum += d
+            if d > 64 { far += 1 }
+        }
+        let mean = Double(sum) / Double(a.pixels.count) / 255
+        #expect(mean < 0.01, "mean difference \(mean)")
+        #expect(Double(far) / Double(a.pixels.count) < 0.01, "\(far) channels far off")
+    }
+}
