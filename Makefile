@@ -28,6 +28,14 @@ run: build
 	$(KLYNGE) matrix $(STUDY) --mode bike --category school --nearest 1 -o out/nearest-school-bike.csv
 	$(KLYNGE) isochrones $(STUDY) --mode car --category hall --minutes 5,10,15 -o out/isochrones-hall-car.geojson
 	$(KLYNGE) report $(STUDY) --out-dir out
+	mkdir -p out/maps
+	$(KLYNGE) render $(STUDY) --style overview --paper A3 -o out/maps/overview.pdf
+	$(KLYNGE) render $(STUDY) --style overview --paper A4 --dpi 200 -o out/maps/overview.png
+	$(KLYNGE) render $(STUDY) --style coverage --category hall --paper A3 --dpi 300 -o out/maps/coverage-hall.png --geojson out/maps/coverage-hall.geojson
+	$(KLYNGE) render $(STUDY) --style coverage --category school -o out/maps/coverage-school.svg
+	$(KLYNGE) render $(STUDY) --style scenario --category hall --scenario "Multihus i Nordby" --dpi 200 -o out/maps/scenario-multihus.png
+	$(KLYNGE) render $(STUDY) --style clusters --dpi 200 -o out/maps/clusters.png
+	$(KLYNGE) render $(STUDY) --style masterplan --paper A3 --landscape -o out/maps/masterplan.pdf
 	@echo "Outputs in out/; the summary is out/summary.md"
 
 # The PostGIS tests run against a local database that scripts/postgis-test-db.sh sets up (as root).
@@ -38,10 +46,12 @@ test: build
 	python3 scripts/check_coverage.py $(KLYNGE) $(STUDY)
 
 # Matrix speed: the sample and a scaled case (30,000 origins × 300 destinations), side by side with scipy.
-bench: deps
+bench:
+	KLYNGE_BENCH=1 scripts/install-deps.sh
 	$(SWIFT) build -c release --product klynge-bench
 	.build/release/klynge-bench $(STUDY) out/bench
 	python3 scripts/bench_scipy.py out/bench
+	python3 scripts/bench_render_matplotlib.py out/bench
 
 # Rebuild data/samsoe/samsoe-osm.gpkg from the bundled OSM extract.
 sample: build

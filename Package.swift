@@ -18,6 +18,8 @@ let package = Package(
         .systemLibrary(name: "CGEOS", pkgConfig: "geos", providers: [.apt(["libgeos-dev"])]),
         .systemLibrary(name: "CPROJ", pkgConfig: "proj", providers: [.apt(["libproj-dev"])]),
         .systemLibrary(name: "CGDAL", pkgConfig: "gdal", providers: [.apt(["libgdal-dev"])]),
+        // zlib, for a fast parallel PNG encoder.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Cairo with Pango for text (pkg-config `pangocairo` brings cairo, pango and glib).
         .systemLibrary(name: "CCairo", pkgConfig: "pangocairo", providers: [.apt(["libcairo2-dev", "libpango1.0-dev"])]),
 
@@ -32,7 +34,7 @@ let package = Package(
         // Coverage, scenarios, comparison, closure impact, clusters: pure functions over access tables.
         .target(name: "KlyngeAnalysis", dependencies: ["KlyngeNetwork", "KlyngeGeo"]),
         // Maps: MapLibre-subset styles, expressions, layout, labels, Cairo/Pango drawing to PNG, SVG and PDF.
-        .target(name: "KlyngeRender", dependencies: ["CCairo", "KlyngeGeo"]),
+        .target(name: "KlyngeRender", dependencies: ["CCairo", "CZlib", "KlyngeGeo"]),
         // The study: schema of the study file and the loaded model (no I/O).
         .target(name: "KlyngeStudy", dependencies: ["KlyngeGeo", .product(name: "Yams", package: "Yams")]),
         // Loading, validating, importing and exporting data: the I/O orchestration.
@@ -46,7 +48,8 @@ let package = Package(
         // Fixtures, paths and process helpers shared by the tests.
         .target(name: "KlyngeTestSupport", dependencies: ["KlyngeGeo"]),
         // `make bench`: matrix speed on the sample and a scaled case, side by side with scipy.
-        .executableTarget(name: "klynge-bench", dependencies: ["KlyngeData", "KlyngeNetwork", "KlyngeAnalysis", "KlyngeStudy", "KlyngeGeo"]),
+        .executableTarget(name: "klynge-bench", dependencies: ["KlyngeData", "KlyngeNetwork", "KlyngeAnalysis", "KlyngeStudy", "KlyngeGeo",
+                                                                "KlyngeRender", "KlyngeIO"]),
         .testTarget(name: "KlyngeGeoTests", dependencies: ["KlyngeGeo"]),
         .testTarget(name: "KlyngeNetworkTests", dependencies: ["KlyngeNetwork", "KlyngeGeo"]),
         .testTarget(name: "KlyngeRenderTests", dependencies: ["KlyngeRender", "KlyngeGeo", "KlyngeTestSupport"]),

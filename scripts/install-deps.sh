@@ -3,7 +3,7 @@
 # Needs root for apt-get; as another user it only reports what is missing.
 set -euo pipefail
 
-packages=(libgeos-dev libproj-dev libgdal-dev gdal-bin proj-bin pkg-config python3-pip libcairo2-dev libpango1.0-dev fonts-dejavu-core)
+packages=(libgeos-dev libproj-dev libgdal-dev gdal-bin proj-bin pkg-config python3-pip libcairo2-dev libpango1.0-dev fonts-dejavu-core zlib1g-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -22,6 +22,11 @@ fi
 # scipy/numpy: the independent shortest-path oracle (scripts/check_matrix_scipy.py, the benchmark).
 if ! python3 -c "import scipy" 2>/dev/null; then
   python3 -m pip install -q scipy 2>/dev/null || echo "note: scipy not installed; the matrix oracle check will be skipped" >&2
+fi
+
+# geopandas + matplotlib: only for `make bench` (the map comparison); skipped quietly when missing.
+if [ "${KLYNGE_BENCH:-}" = 1 ] && ! python3 -c "import geopandas, matplotlib" 2>/dev/null; then
+  python3 -m pip install -q geopandas matplotlib 2>/dev/null || echo "note: geopandas/matplotlib not installed; the map comparison will be skipped" >&2
 fi
 
 # The independent OSM oracle for scripts/check_osm_import.py (optional: the check skips without it).

@@ -54,8 +54,32 @@ final class Canvas {
             throw RenderError("cannot create a Cairo context")
         }
         cr = c
-        if kind == .png { cairo_scale(cr, dpi / 72, dpi / 72) }
+        if kind == .png {
+            cairo_scale(cr, dpi / 72, dpi / 72)
+            // Curves flattened to a quarter pixel: invisible at print resolution, far fewer edges to fill.
+            cairo_set_tolerance(cr, 0.25)
+        }
         if kind == .svg { cairo_svg_surface_restrict_to_version(s, CAIRO_SVG_VERSION_1_2) }
+    }
+
+    /// A horizontal band of a shared pixel buffer (rows `y0 ..< y0 + rows` of the page), so bands can be
+    /// drawn on separate threads. The buffer belongs to the caller and must outlive the canvas.
+    init(band buffer: UnsafeMutablePointer<UInt8>, stride: Int, widthPx: Int, y0: Int, rows: Int,
+         widthPt: Double, heightPt: Double, dpi: Double) throws {
+        kind = .png
+        path = ""
+        self.widthPt = widthPt
+        self.heightPt = heightPt
+        self.dpi = dpi
+        guard let s = cairo_image_surface_create_for_data(buffer + y0 * stride, CAIRO_FORMAT_ARGB32, Int32(widthPx), Int32(rows), Int32(stride)),
+              cairo_surface_status(s) == CAIRO_STATUS_SUCCESS else { throw RenderError("cannot create a band surface") }
+        surface = s
+        guard let c = cairo_create(s) else { cairo_surface_destroy(s); throw RenderError("cannot create a Cairo context") }
+        cr = c
+        cairo_translate(cr, 0, -Double(y0))
+        cairo_scale(cr, dpi / 72, dpi / 72)
+        cairo_set_tolerance(cr, 0.25)
+        finished = true  // nothing to write: the owner of the buffer writes the PNG
     }
 
     deinit {
@@ -69,9 +93,9 @@ final class Canvas {
         finished = true
         if kind == .png {
             cairo_surface_flush(surface)
-            let status = cairo_surface_write_to_png(surface, path)
-            guard status == CAIRO_STATUS_SUCCESS else { throw RenderError("cannot write \(path): \(String(cString: cairo_status_to_string(status)))") }
-            try PNGMetadata.setDPI(path: path, dpi: dpi)
+            guard let data = cairo_image_surface_get_data(surface) else { throw RenderError("no pixels to write to \(path)") }
+            try PNGWriter.write(argb: data, width: Int(cairo_image_surface_get_width(surface)), height: Int(cairo_image_surface_get_height(surface)),
+                                stride: Int(cairo_image_surface_get_stride(surface)), dpi: dpi, to: path)
         } else {
             cairo_surface_finish(surface)
             let status = cairo_surface_status(surface)

@@ -208,6 +208,24 @@ public indirect enum Expression: Hashable, Sendable {
         }
     }
 
+    /// The same expression with every literal string that is a colour parsed once (for colour properties,
+    /// so drawing does not parse "#1a9850" for every feature).
+    public func resolvingColors() -> Expression {
+        func lit(_ v: StyleValue) -> StyleValue {
+            if case .string(let s) = v, let c = RGBA(css: s) { return .color(c) }
+            return v
+        }
+        switch self {
+        case .literal(let v): return .literal(lit(v))
+        case .match(let i, let pairs, let f): return .match(i, pairs.map { ($0.0, $0.1.resolvingColors()) }, f.resolvingColors())
+        case .caseOf(let pairs, let f): return .caseOf(pairs.map { ($0.0, $0.1.resolvingColors()) }, f.resolvingColors())
+        case .step(let i, let b, let stops): return .step(i, b.resolvingColors(), stops.map { ($0.0, $0.1.resolvingColors()) })
+        case .interpolate(let i, let stops): return .interpolate(i, stops.map { ($0.0, $0.1.resolvingColors()) })
+        case .coalesce(let es): return .coalesce(es.map { $0.resolvingColors() })
+        default: return self
+        }
+    }
+
     /// Evaluates against a feature's properties.
     public func evaluate(_ props: [String: AttributeValue]) -> StyleValue {
         switch self {

@@ -46,7 +46,6 @@ public struct RenderReport: Sendable {
     public var scaleBar: ScaleBar
     public var labels: [(text: String, box: LabelPlacer.Box)]
     public var legend: [String]
-    public var drawn: [DrawnFeature]
     /// Expressions that gave a value of the wrong type (the property's default was used).
     public var warnings: [String]
 }
@@ -55,12 +54,43 @@ public enum MapRenderer {
     /// CSS pixels (the style's unit) to points.
     static let px = 0.75
 
-    /// Draws the map into `path` (the caller makes it atomic).
+    /// Draws the map into `path` (the caller makes it atomic). PNGs are drawn in horizontal bands, one per
+    /// core, into one pixel buffer: every band lays the map out identically and draws only its rows.
     public static func render(_ r: MapRequest, to path: String) throws -> RenderReport {
-        let canvas = try Canvas(kind: r.kind, path: path, widthPt: r.page.widthPt, heightPt: r.page.heightPt, dpi: r.page.dpi)
-        var ctx = Context(r: r, canvas: canvas)
-        let report = ctx.draw()
-        try canvas.finish()
+        guard r.kind == .png else {
+            let canvas = try Canvas(kind: r.kind, path: path, widthPt: r.page.widthPt, heightPt: r.page.heightPt, dpi: r.page.dpi)
+            var ctx = Context(r: r, canvas: canvas)
+            let report = ctx.draw()
+            try canvas.finish()
+            return report
+        }
+        let width = r.page.pixelWidth, height = r.page.pixelHeight
+        let stride = Int(cairo_format_stride_for_width(CAIRO_FORMAT_ARGB32, Int32(width)))
+        let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: stride * height)
+        defer { buffer.deallocate() }
+        buffer.initialize(repeating: 0, count: stride * height)
+        let bands = max(1, min(ProcessInfo.processInfo.activeProcessorCount, height / 256))
+        let rowsPerBand = (height + bands - 1) / bands
+        // Font set-up is not something to race on: one layout first, on this thread.
+        _ = try Canvas(band: buffer, stride: stride, widthPx: width, y0: 0, rows: 1, widthPt: r.page.widthPt,
+                       heightPt: r.page.heightPt, dpi: r.page.dpi).layout("Æøå", size: 10)
+        let results = BandResults(count: bands)
+        let pixels = BufferBox(buffer)
+        DispatchQueue.concurrentPerform(iterations: bands) { b in
+            let y0 = b * rowsPerBand, rows = min(rowsPerBand, height - y0)
+            guard rows > 0 else { return }
+            do {
+                let canvas = try Canvas(band: pixels.buffer, stride: stride, widthPx: width, y0: y0, rows: rows,
+                                        widthPt: r.page.widthPt, heightPt: r.page.heightPt, dpi: r.page.dpi)
+                var ctx = Context(r: r, canvas: canvas)
+                results.set(b, .success(ctx.draw()))
+            } catch {
+                results.set(b, .failure(error))
+            }
+        }
+        let report = try results.first()
+        // Every band painted its page white first: the image is opaque.
+        try PNGWriter.write(argb: buffer, width: width, height: height, stride: stride, dpi: r.page.dpi, opaque: true, to: path)
         return report
     }
 
@@ -83,6 +113,25 @@ public enum MapRenderer {
     }
 }
 
+/// The report of each band (they are the same; the first is returned).
+final class BandResults: @unchecked Sendable {
+    private var results: [Result<RenderReport, Error>?]
+    private let lock = NSLock()
+    init(count: Int) { results = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ r: Result<RenderReport, Error>) { lock.lock(); results[i] = r; lock.unlock() }
+    func first() throws -> RenderReport {
+        for r in results { if case .failure(let e)? = r { throw e } }
+        guard case .success(let report)? = results.first ?? nil else { throw RenderError("nothing was drawn") }
+        return report
+    }
+}
+
+/// The shared pixel buffer; each band writes only its own rows.
+final class BufferBox: @unchecked Sendable {
+    let buffer: UnsafeMutablePointer<UInt8>
+    init(_ buffer: UnsafeMutablePointer<UInt8>) { self.buffer = buffer }
+}
+
 struct Warnings {
     var list: [String] = []
     var seen = Set<String>()
@@ -96,6 +145,9 @@ private struct Context {
     let r: MapRequest
     let canvas: Canvas
     var warnings = Warnings()
+    var batch: Batch?
+    /// Features in the current batch: paths are painted every few hundred, as very long paths slow Cairo down.
+    var batchCount = 0
 
     init(r: MapRequest, canvas: Canvas) {
         self.r = r
@@ -172,11 +224,10 @@ private struct Context {
 
         // Page and background.
         canvas.color(.white)
-        canvas.rectangle(0, 0, W, H)
-        canvas.fill()
+        cairo_paint(canvas.cr)  // every pixel, also a last partly covered row or column
         canvas.save()
         canvas.clip(frame.x, frame.y, frame.w, frame.h)
-        var drawn: [DrawnFeature] = []
+        var drawnLayers = Set<String>()
         var symbols: [(layer: StyleLayer, features: [Feature])] = []
         for layer in r.style.layers {
             if let vis = layer.layout["visibility"], vis.evaluate([:]).string == "none" { continue }
@@ -190,10 +241,10 @@ private struct Context {
             case .symbol:
                 symbols.append((layer, MapRenderer.features(layer, r.data)))
             default:
-                for f in sorted(layer, MapRenderer.features(layer, r.data)) {
-                    drawFeature(layer, f, viewport)
-                    drawn.append(Self.styled(layer, f, language: r.language, warnings: &warnings))
-                }
+                let features = sorted(layer, MapRenderer.features(layer, r.data))
+                for f in features { drawFeature(layer, f, viewport) }
+                flushBatch()
+                if !features.isEmpty { drawnLayers.insert(layer.id) }
             }
         }
         canvas.restore()
@@ -201,7 +252,7 @@ private struct Context {
         // Furniture first, so labels keep clear of it.
         var placer = LabelPlacer(frame: frame)
         let scaleBar = ScaleBar(viewport: viewport, maxWidthPt: frame.w * 0.25)
-        let legendEntries = legend(drawnLayers: Set(drawn.map(\.layer)) .union(symbols.filter { !$0.features.isEmpty }.map(\.layer.id)))
+        let legendEntries = legend(drawnLayers: drawnLayers.union(symbols.filter { !$0.features.isEmpty }.map(\.layer.id)))
         drawScaleBar(scaleBar, frame: frame, base: base, placer: &placer)
         drawNorthArrow(frame: frame, base: base, placer: &placer)
         let legendLabels = drawLegend(legendEntries, frame: frame, base: base, placer: &placer)
@@ -212,10 +263,7 @@ private struct Context {
         canvas.clip(frame.x, frame.y, frame.w, frame.h)
         // Icons first, in layer order; they become obstacles for labels but may overlap each other.
         for (layer, features) in symbols {
-            for f in sorted(layer, features) {
-                drawIcon(layer, f, viewport, base: base, placer: &placer)
-                drawn.append(Self.styled(layer, f, language: r.language, warnings: &warnings))
-            }
+            for f in sorted(layer, features) { drawIcon(layer, f, viewport, base: base, placer: &placer) }
         }
         // Then labels: the top symbol layer is placed first (it has priority), as in MapLibre.
         for (layer, features) in symbols.reversed() {
@@ -233,8 +281,7 @@ private struct Context {
         canvas.draw(title, x: margin, y: margin, color: RGBA(0.1, 0.1, 0.1))
         if let subtitle { canvas.draw(subtitle, x: margin, y: margin + title.height + base * 0.2, color: RGBA(0.3, 0.3, 0.3)) }
         canvas.draw(attribution, x: W - margin - attribution.width, y: frame.y + frame.h + base * 0.25, color: RGBA(0.35, 0.35, 0.35))
-        return RenderReport(viewport: viewport, scaleBar: scaleBar, labels: labels, legend: legendLabels, drawn: drawn,
-                            warnings: warnings.list)
+        return RenderReport(viewport: viewport, scaleBar: scaleBar, labels: labels, legend: legendLabels, warnings: warnings.list)
     }
 
     func sorted(_ layer: StyleLayer, _ fs: [Feature]) -> [Feature] {
@@ -252,11 +299,42 @@ private struct Context {
         if close { canvas.closePath() }
     }
 
+    /// How a run of alike features is painted.
+    struct Batch: Equatable {
+        var color: RGBA
+        var width: Double
+        var dash: [Double]
+        var cap: String
+        var join: String
+        var fill: Bool
+    }
+
+    /// Paints the path built up for the current batch.
+    mutating func flushBatch() {
+        guard let b = batch else { return }
+        batch = nil
+        batchCount = 0
+        canvas.color(b.color)
+        if b.fill {
+            cairo_set_fill_rule(canvas.cr, CAIRO_FILL_RULE_WINDING)
+            canvas.fill()
+        } else {
+            canvas.lineWidth(b.width)
+            canvas.dash(b.dash)
+            canvas.cap(b.cap)
+            canvas.join(b.join)
+            canvas.stroke()
+            canvas.dash([])
+        }
+        canvas.newPath()
+    }
+
     mutating func drawFeature(_ layer: StyleLayer, _ f: Feature, _ v: Viewport) {
         guard let g = f.geometry else { return }
         let p = f.attributes
         switch layer.type {
         case .fill:
+            flushBatch()
             let polys = g.polygons
             guard !polys.isEmpty else { return }
             canvas.newPath()
@@ -274,25 +352,30 @@ private struct Context {
             canvas.newPath()
         case .line:
             let parts = g.lineParts + g.polygons.flatMap { $0 }
-            guard !parts.isEmpty else { return }
-            canvas.newPath()
-            for part in parts { path(part, v, close: false) }
+            guard !parts.isEmpty, let c = Self.color(layer, "line-color", p, .black, &warnings) else { return }
             let width = Self.number(layer, "line-width", p, 1, &warnings) * MapRenderer.px
-            canvas.lineWidth(width)
-            if let dash = layer.paint["line-dasharray"]?.evaluate(p), case .array(let items) = dash {
-                canvas.dash(items.compactMap(\.number).map { $0 * width })
-            } else {
-                canvas.dash([])
-            }
-            canvas.cap(layer.layout["line-cap"]?.evaluate(p).string ?? "butt")
-            canvas.join(layer.layout["line-join"]?.evaluate(p).string ?? "miter")
-            if let c = Self.color(layer, "line-color", p, .black, &warnings) {
-                canvas.color(c.withAlpha(Self.number(layer, "line-opacity", p, 1, &warnings)))
-                canvas.stroke()
-            }
-            canvas.dash([])
-            canvas.newPath()
+            var dash: [Double] = []
+            if let d = layer.paint["line-dasharray"]?.evaluate(p), case .array(let items) = d { dash = items.compactMap(\.number).map { $0 * width } }
+            let look = Batch(color: c.withAlpha(Self.number(layer, "line-opacity", p, 1, &warnings)), width: width, dash: dash,
+                             cap: layer.layout["line-cap"]?.evaluate(p).string ?? "butt",
+                             join: layer.layout["line-join"]?.evaluate(p).string ?? "miter", fill: false)
+            // Consecutive lines that look alike are stroked as one path.
+            if batch != look || batchCount >= 500 { flushBatch(); batch = look }
+            batchCount += 1
+            for part in parts { path(part, v, close: false) }
         case .circle:
+            let sw = Self.number(layer, "circle-stroke-width", p, 0, &warnings)
+            if sw == 0, let c = Self.color(layer, "circle-color", p, .black, &warnings) {
+                // Circles without an outline that look alike are filled as one path.
+                let look = Batch(color: c.withAlpha(Self.number(layer, "circle-opacity", p, 1, &warnings)), width: 0, dash: [],
+                                 cap: "", join: "", fill: true)
+                if batch != look || batchCount >= 500 { flushBatch(); batch = look }
+                batchCount += 1
+                let radius = Self.number(layer, "circle-radius", p, 5, &warnings) * MapRenderer.px
+                for pt in g.pointParts { let q = v.page(pt); canvas.circle(q.x, q.y, radius) }
+                return
+            }
+            flushBatch()
             for pt in g.pointParts {
                 let q = v.page(pt)
                 let radius = Self.number(layer, "circle-radius", p, 5, &warnings) * MapRenderer.px
@@ -302,7 +385,6 @@ private struct Context {
                     canvas.color(c.withAlpha(Self.number(layer, "circle-opacity", p, 1, &warnings)))
                     canvas.fill(preserve: true)
                 }
-                let sw = Self.number(layer, "circle-stroke-width", p, 0, &warnings)
                 if sw > 0, let s = Self.color(layer, "circle-stroke-color", p, .black, &warnings) {
                     canvas.color(s.withAlpha(Self.number(layer, "circle-stroke-opacity", p, 1, &warnings)))
                     canvas.lineWidth(sw * MapRenderer.px)

@@ -126,8 +126,9 @@ public struct Style: Sendable {
                     guard let kind = specs[key] else {
                         throw StyleError(layer: id, property: key, "unknown \(group) property for a \(type.rawValue) layer (supported: \(specs.keys.sorted().joined(separator: ", ")))")
                     }
-                    let e = try Expression.compile(StyleValue.from(json: value), layer: id, property: key)
+                    var e = try Expression.compile(StyleValue.from(json: value), layer: id, property: key)
                     if case .literal(let v) = e { try check(v, kind, layer: id, property: key) }
+                    if case .color = kind { e = e.resolvingColors() }
                     out[key] = e
                 }
                 return out

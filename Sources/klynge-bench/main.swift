@@ -7,7 +7,9 @@ import Foundation
 import KlyngeAnalysis
 import KlyngeData
 import KlyngeGeo
+import KlyngeIO
 import KlyngeNetwork
+import KlyngeRender
 import KlyngeStudy
 
 func peakRSSBytes() -> Int {
@@ -203,4 +205,72 @@ do {
     }
     print(String(format: "Scaled scenarios: %d demand × %d sites; access table %.0f ms once; one change re-evaluated in %.2f ms on average (worst %.2f ms), %.0f evaluations/s",
                  demand.count, sites.count, build * 1000, total / Double(plans.count) * 1000, worst * 1000, Double(plans.count) / total))
+}
+
+// 4. Maps: the Samsø coverage map on A3 at 300 dpi, and a scaled map (tens of thousands of features).
+// The same layers go to a GeoPackage for scripts/bench_render_matplotlib.py.
+do {
+    let stylesFolder = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("styles")
+    let coverageStyle = try Style.load("coverage", stylesFolder: stylesFolder)
+    let analysis = try StudyAnalysis(study: study)
+    let needed = Set(coverageStyle.layers.compactMap(\.data))
+    let category = study.categories.first { $0.key == "hall" }?.key ?? study.categories[0].key
+    let data = try MapData.layers(study: study, needed: needed, analysis: analysis, category: category, scenario: nil)
+    let extent = Envelope(covering: study.areas.flatMap { $0.geometry.allCoordinates })!
+    let a3 = Page.paper("A3", landscape: false, dpi: 300)!
+    func renderTime(_ style: Style, _ data: [String: [Feature]], _ name: String) throws -> Double {
+        let request = MapRequest(style: style, data: data, extent: extent, page: a3, kind: .png, language: "da",
+                                 title: study.name, subtitle: name, attribution: study.attribution)
+        var best = Double.infinity
+        for _ in 0..<3 {
+            best = min(best, try seconds { _ = try MapRenderer.render(request, to: outFolder.appendingPathComponent("\(name).png").path) })
+        }
+        return best
+    }
+    let sample = try renderTime(coverageStyle, data, "render-samsoe")
+    var features = data.values.reduce(0) { $0 + $1.count }
+    print(String(format: "Map: Samsø coverage map, A3 at 300 dpi (3508 × 4961 px), %d features: %.3f s", features, sample))
+    try VectorWriter.write(["areas", "isochrones", "roads", "coverage"].map { name in
+        FeatureTable(name: name, crs: study.crs, fields: [FieldDefinition(name: "value", type: .real), FieldDefinition(name: "name", type: .string),
+                                                          FieldDefinition(name: "population", type: .real), FieldDefinition(name: "band", type: .real)],
+                     features: data[name] ?? [])
+    }, to: outFolder.appendingPathComponent("render-samsoe.gpkg"), format: .geoPackage)
+
+    // Scaled: 40,000 villages and 20,000 roads (the island's roads, shifted copies) in one plain style.
+    var r = LCG(state: 77)
+    let env = extent
+    let points = (0..<40000).map { i -> Feature in
+        let x = env.minX + Double(r.below(100_000)) / 100_000 * (env.maxX - env.minX)
+        let y = env.minY + Double(r.below(100_000)) / 100_000 * (env.maxY - env.minY)
+        return Feature(geometry: .point(Coordinate(x: x, y: y)), attributes: ["population": .double(Double(i % 500)), "value": .double(Double(i % 20))])
+    }
+    var roads: [Feature] = []
+    for k in 0..<11 {
+        for road in study.roads {
+            let dx = Double(k % 4) * 400 - 600, dy = Double(k / 4) * 400 - 400
+            roads.append(Feature(geometry: .multiLineString(road.parts.map { $0.map { Coordinate(x: $0.x + dx, y: $0.y + dy) } }),
+                                 attributes: ["class": road.roadClass.map(AttributeValue.string) ?? .null]))
+        }
+    }
+    let plain = try Style.parse(Data(#"""
+    {"version": 8, "sources": {"a": {"type": "geojson", "data": "klynge:areas"}, "r": {"type": "geojson", "data": "klynge:roads"},
+                               "d": {"type": "geojson", "data": "klynge:demand"}},
+     "layers": [{"id": "bg", "type": "background", "paint": {"background-color": "#dce8ee"}},
+                {"id": "areas", "type": "fill", "source": "a", "paint": {"fill-color": "#f4f1e8", "fill-outline-color": "#b9ae96"}},
+                {"id": "roads", "type": "line", "source": "r", "paint": {"line-color": "#9d9484", "line-width": 0.8}},
+                {"id": "points", "type": "circle", "source": "d", "paint": {"circle-radius": 2, "circle-color": ["step", ["get", "value"], "#1a9850", 10, "#d73027"]}}]}
+    """#.utf8), name: "plain")
+    let scaledData: [String: [Feature]] = ["areas": data["areas"] ?? [], "roads": roads, "demand": points]
+    features = scaledData.values.reduce(0) { $0 + $1.count }
+    let scaled = try renderTime(plain, scaledData, "render-scaled")
+    print(String(format: "Map: scaled, A3 at 300 dpi, %d features: %.3f s", features, scaled))
+    try VectorWriter.write([
+        FeatureTable(name: "areas", crs: study.crs, fields: [], features: scaledData["areas"]!),
+        FeatureTable(name: "roads", crs: study.crs, fields: [], features: roads),
+        FeatureTable(name: "points", crs: study.crs, fields: [FieldDefinition(name: "value", type: .real)], features: points),
+    ], to: outFolder.appendingPathComponent("render-scaled.gpkg"), format: .geoPackage)
+    let json = """
+    {"sample_seconds": \(sample), "scaled_seconds": \(scaled), "extent": [\(env.minX), \(env.minY), \(env.maxX), \(env.maxY)]}
+    """
+    try json.write(to: outFolder.appendingPathComponent("render.json"), atomically: true, encoding: .utf8)
 }

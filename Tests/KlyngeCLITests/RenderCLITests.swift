@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+import KlyngeGeo
+import KlyngeTestSupport
+
+@Suite(.serialized) struct RenderCLITests {
+    let klynge = TestSupport.klyngeBinary
+    let study = TestSupport.data("samsoe/study.yaml")
+    let styles = TestSupport.packageRoot.appendingPathComponent("styles").path
+
+    @Test func theDefaultMapsRender() throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for (style, ext) in [("overview", "png"), ("coverage", "svg"), ("scenario", "pdf"), ("clusters", "png"), ("masterplan", "pdf")] {
+            let out = folder.appendingPathComponent("\(style).\(ext)").path
+            let r = try TestSupport.run(klynge, ["render", study, "--style", style, "--styles", styles, "--category", "hall",
+                                                 "--dpi", "72", "-o", out])
+            #expect(r.status == 0, "\(style): \(r.stderr)")
+            #expect(r.stderr.isEmpty, "\(style) warned: \(r.stderr)")
+            #expect(FileManager.default.fileExists(atPath: out))
+        }
+    }
+
+    @Test func styledGeoJSONLooksLikeTheMap() throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let out = folder.appendingPathComponent("map.geojson").path
+        let r = try TestSupport.run(klynge, ["render", study, "--style", "overview", "--styles", styles, "--geojson", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        try RFC7946.check(file: out)
+        let props = try GeoJSONFile(out).features.map { $0["properties"] as! [String: Any] }
+        #expect(props.contains { $0["klynge_layer"] as? String == "areas" && $0["fill"] as? String == "#f4f1e8" })
+        #expect(props.contains { $0["klynge_layer"] as? String == "main-roads" || $0["klynge_layer"] as? String == "minor-roads" })
+        #expect(props.contains { $0["klynge_layer"] as? String == "facilities" && $0["marker-color"] as? String == "#c0392b" })
+        #expect(props.contains { $0["title"] as? String == "Tranebjerg" })
+    }
+
+    @Test func styleErrorsStopTheRunAndWriteNothing() throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let cases: [(String, String)] = [
+            (#"{"id": "veje", "type": "lines", "source": "r"}"#, "layer `veje`, property `type`"),
+            (#"{"id": "veje", "type": "line", "source": "r", "paint": {"line-color": ["farve", 1]}}"#, "layer `veje`, property `line-color`"),
+            (#"{"id": "veje", "type": "line", "source": "vandløb"}"#, "layer `veje`, property `source`"),
+            (#"{"id": "veje", "type": "line", "source": "r", "paint": {"line-blur": 2}}"#, "layer `veje`, property `line-blur`"),
+        ]
+        for (layer, message) in cases {
+            let file = folder.appendingPathComponent("bad.json")
+            try TestSupport.write(#"{"version": 8, "sources": {"r": {"type": "geojson", "data": "klynge:roads"}}, "layers": ["# + layer + "]}", to: file)
+            let out = folder.appendingPathComponent("map.png").path
+            let r = try TestSupport.run(klynge, ["render", study, "--style", file.path, "-o", out])
+            #expect(r.status == 1)
+            #expect(r.stderr.contains(message), "\(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: out))
+        }
+        let missing = try TestSupport.run(klynge, ["render", study, "--style", "findes-ikke", "--styles", styles, "-o", folder.appendingPathComponent("m.png").path])
+        #expect(missing.status == 1 && missing.stderr.contains("overview"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["bad.json"])
+    }
+}
