@@ -17,21 +17,15 @@ import subprocess
 import sys
 import tempfile
 
+from oracle import Checks
+
 import yaml
 
 klynge, study_path = sys.argv[1], sys.argv[2]
 study = yaml.safe_load(open(study_path))
 rules = study.get("coverage", {})
-passed = failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {name}: {detail}")
+checks = Checks()
+check = checks.check
 
 
 def close(a, b, tol):
@@ -98,5 +92,4 @@ with tempfile.TemporaryDirectory() as tmp:
         worst = max(range(len(values)), key=lambda i: (values[i], weights[i]))
         check(f"{cat} worst served", summary["worstServedId"] == ids[worst], f"{summary['worstServedId']} vs {ids[worst]}")
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+checks.finish()

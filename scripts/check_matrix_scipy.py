@@ -17,6 +17,8 @@ import subprocess
 import sys
 import tempfile
 
+from oracle import Checks
+
 try:
     import numpy as np
     from scipy.sparse import coo_matrix
@@ -27,17 +29,8 @@ except ImportError as e:  # pragma: no cover
 
 klynge, study = sys.argv[1], sys.argv[2]
 csv.field_size_limit(1 << 30)
-passed = failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        if failed <= 20:
-            print(f"FAIL {name}: {detail}")
+checks = Checks()
+check = checks.check
 
 
 def run(args):
@@ -139,5 +132,4 @@ with tempfile.TemporaryDirectory() as tmp:
                 continue
             check(f"point {i}->{j}", g is not None and abs(g - want) <= 1.0, f"klynge {g}, scipy {want}")
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+checks.finish()

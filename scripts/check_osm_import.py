@@ -15,6 +15,8 @@ import subprocess
 import sys
 import tempfile
 
+from oracle import Checks
+
 try:
     import osmium
     import yaml
@@ -85,16 +87,8 @@ class Scan(osmium.SimpleHandler):
 scan = Scan()
 scan.apply_file(pbf)
 
-passed = failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {name}: {detail}")
+checks = Checks()
+check = checks.check
 
 
 with tempfile.TemporaryDirectory() as tmp:
@@ -140,5 +134,4 @@ with tempfile.TemporaryDirectory() as tmp:
         check(f"{name} gives the same layers as the PBF", counts(converted) == reference,
               f"{counts(converted)} vs {reference}")
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+checks.finish()
