@@ -18,6 +18,8 @@ let package = Package(
         .systemLibrary(name: "CGEOS", pkgConfig: "geos", providers: [.apt(["libgeos-dev"])]),
         .systemLibrary(name: "CPROJ", pkgConfig: "proj", providers: [.apt(["libproj-dev"])]),
         .systemLibrary(name: "CGDAL", pkgConfig: "gdal", providers: [.apt(["libgdal-dev"])]),
+        // GLPK (Debian ships no .pc file: the module map links it).
+        .systemLibrary(name: "CGLPK", providers: [.apt(["libglpk-dev"])]),
         // zlib, for a fast parallel PNG encoder.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Cairo with Pango for text (pkg-config `pangocairo` brings cairo, pango and glib).
@@ -31,8 +33,10 @@ let package = Package(
         .target(name: "KlyngeIO", dependencies: ["CGDAL", "KlyngeGeo"]),
         // The road network: graph, profiles, snapping, shortest paths, matrices, isochrone lines.
         .target(name: "KlyngeNetwork", dependencies: ["KlyngeGeo"]),
-        // Coverage, scenarios, comparison, closure impact, clusters: pure functions over access tables.
-        .target(name: "KlyngeAnalysis", dependencies: ["KlyngeNetwork", "KlyngeGeo"]),
+        // Mixed-integer programmes as values, solved by GLPK (the handle stays inside).
+        .target(name: "KlyngeMIP", dependencies: ["CGLPK"]),
+        // Coverage, scenarios, comparison, closure impact, clusters, location-allocation: over access tables.
+        .target(name: "KlyngeAnalysis", dependencies: ["KlyngeNetwork", "KlyngeGeo", "KlyngeMIP"]),
         // Maps: MapLibre-subset styles, expressions, layout, labels, Cairo/Pango drawing to PNG, SVG and PDF.
         .target(name: "KlyngeRender", dependencies: ["CCairo", "CZlib", "KlyngeGeo"]),
         // The study: schema of the study file and the loaded model (no I/O).
@@ -53,7 +57,7 @@ let package = Package(
         .testTarget(name: "KlyngeGeoTests", dependencies: ["KlyngeGeo"]),
         .testTarget(name: "KlyngeNetworkTests", dependencies: ["KlyngeNetwork", "KlyngeGeo"]),
         .testTarget(name: "KlyngeRenderTests", dependencies: ["KlyngeRender", "KlyngeGeo", "KlyngeTestSupport"]),
-        .testTarget(name: "KlyngeAnalysisTests", dependencies: ["KlyngeAnalysis", "KlyngeNetwork", "KlyngeGeo"]),
+        .testTarget(name: "KlyngeAnalysisTests", dependencies: ["KlyngeAnalysis", "KlyngeNetwork", "KlyngeGeo", "KlyngeMIP"]),
         .testTarget(name: "KlyngeBridgeTests", dependencies: ["KlyngeGEOS", "KlyngeProj", "KlyngeIO", "KlyngeGeo", "KlyngeTestSupport"]),
         .testTarget(name: "KlyngeDataTests", dependencies: ["KlyngeData", "KlyngeStudy", "KlyngeIO", "KlyngeGeo", "KlyngeGEOS", "KlyngeTestSupport"]),
         .testTarget(name: "KlyngeCLITests", dependencies: ["klynge", "KlyngeGeo", "KlyngeTestSupport"]),

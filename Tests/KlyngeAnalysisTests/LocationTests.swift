@@ -1,0 +1,133 @@
+import Testing
+@testable import KlyngeAnalysis
+
+/// Every subset of size k of the allowed candidates (small instances only): the independent exact answer.
+func subsets(_ items: [Int], _ k: Int) -> [[Int]] {
+    if k == 0 { return [[]] }
+    guard items.count >= k else { return [] }
+    let rest = Array(items.dropFirst())
+    return subsets(rest, k - 1).map { [items[0]] + $0 } + subsets(rest, k)
+}
+
+func bruteForce(_ prob: LocationProblem, _ req: LocationRequest) -> Double? {
+    let allowed = prob.allowed.filter { !prob.required.contains($0) }
+    func sets(_ k: Int) -> [[Int]] { subsets(allowed, k - prob.required.count).map { Array(prob.required) + $0 } }
+    switch req.objective {
+    case .coverage:
+        return sets(req.p!).map { LocationAllocation.evaluate(prob, chosen: $0, threshold: req.threshold).covered! }.max()
+    case .median, .center:
+        // Only sets that reach every village count (the others cannot assign everyone).
+        let feasible = sets(req.p!).filter { set in
+            prob.weights.indices.allSatisfy { i in prob.weights[i] == 0 || set.contains { prob.c(i, $0).isFinite } }
+        }
+        let values = feasible.map { LocationAllocation.evaluate(prob, chosen: $0, threshold: nil) }
+        return req.objective == .median ? values.map(\.total).min() : values.map(\.max).min()
+    case .minimum:
+        let need = (req.share ?? 1) * prob.totalWeight
+        for k in max(prob.required.count, 1)...prob.candidateCount {
+            if sets(k).contains(where: { LocationAllocation.evaluate(prob, chosen: $0, threshold: req.threshold).covered! >= need - 1e-9 }) {
+                return Double(k)
+            }
+        }
+        return nil
+    }
+}
+
+func randomProblem(seed: UInt64, demand: Int = 14, candidates: Int = 8) -> LocationProblem {
+    var rng = RNG(state: seed)
+    let weights = (0..<demand).map { _ in Double(1 + rng.below(200)) }
+    let cost = (0..<(demand * candidates)).map { _ in rng.next() < 0.04 ? Double.infinity : (60 + rng.next() * 1200).rounded() }
+    return LocationProblem(weights: weights, candidateCount: candidates, cost: cost)
+}
+
+@Suite struct LocationAllocationTests {
+    /// Five villages on a line 1 km apart, a candidate at each.
+    let line = LocationProblem(weights: [1, 1, 1, 1, 1], candidateCount: 5,
+                               cost: (0..<25).map { Double(abs($0 / 5 - $0 % 5)) * 1000 })
+
+    @Test func textbookLine() throws {
+        #expect(try LocationAllocation.solve(line, .init(objective: .median, p: 1)).value == 6000)
+        #expect(try LocationAllocation.solve(line, .init(objective: .median, p: 1)).chosen == [2])
+        #expect(try LocationAllocation.solve(line, .init(objective: .median, p: 2)).value == 3000)
+        #expect(try LocationAllocation.solve(line, .init(objective: .center, p: 1)).value == 2000)
+        #expect(try LocationAllocation.solve(line, .init(objective: .center, p: 2)).value == 1000)
+        #expect(try LocationAllocation.solve(line, .init(objective: .coverage, p: 1, threshold: 1000)).value == 3)
+        #expect(try LocationAllocation.solve(line, .init(objective: .minimum, threshold: 1000)).value == 2)
+        #expect(try LocationAllocation.solve(line, .init(objective: .minimum, threshold: 1000, share: 0.6)).value == 1)
+        let s = try LocationAllocation.solve(line, .init(objective: .median, p: 2))
+        #expect(s.proven && s.gap == 0)
+    }
+
+    @Test(arguments: [1, 2, 3, 4, 5, 6] as [UInt64])
+    func exactAnswersEqualBruteForce(_ seed: UInt64) throws {
+        var prob = randomProblem(seed: seed)
+        prob.required = seed % 2 == 0 ? [3] : []
+        prob.excluded = seed % 3 == 0 ? [5] : []
+        for p in 1...3 {
+            for req in [LocationRequest(objective: .coverage, p: p, threshold: 500), LocationRequest(objective: .median, p: p),
+                        LocationRequest(objective: .center, p: p)] {
+                guard p >= prob.required.count else { continue }
+                guard let want = bruteForce(prob, req) else {
+                    #expect(throws: LocationError.self) { try LocationAllocation.solve(prob, req) }
+                    continue
+                }
+                let s = try LocationAllocation.solve(prob, req)
+                #expect(abs(s.value - want) <= 1e-6 * max(1, want), "\(req.objective) p=\(p): \(s.value) vs \(want)")
+                #expect(s.proven)
+                #expect(prob.required.isSubset(of: s.chosen) && prob.excluded.isDisjoint(with: s.chosen))
+                #expect(s.chosen.count == p)
+            }
+        }
+        let thresholds = [700.0, 900]
+        for t in thresholds {
+            let req = LocationRequest(objective: .minimum, threshold: t, share: 0.9)
+            if let want = bruteForce(prob, req) {
+                let s = try LocationAllocation.solve(prob, req)
+                #expect(s.value == want, "minimum within \(t): \(s.value) vs \(want)")
+            }
+        }
+    }
+
+    @Test(arguments: [11, 12, 13] as [UInt64])
+    func moreFacilitiesNeverWorse(_ seed: UInt64) throws {
+        let prob = randomProblem(seed: seed, demand: 20, candidates: 10)
+        var last: (cov: Double, med: Double, cen: Double)?
+        for p in 1...6 {
+            let cov = try LocationAllocation.solve(prob, .init(objective: .coverage, p: p, threshold: 400)).value
+            let med = try LocationAllocation.solve(prob, .init(objective: .median, p: p)).value
+            let cen = try LocationAllocation.solve(prob, .init(objective: .center, p: p)).value
+            if let l = last { #expect(cov >= l.cov - 1e-9 && med <= l.med + 1e-9 && cen <= l.cen + 1e-9) }
+            last = (cov, med, cen)
+        }
+    }
+
+    @Test(arguments: [21, 22, 23] as [UInt64])
+    func heuristicBoundsNeverCrossTheOptimum(_ seed: UInt64) throws {
+        let prob = randomProblem(seed: seed, demand: 30, candidates: 12)
+        for p in [2, 4] {
+            let exact = try LocationAllocation.solve(prob, .init(objective: .median, p: p, solver: .exact))
+            let h = try LocationAllocation.solve(prob, .init(objective: .median, p: p, solver: .heuristic))
+            #expect(h.value >= exact.value - 1e-6)
+            #expect(h.bound! <= exact.value + 1e-6, "Lagrangian bound \(h.bound!) above the optimum \(exact.value)")
+            #expect(h.gap! >= 0 && h.gap! < 0.2)
+            let ec = try LocationAllocation.solve(prob, .init(objective: .coverage, p: p, threshold: 400, solver: .exact))
+            let hc = try LocationAllocation.solve(prob, .init(objective: .coverage, p: p, threshold: 400, solver: .heuristic))
+            #expect(hc.value <= ec.value + 1e-6 && hc.bound! >= ec.value - 1e-6)
+        }
+    }
+
+    @Test func infeasibleRequestsAreRefused() {
+        var prob = line
+        prob.required = [0, 4]
+        #expect(throws: LocationError.self) { try LocationAllocation.solve(prob, .init(objective: .median, p: 1)) }
+        prob.required = []
+        prob.excluded = [0, 1]
+        // Village 0 is 2 km from every allowed site: no set covers everyone within 1 km.
+        #expect(throws: LocationError.self) { try LocationAllocation.solve(prob, .init(objective: .minimum, threshold: 1000)) }
+        #expect(throws: LocationError.self) { try LocationAllocation.solve(prob, .init(objective: .minimum, threshold: 500, share: 0.9)) }
+        #expect(throws: LocationError.self) { try LocationAllocation.solve(prob, .init(objective: .coverage, p: 2)) }
+        prob.required = [2]
+        prob.excluded = [2]
+        #expect(throws: LocationError.self) { try LocationAllocation.solve(prob, .init(objective: .center, p: 1)) }
+    }
+}
