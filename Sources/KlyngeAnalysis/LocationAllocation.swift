@@ -22,6 +22,12 @@ public struct LocationProblem: Sendable {
     public var cost: [Double]
     public var required: Set<Int>
     public var excluded: Set<Int>
+    /// Names of the demand points and the candidates, for messages.
+    public var demandNames: [String]?
+    public var candidateNames: [String]?
+
+    func demandName(_ i: Int) -> String { demandNames.map { "`\($0[i])`" } ?? "demand point \(i)" }
+    func candidateName(_ j: Int) -> String { candidateNames.map { "`\($0[j])`" } ?? "candidate \(j)" }
 
     public init(weights: [Double], candidateCount: Int, cost: [Double], required: Set<Int> = [], excluded: Set<Int> = []) {
         self.weights = weights
@@ -111,7 +117,7 @@ public enum LocationAllocation {
     static func check(_ problem: LocationProblem, _ request: LocationRequest) throws {
         let allowed = problem.allowed
         if let bad = problem.required.intersection(problem.excluded).first {
-            throw LocationError("candidate \(bad) is both required and excluded")
+            throw LocationError("\(problem.candidateName(bad)) is both required and excluded")
         }
         switch request.objective {
         case .coverage, .median, .center:
@@ -130,7 +136,7 @@ public enum LocationAllocation {
         if request.objective == .median || request.objective == .center {
             let stranded = problem.weights.indices.filter { i in problem.weights[i] > 0 && !allowed.contains { problem.c(i, $0).isFinite } }
             if !stranded.isEmpty {
-                throw LocationError("demand points \(stranded.map(String.init).joined(separator: ", ")) reach no allowed candidate site")
+                throw LocationError("\(stranded.map(problem.demandName).joined(separator: ", ")) reach(es) no allowed candidate site")
             }
         }
     }
@@ -222,7 +228,7 @@ public enum LocationAllocation {
             for i in problem.weights.indices where problem.weights[i] > 0 {
                 let near = (0..<problem.candidateCount).filter { problem.c(i, $0) <= t && !problem.excluded.contains($0) }
                 guard !near.isEmpty else {
-                    throw LocationError("demand point \(i) has no candidate site within the threshold: no set covers everyone (try --share)")
+                    throw LocationError("\(problem.demandName(i)) has no candidate site within the threshold: no set covers everyone (try --share)")
                 }
                 m.add(.init(near.map { (xs[$0], 1) }, lower: 1))
             }

@@ -12,7 +12,7 @@ struct Klynge: ParsableCommand {
         abstract: "Village clusters and shared meeting places: load, check and export geodata; road travel times.",
         subcommands: [Inspect.self, ImportOSM.self, Validate.self, Export.self, SnapCommand.self, MatrixCommand.self, IsochronesCommand.self,
                       CoverageCommand.self, CompareCommand.self, ImpactCommand.self, ClustersCommand.self, ReportCommand.self,
-                      RenderCommand.self]
+                      RenderCommand.self, OptimizeCommand.self]
     )
 }
 

@@ -1,0 +1,202 @@
+import ArgumentParser
+import Foundation
+import KlyngeAnalysis
+import KlyngeData
+import KlyngeIO
+import KlyngeRender
+import KlyngeStudy
+
+extension LocationObjective: ExpressibleByArgument {}
+extension SolverChoice: ExpressibleByArgument {}
+
+struct OptimizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "optimize",
+        abstract: "Which facilities to keep (or where to put them): maximal covering, set covering, p-median, p-center on road travel.",
+        discussion: """
+        Objectives: coverage (most people within the threshold with p facilities), minimum (fewest facilities covering \
+        everyone or --share), median (least total travel with p), center (smallest worst-case travel with p). \
+        Costs follow the category's coverage rule (its mode, and minutes or km).
+        """
+    )
+
+    @OptionGroup var options: StudyOptions
+    @Option(help: "The category.")
+    var category: String
+    @Option(help: "coverage, minimum, median or center.")
+    var objective: LocationObjective
+    @Option(name: .customLong("facilities"), help: "p: how many facilities (coverage, median, center).")
+    var p: Int?
+    @Option(help: "Threshold (coverage, minimum): minutes or km by the category's rule, e.g. 10, 10min, 5km. Default: the rule's.")
+    var threshold: String?
+    @Option(help: "Share of the population the minimum set must cover (0–1, default 1).")
+    var share: Double?
+    @Option(help: "Facility ids that must be kept (comma-separated).")
+    var keep: String?
+    @Option(help: "Facility or site ids that must not be chosen (comma-separated).")
+    var exclude: String?
+    @Option(help: "Candidate sites: existing, places (also every village), or a points file.")
+    var candidates: String = "existing"
+    @Option(name: .customLong("candidate-id"), help: "Id field of a candidate file.")
+    var candidateId: String?
+    @Option(name: .customLong("candidate-name"), help: "Name field of a candidate file.")
+    var candidateName: String?
+    @Option(help: "exact (GLPK, with proof), heuristic (with a bound), or auto.")
+    var solver: SolverChoice = .auto
+    @Option(name: .customLong("time-limit"), help: "Seconds for the solver.")
+    var timeLimit: Double = 60
+    @Option(help: "Solve for each number of facilities in a range, e.g. 1..6 (coverage, median, center).")
+    var sweep: String?
+    @Option(help: "With --sweep: draw the trade-off curve (.png, .svg, .pdf).")
+    var chart: String?
+    @Flag(help: "Print JSON.")
+    var json = false
+    @Option(name: .customLong("save-scenario"), help: "Save the answer as a scenario of this name (in <study>.scenarios.yaml).")
+    var saveScenario: String?
+
+    func validate() throws {
+        if let sweep { _ = try Self.range(sweep) }
+        if chart != nil && sweep == nil { throw ValidationError("--chart draws a --sweep") }
+        if sweep != nil && objective == .minimum { throw ValidationError("--sweep varies p: use coverage, median or center") }
+        if sweep != nil && saveScenario != nil { throw ValidationError("--save-scenario takes one answer, not a sweep") }
+        if let chart, OutputKind.from(path: chart) == nil { throw ValidationError("the chart is .png, .svg or .pdf") }
+        guard timeLimit > 0 else { throw ValidationError("--time-limit must be positive") }
+    }
+
+    static func range(_ text: String) throws -> ClosedRange<Int> {
+        let parts = text.components(separatedBy: "..")
+        guard parts.count == 2, let a = Int(parts[0]), let b = Int(parts[1]), a >= 1, b >= a, b - a <= 100 else {
+            throw ValidationError("--sweep takes a range like 1..8")
+        }
+        return a...b
+    }
+
+    func thresholdValue(_ rule: CoverageRule) throws -> Double? {
+        guard let threshold else { return rule.threshold }
+        let t = threshold.trimmingCharacters(in: .whitespaces).lowercased()
+        if t.hasSuffix("km"), let v = Double(t.dropLast(2)) {
+            guard rule.metric == .distance else { throw ValidationError("the \(category) rule measures time: give minutes") }
+            return v * 1000
+        }
+        if t.hasSuffix("min"), let v = Double(t.dropLast(3)) {
+            guard rule.metric == .duration else { throw ValidationError("the \(category) rule measures distance: give km") }
+            return v * 60
+        }
+        guard let v = Double(t), v > 0 else { throw ValidationError("`\(threshold)` is not a threshold (10, 10min, 5km)") }
+        return rule.metric == .duration ? v * 60 : v * 1000
+    }
+
+    func run() throws {
+        try failing {
+            let study = try loadUsableStudy(options)
+            let network = try StudyNetwork(study: study)
+            let source: CandidateSource
+            switch candidates {
+            case "existing": source = .existing
+            case "places": source = .places
+            default: source = .file(candidates, idField: candidateId, nameField: candidateName)
+            }
+            func list(_ s: String?) -> [String] { s?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? [] }
+            var query = OptimizeQuery(category: category, request: LocationRequest(objective: objective), keep: list(keep),
+                                      exclude: list(exclude), candidates: source)
+            let rules = try StudyAnalysis.rules(study)
+            let rule = rules[category] ?? .standard
+            query.request = LocationRequest(objective: objective, p: p, threshold: try thresholdValue(rule), share: share,
+                                            solver: solver, timeLimitSeconds: timeLimit)
+            let setup = try OptimizeSetup(study: study, network: network, query: query)
+            let unit = rule.metric == .duration ? 60.0 : 1000.0, unitName = rule.metric == .duration ? "min" : "km"
+            if let sweep {
+                try runSweep(setup, query, range: try Self.range(sweep), unit: unit, unitName: unitName)
+                return
+            }
+            let solution = try LocationAllocation.solve(setup.problem, query.request)
+            if json {
+                struct Out: Encodable { var solution: LocationSolution; var chosen: [CandidateSite]; var threshold: Double? }
+                try printJSON(Out(solution: solution, chosen: solution.chosen.map { setup.sites[$0] }, threshold: query.request.threshold))
+            } else {
+                printSolution(solution, setup, query.request, unit: unit, unitName: unitName)
+            }
+            if let name = saveScenario {
+                try SavedScenarios.save(setup.scenario(named: name, solution: solution), forStudy: options.study)
+                if !json { print("Saved as scenario `\(name)` in \(SavedScenarios.path(forStudy: options.study))") }
+            }
+        }
+    }
+
+    func describe(_ s: LocationSolution, _ setup: OptimizeSetup, unit: Double, unitName: String) -> String {
+        let total = setup.problem.totalWeight
+        switch s.objective {
+        case .coverage: return String(format: "%.0f of %.0f people covered (%.1f %%)", s.value, total, s.value / total * 100)
+        case .minimum: return "\(Int(s.value)) facilities"
+        case .median: return String(format: "%.0f person-%@ in all, %.1f %@ on average", s.value / unit, unitName, s.value / total / unit, unitName)
+        case .center: return String(format: "nobody farther than %.1f %@", s.value / unit, unitName)
+        }
+    }
+
+    func printSolution(_ s: LocationSolution, _ setup: OptimizeSetup, _ request: LocationRequest, unit: Double, unitName: String) {
+        print("\(s.objective.rawValue) for \(setup.category): \(describe(s, setup, unit: unit, unitName: unitName))")
+        let proof = s.proven ? "proven optimal" : "not proven optimal"
+        let bound = s.bound.map { b in String(format: "; bound %@%@", s.objective == .median ? String(format: "%.0f person-%@", b / unit, unitName)
+                                                : s.objective == .center ? String(format: "%.1f %@", b / unit, unitName) : String(format: "%.1f", b),
+                                             s.gap.map { String(format: ", gap %.2f %%", $0 * 100) } ?? "") } ?? ""
+        print("  \(proof) (\(s.method), \(String(format: "%.2f", s.seconds)) s)\(bound)")
+        for j in s.chosen {
+            let site = setup.sites[j]
+            print("  keep: \(site.name.isEmpty ? site.id : site.name) [\(site.id)]\(site.existing ? "" : " (new site)")")
+        }
+        for (j, site) in setup.sites.enumerated() where site.existing && !s.chosen.contains(j) {
+            print("  drop: \(site.name.isEmpty ? site.id : site.name) [\(site.id)]")
+        }
+        if let t = request.threshold, let c = s.coveredWeight, s.objective != .coverage {
+            print(String(format: "  covered within %.1f %@: %.0f of %.0f", t / unit, unitName, c, setup.problem.totalWeight))
+        }
+        if let mean = s.meanCost, let max = s.maxCost {
+            print(String(format: "  travel: mean %.1f %@, worst %.1f %@", mean / unit, unitName, max / unit, unitName))
+        }
+    }
+
+    func runSweep(_ setup: OptimizeSetup, _ query: OptimizeQuery, range: ClosedRange<Int>, unit: Double, unitName: String) throws {
+        struct Row: Encodable { var p: Int; var value: Double; var coveredShare: Double?; var meanCost: Double?; var maxCost: Double?; var proven: Bool; var chosen: [String] }
+        var rows: [Row] = []
+        for p in range where p >= setup.problem.required.count && p <= setup.problem.candidateCount - setup.problem.excluded.count {
+            var r = query.request
+            r.p = p
+            let s = try LocationAllocation.solve(setup.problem, r)
+            rows.append(Row(p: p, value: s.value, coveredShare: s.coveredWeight.map { $0 / setup.problem.totalWeight },
+                            meanCost: s.meanCost, maxCost: s.maxCost, proven: s.proven, chosen: s.chosen.map { setup.sites[$0].id }))
+        }
+        guard !rows.isEmpty else { throw ValidationError("no p in \(range) is possible with these candidates") }
+        if json { try printJSON(["sweep": rows]) } else {
+            print("facilities\t\(objective == .coverage ? "covered" : objective == .median ? "mean \(unitName)" : "worst \(unitName)")\tproven")
+            for r in rows {
+                let v = objective == .coverage ? String(format: "%.1f %%", (r.coveredShare ?? 0) * 100)
+                    : String(format: "%.1f", (objective == .median ? r.meanCost ?? 0 : r.maxCost ?? 0) / unit)
+                print("\(r.p)\t\(v)\t\(r.proven ? "yes" : "no")")
+            }
+        }
+        if let chartPath = chart {
+            let language = setup.study.language
+            let label = setup.study.categories.first { $0.key == setup.category }?.label(language: language) ?? setup.category
+            let da = language != "en"
+            let points = rows.map { r -> (x: Double, y: Double) in
+                (Double(r.p), objective == .coverage ? (r.coveredShare ?? 0) * 100 : (objective == .median ? r.meanCost ?? 0 : r.maxCost ?? 0) / unit)
+            }
+            let yLabel = objective == .coverage ? (da ? "Dækket befolkning (%)" : "Population covered (%)")
+                : objective == .median ? (da ? "Gennemsnitlig rejsetid (\(unitName))" : "Mean travel (\(unitName))")
+                : (da ? "Længste rejsetid (\(unitName))" : "Longest travel (\(unitName))")
+            let chart = LineChart(title: "\(setup.study.name): \(label)",
+                                  subtitle: da ? "Hvor mange skal vi have? Bedste placering for hvert antal (\(objective.rawValue))"
+                                                : "How many do we need? The best sites for each number (\(objective.rawValue))",
+                                  xLabel: da ? "Antal faciliteter" : "Number of facilities", yLabel: yLabel, points: points,
+                                  format: { v in
+                                      let s = String(format: "%.1f", v)
+                                      return da ? s.replacingOccurrences(of: ".", with: ",") : s
+                                  })
+            let kind = OutputKind.from(path: chartPath)!
+            try AtomicOutput.write(to: URL(fileURLWithPath: chartPath)) { tmp in
+                try chart.render(kind: kind, page: .pixels(width: 1200, height: 800, dpi: 144), to: tmp.path)
+            }
+            if !json { print("Wrote \(chartPath)") }
+        }
+    }
+}
