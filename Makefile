@@ -52,6 +52,7 @@ bench:
 	.build/release/klynge-bench $(STUDY) out/bench
 	python3 scripts/bench_scipy.py out/bench
 	python3 scripts/bench_render_matplotlib.py out/bench
+	python3 scripts/bench_optimize_spopt.py out/bench
 
 # Rebuild data/samsoe/samsoe-osm.gpkg from the bundled OSM extract.
 sample: build

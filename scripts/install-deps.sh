@@ -24,9 +24,9 @@ if ! python3 -c "import scipy" 2>/dev/null; then
   python3 -m pip install -q scipy 2>/dev/null || echo "note: scipy not installed; the matrix oracle check will be skipped" >&2
 fi
 
-# geopandas + matplotlib: only for `make bench` (the map comparison); skipped quietly when missing.
-if [ "${KLYNGE_BENCH:-}" = 1 ] && ! python3 -c "import geopandas, matplotlib" 2>/dev/null; then
-  python3 -m pip install -q geopandas matplotlib 2>/dev/null || echo "note: geopandas/matplotlib not installed; the map comparison will be skipped" >&2
+# geopandas + matplotlib and spopt: only for `make bench` (the map and optimisation comparisons).
+if [ "${KLYNGE_BENCH:-}" = 1 ] && ! python3 -c "import geopandas, matplotlib, spopt" 2>/dev/null; then
+  python3 -m pip install -q geopandas matplotlib spopt 2>/dev/null || echo "note: geopandas/matplotlib/spopt not installed; those comparisons will be skipped" >&2
 fi
 
 # The independent OSM oracle for scripts/check_osm_import.py (optional: the check skips without it).

@@ -97,10 +97,22 @@ public enum LocationAllocation {
         case .heuristic: useHeuristic = true
         case .auto:
             // p-median's assignment variables grow as demand × candidates; beyond that size the heuristic with a bound.
-            useHeuristic = (request.objective == .median || request.objective == .coverage)
-                && problem.weights.count * problem.candidateCount > 250_000
+            // (GLPK's branch-and-cut on the classical p-median formulation takes minutes from about 100,000 pairs).
+            useHeuristic = (request.objective == .median && problem.weights.count * problem.candidateCount > 40_000)
+                || (request.objective == .coverage && problem.weights.count * problem.candidateCount > 1_000_000)
         }
-        if useHeuristic && (request.objective == .median || request.objective == .coverage) {
+        if request.solver == .auto && request.objective == .median {
+            // The heuristic with its Lagrangian bound often proves the optimum by itself; else branch-and-cut
+            // where the problem is small enough for it.
+            let first = try? heuristic(problem, request)
+            if let first, first.proven || useHeuristic {
+                solution = first
+            } else if useHeuristic {
+                throw LocationError("no set of \(request.p!) facilities reaching every demand point was found")
+            } else {
+                solution = try exactMedian(problem, request)
+            }
+        } else if useHeuristic && (request.objective == .median || request.objective == .coverage) {
             solution = try heuristic(problem, request)
         } else {
             switch request.objective {
@@ -326,6 +338,10 @@ extension LocationAllocation {
             for i in 0..<m { best[i] = min(best[i], problem.c(i, j)) }
         }
         var current = score(chosen)
+        guard current.isFinite else {
+            // Some village reaches none of the sites: swaps cannot be judged; only an exact search can tell.
+            throw LocationError("the heuristic found no set of \(p) facilities reaching every demand point")
+        }
         var improved = true
         while improved {
             improved = false

@@ -274,3 +274,59 @@ do {
     """
     try json.write(to: outFolder.appendingPathComponent("render.json"), atomically: true, encoding: .utf8)
 }
+
+// 5. Location-allocation on identical cost matrices, for scripts/bench_optimize_spopt.py:
+// the sample (villages × existing halls and villages) and a scaled case on network nodes.
+do {
+    struct Instance { var name: String; var weights: [Double]; var n: Int; var cost: [Double] }
+    var instances: [Instance] = []
+    let setup = try OptimizeSetup(study: study, network: network, query: OptimizeQuery(
+        category: study.categories.first { $0.key == "hall" }?.key ?? study.categories[0].key,
+        request: LocationRequest(objective: .median), candidates: .places))
+    instances.append(Instance(name: "samsoe", weights: setup.problem.weights, n: setup.problem.candidateCount, cost: setup.problem.cost))
+    var r = LCG(state: 404)
+    for (name, m, n) in [("scaled", 1000, 100)] {
+        let dNodes = (0..<m).map { _ in mainNodes[r.below(mainNodes.count)] }
+        let cNodes = (0..<n).map { _ in mainNodes[r.below(mainNodes.count)] }
+        var cost = [Double](repeating: .infinity, count: m * n)
+        _ = try MatrixEngine(graph: graph).compute(origins: dNodes.map { atNode[$0] }, destinations: cNodes.map { atNode[$0] }) { (block: MatrixBlock) in
+            block.forEach { o, d, c in if let c { cost[o * n + d] = c.cost } }
+        }
+        instances.append(Instance(name: name, weights: (0..<m).map { Double(1 + ($0 * 37) % 200) }, n: n, cost: cost))
+    }
+    var rows: [String] = []
+    for inst in instances {
+        let problem = LocationProblem(weights: inst.weights, candidateCount: inst.n, cost: inst.cost)
+        try writeBinary(inst.weights, "opt-\(inst.name)-weights.f64")
+        try writeBinary(inst.cost.map { $0.isFinite ? $0 : 1e7 }, "opt-\(inst.name)-cost.f64")
+        let p = inst.name == "samsoe" ? 2 : 8
+        let threshold = 600.0
+        for req in [LocationRequest(objective: .coverage, p: p, threshold: threshold, solver: .exact),
+                    LocationRequest(objective: .minimum, threshold: threshold, solver: .exact),
+                    LocationRequest(objective: .median, p: p, solver: .auto),
+                    LocationRequest(objective: .center, p: p, solver: .exact)] {
+            var s: LocationSolution?
+            FileHandle.standardError.write(Data("solving \(inst.name) \(req.objective.rawValue)…\n".utf8))
+            let t = try seconds { s = try LocationAllocation.solve(problem, req) }
+            rows.append("{\"instance\": \"\(inst.name)\", \"m\": \(inst.weights.count), \"n\": \(inst.n), \"objective\": \"\(req.objective.rawValue)\", "
+                        + "\"p\": \(p), \"threshold\": \(threshold), \"value\": \(s!.value), \"proven\": \(s!.proven), \"seconds\": \(t)}")
+            print(String(format: "Optimize %@ %@ (%d × %d): %.1f, %@, %.3f s%@", inst.name, req.objective.rawValue, inst.weights.count, inst.n,
+                         s!.value, s!.proven ? "proven" : "not proven", t,
+                         s!.gap.map { String(format: " (%@, gap %.3f %%)", s!.method, $0 * 100) } ?? ""))
+        }
+    }
+    // A large p-median for the heuristic and its Lagrangian bound.
+    let m = 4000, n = 250
+    let dNodes = (0..<m).map { _ in mainNodes[r.below(mainNodes.count)] }
+    let cNodes = (0..<n).map { _ in mainNodes[r.below(mainNodes.count)] }
+    var cost = [Double](repeating: .infinity, count: m * n)
+    _ = try MatrixEngine(graph: graph).compute(origins: dNodes.map { atNode[$0] }, destinations: cNodes.map { atNode[$0] }) { (block: MatrixBlock) in
+        block.forEach { o, d, c in if let c { cost[o * n + d] = c.cost } }
+    }
+    let big = LocationProblem(weights: (0..<m).map { Double(1 + ($0 * 37) % 200) }, candidateCount: n, cost: cost)
+    var h: LocationSolution?
+    let th = try seconds { h = try LocationAllocation.solve(big, LocationRequest(objective: .median, p: 12, solver: .heuristic)) }
+    print(String(format: "Optimize large median (%d × %d, p = 12), heuristic: %.0f, bound %.0f, gap %.3f %%, %.2f s",
+                 m, n, h!.value, h!.bound ?? .nan, (h!.gap ?? .nan) * 100, th))
+    try ("[" + rows.joined(separator: ",\n") + "]\n").write(to: outFolder.appendingPathComponent("optimize.json"), atomically: true, encoding: .utf8)
+}
