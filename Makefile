@@ -36,6 +36,8 @@ run: build
 	$(KLYNGE) render $(STUDY) --style scenario --category hall --scenario "Multihus i Nordby" --dpi 200 -o out/maps/scenario-multihus.png
 	$(KLYNGE) render $(STUDY) --style clusters --dpi 200 -o out/maps/clusters.png
 	$(KLYNGE) render $(STUDY) --style masterplan --paper A3 --landscape -o out/maps/masterplan.pdf
+	$(KLYNGE) optimize $(STUDY) --category hall --objective coverage --candidates places --sweep 1..5 --chart out/maps/halls-how-many.png
+	$(KLYNGE) optimize $(STUDY) --category hall --objective median --facilities 2 --candidates places
 	@echo "Outputs in out/; the summary is out/summary.md"
 
 # The PostGIS tests run against a local database that scripts/postgis-test-db.sh sets up (as root).
@@ -45,7 +47,7 @@ test: build
 	python3 scripts/check_matrix_scipy.py $(KLYNGE) $(STUDY)
 	python3 scripts/check_coverage.py $(KLYNGE) $(STUDY)
 
-# Matrix speed: the sample and a scaled case (30,000 origins × 300 destinations), side by side with scipy.
+# Every benchmark: matrices (against scipy), scenarios, maps (against geopandas + matplotlib), location-allocation (against spopt).
 bench:
 	KLYNGE_BENCH=1 scripts/install-deps.sh
 	$(SWIFT) build -c release --product klynge-bench
