@@ -12,6 +12,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // C libraries through pkg-config; each is wrapped by exactly one Swift module.
@@ -44,7 +45,10 @@ let package = Package(
         // Loading, validating, importing and exporting data: the I/O orchestration.
         .target(name: "KlyngeData", dependencies: ["KlyngeGeo", "KlyngeGEOS", "KlyngeNetwork", "KlyngeAnalysis", "KlyngeRender", "KlyngeProj", "KlyngeIO", "KlyngeStudy",
                                                    .product(name: "Yams", package: "Yams")]),
-        .executableTarget(name: "klynge", dependencies: [
+        // The HTTP service: OGC API Features, the analysis API, maps; handlers call the library, never compute inline.
+        .target(name: "KlyngeServer", dependencies: ["KlyngeData", "KlyngeAnalysis", "KlyngeStudy", "KlyngeRender", "KlyngeIO", "KlyngeGeo",
+                                                     .product(name: "Hummingbird", package: "hummingbird")]),
+        .executableTarget(name: "klynge", dependencies: ["KlyngeServer",
             "KlyngeData", "KlyngeStudy", "KlyngeIO", "KlyngeGeo", "KlyngeNetwork", "KlyngeAnalysis", "KlyngeRender",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -60,6 +64,8 @@ let package = Package(
         .testTarget(name: "KlyngeAnalysisTests", dependencies: ["KlyngeAnalysis", "KlyngeNetwork", "KlyngeGeo", "KlyngeMIP"]),
         .testTarget(name: "KlyngeBridgeTests", dependencies: ["KlyngeGEOS", "KlyngeProj", "KlyngeIO", "KlyngeGeo", "KlyngeTestSupport"]),
         .testTarget(name: "KlyngeDataTests", dependencies: ["KlyngeData", "KlyngeStudy", "KlyngeIO", "KlyngeGeo", "KlyngeGEOS", "KlyngeTestSupport"]),
+        .testTarget(name: "KlyngeServerTests", dependencies: ["KlyngeServer", "KlyngeData", "KlyngeTestSupport",
+                                                             .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "KlyngeCLITests", dependencies: ["klynge", "KlyngeGeo", "KlyngeTestSupport"]),
     ]
 )

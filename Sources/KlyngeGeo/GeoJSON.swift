@@ -25,8 +25,10 @@ public struct GeoJSONWriter: Sendable {
         return out
     }
 
-    public func appendFeature(_ f: Feature, to out: inout String) {
-        out += "{\"type\":\"Feature\",\"properties\":"
+    public func appendFeature(_ f: Feature, id: AttributeValue? = nil, to out: inout String) {
+        out += "{\"type\":\"Feature\","
+        if let id, !id.isNull { out += "\"id\":" + JSONText.value(id) + "," }
+        out += "\"properties\":"
         appendProperties(f.attributes, to: &out)
         out += ",\"geometry\":"
         if let g = f.geometry { appendGeometry(g, to: &out) } else { out += "null" }

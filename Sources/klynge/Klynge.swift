@@ -6,13 +6,13 @@ import KlyngeIO
 import KlyngeStudy
 
 @main
-struct Klynge: ParsableCommand {
+struct Klynge: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "klynge",
         abstract: "Village clusters and shared meeting places: load, check and export geodata; road travel times.",
         subcommands: [Inspect.self, ImportOSM.self, Validate.self, Export.self, SnapCommand.self, MatrixCommand.self, IsochronesCommand.self,
                       CoverageCommand.self, CompareCommand.self, ImpactCommand.self, ClustersCommand.self, ReportCommand.self,
-                      RenderCommand.self, OptimizeCommand.self]
+                      RenderCommand.self, OptimizeCommand.self, ServeCommand.self]
     )
 }
 

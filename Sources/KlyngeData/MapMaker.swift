@@ -1,0 +1,43 @@
+import Foundation
+import KlyngeAnalysis
+import KlyngeGeo
+import KlyngeRender
+import KlyngeStudy
+
+/// Everything between a style and a map request: the data layers the style needs, the category and
+/// scenario, the page and the texts. The CLI and the server both use it.
+public enum MapMaker {
+    public static func request(study: Study, analysis: StudyAnalysis?, style: Style, category: String?, scenario: String?,
+                               page: Page, kind: OutputKind, language: String?, title: String? = nil,
+                               extent: Envelope? = nil) throws -> MapRequest {
+        let needed = Set(style.layers.compactMap(\.data))
+        let cat = category ?? study.categories.first?.key ?? ""
+        guard study.categories.contains(where: { $0.key == cat }) else {
+            throw AnalysisSetupError("unknown category `\(cat)` (the study has: \(study.categories.map(\.key).joined(separator: ", ")))")
+        }
+        let needsAnalysis = !needed.isDisjoint(with: MapData.analysisLayers)
+        let analysis = needsAnalysis ? (try analysis ?? StudyAnalysis(study: study)) : analysis
+        var chosen: ResolvedScenario?
+        if let analysis, needed.contains("scenario") || needed.contains("scenario_facilities") {
+            if let scenario { chosen = try analysis.scenario(named: scenario) } else {
+                guard let first = analysis.scenarios.first else { throw AnalysisSetupError("the study has no scenarios to draw") }
+                chosen = first
+            }
+        } else if let scenario, let analysis {
+            chosen = try analysis.scenario(named: scenario)
+        }
+        let lang = language ?? study.language
+        let data = try MapData.layers(study: study, needed: needed, analysis: analysis, category: cat, scenario: chosen, language: lang)
+        guard let frame = extent ?? Envelope(covering: study.areas.flatMap { $0.geometry.allCoordinates })
+                ?? Envelope(covering: study.demand.map(\.location) + study.facilities.map(\.location)) else {
+            throw AnalysisSetupError("the study has nothing to draw")
+        }
+        let label = study.categories.first { $0.key == cat }?.label(language: lang) ?? cat
+        let date = ISO8601DateFormatter.string(from: Date(), timeZone: .current, formatOptions: [.withFullDate])
+        let needsCategory = !needed.isDisjoint(with: ["coverage", "isochrones", "scenario", "scenario_facilities"])
+        let subtitle = [style.title?.text(lang), chosen.map { (lang == "en" ? "Scenario: " : "Scenarie: ") + $0.name },
+                        needsCategory ? label : nil, date].compactMap { $0 }.joined(separator: " · ")
+        return MapRequest(style: style, data: data, extent: frame, page: page, kind: kind, language: lang, title: title ?? study.name,
+                          subtitle: subtitle, attribution: study.attribution.isEmpty ? ["Klynge"] : study.attribution)
+    }
+}

@@ -1,0 +1,200 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+import KlyngeData
+import KlyngeTestSupport
+@testable import KlyngeServer
+
+/// The service on the Samsø sample with a store in a temporary folder.
+struct Fixture {
+    let folder: URL
+    let state: ServiceState
+    let config: ServerConfig
+    static let token = "hemmelig-token"
+
+    init(token: String? = Fixture.token, folder: URL? = nil) throws {
+        self.folder = try folder ?? TestSupport.temporaryFolder()
+        let study = try #require(try StudyLoader().load(path: TestSupport.data("samsoe/study.yaml")).study)
+        state = try ServiceState(study: study, storePath: self.folder.appendingPathComponent("store.gpkg").path)
+        config = ServerConfig(token: token, maxBodyBytes: 4096, stylesFolder: TestSupport.packageRoot.appendingPathComponent("styles"))
+    }
+
+    var app: some ApplicationProtocol { Application(router: buildRouter(state: state, config: config)) }
+    func cleanup() { try? FileManager.default.removeItem(at: folder) }
+}
+
+func object(_ r: TestResponse) throws -> [String: Any] {
+    try JSONSerialization.jsonObject(with: Data(buffer: r.body)) as! [String: Any]
+}
+
+let auth: HTTPFields = [.authorization: "Bearer \(Fixture.token)", .contentType: "application/json"]
+let closeHall = #"{"name": "Luk Sambiosen", "close": ["node/5938809867"]}"#
+
+@Suite(.serialized) struct ServerTests {
+    @Test func ogcAPIFeatures() async throws {
+        let fx = try Fixture()
+        defer { fx.cleanup() }
+        try await fx.app.test(.router) { client in
+            try await client.execute(uri: "/", method: .get) { r in
+                #expect(r.status == .ok)
+                let links = (try object(r))["links"] as! [[String: Any]]
+                #expect(Set(links.map { $0["rel"] as! String }).isSuperset(of: ["self", "conformance", "data", "service-desc"]))
+            }
+            try await client.execute(uri: "/conformance", method: .get) { r in
+                let o = try object(r)
+                #expect((o["conformsTo"] as! [String]).contains("http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson"))
+            }
+            try await client.execute(uri: "/collections", method: .get) { r in
+                let ids = ((try object(r))["collections"] as! [[String: Any]]).map { $0["id"] as! String }
+                #expect(Set(ids).isSuperset(of: ["areas", "demand", "facilities", "roads", "coverage", "clusters", "coverage-multihus-i-nordby", "coverage-en-skole"]))
+            }
+            // Paging: 28 villages in pages of 10.
+            var seen: [String] = []
+            var next: String? = "/collections/demand/items?limit=10"
+            while let uri = next {
+                next = try await client.execute(uri: uri, method: .get) { r -> String? in
+                    #expect(r.status == .ok && r.headers[.contentType] == "application/geo+json")
+                    let o = try object(r)
+                    #expect(o["numberMatched"] as? Int == 28)
+                    seen += (o["features"] as! [[String: Any]]).map { $0["id"] as! String }
+                    let links = o["links"] as! [[String: Any]]
+                    return (links.first { $0["rel"] as? String == "next" }?["href"] as? String).map { URL(string: $0)!.path + "?" + URL(string: $0)!.query! }
+                }
+            }
+            #expect(seen.count == 28 && Set(seen).count == 28)
+            // bbox around Nordby only.
+            try await client.execute(uri: "/collections/demand/items?bbox=10.55,55.93,10.62,55.98", method: .get) { r in
+                let names = ((try object(r))["features"] as! [[String: Any]]).map { ($0["properties"] as! [String: Any])["name"] as! String }
+                #expect(names.contains("Nordby") && !names.contains("Tranebjerg"))
+            }
+            try await client.execute(uri: "/collections/facilities/items/way%2F106619916", method: .get) { r in
+                let o = try object(r)
+                #expect(r.status == .ok && (o["properties"] as! [String: Any])["name"] as? String == "Tranebjerg Skole")
+            }
+            for bad in ["/collections/findes-ikke/items", "/collections/demand/items/findes-ikke"] {
+                try await client.execute(uri: bad, method: .get) { r in #expect(r.status == .notFound) }
+            }
+            for bad in ["/collections/demand/items?limit=0", "/collections/demand/items?bbox=1,2,3"] {
+                try await client.execute(uri: bad, method: .get) { r in
+                    #expect(r.status == .badRequest)
+                    let o = try object(r)
+                    #expect((o["error"] as! [String: Any])["message"] != nil)
+                }
+            }
+        }
+    }
+
+    @Test func scenariosNeedTheTokenAndEditsNeverOverwriteSilently() async throws {
+        let fx = try Fixture()
+        defer { fx.cleanup() }
+        try await fx.app.test(.router) { client in
+            try await client.execute(uri: "/api/scenarios", method: .post, headers: [.contentType: "application/json"],
+                                     body: ByteBuffer(string: closeHall)) { r in #expect(r.status == .unauthorized) }
+            try await client.execute(uri: "/api/scenarios", method: .post, headers: [.authorization: "Bearer forkert", .contentType: "application/json"],
+                                     body: ByteBuffer(string: closeHall)) { r in #expect(r.status == .unauthorized) }
+            try await client.execute(uri: "/api/scenarios", method: .post, headers: auth, body: ByteBuffer(string: "{\"name\": ")) { r in
+                #expect(r.status == .badRequest)
+                let o = try object(r)
+                #expect(((o["error"] as! [String: Any])["message"] as! String).contains("JSON"))
+            }
+            try await client.execute(uri: "/api/scenarios", method: .post, headers: auth,
+                                     body: ByteBuffer(string: String(repeating: " ", count: 5000) + closeHall)) { r in #expect(r.status == .contentTooLarge) }
+            try await client.execute(uri: "/api/scenarios", method: .post, headers: auth,
+                                     body: ByteBuffer(string: #"{"name": "X", "close": ["way/0"]}"#)) { r in
+                #expect(r.status == .badRequest)
+                let o = try object(r)
+                #expect(((o["error"] as! [String: Any])["message"] as! String).contains("way/0"))
+            }
+            let etag = try await client.execute(uri: "/api/scenarios", method: .post, headers: auth, body: ByteBuffer(string: closeHall)) { r -> String in
+                #expect(r.status == .created)
+                return r.headers[.eTag] ?? ""
+            }
+            #expect(etag == "\"1\"")
+            try await client.execute(uri: "/api/scenarios", method: .post, headers: auth, body: ByteBuffer(string: closeHall)) { r in #expect(r.status == .conflict) }
+            // The scenario is usable at once.
+            try await client.execute(uri: "/api/coverage?scenario=Luk%20Sambiosen&category=hall", method: .get) { r in
+                #expect(r.status == .ok)
+                let cat = ((try object(r))["categories"] as! [[String: Any]])[0]
+                #expect(cat["openFacilities"] as? Int == 2)
+            }
+            // An edit with the version seen succeeds; a second edit with the same (now stale) version gets 412.
+            let edited = #"{"name": "Luk Sambiosen", "close": ["node/5938809867", "way/463402465"]}"#
+            var h = auth
+            h[.ifMatch] = etag
+            try await client.execute(uri: "/api/scenarios/luk-sambiosen", method: .put, headers: h, body: ByteBuffer(string: edited)) { r in
+                #expect(r.status == .ok && r.headers[.eTag] == "\"2\"")
+            }
+            try await client.execute(uri: "/api/scenarios/luk-sambiosen", method: .put, headers: h, body: ByteBuffer(string: edited)) { r in
+                #expect(r.status == .preconditionFailed)
+            }
+            try await client.execute(uri: "/api/scenarios/luk-sambiosen", method: .put, headers: auth, body: ByteBuffer(string: edited)) { r in
+                #expect(r.status == .preconditionFailed)  // no If-Match at all
+            }
+            try await client.execute(uri: "/api/scenarios/luk-sambiosen", method: .get) { r in #expect(r.headers[.eTag] == "\"2\"") }
+        }
+        // A restart keeps the saved scenario.
+        let again = try Fixture(folder: fx.folder)
+        try await again.app.test(.router) { client in
+            try await client.execute(uri: "/api/scenarios/luk-sambiosen", method: .get) { r in
+                #expect(r.status == .ok)
+                let closed = ((try object(r))["scenario"] as! [String: Any])["close"] as! [String]
+                #expect(closed == ["node/5938809867", "way/463402465"])
+            }
+            try await client.execute(uri: "/api/scenarios/luk-sambiosen", method: .delete, headers: auth) { r in #expect(r.status == .noContent) }
+            try await client.execute(uri: "/api/scenarios/luk-sambiosen", method: .get) { r in #expect(r.status == .notFound) }
+        }
+    }
+
+    @Test func readOnlyWithoutAToken() async throws {
+        let fx = try Fixture(token: nil)
+        defer { fx.cleanup() }
+        try await fx.app.test(.router) { client in
+            try await client.execute(uri: "/api/scenarios", method: .post, headers: auth, body: ByteBuffer(string: closeHall)) { r in
+                #expect(r.status == .forbidden)
+            }
+            try await client.execute(uri: "/api/coverage", method: .get) { r in #expect(r.status == .ok) }
+        }
+    }
+
+    @Test func analysisAndMapsOverHTTPMatchTheLibrary() async throws {
+        let fx = try Fixture()
+        defer { fx.cleanup() }
+        let analysis = await fx.state.snapshot()
+        let want = analysis.engine.compare(analysis.engine.baselinePlan, try analysis.scenario(named: "Multihus i Nordby").plan, categories: ["hall"])
+        try await fx.app.test(.router) { client in
+            try await client.execute(uri: "/api/compare?scenario=Multihus%20i%20Nordby&category=hall", method: .get) { r in
+                #expect(r.status == .ok)
+                let c = ((try object(r))["categories"] as! [[String: Any]])[0]
+                #expect((c["gaining"] as! [[String: Any]]).count == want.categories[0].gaining.count)
+            }
+            try await client.execute(uri: "/api/impact?category=shop", method: .get) { r in #expect(r.status == .ok) }
+            try await client.execute(uri: "/api/impact?category=svømmehal", method: .get) { r in #expect(r.status == .badRequest) }
+            try await client.execute(uri: "/api/clusters", method: .get) { r in #expect(r.status == .ok) }
+            try await client.execute(uri: "/api/optimize", method: .post, headers: auth,
+                                     body: ByteBuffer(string: #"{"category": "hall", "objective": "coverage", "facilities": 2, "candidates": "places"}"#)) { r in
+                #expect(r.status == .ok)
+                let o = try object(r)
+                #expect((o["solution"] as! [String: Any])["value"] as? Double == 2774)
+            }
+            try await client.execute(uri: "/api/optimize", method: .post, headers: auth,
+                                     body: ByteBuffer(string: #"{"category": "hall", "objective": "median", "facilities": 1, "keep": ["way/413945490", "node/5938809867"]}"#)) { r in
+                #expect(r.status == .unprocessableContent)
+            }
+            try await client.execute(uri: "/maps/overview.png?width=400&height=300", method: .get) { r in
+                #expect(r.status == .ok && r.headers[.contentType] == "image/png")
+                #expect(r.body.readableBytes > 1000 && r.body.getBytes(at: 1, length: 3) == Array("PNG".utf8))
+            }
+            try await client.execute(uri: "/maps/coverage.svg?category=hall&paper=A4", method: .get) { r in
+                #expect(r.status == .ok && String(buffer: r.body).contains("<svg"))
+            }
+            for bad in ["/maps/..%2Fetc.png", "/maps/findes-ikke.png", "/maps/overview.gif", "/maps/overview.png?width=5&height=5"] {
+                try await client.execute(uri: bad, method: .get) { r in #expect(r.status == .badRequest || r.status == .notFound, "\(bad)") }
+            }
+            try await client.execute(uri: "/api/openapi.json", method: .get) { r in
+                let o = try object(r)
+                #expect(o["openapi"] as? String == "3.0.3")
+            }
+        }
+    }
+}
