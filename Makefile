@@ -5,7 +5,7 @@ KLYNGE = .build/debug/klynge
 STUDY = data/samsoe/study.yaml
 PBF = data/samsoe/samsoe-2020-03-09.osm.pbf
 
-.PHONY: deps build run test bench sample clean
+.PHONY: deps build run test bench load sample clean
 
 deps:
 	@scripts/install-deps.sh
@@ -46,6 +46,7 @@ test: build
 	python3 scripts/check_osm_import.py $(KLYNGE) $(PBF)
 	python3 scripts/check_matrix_scipy.py $(KLYNGE) $(STUDY)
 	python3 scripts/check_coverage.py $(KLYNGE) $(STUDY)
+	python3 scripts/check_webpage.py $(KLYNGE) $(STUDY) out/test
 
 # Every benchmark: matrices (against scipy), scenarios, maps (against geopandas + matplotlib), location-allocation (against spopt).
 bench:
@@ -55,6 +56,11 @@ bench:
 	python3 scripts/bench_scipy.py out/bench
 	python3 scripts/bench_render_matplotlib.py out/bench
 	python3 scripts/bench_optimize_spopt.py out/bench
+
+# The service under 50 concurrent clients on loopback (wrk).
+load: deps
+	$(SWIFT) build -c release --product klynge
+	scripts/load_test.sh .build/release/klynge $(STUDY)
 
 # Rebuild data/samsoe/samsoe-osm.gpkg from the bundled OSM extract.
 sample: build

@@ -181,12 +181,27 @@ public func buildRouter(state: ServiceState, config: ServerConfig) -> Router<Bas
             let analysis = await state.snapshot()
             let q = request.uri.queryParameters
             let scenario = q["scenario"].map(String.init)
-            let plan = try scenario.map { try analysis.scenario(named: $0).plan } ?? analysis.engine.baselinePlan
+            var plan = try scenario.map { try analysis.scenario(named: $0).plan } ?? analysis.engine.baselinePlan
+            // An unsaved what-if from the web page: `close=id,id` on top of the plan (nothing is stored).
+            if let close = q["close"], !close.isEmpty {
+                for id in close.split(separator: ",").map(String.init) {
+                    guard let s = analysis.sites.firstIndex(where: { $0.id == id && !$0.isCandidate }) else {
+                        throw ServiceError.badRequest("no facility has the id `\(id)`")
+                    }
+                    plan.open[s] = false
+                }
+            }
             let cats = try q["category"].map { c -> [String] in
                 guard analysis.engine.categories.contains(String(c)) else { throw ServiceError.badRequest("unknown category `\(c)`") }
                 return [String(c)]
             }
             return json(try encode(CoverageReport(analysis: analysis, plan: plan, scenario: scenario, categories: cats)))
+        }
+    }
+    router.get("/api/categories") { _, _ in
+        try await handling {
+            let study = await state.study
+            return json(try anyJSON(study.categories.map { ["key": $0.key, "da": $0.labelDa, "en": $0.labelEn] }))
         }
     }
     router.get("/api/compare") { request, _ in
@@ -277,6 +292,10 @@ public func buildRouter(state: ServiceState, config: ServerConfig) -> Router<Bas
             return Response(status: .noContent)
         }
     }
+
+    // MARK: the web page
+    router.get("/app/") { _, _ in json(WebPage.html, type: "text/html; charset=utf-8") }
+    router.get("/app/app.js") { _, _ in json(WebPage.script, type: "text/javascript; charset=utf-8") }
 
     // MARK: maps
     router.get("/maps/:file") { request, context in

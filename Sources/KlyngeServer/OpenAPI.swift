@@ -34,6 +34,7 @@ enum OpenAPI {
        "/api/coverage": {"get": {"summary": "Coverage summary, per area and per village", "parameters": [
            {"name": "scenario", "in": "query", "schema": {"type": "string"}}, {"name": "category", "in": "query", "schema": {"type": "string"}}],
          "responses": {"200": {"description": "CoverageReport"}, "400": {"description": "bad request", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}}},
+       "/api/categories": {"get": {"summary": "The study's categories with Danish and English labels", "responses": {"200": {"description": "categories"}}}},
        "/api/compare": {"get": {"parameters": [{"name": "scenario", "in": "query", "required": true, "schema": {"type": "string"}},
            {"name": "against", "in": "query", "schema": {"type": "string"}}, {"name": "category", "in": "query", "schema": {"type": "string"}}],
          "responses": {"200": {"description": "Comparison"}}}},
