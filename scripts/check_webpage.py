@@ -92,6 +92,10 @@ with tempfile.TemporaryDirectory() as tmp:
         check("page share equals the CLI", page_share is not None and abs(page_share - cli_share) < 1e-6, f"page {page_share}, CLI {cli_share}")
         baseline = json.loads(request("GET", f"{base}/api/coverage?category=hall")[2])["categories"][0]["coveredShare"]
         check("closing halls changed the share", page_share is not None and page_share < baseline, f"{page_share} vs {baseline}")
+        # A new meeting place put on the map (as a click would): the share follows the server's figure.
+        html = dom(f"{base}/app/?category=hall&open=10.575,55.95,Multihus")
+        api = json.loads(request("GET", f"{base}/api/coverage?category=hall&open=10.575,55.95,Multihus")[2])["categories"][0]["coveredShare"]
+        check("a new meeting place shows its coverage", share(html) is not None and abs(share(html) - api) < 1e-6 and api > baseline, f"{share(html)} vs {api}")
         # Save from the page, restart the server, load it again.
         html = dom(f"{base}/app/?category=hall&close={','.join(closed)}&save=Fra%20browseren&token={TOKEN}")
         check("page saved the scenario", 'data-saved="1"' in html, re.findall(r'id="status">[^<]*', html))

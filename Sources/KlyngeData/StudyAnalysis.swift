@@ -57,8 +57,13 @@ public struct StudyAnalysis: Sendable {
     }
 
     public init(study: Study) throws {
+        try self.init(study: study, network: StudyNetwork(study: study))
+    }
+
+    /// With a network built before (the server keeps one for the study's life).
+    public init(study: Study, network: StudyNetwork) throws {
         self.study = study
-        network = try StudyNetwork(study: study)
+        self.network = network
         let rules = try Self.rules(study)
         let facilities = study.facilities
         var sites = facilities.map {

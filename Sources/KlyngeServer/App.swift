@@ -195,6 +195,26 @@ public func buildRouter(state: ServiceState, config: ServerConfig) -> Router<Bas
                 guard analysis.engine.categories.contains(String(c)) else { throw ServiceError.badRequest("unknown category `\(c)`") }
                 return [String(c)]
             }
+            // New facilities placed on the page: `open=lon,lat,name|…` (they serve the category asked for).
+            if let open = q["open"], !open.isEmpty {
+                guard let cat = cats?.first else { throw ServiceError.badRequest("new facilities need a category") }
+                var spec = StudyFile.ScenarioSpec(name: "what-if", close: [], open: [])
+                if let scenario { spec = try analysis.study.scenarios.first { $0.name == scenario }.map { var s = $0; s.name = "what-if"; return s } ?? spec }
+                spec.close = (spec.close ?? []) + (q["close"].map { $0.split(separator: ",").map(String.init) } ?? [])
+                for (k, item) in open.split(separator: "|").enumerated() {
+                    let parts = item.split(separator: ",", maxSplits: 2).map(String.init)
+                    guard parts.count >= 2, let lon = Double(parts[0]), let lat = Double(parts[1]) else {
+                        throw ServiceError.badRequest("open is lon,lat,name|…")
+                    }
+                    let name = parts.count > 2 && !parts[2].isEmpty ? parts[2] : "Nyt mødested \(k + 1)"
+                    spec.open = (spec.open ?? []) + [StudyFile.NewFacility(name: name, categories: [cat], lonlat: [lon, lat])]
+                }
+                if spec.close?.isEmpty == true { spec.close = nil }
+                var study = analysis.study
+                study.scenarios = [spec]
+                let whatIf = try StudyAnalysis(study: study, network: analysis.network)
+                return json(try encode(CoverageReport(analysis: whatIf, plan: whatIf.scenarios[0].plan, scenario: nil, categories: cats)))
+            }
             return json(try encode(CoverageReport(analysis: analysis, plan: plan, scenario: scenario, categories: cats)))
         }
     }

@@ -35,18 +35,18 @@ public actor ServiceState {
         self.study = study
         network = try StudyNetwork(study: study)
         store = try GeoPackageRecordStore(path: storePath)
-        analysis = try Self.build(study: study, stored: store.all())
+        analysis = try Self.build(study: study, network: network, stored: store.all())
     }
 
     static func decode(_ r: StoredRecord) throws -> StudyFile.ScenarioSpec {
         try JSONDecoder().decode(StudyFile.ScenarioSpec.self, from: Data(r.document.utf8))
     }
 
-    static func build(study: Study, stored: [StoredRecord]) throws -> StudyAnalysis {
+    static func build(study: Study, network: StudyNetwork, stored: [StoredRecord]) throws -> StudyAnalysis {
         var s = study
         let own = Set(s.scenarios.map(\.name))
         s.scenarios += try stored.map(decode).filter { !own.contains($0.name) }
-        return try StudyAnalysis(study: s)
+        return try StudyAnalysis(study: s, network: network)
     }
 
     public func snapshot() -> StudyAnalysis { analysis }
@@ -84,7 +84,7 @@ public actor ServiceState {
         let document = String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)
         others.append(StoredRecord(id: key, name: spec.name, document: document, version: 0, updated: ""))
         let rebuilt: StudyAnalysis
-        do { rebuilt = try Self.build(study: study, stored: others) } catch let e as ScenarioError {
+        do { rebuilt = try Self.build(study: study, network: network, stored: others) } catch let e as ScenarioError {
             throw ServiceError.badRequest(e.description)
         }
         let saved = try store.put(id: key, name: spec.name, document: document)
@@ -97,7 +97,7 @@ public actor ServiceState {
         if let v = ifMatch, v != existing.version {
             throw ServiceError.preconditionFailed("the scenario was changed (version \(existing.version))")
         }
-        let rebuilt = try Self.build(study: study, stored: store.all().filter { $0.id != id })
+        let rebuilt = try Self.build(study: study, network: network, stored: store.all().filter { $0.id != id })
         try store.delete(id)
         analysis = rebuilt
     }

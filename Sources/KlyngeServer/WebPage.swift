@@ -54,6 +54,8 @@ enum WebPage {
       <section>
         <h2 data-t="facilities">Mødesteder – slå fra og til</h2>
         <div id="facilities"></div>
+        <div id="opened"></div>
+        <button class="secondary" id="place" data-t="place">Placér nyt mødested</button>
         <button class="secondary" id="reset" data-t="reset">Nulstil</button>
       </section>
       <section>
@@ -90,15 +92,17 @@ enum WebPage {
             villages: "Byerne", village: "By", people: "Indb.", time: "Tid", nearest: "Nærmeste", impact: "Hvis én lukker", downloads: "Hent",
             name: "Navn på scenariet", token: "Nøgle (token)", covered: "dækket", within: "inden for", mean: "Gennemsnit", worst: "Længst",
             loses: "mister dækning", gains: "får dækning", saved: "Gemt", needName: "Giv scenariet et navn", lang: "English",
-            closesAlone: "lukket alene", lose: "mister" },
+            closesAlone: "lukket alene", lose: "mister", place: "Placér nyt mødested", clickMap: "Klik på kortet, hvor det nye mødested skal ligge",
+            newName: "Navn på det nye mødested", newPlace: "Nyt mødested" },
       en: { category: "Category", facilities: "Meeting places – switch off and on", reset: "Reset", scenarios: "Scenarios", save: "Save", load: "Load",
             villages: "Villages", village: "Village", people: "Pop.", time: "Time", nearest: "Nearest", impact: "If one closes", downloads: "Download",
             name: "Scenario name", token: "Key (token)", covered: "covered", within: "within", mean: "Mean", worst: "Farthest",
             loses: "lose coverage", gains: "gain coverage", saved: "Saved", needName: "Give the scenario a name", lang: "Dansk",
-            closesAlone: "closed alone", lose: "lose" }
+            closesAlone: "closed alone", lose: "lose", place: "Place a new meeting place", clickMap: "Click the map where the new meeting place goes",
+            newName: "Name of the new meeting place", newPlace: "New meeting place" }
     };
     const params = new URLSearchParams(location.search);
-    const state = { lang: params.get("lang") || "da", category: null, closed: new Set(), baseline: null, current: null,
+    const state = { lang: params.get("lang") || "da", category: null, closed: new Set(), opened: [], placing: false, baseline: null, current: null,
                     facilities: [], villages: [], areas: [], roads: [], categories: [] };
     const t = k => T[state.lang][k] || k;
     const $ = id => document.getElementById(id);
@@ -121,7 +125,9 @@ enum WebPage {
       const minX = Math.min(...xs) * k, maxX = Math.max(...xs) * k, minY = Math.min(...ys), maxY = Math.max(...ys);
       const svg = $("map"), W = svg.clientWidth || 800, H = svg.clientHeight || 600, pad = 20;
       const s = Math.min((W - 2 * pad) / (maxX - minX), (H - 2 * pad) / (maxY - minY));
-      proj = p => [pad + (p[0] * k - minX) * s + (W - 2 * pad - (maxX - minX) * s) / 2, pad + (maxY - p[1]) * s];
+      const dx = (W - 2 * pad - (maxX - minX) * s) / 2;
+      proj = p => [pad + (p[0] * k - minX) * s + dx, pad + (maxY - p[1]) * s];
+      proj.inverse = (x, y) => [((x - pad - dx) / s + minX) / k, maxY - (y - pad) / s];
     }
     function rings(g) { return !g ? [] : g.type === "Polygon" ? g.coordinates : g.type === "MultiPolygon" ? g.coordinates.flat() : []; }
     function lines(g) { return !g ? [] : g.type === "LineString" ? [g.coordinates] : g.type === "MultiLineString" ? g.coordinates : []; }
@@ -146,6 +152,10 @@ enum WebPage {
         out += `<rect class="fac" data-id="${f.id}" x="${x - 7}" y="${y - 7}" width="14" height="14" fill="${closed ? "#999" : "#1f3a5f"}"><title>${f.properties.name}</title></rect>`;
         if (closed) out += `<path d="M${x - 9},${y - 9}L${x + 9},${y + 9}M${x + 9},${y - 9}L${x - 9},${y + 9}" stroke="#c0392b" stroke-width="3"/>`;
       }
+      for (const n of state.opened) {
+        const [x, y] = proj([n.lon, n.lat]);
+        out += `<circle cx="${x}" cy="${y}" r="9" fill="#2166ac" stroke="#111" stroke-width="2"><title>${n.name}</title></circle><text x="${x + 12}" y="${y + 4}">${n.name}</text>`;
+      }
       $("map").innerHTML = out;
       $("map").querySelectorAll(".fac").forEach(e => e.addEventListener("click", () => toggle(e.dataset.id)));
     }
@@ -154,6 +164,8 @@ enum WebPage {
       $("facilities").innerHTML = state.facilities.map(f => `<label class="facility ${state.closed.has(f.id) ? "closed" : ""}">
         <input type="checkbox" data-id="${f.id}" ${state.closed.has(f.id) ? "" : "checked"}> <span>${f.properties.name || f.id}</span></label>`).join("");
       $("facilities").querySelectorAll("input").forEach(e => e.addEventListener("change", () => toggle(e.dataset.id)));
+      $("opened").innerHTML = state.opened.map((n, i) => `<label class="facility"><input type="checkbox" checked data-i="${i}"> <span>${n.name} (${t("newPlace").toLowerCase()})</span></label>`).join("");
+      $("opened").querySelectorAll("input").forEach(e => e.addEventListener("change", async () => { state.opened.splice(+e.dataset.i, 1); await refresh(); }));
     }
 
     function drawFigures() {
@@ -175,7 +187,8 @@ enum WebPage {
     async function refresh() {
       const cat = encodeURIComponent(state.category);
       const close = [...state.closed].map(encodeURIComponent).join(",");
-      state.current = await get(`/api/coverage?category=${cat}${close ? "&close=" + close : ""}`);
+      const open = state.opened.map(n => `${n.lon.toFixed(6)},${n.lat.toFixed(6)},${n.name.replace(/[|,]/g, " ")}`).join("|");
+      state.current = await get(`/api/coverage?category=${cat}${close ? "&close=" + close : ""}${open ? "&open=" + encodeURIComponent(open) : ""}`);
       drawFigures(); drawMap(); drawFacilities();
       $("dlGeojson").href = `/collections/coverage/items?limit=10000`;
       $("dlCsv").href = "data:text/csv;charset=utf-8," + encodeURIComponent("id,name,population,covered,seconds\n" +
@@ -190,6 +203,7 @@ enum WebPage {
     async function selectCategory(cat) {
       state.category = cat;
       state.closed.clear();
+      state.opened = [];
       const fc = await get(`/collections/facilities/items?limit=10000`);
       state.facilities = fc.features.filter(f => (f.properties.category || "").split(";").includes(cat));
       state.baseline = await get(`/api/coverage?category=${encodeURIComponent(cat)}`);
@@ -206,7 +220,8 @@ enum WebPage {
 
     async function save(name) {
       if (!name) { $("status").textContent = t("needName"); return false; }
-      const body = JSON.stringify({ name, close: [...state.closed] });
+      const body = JSON.stringify({ name, close: [...state.closed],
+        open: state.opened.map(n => ({ name: n.name, categories: [state.category], lonlat: [n.lon, n.lat] })) });
       const r = await fetch("/api/scenarios", { method: "POST", headers: { "Content-Type": "application/json", "Authorization": "Bearer " + $("token").value }, body });
       const o = await r.json();
       $("status").textContent = r.ok ? t("saved") + ": " + name : o.error.message;
@@ -217,6 +232,7 @@ enum WebPage {
     async function loadScenario(id) {
       const r = await get(`/api/scenarios/${encodeURIComponent(id)}`);
       state.closed = new Set(r.scenario.close || []);
+      state.opened = (r.scenario.open || []).filter(o => o.lonlat).map(o => ({ name: o.name, lon: o.lonlat[0], lat: o.lonlat[1] }));
       $("scenarioName").value = r.scenario.name;
       await refresh();
     }
@@ -236,7 +252,19 @@ enum WebPage {
       fill();
       state.fillCategories = fill;
       $("category").addEventListener("change", e => selectCategory(e.target.value));
-      $("reset").addEventListener("click", async () => { state.closed.clear(); await refresh(); });
+      $("reset").addEventListener("click", async () => { state.closed.clear(); state.opened = []; await refresh(); });
+      $("place").addEventListener("click", () => { state.placing = true; $("status").textContent = t("clickMap"); $("map").style.cursor = "crosshair"; });
+      $("map").addEventListener("click", async ev => {
+        if (!state.placing) return;
+        state.placing = false;
+        $("map").style.cursor = "";
+        const box = $("map").getBoundingClientRect();
+        const [lon, lat] = proj.inverse(ev.clientX - box.left, ev.clientY - box.top);
+        const name = (prompt(t("newName"), t("newPlace")) || t("newPlace")).trim();
+        state.opened.push({ name, lon, lat });
+        $("status").textContent = "";
+        await refresh();
+      });
       $("save").addEventListener("click", () => save($("scenarioName").value.trim()));
       $("load").addEventListener("click", () => $("saved").value && loadScenario($("saved").value));
       $("lang").addEventListener("click", () => { state.lang = state.lang === "da" ? "en" : "da"; translate(); state.fillCategories(); refresh(); });
@@ -248,6 +276,10 @@ enum WebPage {
       // Scripted use (tests, links): ?close=…&save=…&token=…&load=…
       if (params.get("token")) $("token").value = params.get("token");
       if (params.get("close")) { params.get("close").split(",").forEach(id => state.closed.add(id)); await refresh(); }
+      if (params.get("open")) {
+        params.get("open").split("|").forEach(s => { const [lon, lat, name] = s.split(","); state.opened.push({ lon: +lon, lat: +lat, name: name || t("newPlace") }); });
+        await refresh();
+      }
       if (params.get("save")) { $("scenarioName").value = params.get("save"); document.body.dataset.saved = (await save(params.get("save"))) ? "1" : "0"; }
       if (params.get("load")) {
         const hit = saved.find(r => r.scenario.name === params.get("load"));
