@@ -19,9 +19,18 @@ public struct StoredRecord: Sendable, Hashable, Codable {
     }
 }
 
+/// Where saved records live. The GeoPackage store is the default; a PostgreSQL store can take its place.
+public protocol RecordStore: AnyObject {
+    func all() -> [StoredRecord]
+    func get(_ id: String) -> StoredRecord?
+    /// Inserts or replaces atomically; the version becomes `previous + 1`.
+    @discardableResult func put(id: String, name: String, document: String) throws -> StoredRecord
+    @discardableResult func delete(_ id: String) throws -> Bool
+}
+
 /// A table of records in a GeoPackage (SQLite), each change in its own transaction: a killed process
 /// loses nothing committed and never leaves a half-written record. Use from one task at a time.
-public final class GeoPackageRecordStore {
+public final class GeoPackageRecordStore: RecordStore {
     public let path: String
     public let table: String
     private let handle: GDALDatasetH

@@ -28,13 +28,18 @@ public actor ServiceState {
     public let study: Study
     public let network: StudyNetwork
     private var analysis: StudyAnalysis
-    private let store: GeoPackageRecordStore
+    private let store: any RecordStore
 
-    /// Loads the analysis of the study with the stored scenarios.
+    /// Loads the analysis of the study with the scenarios stored in a GeoPackage.
     public init(study: Study, storePath: String) throws {
+        try self.init(study: study, store: GeoPackageRecordStore(path: storePath))
+    }
+
+    /// With any record store (e.g. PostgreSQL for a kommune that runs one centrally).
+    public init(study: Study, store: any RecordStore) throws {
         self.study = study
         network = try StudyNetwork(study: study)
-        store = try GeoPackageRecordStore(path: storePath)
+        self.store = store
         analysis = try Self.build(study: study, network: network, stored: store.all())
     }
 
