@@ -60,36 +60,14 @@ struct RenderCommand: ParsableCommand {
             let styleFolder = URL(fileURLWithPath: styles.hasPrefix("/") ? styles : FileManager.default.currentDirectoryPath + "/" + styles)
             let theStyle = try Style.load(style, stylesFolder: styleFolder)
             let study = try loadUsableStudy(options)
-            let needed = Set(theStyle.layers.compactMap(\.data))
-            let analysis = needed.isDisjoint(with: MapData.analysisLayers) ? nil : try StudyAnalysis(study: study)
-            let cat = category ?? study.categories.first?.key ?? ""
-            guard study.categories.contains(where: { $0.key == cat }) else {
-                throw ValidationError("unknown category `\(cat)` (the study has: \(study.categories.map(\.key).joined(separator: ", ")))")
-            }
-            var chosen: ResolvedScenario?
-            if let analysis, needed.contains("scenario") || needed.contains("scenario_facilities") {
-                if let scenario { chosen = try analysis.scenario(named: scenario) } else {
-                    guard let first = analysis.scenarios.first else { throw ValidationError("the study has no scenarios to draw") }
-                    chosen = first
-                }
-            } else if let scenario, let analysis {
-                chosen = try analysis.scenario(named: scenario)
-            }
-            let language = lang ?? study.language
-            let data = try MapData.layers(study: study, needed: needed, analysis: analysis, category: cat, scenario: chosen, language: language)
-            let extent = try frameExtent(study: study, analysis: analysis)
             let page: Page
             if let width, let height { page = .pixels(width: width, height: height, dpi: dpi ?? 96) } else {
                 page = Page.paper(paper, landscape: landscape, dpi: dpi ?? 300)!
             }
-            let label = study.categories.first { $0.key == cat }?.label(language: language) ?? cat
-            let date = ISO8601DateFormatter.string(from: Date(), timeZone: .current, formatOptions: [.withFullDate])
-            let needsCategory = !needed.isDisjoint(with: ["coverage", "isochrones", "scenario", "scenario_facilities"])
-            let subtitle = [theStyle.title?.text(language), chosen.map { (language == "en" ? "Scenario: " : "Scenarie: ") + $0.name },
-                            needsCategory ? label : nil, date].compactMap { $0 }.joined(separator: " · ")
-            let request = MapRequest(style: theStyle, data: data, extent: extent, page: page, kind: output.flatMap(OutputKind.from(path:)) ?? .png,
-                                     language: language, title: title ?? study.name, subtitle: subtitle,
-                                     attribution: study.attribution.isEmpty ? ["Klynge"] : study.attribution)
+            // The same request builder as the server's /maps.
+            let request = try MapMaker.request(study: study, analysis: nil, style: theStyle, category: category, scenario: scenario,
+                                               page: page, kind: output.flatMap(OutputKind.from(path:)) ?? .png, language: lang,
+                                               title: title, extent: try frameExtent(study: study))
             if let output {
                 var report: RenderReport?
                 try AtomicOutput.write(to: URL(fileURLWithPath: output)) { tmp in report = try MapRenderer.render(request, to: tmp.path) }
@@ -103,7 +81,7 @@ struct RenderCommand: ParsableCommand {
         }
     }
 
-    func frameExtent(study: Study, analysis: StudyAnalysis?) throws -> Envelope {
+    func frameExtent(study: Study) throws -> Envelope {
         let all = Envelope(covering: study.areas.flatMap { $0.geometry.allCoordinates })
             ?? Envelope(covering: study.demand.map(\.location) + study.facilities.map(\.location))
         if frame == "study" {
