@@ -8,16 +8,6 @@ public enum VectorFormat: String, Sendable, CaseIterable {
     case csv = "CSV"
     case flatGeobuf = "FlatGeobuf"
     case shapefile = "ESRI Shapefile"
-
-    public static func from(path: String) -> VectorFormat? {
-        switch URL(fileURLWithPath: path).pathExtension.lowercased() {
-        case "gpkg": .geoPackage
-        case "csv": .csv
-        case "fgb": .flatGeobuf
-        case "shp": .shapefile
-        default: nil
-        }
-    }
 }
 
 public enum VectorWriter {

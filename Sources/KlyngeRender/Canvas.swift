@@ -183,25 +183,8 @@ final class Canvas {
     }
 }
 
-/// Records the resolution in a PNG: a pHYs chunk (pixels per metre) after IHDR, with its CRC.
+/// Reads PNG metadata (the resolution our encoder records in a pHYs chunk).
 public enum PNGMetadata {
-    public static func setDPI(path: String, dpi: Double) throws {
-        guard var data = FileManager.default.contents(atPath: path), data.count > 33,
-              data.prefix(8) == Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) else {
-            throw RenderError("\(path) is not a PNG")
-        }
-        let ppm = UInt32((dpi / 0.0254).rounded())
-        var chunk = Data()
-        func be(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)] }
-        let body = Array("pHYs".utf8) + be(ppm) + be(ppm) + [1]
-        chunk.append(contentsOf: be(9))
-        chunk.append(contentsOf: body)
-        chunk.append(contentsOf: be(crc32(body)))
-        // IHDR is 8 (signature) + 4 + 4 + 13 + 4 bytes: the chunk goes right after it.
-        data.insert(contentsOf: chunk, at: 33)
-        try data.write(to: URL(fileURLWithPath: path))
-    }
-
     /// Reads the resolution of a PNG (nil without a pHYs chunk in metres).
     public static func dpi(path: String) -> Double? {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
@@ -217,18 +200,6 @@ public enum PNGMetadata {
             i += 12 + len
         }
         return nil
-    }
-
-    static let table: [UInt32] = (0..<256).map { n -> UInt32 in
-        var c = UInt32(n)
-        for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-        return c
-    }
-
-    static func crc32(_ bytes: [UInt8]) -> UInt32 {
-        var c: UInt32 = 0xFFFF_FFFF
-        for b in bytes { c = table[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
-        return c ^ 0xFFFF_FFFF
     }
 }
 
