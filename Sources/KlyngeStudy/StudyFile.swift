@@ -360,6 +360,7 @@ extension StudyFile {
         guard let text = String(data: data, encoding: .utf8) else {
             throw StudyFileError(path: path, message: "the study file is not UTF-8 text")
         }
+        try checkKeys(yaml: text, path: path)
         let study = try parse(yaml: text, path: path)
         try study.checkMappings(path: path)
         return study
@@ -387,5 +388,57 @@ extension StudyFile {
         if let lang = language, !["da", "en"].contains(lang) {
             throw StudyFileError(path: path, message: "language must be `da` or `en`, not `\(lang)`")
         }
+    }
+}
+
+// MARK: unknown keys
+
+extension StudyFile {
+    /// The keys each part of a study file may have: a misspelt key (`feilds`) is an error naming where it is,
+    /// not a silently ignored line.
+    static let layerKeys: Set<String> = ["source", "layer", "assume_crs", "where", "fields", "dissolve", "category_values", "overrides", "open_options"]
+    static let schema: [String: Set<String>] = [
+        "": ["name", "description", "crs", "language", "categories", "layers", "checks", "network", "coverage", "scenarios", "clusters", "attribution"],
+        "layers": ["areas", "demand", "facilities", "roads"],
+        "checks": ["max_outside_m"],
+        "network": ["vertex_tolerance_m", "max_snap_m", "largest_component_only", "suspicious_snap_m", "modes", "oneway", "class_values"],
+        "network.modes.*": ["speeds_kmh", "unclassified_speed_kmh", "use_maxspeed", "maxspeed_factor", "max_speed_kmh", "respect_oneway", "access_speed_kmh"],
+        "network.oneway": ["forward", "backward", "implied_classes"],
+        "coverage.*": ["minutes", "km", "mode"],
+        "categories.*": ["da", "en"],
+        "scenarios[]": ["name", "description", "close", "open", "merge", "recategorise"],
+        "scenarios[].open[]": ["id", "name", "categories", "lonlat", "xy", "at", "capacity", "annual_cost"],
+        "scenarios[].merge[]": ["keep", "close"],
+        "scenarios[].recategorise[]": ["id", "categories"],
+        "clusters": ["assignments", "hubs", "source", "layer", "fields", "candidate_minutes"],
+    ]
+
+    /// Walks the YAML and reports the first key no part of the schema knows.
+    static func checkKeys(yaml: String, path: String) throws {
+        guard let root = try? Yams.compose(yaml: yaml) else { return }
+        func walk(_ node: Node, _ pattern: String, _ shown: String) throws {
+            switch node {
+            case .mapping(let m):
+                var allowed: Set<String>?
+                if pattern.hasPrefix("layers.") && pattern.split(separator: ".").count == 2 { allowed = layerKeys } else { allowed = schema[pattern] }
+                for (k, v) in m {
+                    guard let key = k.string else { continue }
+                    if let allowed, !allowed.contains(key) {
+                        throw StudyFileError(path: path, message: "unknown key `\(shown.isEmpty ? key : shown + "." + key)` (known here: \(allowed.sorted().joined(separator: ", ")))")
+                    }
+                    // Where the keys are names (categories, modes, coverage rules), their values follow the `*` pattern.
+                    let childPattern: String
+                    if ["categories", "coverage", "network.modes"].contains(pattern) { childPattern = pattern + ".*" }
+                    else { childPattern = pattern.isEmpty ? key : pattern + "." + key }
+                    // Free-form maps: field mappings, category values, speeds, assignments.
+                    if ["fields", "category_values", "speeds_kmh", "assignments", "hubs", "class_values"].contains(key) { continue }
+                    try walk(v, childPattern, shown.isEmpty ? key : shown + "." + key)
+                }
+            case .sequence(let s):
+                for (i, item) in s.enumerated() { try walk(item, pattern + "[]", "\(shown)[\(i)]") }
+            default: break
+            }
+        }
+        try walk(root, "", "")
     }
 }

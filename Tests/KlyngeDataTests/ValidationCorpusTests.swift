@@ -313,4 +313,20 @@ extension LoadResult {
         #expect(r.isUsable, "\(r.report.issues)")
         #expect(r.study?.areas.map(\.name) == ["Vest", "Øst"])
     }
+
+    @Test func misspeltKeysAreErrorsNotSilence() throws {
+        let fx = try Fixture()
+        defer { fx.cleanup() }
+        #expect { try fx.load(fx.studyYAML().replacingOccurrences(of: "fields: { id: by_id", with: "feilds: { id: by_id")) } throws: {
+            ($0 as? StudyFileError)?.message.contains("unknown key `layers.demand.feilds`") == true
+        }
+        #expect { try fx.load(fx.studyYAML(extra: "network: { max_snap: 500 }")) } throws: {
+            ($0 as? StudyFileError)?.message.contains("`network.max_snap`") == true
+        }
+        #expect { try fx.load(fx.studyYAML(extra: "scenarios:\n  - { name: X, closed: [F1] }")) } throws: {
+            ($0 as? StudyFileError)?.message.contains("`scenarios[0].closed`") == true
+        }
+        // Free-form maps (field mappings, speeds, assignments) take any key.
+        #expect(try fx.load(fx.studyYAML(extra: "network: { modes: { car: { speeds_kmh: { Lokalvej: 40 } } } }")).study != nil)
+    }
 }
