@@ -150,6 +150,14 @@ struct LoadRun {
         let shown = SourcePath.display(path)
         do {
             var open = OpenOptions.defaults(for: path)
+            if let f = spec.numberFormat {
+                guard ["da", "international"].contains(f) else {
+                    issues.append(ValidationIssue(.error, file: shown, layer: spec.layer, field: "number_format", "`\(f)` is not a number format (da, international)"))
+                    return nil
+                }
+                // Danish numbers must reach us as text: GDAL's own type guess would read "1.234" as 1.234.
+                if f == "da" { open.driverOptions.removeAll { $0.hasPrefix("AUTODETECT_TYPE") } }
+            }
             open.driverOptions += spec.openOptions ?? []
             let ds = try VectorSource(path, options: open)
             let layer = try ds.layer(named: spec.layer)
@@ -308,7 +316,7 @@ struct LoadRun {
         guard let field = layer.spec.fields[role] else { return (nil, true) }
         let v = f[field]
         if v.isNull { return (nil, true) }
-        guard let n = v.number else {
+        guard let n = layer.spec.numberFormat == "da" ? v.danishNumber : v.number else {
             issues.append(ValidationIssue(.error, file: layer.displaySource, layer: layer.layerName, featureId: label(f, layer),
                                 field: field, "`\(v.text ?? "")` is not a number (\(role))"))
             return (nil, false)

@@ -34,6 +34,16 @@ public enum AttributeValue: Hashable, Sendable {
         }
     }
 
+    /// A numeric reading of text in the Danish convention: `.` groups thousands, `,` is the decimal mark
+    /// ("632.340" is 632340, "12,5" is 12.5). Numbers that are numbers already stay as they are.
+    public var danishNumber: Double? {
+        guard case .string(let raw) = self else { return number }
+        let s = raw.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: " ", with: "")
+            .replacingOccurrences(of: "\u{00A0}", with: "")
+        guard s.range(of: #"^-?[0-9.]*(,[0-9]+)?$"#, options: .regularExpression) != nil, s.contains(where: \.isNumber) else { return nil }
+        return Double(s.replacingOccurrences(of: ".", with: "").replacingOccurrences(of: ",", with: "."))
+    }
+
     static func parseNumber(_ raw: String) -> Double? {
         var s = raw.trimmingCharacters(in: .whitespaces)
         guard !s.isEmpty else { return nil }

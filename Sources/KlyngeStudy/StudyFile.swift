@@ -162,6 +162,8 @@ public struct StudyFile: Codable, Sendable, Hashable {
         public var overrides: [Override]?
         /// Extra GDAL open options (`KEY=VALUE`).
         public var openOptions: [String]?
+        /// `da`: numbers written as text in the Danish way ("632.340" is 632340, "12,5" is 12.5).
+        public var numberFormat: String?
 
         public init(source: String, layer: String? = nil, assumeCRS: String? = nil, filter: String? = nil,
                     fields: [String: String], dissolve: String? = nil, categoryValues: [String: String]? = nil,
@@ -183,6 +185,7 @@ public struct StudyFile: Codable, Sendable, Hashable {
             case filter = "where"
             case categoryValues = "category_values"
             case openOptions = "open_options"
+            case numberFormat = "number_format"
         }
     }
 
@@ -396,7 +399,8 @@ extension StudyFile {
 extension StudyFile {
     /// The keys each part of a study file may have: a misspelt key (`feilds`) is an error naming where it is,
     /// not a silently ignored line.
-    static let layerKeys: Set<String> = ["source", "layer", "assume_crs", "where", "fields", "dissolve", "category_values", "overrides", "open_options"]
+    static let layerKeys: Set<String> = ["source", "layer", "assume_crs", "where", "fields", "dissolve", "category_values", "overrides", "open_options",
+                                         "number_format"]
     static let schema: [String: Set<String>] = [
         "": ["name", "description", "crs", "language", "categories", "layers", "checks", "network", "coverage", "scenarios", "clusters", "attribution"],
         "layers": ["areas", "demand", "facilities", "roads"],

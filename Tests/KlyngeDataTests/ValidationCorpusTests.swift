@@ -329,4 +329,21 @@ extension LoadResult {
         // Free-form maps (field mappings, speeds, assignments) take any key.
         #expect(try fx.load(fx.studyYAML(extra: "network: { modes: { car: { speeds_kmh: { Lokalvej: 40 } } } }")).study != nil)
     }
+
+    @Test func danishNumbersInACSV() throws {
+        let fx = try Fixture()
+        defer { fx.cleanup() }
+        // As Danish statistics tables write them: "." groups thousands.
+        try fx.write("byer.csv", "by_id;navn;lon;lat;indbyggere\n1;Vestby;10.56;55.81;1.234\n2;Østby;10.64;55.82;  250\n")
+        let base = "    source: byer.csv\n    assume_crs: EPSG:4326\n    fields: { id: by_id, name: navn, weight: indbyggere }"
+        let da = try fx.load(fx.studyYAML(demand: base + "\n    number_format: da"))
+        #expect(da.study?.demand.map(\.weight) == [1234, 250])
+        let plain = try fx.load(fx.studyYAML(demand: base))
+        #expect(plain.study?.demand.map(\.weight) == [1.234, 250])
+        #expect(AttributeValue.string(" 632.340").danishNumber == 632340)
+        #expect(AttributeValue.string("12,5").danishNumber == 12.5)
+        #expect(AttributeValue.string("mange").danishNumber == nil)
+        let bad = try fx.load(fx.studyYAML(demand: base + "\n    number_format: fr"))
+        #expect(bad.count(field: "number_format") == 1)
+    }
 }
