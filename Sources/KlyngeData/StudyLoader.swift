@@ -113,7 +113,10 @@ struct LoadRun {
         for (role, layer) in raw {
             reprojected[role] = reproject(layer, to: workingCRS)
         }
-        if let areas = reprojected["areas"] { study.areas = buildAreas(areas) }
+        if let areas = reprojected["areas"] {
+            study.areas = buildAreas(areas)
+            if let join = areas.spec.join { joinTable(join, to: &study.areas) }
+        }
         let areaIndex = try AreaIndex(areas: study.areas, geos: geos)
         if let demand = reprojected["demand"] {
             study.demand = buildDemand(demand, areas: areaIndex)
@@ -263,6 +266,63 @@ struct LoadRun {
             out.features = []
         }
         return out
+    }
+
+    /// Population and cluster per area from a separate table (e.g. Danmarks Statistik by parish code).
+    mutating func joinTable(_ join: StudyFile.JoinSpec, to areas: inout [Area]) {
+        let path = SourcePath.resolve(join.source, relativeTo: base)
+        let shown = SourcePath.display(path)
+        var open = OpenOptions.defaults(for: path)
+        if join.numberFormat == "da" { open.driverOptions.removeAll { $0.hasPrefix("AUTODETECT_TYPE") } }
+        do {
+            let layer = try VectorSource(path, options: open).layer(named: join.layer)
+            let names = layer.fields.map(\.name)
+            for f in [join.key] + join.fields.values.sorted() where !names.contains(f) {
+                issues.append(ValidationIssue(.error, file: shown, layer: layer.name, field: f, "no such field (fields: \(names.joined(separator: ", ")))"))
+                return
+            }
+            for role in join.fields.keys where !["population", "cluster"].contains(role) {
+                issues.append(ValidationIssue(.error, file: shown, layer: layer.name, field: role, "a join maps `population` or `cluster`"))
+                return
+            }
+            // Codes match as codes: "0766" (DAGI) and "766" (Danmarks Statistik) are the same kommune.
+            func code(_ s: String) -> String {
+                let t = s.trimmingCharacters(in: .whitespaces)
+                return !t.isEmpty && t.allSatisfy(\.isASCII) && t.allSatisfy(\.isNumber) ? String(t.drop { $0 == "0" }.isEmpty ? "0" : String(t.drop { $0 == "0" })) : t
+            }
+            var rows: [String: Feature] = [:]
+            for f in try layer.readFeatures() {
+                guard let raw = f[join.key].text, !code(raw).isEmpty else { continue }
+                let key = code(raw)
+                if rows[key] != nil {
+                    issues.append(ValidationIssue(.error, file: shown, layer: layer.name, featureId: key, field: join.key, "two rows have this key"))
+                }
+                rows[key] = f
+            }
+            let ids = Set(areas.map { code($0.id) })
+            for key in rows.keys.sorted() where !ids.contains(key) {
+                issues.append(ValidationIssue(.warning, file: shown, layer: layer.name, featureId: key, field: join.key, "no area has this id"))
+            }
+            for i in areas.indices {
+                guard let row = rows[code(areas[i].id)] else {
+                    issues.append(ValidationIssue(.warning, file: shown, layer: layer.name, featureId: areas[i].id, field: join.key,
+                                                  "no row for this area"))
+                    continue
+                }
+                if let field = join.fields["population"] {
+                    let v = row[field]
+                    guard let n = join.numberFormat == "da" ? v.danishNumber : v.number, n >= 0 else {
+                        issues.append(ValidationIssue(.error, file: shown, layer: layer.name, featureId: areas[i].id, field: field,
+                                                      "`\(v.text ?? "")` is not a population"))
+                        continue
+                    }
+                    areas[i].population = n
+                }
+                if let field = join.fields["cluster"], let c = row[field].text, !c.isEmpty { areas[i].cluster = c }
+            }
+        } catch {
+            issues.append(ValidationIssue(.error, file: shown, "cannot read the joined table: \(error)"))
+        }
     }
 
     /// Area id → cluster name from a table; rows for unknown areas are errors.

@@ -164,6 +164,8 @@ public struct StudyFile: Codable, Sendable, Hashable {
         public var openOptions: [String]?
         /// `da`: numbers written as text in the Danish way ("632.340" is 632340, "12,5" is 12.5).
         public var numberFormat: String?
+        /// Areas: population (and cluster) from a separate table, e.g. a Danmarks Statistik table by parish code.
+        public var join: JoinSpec?
 
         public init(source: String, layer: String? = nil, assumeCRS: String? = nil, filter: String? = nil,
                     fields: [String: String], dissolve: String? = nil, categoryValues: [String: String]? = nil,
@@ -185,6 +187,20 @@ public struct StudyFile: Codable, Sendable, Hashable {
             case filter = "where"
             case categoryValues = "category_values"
             case openOptions = "open_options"
+            case numberFormat = "number_format"
+            case join
+        }
+    }
+
+    /// A table joined to the areas by id: `key` is its id field; `fields` maps `population` and/or `cluster`.
+    public struct JoinSpec: Codable, Sendable, Hashable {
+        public var source: String
+        public var layer: String?
+        public var key: String
+        public var fields: [String: String]
+        public var numberFormat: String?
+        enum CodingKeys: String, CodingKey {
+            case source, layer, key, fields
             case numberFormat = "number_format"
         }
     }
@@ -400,7 +416,7 @@ extension StudyFile {
     /// The keys each part of a study file may have: a misspelt key (`feilds`) is an error naming where it is,
     /// not a silently ignored line.
     static let layerKeys: Set<String> = ["source", "layer", "assume_crs", "where", "fields", "dissolve", "category_values", "overrides", "open_options",
-                                         "number_format"]
+                                         "number_format", "join"]
     static let schema: [String: Set<String>] = [
         "": ["name", "description", "crs", "language", "categories", "layers", "checks", "network", "coverage", "scenarios", "clusters", "attribution"],
         "layers": ["areas", "demand", "facilities", "roads"],
@@ -415,6 +431,7 @@ extension StudyFile {
         "scenarios[].merge[]": ["keep", "close"],
         "scenarios[].recategorise[]": ["id", "categories"],
         "clusters": ["assignments", "hubs", "source", "layer", "fields", "candidate_minutes"],
+        "layers.areas.join": ["source", "layer", "key", "fields", "number_format"],
     ]
 
     /// Walks the YAML and reports the first key no part of the schema knows.

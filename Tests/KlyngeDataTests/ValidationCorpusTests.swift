@@ -346,4 +346,28 @@ extension LoadResult {
         let bad = try fx.load(fx.studyYAML(demand: base + "\n    number_format: fr"))
         #expect(bad.count(field: "number_format") == 1)
     }
+
+    @Test func populationJoinedFromAStatisticsTable() throws {
+        let fx = try Fixture()
+        defer { fx.cleanup() }
+        // A Danmarks Statistik-style table: ";"-separated, Danish thousands, parish codes as text.
+        try fx.write("befolkning.csv", "SOGN;Befolkningstal;Klynge\n7240;1.204;Vest\n7241; 812;Øst\n9999;10;Andet\n")
+        var yaml = fx.studyYAML(areas: """
+            source: sogne.geojson
+            fields: { id: SOGNEKODE, name: SOGNENAVN }
+            join: { source: befolkning.csv, key: SOGN, fields: { population: Befolkningstal, cluster: Klynge }, number_format: da }
+        """)
+        // Demand from the areas, weighted by the joined population.
+        let start = yaml.range(of: "  demand:")!, end = yaml.range(of: "  facilities:")!
+        yaml.removeSubrange(start.lowerBound..<end.lowerBound)
+        let r = try fx.load(yaml)
+        let study = try #require(r.study)
+        #expect(study.areas.map(\.population) == [1204, 812])
+        #expect(study.areas.map(\.cluster) == ["Vest", "Øst"])
+        #expect(study.demand.map(\.weight) == [1204, 812])
+        #expect(r.count(.warning, featureId: "9999", message: "no area") == 1)
+        // Codes match as codes: a zero-padded "07240" is parish 7240.
+        try fx.write("befolkning.csv", "SOGN;Befolkningstal;Klynge\n07240;1.204;Vest\n7241; 812;Øst\n")
+        #expect(try fx.load(yaml).study?.areas.map(\.population) == [1204, 812])
+    }
 }
