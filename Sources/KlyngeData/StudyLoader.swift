@@ -153,6 +153,9 @@ struct LoadRun {
         let shown = SourcePath.display(path)
         do {
             var open = OpenOptions.defaults(for: path)
+            if spec.join != nil, role != "areas" {
+                issues.append(ValidationIssue(.error, file: shown, layer: spec.layer, field: "join", "only the `areas` layer takes a joined table"))
+            }
             if let f = spec.numberFormat {
                 guard ["da", "international"].contains(f) else {
                     issues.append(ValidationIssue(.error, file: shown, layer: spec.layer, field: "number_format", "`\(f)` is not a number format (da, international)"))
@@ -273,6 +276,10 @@ struct LoadRun {
         let path = SourcePath.resolve(join.source, relativeTo: base)
         let shown = SourcePath.display(path)
         var open = OpenOptions.defaults(for: path)
+        if let f = join.numberFormat, !["da", "international"].contains(f) {
+            issues.append(ValidationIssue(.error, file: shown, field: "number_format", "`\(f)` is not a number format (da, international)"))
+            return
+        }
         if join.numberFormat == "da" { open.driverOptions.removeAll { $0.hasPrefix("AUTODETECT_TYPE") } }
         do {
             let layer = try VectorSource(path, options: open).layer(named: join.layer)
@@ -288,7 +295,9 @@ struct LoadRun {
             // Codes match as codes: "0766" (DAGI) and "766" (Danmarks Statistik) are the same kommune.
             func code(_ s: String) -> String {
                 let t = s.trimmingCharacters(in: .whitespaces)
-                return !t.isEmpty && t.allSatisfy(\.isASCII) && t.allSatisfy(\.isNumber) ? String(t.drop { $0 == "0" }.isEmpty ? "0" : String(t.drop { $0 == "0" })) : t
+                guard !t.isEmpty, t.allSatisfy({ $0.isASCII && $0.isNumber }) else { return t }
+                let digits = t.drop { $0 == "0" }
+                return digits.isEmpty ? "0" : String(digits)
             }
             var rows: [String: Feature] = [:]
             for f in try layer.readFeatures() {

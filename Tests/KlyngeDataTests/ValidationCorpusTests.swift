@@ -369,5 +369,15 @@ extension LoadResult {
         // Codes match as codes: a zero-padded "07240" is parish 7240.
         try fx.write("befolkning.csv", "SOGN;Befolkningstal;Klynge\n07240;1.204;Vest\n7241; 812;Øst\n")
         #expect(try fx.load(yaml).study?.areas.map(\.population) == [1204, 812])
+        // A join elsewhere than on the areas, or an unknown number format, is an error, not ignored.
+        let badFormat = try fx.load(yaml.replacingOccurrences(of: "number_format: da }", with: "number_format: dk }"))
+        #expect(badFormat.count(field: "number_format") == 1)
+        let onFacilities = try fx.load(fx.studyYAML(facilities: """
+            source: faciliteter.geojson
+            fields: { id: kode, name: navn, category: kategori }
+            category_values: { forsamlingshus: hall, skole: school, bibliotek: library }
+            join: { source: befolkning.csv, key: SOGN, fields: { population: Befolkningstal } }
+        """))
+        #expect(onFacilities.count(field: "join") == 1)
     }
 }
