@@ -1,5 +1,6 @@
 import Foundation
 import KlyngeGeo
+import Synchronization
 import KlyngeNetwork
 import KlyngeStudy
 
@@ -14,6 +15,9 @@ public struct StudyNetwork: Sendable {
     public let settings: StudyFile.NetworkSettings
     public let snapOptions: SnapOptions
     public let oneway: OnewayRules
+    /// One graph and snapper per mode, built on first use and shared: the analysis, the cluster report,
+    /// isochrones and every what-if of the service ask for the same ones.
+    private let snappers = SnapperCache()
     /// Off-network legs longer than this are flagged (default 250 m).
     public var suspiciousSnapMeters: Double { settings.suspiciousSnapMeters ?? 250 }
 
@@ -87,11 +91,27 @@ public struct StudyNetwork: Sendable {
     }
 
     public func graph(_ mode: TravelMode) -> ModeGraph {
-        ModeGraph(network: roads, profile: profile(mode), oneway: oneway)
+        snapper(mode).graph
     }
 
     public func snapper(_ mode: TravelMode) -> Snapper {
-        Snapper(graph: graph(mode), options: snapOptions)
+        snappers.get(mode) {
+            Snapper(graph: ModeGraph(network: roads, profile: profile(mode), oneway: oneway), options: snapOptions)
+        }
+    }
+}
+
+/// Built under the lock, so two threads asking for the same mode build it once.
+private final class SnapperCache: Sendable {
+    private let built = Mutex<[TravelMode: Snapper]>([:])
+
+    func get(_ mode: TravelMode, build: () -> Snapper) -> Snapper {
+        built.withLock { cache in
+            if let s = cache[mode] { return s }
+            let s = build()
+            cache[mode] = s
+            return s
+        }
     }
 }
 

@@ -161,6 +161,10 @@ do {
     }
     print(String(format: "Samsø scenarios: set-up (network, access tables) %.1f ms; %.0f scenario evaluations/s (%.3f ms each, all %d categories)",
                  setup * 1000, Double(rounds) / t, t / Double(rounds) * 1000, a.engine.categories.count))
+    // The service's what-if with a new place: a fresh analysis over the network it already holds.
+    let whatIfs = 50
+    let w = try seconds { for _ in 0..<whatIfs { _ = try StudyAnalysis(study: study, network: a.network) } }
+    print(String(format: "Samsø what-if (new analysis over the built network): %.2f ms each", w / Double(whatIfs) * 1000))
 }
 
 do {
