@@ -81,11 +81,11 @@ public actor ServiceState {
         if study.scenarios.contains(where: { $0.name == spec.name }) {
             throw ServiceError.conflict("the study file has a scenario named `\(spec.name)`")
         }
-        if let clash = try store.all().first(where: { $0.id != key && (try? Self.decode($0))?.name == spec.name }) {
+        var others = store.all().filter { $0.id != key }
+        if let clash = others.first(where: { (try? Self.decode($0))?.name == spec.name }) {
             throw ServiceError.conflict("the scenario `\(clash.id)` has that name")
         }
         // Resolve first: a scenario the study cannot take is never stored.
-        var others = store.all().filter { $0.id != key }
         let document = String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)
         others.append(StoredRecord(id: key, name: spec.name, document: document, version: 0, updated: ""))
         let rebuilt: StudyAnalysis

@@ -128,6 +128,14 @@ let closeHall = #"{"name": "Luk Sambiosen", "close": ["node/5938809867"]}"#
             try await client.execute(uri: "/api/scenarios/luk-sambiosen", method: .put, headers: h, body: ByteBuffer(string: edited)) { r in
                 #expect(r.status == .preconditionFailed)
             }
+            // Renaming another scenario to a name in use is a conflict.
+            try await client.execute(uri: "/api/scenarios", method: .post, headers: auth,
+                                     body: ByteBuffer(string: #"{"name": "Anden", "close": ["way/463402465"]}"#)) { r in #expect(r.status == .created) }
+            var h1 = auth
+            h1[.ifMatch] = "\"1\""
+            try await client.execute(uri: "/api/scenarios/anden", method: .put, headers: h1, body: ByteBuffer(string: edited)) { r in
+                #expect(r.status == .conflict)
+            }
             try await client.execute(uri: "/api/scenarios/luk-sambiosen", method: .put, headers: auth, body: ByteBuffer(string: edited)) { r in
                 #expect(r.status == .preconditionFailed)  // no If-Match at all
             }
