@@ -152,18 +152,10 @@ struct LoadRun {
         let path = options.sourceOverrides[role] ?? SourcePath.resolve(spec.source, relativeTo: base)
         let shown = SourcePath.display(path)
         do {
-            var open = OpenOptions.defaults(for: path)
             if spec.join != nil, role != "areas" {
                 issues.append(ValidationIssue(.error, file: shown, layer: spec.layer, field: "join", "only the `areas` layer takes a joined table"))
             }
-            if let f = spec.numberFormat {
-                guard ["da", "international"].contains(f) else {
-                    issues.append(ValidationIssue(.error, file: shown, layer: spec.layer, field: "number_format", "`\(f)` is not a number format (da, international)"))
-                    return nil
-                }
-                // Danish numbers must reach us as text: GDAL's own type guess would read "1.234" as 1.234.
-                if f == "da" { open.driverOptions.removeAll { $0.hasPrefix("AUTODETECT_TYPE") } }
-            }
+            guard var open = openOptions(path, numberFormat: spec.numberFormat, shown: shown, layer: spec.layer) else { return nil }
             open.driverOptions += spec.openOptions ?? []
             let ds = try VectorSource(path, options: open)
             let layer = try ds.layer(named: spec.layer)
@@ -271,16 +263,28 @@ struct LoadRun {
         return out
     }
 
+    /// How to open a table whose numbers follow `numberFormat`; nil, with an issue, for an unknown format.
+    mutating func openOptions(_ path: String, numberFormat: String?, shown: String, layer: String?) -> OpenOptions? {
+        var open = OpenOptions.defaults(for: path)
+        guard let f = numberFormat else { return open }
+        guard ["da", "international"].contains(f) else {
+            issues.append(ValidationIssue(.error, file: shown, layer: layer, field: "number_format", "`\(f)` is not a number format (da, international)"))
+            return nil
+        }
+        // Danish numbers must reach us as text: GDAL's own type guess would read "1.234" as 1.234.
+        if f == "da" { open.driverOptions.removeAll { $0.hasPrefix("AUTODETECT_TYPE") } }
+        return open
+    }
+
+    static func number(_ v: AttributeValue, format: String?) -> Double? {
+        format == "da" ? v.danishNumber : v.number
+    }
+
     /// Population and cluster per area from a separate table (e.g. Danmarks Statistik by parish code).
     mutating func joinTable(_ join: StudyFile.JoinSpec, to areas: inout [Area]) {
         let path = SourcePath.resolve(join.source, relativeTo: base)
         let shown = SourcePath.display(path)
-        var open = OpenOptions.defaults(for: path)
-        if let f = join.numberFormat, !["da", "international"].contains(f) {
-            issues.append(ValidationIssue(.error, file: shown, field: "number_format", "`\(f)` is not a number format (da, international)"))
-            return
-        }
-        if join.numberFormat == "da" { open.driverOptions.removeAll { $0.hasPrefix("AUTODETECT_TYPE") } }
+        guard let open = openOptions(path, numberFormat: join.numberFormat, shown: shown, layer: join.layer) else { return }
         do {
             let layer = try VectorSource(path, options: open).layer(named: join.layer)
             let names = layer.fields.map(\.name)
@@ -320,7 +324,7 @@ struct LoadRun {
                 }
                 if let field = join.fields["population"] {
                     let v = row[field]
-                    guard let n = join.numberFormat == "da" ? v.danishNumber : v.number, n >= 0 else {
+                    guard let n = Self.number(v, format: join.numberFormat), n >= 0 else {
                         issues.append(ValidationIssue(.error, file: shown, layer: layer.name, featureId: areas[i].id, field: field,
                                                       "`\(v.text ?? "")` is not a population"))
                         continue
@@ -385,7 +389,7 @@ struct LoadRun {
         guard let field = layer.spec.fields[role] else { return (nil, true) }
         let v = f[field]
         if v.isNull { return (nil, true) }
-        guard let n = layer.spec.numberFormat == "da" ? v.danishNumber : v.number else {
+        guard let n = Self.number(v, format: layer.spec.numberFormat) else {
             issues.append(ValidationIssue(.error, file: layer.displaySource, layer: layer.layerName, featureId: label(f, layer),
                                 field: field, "`\(v.text ?? "")` is not a number (\(role))"))
             return (nil, false)
