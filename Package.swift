@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "KlyngeData", dependencies: ["KlyngeGeo", "KlyngeGEOS", "KlyngeNetwork", "KlyngeAnalysis", "KlyngeRender", "KlyngeProj", "KlyngeIO", "KlyngeStudy",
                                                    .product(name: "Yams", package: "Yams")]),
         // The HTTP service: OGC API Features, the analysis API, maps; handlers call the library, never compute inline.
-        .target(name: "KlyngeServer", dependencies: ["KlyngeData", "KlyngeAnalysis", "KlyngeStudy", "KlyngeRender", "KlyngeIO", "KlyngeGeo",
+        .target(name: "KlyngeServer", dependencies: ["KlyngeData", "KlyngeAnalysis", "KlyngeStudy", "KlyngeRender", "KlyngeIO", "KlyngeGeo", "KlyngeProj",
                                                      .product(name: "Hummingbird", package: "hummingbird")]),
         .executableTarget(name: "klynge", dependencies: ["KlyngeServer",
             "KlyngeData", "KlyngeStudy", "KlyngeIO", "KlyngeGeo", "KlyngeNetwork", "KlyngeAnalysis", "KlyngeRender",
@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "KlyngeAnalysisTests", dependencies: ["KlyngeAnalysis", "KlyngeNetwork", "KlyngeGeo", "KlyngeMIP"]),
         .testTarget(name: "KlyngeBridgeTests", dependencies: ["KlyngeGEOS", "KlyngeProj", "KlyngeIO", "KlyngeGeo", "KlyngeTestSupport"]),
         .testTarget(name: "KlyngeDataTests", dependencies: ["KlyngeData", "KlyngeStudy", "KlyngeIO", "KlyngeGeo", "KlyngeGEOS", "KlyngeTestSupport"]),
-        .testTarget(name: "KlyngeServerTests", dependencies: ["KlyngeServer", "KlyngeData", "KlyngeTestSupport",
+        .testTarget(name: "KlyngeServerTests", dependencies: ["KlyngeServer", "KlyngeData", "KlyngeStudy", "KlyngeTestSupport",
                                                              .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "KlyngeCLITests", dependencies: ["klynge", "KlyngeGeo", "KlyngeTestSupport"]),
     ]

@@ -207,7 +207,8 @@ public func buildRouter(state: ServiceState, config: ServerConfig) -> Router<Bas
                         throw ServiceError.badRequest("open is lon,lat,name|…")
                     }
                     let name = parts.count > 2 && !parts[2].isEmpty ? parts[2] : "Nyt mødested \(k + 1)"
-                    spec.open = (spec.open ?? []) + [StudyFile.NewFacility(name: name, categories: [cat], lonlat: [lon, lat])]
+                    let xy = try await state.workingXY(lon: lon, lat: lat)
+                    spec.open = (spec.open ?? []) + [StudyFile.NewFacility(name: name, categories: [cat], xy: xy)]
                 }
                 if spec.close?.isEmpty == true { spec.close = nil }
                 var study = analysis.study

@@ -3,6 +3,7 @@ import KlyngeAnalysis
 import KlyngeData
 import KlyngeGeo
 import KlyngeIO
+import KlyngeProj
 import KlyngeStudy
 
 /// Errors with an HTTP meaning, raised by the service and mapped to responses in one place.
@@ -29,6 +30,8 @@ public actor ServiceState {
     public let network: StudyNetwork
     private var analysis: StudyAnalysis
     private let store: any RecordStore
+    /// For places put on the web page's map: made once, as creating a PROJ transformation costs milliseconds.
+    private let fromLonLat: Transformer
 
     /// Loads the analysis of the study with the scenarios stored in a GeoPackage.
     public init(study: Study, storePath: String) throws {
@@ -40,6 +43,7 @@ public actor ServiceState {
         self.study = study
         network = try StudyNetwork(study: study)
         self.store = store
+        fromLonLat = try Transformer(from: .wgs84, to: study.crs)
         analysis = try Self.build(study: study, network: network, stored: store.all())
     }
 
@@ -55,6 +59,13 @@ public actor ServiceState {
     }
 
     public func snapshot() -> StudyAnalysis { analysis }
+
+    /// A WGS 84 longitude and latitude in the study's working CRS, as `xy` for a new facility.
+    public func workingXY(lon: Double, lat: Double) throws -> [Double] {
+        guard (-180...180).contains(lon), (-90...90).contains(lat) else { throw ServiceError.badRequest("open: \(lon),\(lat) is not a longitude,latitude") }
+        let c = try fromLonLat.transform(Coordinate(x: lon, y: lat))
+        return [c.x, c.y]
+    }
 
     public func records() throws -> [ScenarioRecord] {
         try store.all().map { ScenarioRecord(id: $0.id, version: $0.version, updated: $0.updated, scenario: try Self.decode($0)) }

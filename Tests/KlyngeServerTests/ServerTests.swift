@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 import KlyngeData
+import KlyngeStudy
 import KlyngeTestSupport
 @testable import KlyngeServer
 
@@ -176,6 +177,21 @@ let closeHall = #"{"name": "Luk Sambiosen", "close": ["node/5938809867"]}"#
                 let c = ((try object(r))["categories"] as! [[String: Any]])[0]
                 #expect((c["gaining"] as! [[String: Any]]).count == want.categories[0].gaining.count)
             }
+            // A place put on the page's map gives what the library gives for the same lon/lat.
+            var study = analysis.study
+            study.scenarios = [StudyFile.ScenarioSpec(name: "what-if", open: [StudyFile.NewFacility(name: "Ny", categories: ["hall"], lonlat: [10.575, 55.95])])]
+            let lib = try StudyAnalysis(study: study, network: analysis.network)
+            let libReport = CoverageReport(analysis: lib, plan: lib.scenarios[0].plan, scenario: nil, categories: ["hall"])
+            let libSeconds = libReport.points.map { $0.categories[0].durationSeconds }
+            #expect(libReport.points.contains { $0.categories[0].facilityName == "Ny" })
+            try await client.execute(uri: "/api/coverage?category=hall&open=10.575,55.95,Ny", method: .get) { r in
+                #expect(r.status == .ok)
+                let points = (try object(r))["points"] as! [[String: Any]]
+                let seconds = points.map { (($0["categories"] as! [[String: Any]])[0]["durationSeconds"] as? Double) }
+                #expect(seconds.count == libSeconds.count)
+                for (a, b) in zip(seconds, libSeconds) { #expect(abs((a ?? -1) - (b ?? -1)) < 1e-6) }
+            }
+            try await client.execute(uri: "/api/coverage?category=hall&open=200,55.95,Ny", method: .get) { r in #expect(r.status == .badRequest) }
             try await client.execute(uri: "/api/impact?category=shop", method: .get) { r in #expect(r.status == .ok) }
             try await client.execute(uri: "/api/impact?category=svømmehal", method: .get) { r in #expect(r.status == .badRequest) }
             try await client.execute(uri: "/api/clusters", method: .get) { r in #expect(r.status == .ok) }
