@@ -28,6 +28,8 @@ let package = Package(
 
         // Pure Swift value types: geometry, features, WKB, GeoJSON.
         .target(name: "KlyngeGeo"),
+        // Stop signals and thread budgets for long work (the service cancels abandoned requests with them).
+        .target(name: "KlyngeWork"),
         // Handle owners for the C libraries.
         .target(name: "KlyngeGEOS", dependencies: ["CGEOS", "KlyngeGeo"]),
         .target(name: "KlyngeProj", dependencies: ["CPROJ", "KlyngeGeo"]),
@@ -37,18 +39,22 @@ let package = Package(
         // Mixed-integer programmes as values, solved by GLPK (the handle stays inside).
         .target(name: "KlyngeMIP", dependencies: ["CGLPK"]),
         // Coverage, scenarios, comparison, closure impact, clusters, location-allocation: over access tables.
-        .target(name: "KlyngeAnalysis", dependencies: ["KlyngeNetwork", "KlyngeGeo", "KlyngeMIP"]),
+        .target(name: "KlyngeAnalysis", dependencies: ["KlyngeNetwork", "KlyngeGeo", "KlyngeMIP", "KlyngeWork"]),
         // Maps: MapLibre-subset styles, expressions, layout, labels, Cairo/Pango drawing to PNG, SVG and PDF.
-        .target(name: "KlyngeRender", dependencies: ["CCairo", "CZlib", "KlyngeGeo"]),
+        .target(name: "KlyngeRender", dependencies: ["CCairo", "CZlib", "KlyngeGeo", "KlyngeWork"]),
         // The study: schema of the study file and the loaded model (no I/O).
         .target(name: "KlyngeStudy", dependencies: ["KlyngeGeo", .product(name: "Yams", package: "Yams")]),
         // Loading, validating, importing and exporting data: the I/O orchestration.
         .target(name: "KlyngeData", dependencies: ["KlyngeGeo", "KlyngeGEOS", "KlyngeNetwork", "KlyngeAnalysis", "KlyngeRender", "KlyngeProj", "KlyngeIO", "KlyngeStudy",
-                                                   .product(name: "Yams", package: "Yams")]),
+                                                   "KlyngeWork", "KlyngeStore", .product(name: "Yams", package: "Yams")]),
+        // The one scenario store of a study, shared by the command line and the service: records, ids, the writer's lock.
+        .target(name: "KlyngeStore", dependencies: ["KlyngeIO", "KlyngeStudy", .product(name: "Yams", package: "Yams")]),
         // The HTTP service: OGC API Features, the analysis API, maps; handlers call the library, never compute inline.
         .target(name: "KlyngeServer", dependencies: ["KlyngeData", "KlyngeAnalysis", "KlyngeStudy", "KlyngeRender", "KlyngeIO", "KlyngeGeo", "KlyngeProj",
-                                                     .product(name: "Hummingbird", package: "hummingbird")]),
-        .executableTarget(name: "klynge", dependencies: ["KlyngeServer",
+                                                     "KlyngeStore", "KlyngeWork", .product(name: "Hummingbird", package: "hummingbird")],
+                // The web page's files, compiled into the binary (no CDN, no files to deploy beside it).
+                resources: [.embedInCode("Web/index.html"), .embedInCode("Web/app.css"), .embedInCode("Web/app.js")]),
+        .executableTarget(name: "klynge", dependencies: ["KlyngeServer", "KlyngeStore", "KlyngeWork",
             "KlyngeData", "KlyngeStudy", "KlyngeIO", "KlyngeGeo", "KlyngeNetwork", "KlyngeAnalysis", "KlyngeRender",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -64,7 +70,7 @@ let package = Package(
         .testTarget(name: "KlyngeAnalysisTests", dependencies: ["KlyngeAnalysis", "KlyngeNetwork", "KlyngeGeo", "KlyngeMIP"]),
         .testTarget(name: "KlyngeBridgeTests", dependencies: ["KlyngeGEOS", "KlyngeProj", "KlyngeIO", "KlyngeGeo", "KlyngeTestSupport"]),
         .testTarget(name: "KlyngeDataTests", dependencies: ["KlyngeData", "KlyngeStudy", "KlyngeIO", "KlyngeGeo", "KlyngeGEOS", "KlyngeTestSupport"]),
-        .testTarget(name: "KlyngeServerTests", dependencies: ["KlyngeServer", "KlyngeData", "KlyngeStudy", "KlyngeTestSupport",
+        .testTarget(name: "KlyngeServerTests", dependencies: ["KlyngeServer", "KlyngeData", "KlyngeStudy", "KlyngeTestSupport", "KlyngeStore", "KlyngeIO",
                                                              .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "KlyngeCLITests", dependencies: ["klynge", "KlyngeGeo", "KlyngeTestSupport"]),
     ]

@@ -1,5 +1,6 @@
 import Foundation
 import KlyngeMIP
+import KlyngeWork
 
 public enum LocationObjective: String, Sendable, CaseIterable, Codable {
     /// Maximal covering (MCLP): the most population within the threshold with p facilities.
@@ -51,6 +52,8 @@ public struct LocationRequest: Sendable {
     public var share: Double?
     public var solver: SolverChoice
     public var timeLimitSeconds: Double
+    /// Stops the solve early when nobody waits for the answer (the service's abandoned requests).
+    public var control: WorkControl = .unlimited
 
     public init(objective: LocationObjective, p: Int? = nil, threshold: Double? = nil, share: Double? = nil,
                 solver: SolverChoice = .auto, timeLimitSeconds: Double = 60) {
@@ -90,6 +93,7 @@ public enum LocationAllocation {
     public static func solve(_ problem: LocationProblem, _ request: LocationRequest) throws -> LocationSolution {
         let start = Date()
         try check(problem, request)
+        try request.control.check()
         var solution: LocationSolution
         let useHeuristic: Bool
         switch request.solver {
@@ -122,6 +126,8 @@ public enum LocationAllocation {
             case .center: solution = try exactCenter(problem, request)
             }
         }
+        // A solve cut short by its caller is not an answer.
+        try request.control.check()
         solution.seconds = Date().timeIntervalSince(start)
         return describe(problem, request, solution)
     }
@@ -203,7 +209,7 @@ public enum LocationAllocation {
 
     static func exactCoverage(_ problem: LocationProblem, _ request: LocationRequest) throws -> LocationSolution {
         let (m, xs) = coverageModel(problem, request, integer: true)
-        return try result(try GLPKSolver.solve(m, timeLimitSeconds: request.timeLimitSeconds), .coverage, xs)
+        return try result(try GLPKSolver.solve(m, timeLimitSeconds: request.timeLimitSeconds, shouldStop: { request.control.isStopped }), .coverage, xs)
     }
 
     static func coverageModel(_ problem: LocationProblem, _ request: LocationRequest, integer: Bool) -> (MIPModel, [Int]) {
@@ -245,7 +251,7 @@ public enum LocationAllocation {
                 m.add(.init(near.map { (xs[$0], 1) }, lower: 1))
             }
         }
-        return try result(try GLPKSolver.solve(m, timeLimitSeconds: request.timeLimitSeconds), .minimum, xs)
+        return try result(try GLPKSolver.solve(m, timeLimitSeconds: request.timeLimitSeconds, shouldStop: { request.control.isStopped }), .minimum, xs)
     }
 
     static func exactMedian(_ problem: LocationProblem, _ request: LocationRequest) throws -> LocationSolution {
@@ -261,7 +267,7 @@ public enum LocationAllocation {
             m.add(.init(assign, lower: 1, upper: 1))
         }
         m.add(.init(xs.map { ($0, 1) }, lower: Double(request.p!), upper: Double(request.p!)))
-        return try result(try GLPKSolver.solve(m, timeLimitSeconds: request.timeLimitSeconds), .median, xs)
+        return try result(try GLPKSolver.solve(m, timeLimitSeconds: request.timeLimitSeconds, shouldStop: { request.control.isStopped }), .median, xs)
     }
 
     /// p-center: the optimum is one of the costs; binary search over them, each step a set-covering
@@ -273,6 +279,7 @@ public enum LocationAllocation {
         var best: [Int]?
         var proven = true
         while lo <= hi {
+            try request.control.check()
             let mid = (lo + hi) / 2
             var r = request
             r.threshold = radii[mid]
@@ -344,6 +351,7 @@ extension LocationAllocation {
         }
         var improved = true
         while improved {
+            try request.control.check()
             improved = false
             for a in chosen where !problem.required.contains(a) {
                 for b in allowed where !chosen.contains(b) {
@@ -364,7 +372,7 @@ extension LocationAllocation {
         var bound: Double?
         if coverage {
             let (lp, _) = coverageModel(problem, request, integer: false)
-            let r = try GLPKSolver.solve(lp, timeLimitSeconds: request.timeLimitSeconds)
+            let r = try GLPKSolver.solve(lp, timeLimitSeconds: request.timeLimitSeconds, shouldStop: { request.control.isStopped })
             bound = r.status == .optimal ? r.objective : nil
         } else {
             bound = lagrangianMedianBound(problem, p: p, upper: value, iterations: 300)

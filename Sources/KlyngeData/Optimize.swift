@@ -129,33 +129,3 @@ public struct OptimizeSetup: Sendable {
                                       recategorise: recategorise.isEmpty ? nil : recategorise)
     }
 }
-
-/// Scenarios saved by `klynge optimize --save-scenario` live beside the study file, in
-/// `<study>.scenarios.yaml`, and are read with it.
-public enum SavedScenarios {
-    public static func path(forStudy study: String) -> String {
-        let url = URL(fileURLWithPath: study)
-        return url.deletingPathExtension().path + ".scenarios.yaml"
-    }
-
-    public static func load(forStudy study: String) throws -> [StudyFile.ScenarioSpec] {
-        let p = path(forStudy: study)
-        guard let data = FileManager.default.contents(atPath: p), let text = String(data: data, encoding: .utf8) else { return [] }
-        do { return try YAMLDecoder().decode([StudyFile.ScenarioSpec].self, from: text) } catch {
-            throw StudyFileError(path: p, message: "not a list of scenarios: \(error)")
-        }
-    }
-
-    /// Adds or replaces a scenario by name, atomically.
-    public static func save(_ scenario: StudyFile.ScenarioSpec, forStudy study: String) throws {
-        var list = try load(forStudy: study).filter { $0.name != scenario.name }
-        list.append(scenario)
-        let text = "# Scenarios saved by `klynge optimize --save-scenario`; read together with the study file.\n"
-            + (try { () throws -> String in
-                let encoder = YAMLEncoder()
-                encoder.options.allowUnicode = true
-                return try encoder.encode(list)
-            }())
-        try AtomicOutput.write(text: text, to: URL(fileURLWithPath: path(forStudy: study)))
-    }
-}

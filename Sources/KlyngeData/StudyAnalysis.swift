@@ -5,6 +5,7 @@ import KlyngeGeo
 import KlyngeNetwork
 import KlyngeProj
 import KlyngeStudy
+import KlyngeWork
 
 /// A scenario resolved against the study: its changes on site indexes.
 public struct ResolvedScenario: Sendable {
@@ -30,7 +31,7 @@ public struct StudyAnalysis: Sendable {
     public static func rules(_ study: Study) throws -> [String: CoverageRule] {
         var rules: [String: CoverageRule] = [:]
         let keys = study.categories.map(\.key)
-        for (key, spec) in study.coverage {
+        for key in study.coverage.keys {
             guard key == "default" || keys.contains(key) else {
                 throw AnalysisSetupError("coverage: `\(key)` is not a category of the study (\(keys.joined(separator: ", ")))")
             }
@@ -61,49 +62,38 @@ public struct StudyAnalysis: Sendable {
     }
 
     /// With a network built before (the server keeps one for the study's life).
-    public init(study: Study, network: StudyNetwork) throws {
+    public init(study: Study, network: StudyNetwork, control: WorkControl = .unlimited) throws {
         self.study = study
         self.network = network
         let rules = try Self.rules(study)
         let facilities = study.facilities
-        var sites = facilities.map {
+        let facilitySites = facilities.map {
             Site(id: $0.id, name: $0.name, categories: $0.categories, location: $0.location, capacity: $0.capacity, annualCost: $0.annualCost)
         }
+        var sites = facilitySites
         // Scenarios: new sites first (so the access tables include them), then changes on indexes.
-        var specs: [(StudyFile.ScenarioSpec, [Int])] = []
+        var specs: [(StudyFile.ScenarioSpec, [Change])] = []
         var names = Set<String>()
         for spec in study.scenarios {
-            guard !spec.name.trimmingCharacters(in: .whitespaces).isEmpty else { throw ScenarioError(scenario: "?", message: "a scenario needs a name") }
             guard names.insert(spec.name).inserted else { throw ScenarioError(scenario: spec.name, message: "two scenarios have this name") }
-            var opened: [Int] = []
-            var openedNames = Set<String>()
-            for (k, o) in (spec.open ?? []).enumerated() {
-                let site = try Self.newSite(o, index: k, scenario: spec.name, study: study, takenNames: openedNames)
-                openedNames.insert(site.name)
-                opened.append(sites.count)
-                sites.append(site)
-            }
-            specs.append((spec, opened))
+            let prepared = try Self.prepare(spec, study: study, network: network, rules: rules, facilitySites: facilitySites,
+                                            firstSite: sites.count)
+            sites += prepared.newSites
+            specs.append((spec, prepared.changes))
         }
+        try control.check()
         // Access tables for every mode a rule uses.
         var tables: [TravelMode: AccessTable] = [:]
         var unattached: [SnapRecord] = []
         let modes = Set(rules.values.map(\.mode))
         let demand = study.demand
         for mode in modes.sorted(by: { $0.rawValue < $1.rawValue }) {
+            try control.check()
             let snapper = network.snapper(mode)
             let dRecords = SnapReport.snap(layer: "demand", points: demand.map { ($0.id, $0.name, $0.location) }, snapper: snapper,
                                            suspiciousMeters: network.suspiciousSnapMeters)
             let sRecords = SnapReport.snap(layer: "facilities", points: sites.map { ($0.id, $0.name, $0.location) }, snapper: snapper,
                                            suspiciousMeters: network.suspiciousSnapMeters)
-            // A site a scenario opens must be on the network of every mode its categories use.
-            for (i, r) in sRecords.enumerated() where sites[i].isCandidate && r.snap == nil {
-                let usedBy = sites[i].categories.filter { rules[$0]?.mode == mode }
-                if !usedBy.isEmpty {
-                    throw ScenarioError(scenario: Self.scenarioName(of: i, specs), message:
-                        "the new facility `\(sites[i].name)` cannot be reached by \(mode.rawValue): \(r.warning ?? "not attached")")
-                }
-            }
             unattached += (dRecords + sRecords).filter { $0.snap == nil }
             var seconds = [Float](repeating: .nan, count: demand.count * sites.count)
             var meters = [Float](repeating: .nan, count: demand.count * sites.count)
@@ -122,16 +112,59 @@ public struct StudyAnalysis: Sendable {
         engine = CoverageEngine(sites: sites, demand: demandSites, categories: study.categories.map(\.key), rules: rules, tables: tables)
         self.unattached = unattached
         var resolved: [ResolvedScenario] = []
-        for (spec, opened) in specs {
-            let changes = try Self.changes(spec, opened: opened, sites: sites, study: study)
+        for (spec, changes) in specs {
             let plan = try engine.baselinePlan.applying(changes, sites: sites, scenario: spec.name)
             resolved.append(ResolvedScenario(name: spec.name, description: spec.description, changes: changes, plan: plan))
         }
         scenarios = resolved
     }
 
-    static func scenarioName(of site: Int, _ specs: [(StudyFile.ScenarioSpec, [Int])]) -> String {
-        specs.first { $0.1.contains(site) }?.0.name ?? "?"
+    /// One scenario's own parts, checked: its new sites (placed in the study area and attached to the roads
+    /// of every mode their categories use), numbered from `firstSite`, and its changes on site indexes.
+    static func prepare(_ spec: StudyFile.ScenarioSpec, study: Study, network: StudyNetwork, rules: [String: CoverageRule],
+                        facilitySites: [Site], firstSite: Int) throws -> (newSites: [Site], changes: [Change]) {
+        guard !spec.name.trimmingCharacters(in: .whitespaces).isEmpty else { throw ScenarioError(scenario: "?", message: "a scenario needs a name") }
+        var newSites: [Site] = []
+        var openedNames = Set<String>()
+        for (k, o) in (spec.open ?? []).enumerated() {
+            let site = try Self.newSite(o, index: k, scenario: spec.name, study: study, takenNames: openedNames)
+            openedNames.insert(site.name)
+            for mode in Set(site.categories.compactMap { rules[$0]?.mode }).sorted(by: { $0.rawValue < $1.rawValue }) {
+                let snapper = network.snapper(mode)
+                if case .failure(let f) = snapper.snap(site.location) {
+                    throw ScenarioError(scenario: spec.name, message: "the new facility `\(site.name)` cannot be reached by \(mode.rawValue): "
+                                        + SnapReport.message(f, limit: snapper.options.maxSnapMeters))
+                }
+            }
+            newSites.append(site)
+        }
+        let opened = Array(firstSite..<(firstSite + newSites.count))
+        let changes = try Self.changes(spec, opened: opened, sites: facilitySites, study: study)
+        // The changes must also apply in order (nothing closed twice) on the study's own facilities.
+        let all = facilitySites + newSites
+        _ = try Plan(sites: all).applying(changes.map { c in
+            // Indexes of new sites are shifted to follow the facilities directly.
+            if case .open(let s) = c { return .open(s - firstSite + facilitySites.count) }
+            return c
+        }, sites: all, scenario: spec.name)
+        return (newSites, changes)
+    }
+
+    /// Why a scenario cannot be used with this study, in words (nil when it can): for saved scenarios,
+    /// which must not stop the others from loading.
+    public static func problem(with spec: StudyFile.ScenarioSpec, study: Study, network: StudyNetwork) -> String? {
+        do {
+            let rules = try Self.rules(study)
+            let facilitySites = study.facilities.map {
+                Site(id: $0.id, name: $0.name, categories: $0.categories, location: $0.location, capacity: $0.capacity, annualCost: $0.annualCost)
+            }
+            _ = try prepare(spec, study: study, network: network, rules: rules, facilitySites: facilitySites, firstSite: facilitySites.count)
+            return nil
+        } catch let e as ScenarioError {
+            return e.message
+        } catch {
+            return "\(error)"
+        }
     }
 
     public func scenario(named name: String) throws -> ResolvedScenario {

@@ -35,13 +35,8 @@ public struct StudyLoader {
     public init(options: LoadOptions = LoadOptions()) { self.options = options }
 
     public func load(path: String) throws -> LoadResult {
-        var file = try StudyFile.load(path: path)
-        // Scenarios saved by `klynge optimize` beside the study file join the study's own.
-        let saved = try SavedScenarios.load(forStudy: path)
-        if !saved.isEmpty {
-            let own = Set((file.scenarios ?? []).map(\.name))
-            file.scenarios = (file.scenarios ?? []) + saved.filter { !own.contains($0.name) }
-        }
+        // Saved scenarios live in the scenario store; commands that analyse add them (StoredScenarios).
+        let file = try StudyFile.load(path: path)
         let base = URL(fileURLWithPath: path).deletingLastPathComponent()
         return try load(file, baseFolder: base)
     }

@@ -20,10 +20,13 @@ public struct StoredRecord: Sendable, Hashable, Codable {
 }
 
 /// Where saved records live. The GeoPackage store is the default; a PostgreSQL store can take its place.
+/// Versions come from one counter per store that only grows, so a version (an ETag) is never reused, not
+/// even after a record is deleted and made again; `generation` tells apart two stores made at one path.
 public protocol RecordStore: AnyObject {
-    func all() -> [StoredRecord]
-    func get(_ id: String) -> StoredRecord?
-    /// Inserts or replaces atomically; the version becomes `previous + 1`.
+    var generation: String { get }
+    func all() throws -> [StoredRecord]
+    func get(_ id: String) throws -> StoredRecord?
+    /// Inserts or replaces atomically; the version becomes the store's next revision.
     @discardableResult func put(id: String, name: String, document: String) throws -> StoredRecord
     @discardableResult func delete(_ id: String) throws -> Bool
 }
@@ -33,42 +36,104 @@ public protocol RecordStore: AnyObject {
 public final class GeoPackageRecordStore: RecordStore {
     public let path: String
     public let table: String
+    static let metaTable = "klynge_store_meta"
     private let handle: GDALDatasetH
     private let layer: OGRLayerH
+    /// The revision counter and generation; nil in an older store opened read-only.
+    private let meta: OGRLayerH?
+    public private(set) var generation: String
 
-    public init(path: String, table: String = "klynge_scenarios") throws {
+    /// Opens the store; `readOnly` opens an existing file without writing anything.
+    public init(path: String, table: String = "klynge_scenarios", readOnly: Bool = false) throws {
         GDAL.ensureRegistered()
         self.path = path
         self.table = table
         CPLErrorReset()
         var ds: GDALDatasetH?
         if FileManager.default.fileExists(atPath: path) {
-            ds = GDALOpenEx(path, UInt32(GDAL_OF_VECTOR | GDAL_OF_UPDATE | GDAL_OF_VERBOSE_ERROR), nil, nil, nil)
+            let flags = GDAL_OF_VECTOR | GDAL_OF_VERBOSE_ERROR | (readOnly ? 0 : GDAL_OF_UPDATE)
+            ds = GDALOpenEx(path, UInt32(flags), nil, nil, nil)
+        } else if readOnly {
+            throw GDALError(source: path, message: "the scenario store does not exist")
         } else if let driver = GDALGetDriverByName("GPKG") {
             ds = GDALCreate(driver, path, 0, 0, 0, GDT_Unknown, nil)
         }
         guard let ds else { throw GDALError(source: path, message: GDAL.lastMessage("cannot open or create the scenario store")) }
         handle = ds
-        if let l = GDALDatasetGetLayerByName(ds, table) {
-            layer = l
-        } else {
-            guard let l = GDALDatasetCreateLayer(ds, table, nil, wkbNone, nil) else {
-                GDALClose(ds)
-                throw GDALError(source: path, layer: table, message: GDAL.lastMessage("cannot create the table"))
+        func make(_ name: String, _ fields: [(String, OGRFieldType)]) throws -> OGRLayerH {
+            guard let l = GDALDatasetCreateLayer(ds, name, nil, wkbNone, nil) else {
+                throw GDALError(source: path, layer: name, message: GDAL.lastMessage("cannot create the table"))
             }
-            for (name, type) in [("id", OFTString), ("name", OFTString), ("document", OFTString), ("version", OFTInteger64), ("updated", OFTString)] {
-                let f = OGR_Fld_Create(name, type)
+            for (fname, type) in fields {
+                let f = OGR_Fld_Create(fname, type)
                 defer { OGR_Fld_Destroy(f) }
                 guard OGR_L_CreateField(l, f, 1) == OGRERR_NONE else {
-                    GDALClose(ds)
-                    throw GDALError(source: path, layer: table, message: "cannot create the field \(name)")
+                    throw GDALError(source: path, layer: name, message: "cannot create the field \(fname)")
                 }
             }
-            layer = l
+            return l
+        }
+        do {
+            if let l = GDALDatasetGetLayerByName(ds, table) {
+                layer = l
+            } else if readOnly {
+                throw GDALError(source: path, layer: table, message: "the file has no scenario table")
+            } else {
+                layer = try make(table, [("id", OFTString), ("name", OFTString), ("document", OFTString), ("version", OFTInteger64),
+                                         ("updated", OFTString)])
+            }
+            if let m = GDALDatasetGetLayerByName(ds, Self.metaTable) {
+                meta = m
+            } else if readOnly {
+                meta = nil
+            } else {
+                meta = try make(Self.metaTable, [("key", OFTString), ("value", OFTString)])
+            }
+        } catch {
+            GDALClose(ds)
+            throw error
+        }
+        generation = "0"
+        if let g = metaValue("generation") {
+            generation = g
+        } else if !readOnly {
+            // A new store, or one from before the counter: a fresh generation, the counter past every version.
+            let g = String(UUID().uuidString.prefix(8)).lowercased()
+            let highest = try all().map(\.version).max() ?? 0
+            try transaction {
+                try setMeta("generation", g)
+                try setMeta("revision", String(highest))
+            }
+            generation = g
         }
     }
 
     deinit { GDALClose(handle) }
+
+    private func metaValue(_ key: String) -> String? {
+        guard let meta else { return nil }
+        OGR_L_SetAttributeFilter(meta, "key = '\(key)'")
+        defer { OGR_L_SetAttributeFilter(meta, nil) }
+        OGR_L_ResetReading(meta)
+        guard let f = OGR_L_GetNextFeature(meta) else { return nil }
+        defer { OGR_F_Destroy(f) }
+        return GDAL.string(OGR_F_GetFieldAsString(f, OGR_F_GetFieldIndex(f, "value")))
+    }
+
+    private func setMeta(_ key: String, _ value: String) throws {
+        guard let meta else { throw GDALError(source: path, message: "the store is read-only") }
+        OGR_L_SetAttributeFilter(meta, "key = '\(key)'")
+        OGR_L_ResetReading(meta)
+        let existing = OGR_L_GetNextFeature(meta)
+        OGR_L_SetAttributeFilter(meta, nil)
+        let f = existing ?? OGR_F_Create(OGR_L_GetLayerDefn(meta))
+        guard let f else { throw GDALError(source: path, message: "cannot write the store's counter") }
+        defer { OGR_F_Destroy(f) }
+        OGR_F_SetFieldString(f, OGR_F_GetFieldIndex(f, "key"), key)
+        OGR_F_SetFieldString(f, OGR_F_GetFieldIndex(f, "value"), value)
+        let err = existing == nil ? OGR_L_CreateFeature(meta, f) : OGR_L_SetFeature(meta, f)
+        guard err == OGRERR_NONE else { throw GDALError(source: path, layer: Self.metaTable, message: GDAL.lastMessage("cannot write the counter")) }
+    }
 
     private func record(_ f: OGRFeatureH) -> StoredRecord {
         func s(_ name: String) -> String {
@@ -79,7 +144,7 @@ public final class GeoPackageRecordStore: RecordStore {
                             version: OGR_F_GetFieldAsInteger64(f, OGR_F_GetFieldIndex(f, "version")), updated: s("updated"))
     }
 
-    public func all() -> [StoredRecord] {
+    public func all() throws -> [StoredRecord] {
         OGR_L_SetAttributeFilter(layer, nil)
         OGR_L_ResetReading(layer)
         var out: [StoredRecord] = []
@@ -100,15 +165,17 @@ public final class GeoPackageRecordStore: RecordStore {
         return (OGR_F_GetFID(f), record(f))
     }
 
-    public func get(_ id: String) -> StoredRecord? { find(id)?.record }
+    public func get(_ id: String) throws -> StoredRecord? { find(id)?.record }
 
-    /// Inserts or replaces a record in one transaction; the version becomes `previous + 1`.
+    /// Inserts or replaces a record in one transaction; its version is the store's next revision.
     @discardableResult
     public func put(id: String, name: String, document: String) throws -> StoredRecord {
         let existing = find(id)
         let now = ISO8601DateFormatter().string(from: Date())
-        let record = StoredRecord(id: id, name: name, document: document, version: (existing?.record.version ?? 0) + 1, updated: now)
+        var record = StoredRecord(id: id, name: name, document: document, version: 0, updated: now)
         try transaction {
+            record.version = (Int64(metaValue("revision") ?? "") ?? 0) + 1
+            try setMeta("revision", String(record.version))
             guard let defn = OGR_L_GetLayerDefn(layer), let f = OGR_F_Create(defn) else { throw GDALError(source: path, message: "cannot create a record") }
             defer { OGR_F_Destroy(f) }
             if let existing { OGR_F_SetFID(f, existing.fid) }

@@ -61,7 +61,8 @@ public struct MIPError: Error, CustomStringConvertible {
 public enum GLPKSolver {
     private static let quiet: Void = { glp_term_out(GLP_OFF) }()
 
-    public static func solve(_ m: MIPModel, timeLimitSeconds: Double = 60) throws -> MIPResult {
+    /// `shouldStop` is asked at every branch-and-cut callback; true ends the search early (an abandoned request).
+    public static func solve(_ m: MIPModel, timeLimitSeconds: Double = 60, shouldStop: (@Sendable () -> Bool)? = nil) throws -> MIPResult {
         _ = quiet
         let start = Date()
         guard let lp = glp_create_prob() else { throw MIPError(message: "cannot create a GLPK problem") }
@@ -117,7 +118,15 @@ public enum GLPKSolver {
         iocp.presolve = GLP_ON
         let left = max(timeLimitSeconds - Date().timeIntervalSince(start), 0.1)
         iocp.tm_lim = Int32(min(left * 1000, Double(Int32.max)))
-        let rc = glp_intopt(lp, &iocp)
+        let stopBox = StopBox(shouldStop)
+        if shouldStop != nil {
+            iocp.cb_info = Unmanaged.passUnretained(stopBox).toOpaque()
+            iocp.cb_func = { tree, info in
+                guard let tree, let info else { return }
+                if Unmanaged<StopBox>.fromOpaque(info).takeUnretainedValue().shouldStop?() == true { glp_ios_terminate(tree) }
+            }
+        }
+        let rc = withExtendedLifetime(stopBox) { glp_intopt(lp, &iocp) }
         let status = glp_mip_status(lp)
         let seconds = Date().timeIntervalSince(start)
         if rc == GLP_ENOPFS || rc == GLP_ENODFS || status == GLP_NOFEAS {
@@ -130,4 +139,10 @@ public enum GLPKSolver {
         return MIPResult(status: rc == 0 && status == GLP_OPT ? .optimal : .feasible, objective: glp_mip_obj_val(lp),
                          values: values, relaxationBound: bound, seconds: seconds)
     }
+}
+
+/// Carries the stop question through GLPK's callback pointer.
+private final class StopBox {
+    let shouldStop: (@Sendable () -> Bool)?
+    init(_ shouldStop: (@Sendable () -> Bool)?) { self.shouldStop = shouldStop }
 }

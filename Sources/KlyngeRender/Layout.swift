@@ -28,6 +28,68 @@ public struct Page: Sendable, Hashable {
 
     public var pixelWidth: Int { Int((widthPt * dpi / 72).rounded()) }
     public var pixelHeight: Int { Int((heightPt * dpi / 72).rounded()) }
+
+    /// Resolutions a map can be asked for.
+    public static let dpiRange: ClosedRange<Double> = 36...1200
+    /// Pixel sizes a map can be asked for (Cairo draws at most 32767 pixels a side).
+    public static let pixelRange: ClosedRange<Int> = 100...20000
+    public static let paperNames = ["A5", "A4", "A3", "A2", "A1"]
+
+    /// A page from what a user asked for (command line or HTTP): every number finite and in range, and the
+    /// image at most `maxPixels`. Errors name the parameter.
+    public static func checked(paper: String?, landscape: Bool, dpi: Double?, width: Int?, height: Int?, defaultDPI: Double,
+                               maxPixels: Int) throws -> Page {
+        if let dpi, !(dpi.isFinite && dpiRange.contains(dpi)) {
+            throw PageError(parameter: "dpi", message: "dpi goes from \(Int(dpiRange.lowerBound)) to \(Int(dpiRange.upperBound))")
+        }
+        let page: Page
+        switch (width, height) {
+        case let (w?, h?):
+            for (name, v) in [("width", w), ("height", h)] where !pixelRange.contains(v) {
+                throw PageError(parameter: name, message: "\(name) goes from \(pixelRange.lowerBound) to \(pixelRange.upperBound) pixels")
+            }
+            if paper != nil { throw PageError(parameter: "paper", message: "give either a paper size or width and height, not both") }
+            page = .pixels(width: w, height: h, dpi: dpi ?? 96)
+        case (nil, nil):
+            guard let p = Page.paper(paper ?? "A4", landscape: landscape, dpi: dpi ?? defaultDPI) else {
+                throw PageError(parameter: "paper", message: "paper is \(paperNames.joined(separator: ", "))")
+            }
+            page = p
+        default:
+            throw PageError(parameter: width == nil ? "width" : "height", message: "give both width and height")
+        }
+        try page.validate()
+        let pixels = Double(page.pixelWidth) * Double(page.pixelHeight)
+        if pixels > Double(maxPixels) {
+            throw PageError(parameter: "dpi", message: String(format: "the map would have %.0f million pixels; at most %.0f million: lower the dpi or the size",
+                                                            pixels / 1e6, Double(maxPixels) / 1e6))
+        }
+        return page
+    }
+
+    /// Refuses pages no renderer can draw: sizes and resolution must be finite and positive, and the image
+    /// within Cairo's limits. Checked before any pixel size is computed.
+    public func validate() throws {
+        guard widthPt.isFinite, heightPt.isFinite, widthPt > 0, heightPt > 0, widthPt <= 100_000, heightPt <= 100_000 else {
+            throw PageError(parameter: "paper", message: "the page size must be positive and finite")
+        }
+        guard dpi.isFinite, dpi > 0 else { throw PageError(parameter: "dpi", message: "dpi must be a positive number") }
+        let w = widthPt * dpi / 72, h = heightPt * dpi / 72
+        guard w.isFinite, h.isFinite, w >= 1, h >= 1, w <= 32767, h <= 32767 else {
+            throw PageError(parameter: "dpi", message: String(format: "the map would be %.0f × %.0f pixels; at most 32767 a side", w, h))
+        }
+    }
+}
+
+/// A page that cannot be drawn as asked, naming the parameter.
+public struct PageError: Error, Sendable, CustomStringConvertible {
+    public let parameter: String
+    public let message: String
+    public init(parameter: String, message: String) {
+        self.parameter = parameter
+        self.message = message
+    }
+    public var description: String { message }
 }
 
 /// World (working CRS metres) to page (points, y down) for a frame.

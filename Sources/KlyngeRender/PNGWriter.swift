@@ -1,6 +1,7 @@
 import CZlib
 import Dispatch
 import Foundation
+import KlyngeWork
 
 /// A PNG encoder for Cairo's ARGB32 surfaces, faster than Cairo's own for large print maps: rows are
 /// filtered (Sub) and deflated at a fast level in bands on all cores, the bands joined into one valid
@@ -9,7 +10,7 @@ import Foundation
 enum PNGWriter {
     /// `opaque`: the caller knows every pixel is opaque (a painted page); otherwise it is checked.
     static func write(argb data: UnsafePointer<UInt8>, width: Int, height: Int, stride: Int, dpi: Double, opaque known: Bool = false,
-                      to path: String) throws {
+                      threads: Int = coreCount, control: WorkControl = .unlimited, to path: String) throws {
         // Opaque if every alpha byte is 255 (ARGB32 is native-endian: alpha is byte 3 on little-endian).
         var opaque = true
         for y in 0..<height where opaque && !known {
@@ -18,11 +19,12 @@ enum PNGWriter {
         }
         let channels = opaque ? 3 : 4
         let rowBytes = 1 + width * channels
-        let bands = max(1, min(height / 64, ProcessInfo.processInfo.activeProcessorCount * 4))
+        let bands = max(1, min(height / 64, max(1, threads) * 4))
         let rowsPerBand = (height + bands - 1) / bands
         let outputs = OutputBox(count: bands)
         let source = PixelBox(data)
-        DispatchQueue.concurrentPerform(iterations: bands) { b in
+        forEachInParallel(bands, threads: threads) { b in
+            guard !control.isStopped else { return }
             let data = source.data
             let y0 = b * rowsPerBand, y1 = min(height, y0 + rowsPerBand)
             guard y0 < y1 else { return }
@@ -64,6 +66,7 @@ enum PNGWriter {
                 UInt32(adler32(1, $0.baseAddress, uInt($0.count)))
             }, length: raw.count)
         }
+        try control.check()
         // The zlib stream: header, the bands' raw deflate data, the Adler-32 of all filtered bytes.
         var stream = Data([0x78, 0x01])
         var adler: UInt32 = 1

@@ -1,6 +1,7 @@
 import CCairo
 import Foundation
 import KlyngeGeo
+import KlyngeWork
 
 /// Everything a map needs: the style, the data layers (working CRS), the page and the texts around the map.
 public struct MapRequest: Sendable {
@@ -14,6 +15,10 @@ public struct MapRequest: Sendable {
     public var title: String
     public var subtitle: String?
     public var attribution: [String]
+    /// Threads to draw and encode with (the service draws each map on one of its own worker threads).
+    public var threads: Int = coreCount
+    /// Stops the drawing when the map is no longer wanted or took too long.
+    public var control: WorkControl = .unlimited
 
     public init(style: Style, data: [String: [Feature]], extent: Envelope, page: Page, kind: OutputKind, language: String,
                 title: String, subtitle: String?, attribution: [String]) {
@@ -57,10 +62,12 @@ public enum MapRenderer {
     /// Draws the map into `path` (the caller makes it atomic). PNGs are drawn in horizontal bands, one per
     /// core, into one pixel buffer: every band lays the map out identically and draws only its rows.
     public static func render(_ r: MapRequest, to path: String) throws -> RenderReport {
+        try r.page.validate()
         guard r.kind == .png else {
             let canvas = try Canvas(kind: r.kind, path: path, widthPt: r.page.widthPt, heightPt: r.page.heightPt, dpi: r.page.dpi)
             var ctx = Context(r: r, canvas: canvas)
             let report = ctx.draw()
+            try r.control.check()
             try canvas.finish()
             return report
         }
@@ -69,14 +76,14 @@ public enum MapRenderer {
         let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: stride * height)
         defer { buffer.deallocate() }
         buffer.initialize(repeating: 0, count: stride * height)
-        let bands = max(1, min(ProcessInfo.processInfo.activeProcessorCount, height / 256))
+        let bands = max(1, min(r.threads, height / 256))
         let rowsPerBand = (height + bands - 1) / bands
         // Font set-up is not something to race on: one layout first, on this thread.
         _ = try Canvas(band: buffer, stride: stride, widthPx: width, y0: 0, rows: 1, widthPt: r.page.widthPt,
                        heightPt: r.page.heightPt, dpi: r.page.dpi).layout("Æøå", size: 10)
         let results = BandResults(count: bands)
         let pixels = BufferBox(buffer)
-        DispatchQueue.concurrentPerform(iterations: bands) { b in
+        forEachInParallel(bands, threads: r.threads) { b in
             let y0 = b * rowsPerBand, rows = min(rowsPerBand, height - y0)
             guard rows > 0 else { return }
             do {
@@ -88,9 +95,11 @@ public enum MapRenderer {
                 results.set(b, .failure(error))
             }
         }
+        try r.control.check()
         let report = try results.first()
         // Every band painted its page white first: the image is opaque.
-        try PNGWriter.write(argb: buffer, width: width, height: height, stride: stride, dpi: r.page.dpi, opaque: true, to: path)
+        try PNGWriter.write(argb: buffer, width: width, height: height, stride: stride, dpi: r.page.dpi, opaque: true,
+                            threads: r.threads, control: r.control, to: path)
         return report
     }
 
@@ -242,7 +251,11 @@ private struct Context {
                 symbols.append((layer, MapRenderer.features(layer, r.data)))
             default:
                 let features = sorted(layer, MapRenderer.features(layer, r.data))
-                for f in features { drawFeature(layer, f, viewport) }
+                for (k, f) in features.enumerated() {
+                    // An abandoned map stops here; render() then throws instead of writing it.
+                    if k % 512 == 0 && r.control.isStopped { break }
+                    drawFeature(layer, f, viewport)
+                }
                 flushBatch()
                 if !features.isEmpty { drawnLayers.insert(layer.id) }
             }
@@ -267,7 +280,7 @@ private struct Context {
         }
         // Then labels: the top symbol layer is placed first (it has priority), as in MapLibre.
         for (layer, features) in symbols.reversed() {
-            for f in sorted(layer, features) {
+            for f in sorted(layer, features) where !r.control.isStopped {
                 if let placedLabel = drawLabel(layer, f, viewport, base: base, placer: &placer) { labels.append(placedLabel) }
             }
         }

@@ -6,7 +6,8 @@ enum OpenAPI {
      "components": {
        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
        "schemas": {
-         "Error": {"type": "object", "properties": {"error": {"type": "object", "properties": {"message": {"type": "string"}}}}},
+         "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["status", "message"], "properties": {
+           "status": {"type": "integer"}, "message": {"type": "string"}, "parameter": {"type": "string", "description": "the query or body parameter at fault"}}}}},
          "Scenario": {"type": "object", "required": ["name"], "properties": {
            "name": {"type": "string"}, "description": {"type": "string"},
            "close": {"type": "array", "items": {"type": "string"}},
@@ -25,15 +26,18 @@ enum OpenAPI {
        "/collections/{collectionId}/items": {"get": {"parameters": [
            {"name": "collectionId", "in": "path", "required": true, "schema": {"type": "string"}},
            {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 100}},
-           {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+           {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 1000000000}},
            {"name": "bbox", "in": "query", "schema": {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4}, "style": "form", "explode": false}],
          "responses": {"200": {"description": "GeoJSON FeatureCollection with paging links"}, "400": {"description": "bad parameter"}}}},
        "/collections/{collectionId}/items/{featureId}": {"get": {"parameters": [
            {"name": "collectionId", "in": "path", "required": true, "schema": {"type": "string"}},
            {"name": "featureId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "GeoJSON Feature"}, "404": {"description": "unknown"}}}},
        "/api/coverage": {"get": {"summary": "Coverage summary, per area and per village", "parameters": [
-           {"name": "scenario", "in": "query", "schema": {"type": "string"}}, {"name": "category", "in": "query", "schema": {"type": "string"}}],
-         "responses": {"200": {"description": "CoverageReport"}, "400": {"description": "bad request", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}}},
+           {"name": "scenario", "in": "query", "schema": {"type": "string"}, "description": "a scenario's name or id"}, {"name": "category", "in": "query", "schema": {"type": "string"}},
+           {"name": "close", "in": "query", "schema": {"type": "string"}, "description": "what-if: facility ids to close, comma-separated (at most 2000)"},
+           {"name": "open", "in": "query", "schema": {"type": "string"}, "description": "what-if: new places lon,lat,name separated by | (WGS 84; at most 25; needs category)"},
+           {"name": "points", "in": "query", "schema": {"type": "string", "enum": ["all", "changed", "none"], "default": "all"}, "description": "which villages to list: changed = only those differing from today"}],
+         "responses": {"200": {"description": "CoverageReport"}, "503": {"description": "busy (Retry-After) or over the time limit"}, "400": {"description": "bad request", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}}},
        "/api/categories": {"get": {"summary": "The study's categories with Danish and English labels", "responses": {"200": {"description": "categories"}}}},
        "/api/compare": {"get": {"parameters": [{"name": "scenario", "in": "query", "required": true, "schema": {"type": "string"}},
            {"name": "against", "in": "query", "schema": {"type": "string"}}, {"name": "category", "in": "query", "schema": {"type": "string"}}],
@@ -45,22 +49,22 @@ enum OpenAPI {
            "threshold": {"type": "number", "description": "seconds or metres by the category's rule"}, "share": {"type": "number"},
            "candidates": {"type": "string", "enum": ["existing", "places"]}, "keep": {"type": "array", "items": {"type": "string"}}, "exclude": {"type": "array", "items": {"type": "string"}}}}}}},
          "responses": {"200": {"description": "solution"}, "422": {"description": "infeasible"}}}},
-       "/api/scenarios": {"get": {"responses": {"200": {"description": "study and saved scenarios"}}},
+       "/api/scenarios": {"get": {"responses": {"200": {"description": "the study's own (read-only), the saved, and the invalid saved scenarios with their problem"}}},
          "post": {"security": [{"bearer": []}], "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Scenario"}}}},
-           "responses": {"201": {"description": "saved; ETag is its version"}, "400": {"description": "invalid"}, "401": {"description": "no token"}, "409": {"description": "exists"}, "413": {"description": "too large"}}}},
+           "responses": {"201": {"description": "saved; its ETag is never reused"}, "400": {"description": "invalid"}, "401": {"description": "no token"}, "409": {"description": "exists"}, "413": {"description": "too large"}}}},
        "/api/scenarios/{id}": {
          "get": {"parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "scenario with ETag"}, "404": {"description": "unknown"}}},
-         "put": {"security": [{"bearer": []}], "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}, {"name": "If-Match", "in": "header", "required": true, "schema": {"type": "string"}}],
+         "put": {"security": [{"bearer": []}], "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}, {"name": "If-Match", "in": "header", "required": true, "schema": {"type": "string"}, "description": "the ETag edited, or * (exists); weak tags never match"}],
            "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Scenario"}}}},
-           "responses": {"200": {"description": "saved"}, "412": {"description": "changed meanwhile"}}},
-         "delete": {"security": [{"bearer": []}], "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"204": {"description": "deleted"}}}},
+           "responses": {"200": {"description": "saved"}, "409": {"description": "name or id in use"}, "412": {"description": "changed meanwhile"}}},
+         "delete": {"security": [{"bearer": []}], "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}, {"name": "If-Match", "in": "header", "schema": {"type": "string"}}], "responses": {"204": {"description": "deleted"}, "412": {"description": "changed meanwhile"}}}},
        "/maps/{file}": {"get": {"summary": "A map: STYLE.png, .svg or .pdf", "parameters": [
            {"name": "file", "in": "path", "required": true, "schema": {"type": "string"}},
            {"name": "scenario", "in": "query", "schema": {"type": "string"}}, {"name": "category", "in": "query", "schema": {"type": "string"}},
            {"name": "paper", "in": "query", "schema": {"type": "string"}}, {"name": "landscape", "in": "query", "schema": {"type": "boolean"}},
-           {"name": "width", "in": "query", "schema": {"type": "integer"}}, {"name": "height", "in": "query", "schema": {"type": "integer"}},
-           {"name": "dpi", "in": "query", "schema": {"type": "number"}}, {"name": "lang", "in": "query", "schema": {"type": "string"}}],
-         "responses": {"200": {"description": "the map"}}}}
+           {"name": "width", "in": "query", "schema": {"type": "integer", "minimum": 100, "maximum": 20000}}, {"name": "height", "in": "query", "schema": {"type": "integer", "minimum": 100, "maximum": 20000}},
+           {"name": "dpi", "in": "query", "schema": {"type": "number", "minimum": 36, "maximum": 1200, "default": 150}}, {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["da", "en"]}}],
+         "responses": {"200": {"description": "the map (at most 40 million pixels)"}, "400": {"description": "a parameter out of range"}, "404": {"description": "no such style"}, "503": {"description": "busy (Retry-After) or over the time limit"}}}}
      }}
     """#
 }

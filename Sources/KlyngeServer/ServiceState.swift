@@ -4,127 +4,224 @@ import KlyngeData
 import KlyngeGeo
 import KlyngeIO
 import KlyngeProj
+import KlyngeStore
 import KlyngeStudy
+import KlyngeWork
 
-/// Errors with an HTTP meaning, raised by the service and mapped to responses in one place.
-public enum ServiceError: Error, Sendable {
-    case badRequest(String)
-    case notFound(String)
-    case conflict(String)
-    case preconditionFailed(String)
-    case unauthorized
-}
-
-/// A saved scenario as the API shows it.
-public struct ScenarioRecord: Sendable, Codable {
+/// A saved scenario as the API shows it. `etag` is never reused by the store; `problem` is set for a
+/// record the study cannot use any more (it stays listed, to be edited or deleted).
+public struct ScenarioRecord: Sendable, Encodable {
     public var id: String
     public var version: Int64
+    public var etag: String
     public var updated: String
-    public var scenario: StudyFile.ScenarioSpec
+    public var scenario: StudyFile.ScenarioSpec?
+    public var name: String
+    public var valid: Bool
+    public var problem: String?
 }
 
-/// The study, the analysis built once at start-up (and again when the set of scenarios changes), and the
-/// scenario store. An actor: one writer at a time; readers get immutable snapshots.
+/// The analysis in force: the study with its own and its valid saved scenarios, and the revision that
+/// changes with every save (caches key on it, so they follow content, not names).
+public struct AnalysisSnapshot: Sendable {
+    public var analysis: StudyAnalysis
+    public var revision: Int
+    /// Scenario name → its id (collection ids, links).
+    public var ids: [String: String]
+    public var invalid: [InvalidScenario]
+    public var saved: [SavedScenario]
+
+    /// A scenario by name or id.
+    public func scenario(_ key: String) throws -> ResolvedScenario {
+        if let s = analysis.scenarios.first(where: { $0.name == key }) { return s }
+        if let name = ids.first(where: { $0.value == key })?.key, let s = analysis.scenarios.first(where: { $0.name == name }) { return s }
+        if invalid.contains(where: { $0.saved.record.id == key || $0.saved.record.name == key }) {
+            throw ServiceError.unprocessable("the saved scenario `\(key)` cannot be used with the study as it is now; edit or delete it")
+        }
+        throw ServiceError.badRequest("no scenario `\(key)` (scenarios: \(analysis.scenarios.map(\.name).joined(separator: ", ")))", parameter: "scenario")
+    }
+}
+
+/// The study, the analysis built at start-up (and again after each save), and the scenario store. Reads
+/// take an immutable snapshot; writes are serialised, and the rebuild runs on the work pool so that reads
+/// never wait for it.
 public actor ServiceState {
     public let study: Study
     public let network: StudyNetwork
-    private var analysis: StudyAnalysis
-    private let store: any RecordStore
+    public let storePath: String
+    private var current: AnalysisSnapshot
+    private let store: ScenarioStore
+    /// Held for the service's life when it can write: one writer per store.
+    private let lock: StoreLock?
+    let pool: WorkPool
     /// For places put on the web page's map: made once, as creating a PROJ transformation costs milliseconds.
     private let fromLonLat: Transformer
+    private var writing = false
+    private var writers: [CheckedContinuation<Void, Never>] = []
+    /// What the start-up wants to tell the operator (imports, invalid records).
+    public private(set) var notes: [String] = []
 
-    /// Loads the analysis of the study with the scenarios stored in a GeoPackage.
-    public init(study: Study, storePath: String) throws {
-        try self.init(study: study, store: GeoPackageRecordStore(path: storePath))
-    }
-
-    /// With any record store (e.g. PostgreSQL for a kommune that runs one centrally).
-    public init(study: Study, store: any RecordStore) throws {
+    /// `writable`: take the store's writer lock (a service with a token); a read-only service never writes.
+    public init(study: Study, storePath: String, writable: Bool, studyPath: String? = nil, limits: ServiceLimits = ServiceLimits()) throws {
         self.study = study
+        self.storePath = storePath
         network = try StudyNetwork(study: study)
-        self.store = store
+        store = ScenarioStore(path: storePath)
+        lock = writable ? try StoreLock(storePath: storePath) : nil
+        pool = WorkPool(workers: limits.heavyWorkers, queueLimit: limits.queueLimit)
         fromLonLat = try Transformer(from: .wgs84, to: study.crs)
-        analysis = try Self.build(study: study, network: network, stored: store.all())
+        var notes: [String] = []
+        if let studyPath, FileManager.default.fileExists(atPath: ScenarioStore.legacyYAMLPath(forStudy: studyPath)) {
+            if let lock, let note = try store.importLegacyYAML(forStudy: studyPath, lockedBy: lock) { notes.append(note) } else {
+                notes.append("\(ScenarioStore.legacyYAMLPath(forStudy: studyPath)) is not imported by a read-only service; "
+                             + "run `klynge scenarios import` or start with a token")
+            }
+        }
+        current = try Self.build(study: study, network: network, saved: store.all(), revision: 0, control: .unlimited)
+        for i in current.invalid { notes.append("saved scenario `\(i.saved.record.id)` is listed as invalid: \(i.reason)") }
+        self.notes = notes
     }
 
-    static func decode(_ r: StoredRecord) throws -> StudyFile.ScenarioSpec {
-        try JSONDecoder().decode(StudyFile.ScenarioSpec.self, from: Data(r.document.utf8))
+    /// The study with the valid saved scenarios; the others are listed with their reason.
+    static func build(study: Study, network: StudyNetwork, saved: [SavedScenario], revision: Int, control: WorkControl) throws -> AnalysisSnapshot {
+        let set = StoredScenarios.merge(study: study, network: network, saved: saved)
+        let analysis = try StudyAnalysis(study: set.study, network: network, control: control)
+        return AnalysisSnapshot(analysis: analysis, revision: revision, ids: set.ids, invalid: set.invalid, saved: set.valid)
     }
 
-    static func build(study: Study, network: StudyNetwork, stored: [StoredRecord]) throws -> StudyAnalysis {
-        var s = study
-        let own = Set(s.scenarios.map(\.name))
-        s.scenarios += try stored.map(decode).filter { !own.contains($0.name) }
-        return try StudyAnalysis(study: s, network: network)
+    public func snapshot() -> AnalysisSnapshot { current }
+
+    /// A WGS 84 longitude and latitude in the study's working CRS.
+    public func workingXY(lon: Double, lat: Double) throws -> Coordinate {
+        try fromLonLat.transform(Coordinate(x: lon, y: lat))
     }
 
-    public func snapshot() -> StudyAnalysis { analysis }
+    // MARK: records
 
-    /// A WGS 84 longitude and latitude in the study's working CRS, as `xy` for a new facility.
-    public func workingXY(lon: Double, lat: Double) throws -> [Double] {
-        guard (-180...180).contains(lon), (-90...90).contains(lat) else { throw ServiceError.badRequest("open: \(lon),\(lat) is not a longitude,latitude") }
-        let c = try fromLonLat.transform(Coordinate(x: lon, y: lat))
-        return [c.x, c.y]
+    func etag(_ r: StoredRecord) -> String { "\(store.generation)-\(r.version)" }
+
+    func apiRecord(_ s: SavedScenario, problem: String?) -> ScenarioRecord {
+        ScenarioRecord(id: s.record.id, version: s.record.version, etag: etag(s.record), updated: s.record.updated, scenario: s.spec,
+                       name: s.spec?.name ?? s.record.name, valid: problem == nil, problem: problem)
     }
 
-    public func records() throws -> [ScenarioRecord] {
-        try store.all().map { ScenarioRecord(id: $0.id, version: $0.version, updated: $0.updated, scenario: try Self.decode($0)) }
+    public func records() -> (valid: [ScenarioRecord], invalid: [ScenarioRecord]) {
+        (current.saved.map { apiRecord($0, problem: nil) }, current.invalid.map { apiRecord($0.saved, problem: $0.reason) })
     }
 
     public func record(_ id: String) throws -> ScenarioRecord {
-        guard let r = store.get(id) else { throw ServiceError.notFound("no scenario `\(id)`") }
-        return ScenarioRecord(id: r.id, version: r.version, updated: r.updated, scenario: try Self.decode(r))
+        if let s = current.saved.first(where: { $0.record.id == id }) { return apiRecord(s, problem: nil) }
+        if let i = current.invalid.first(where: { $0.saved.record.id == id }) { return apiRecord(i.saved, problem: i.reason) }
+        throw ServiceError.notFound("no saved scenario `\(id)`")
     }
 
-    /// Validates a scenario against the study (by resolving it with the others) and saves it.
-    /// `ifMatch`: the version the client last saw; a different current version is a conflict (412).
-    public func save(id: String?, _ spec: StudyFile.ScenarioSpec, ifMatch: Int64?, creating: Bool) throws -> ScenarioRecord {
-        let key = id ?? Self.slug(spec.name)
-        let existing = store.get(key)
-        if creating && existing != nil { throw ServiceError.conflict("a scenario `\(key)` exists already") }
-        if !creating {
-            guard let existing else { throw ServiceError.notFound("no scenario `\(key)`") }
-            guard let v = ifMatch else { throw ServiceError.preconditionFailed("send If-Match with the version you edited (ETag)") }
-            guard v == existing.version else {
-                throw ServiceError.preconditionFailed("the scenario was changed (version \(existing.version)); reload it and edit again")
+    // MARK: writes (one at a time)
+
+    private func beginWrite() async {
+        if !writing {
+            writing = true
+            return
+        }
+        await withCheckedContinuation { writers.append($0) }
+    }
+
+    private func endWrite() {
+        if writers.isEmpty { writing = false } else { writers.removeFirst().resume() }
+    }
+
+    private func allSaved() -> [SavedScenario] { current.saved + current.invalid.map(\.saved) }
+
+    /// Validates a scenario against the study (resolving it with the others) and saves it. `precondition`
+    /// is the client's If-Match; creating refuses an id in use, replacing needs a matching ETag.
+    public func save(id: String?, _ spec: StudyFile.ScenarioSpec, precondition: IfMatch, creating: Bool) async throws -> ScenarioRecord {
+        guard lock != nil else { throw ServiceError.preconditionFailed("this service is read-only") }
+        await beginWrite()
+        defer { endWrite() }
+        let name = spec.name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !name.isEmpty else { throw ServiceError.badRequest("a scenario needs a name", parameter: "name") }
+        let key = id ?? ScenarioNaming.id(for: name)
+        let existing = allSaved().first { $0.record.id == key }
+        if creating {
+            if existing != nil { throw ServiceError.conflict("a saved scenario has the id `\(key)` already") }
+        } else {
+            guard let existing else { throw ServiceError.notFound("no saved scenario `\(key)`") }
+            try precondition.check(etag: etag(existing.record))
+        }
+        // Ids are unique across the study's scenarios and the saved ones.
+        let newKeys = Set([key, ScenarioNaming.id(for: name)])
+        if let clash = study.scenarios.first(where: { newKeys.contains(ScenarioNaming.id(for: $0.name)) }) {
+            throw ServiceError.conflict("the study's own scenario `\(clash.name)` has that name or id")
+        }
+        if let clash = current.saved.first(where: { $0.record.id != key && !newKeys.isDisjoint(with: [$0.record.id, ScenarioNaming.id(for: $0.spec?.name ?? "")]) }) {
+            throw ServiceError.conflict("the saved scenario `\(clash.record.id)` has that name or id")
+        }
+        if let problem = StudyAnalysis.problem(with: spec, study: study, network: network) {
+            throw ServiceError.badRequest("scenario \(name): \(problem)")
+        }
+        // Build first: a scenario the study cannot take is never stored.
+        let provisional = StoredRecord(id: key, name: name, document: "", version: 0, updated: "")
+        let others = allSaved().filter { $0.record.id != key } + [SavedScenario(record: provisional, spec: spec, problem: nil)]
+        let rebuilt = try await rebuild(others)
+        let record = try store.put(spec, id: key)
+        current = try Self.renumber(rebuilt, replacing: key, with: record, revision: current.revision + 1)
+        return apiRecord(SavedScenario(record: record, spec: spec, problem: nil), problem: nil)
+    }
+
+    public func delete(_ id: String, precondition: IfMatch) async throws {
+        guard lock != nil else { throw ServiceError.preconditionFailed("this service is read-only") }
+        await beginWrite()
+        defer { endWrite() }
+        guard let existing = allSaved().first(where: { $0.record.id == id }) else { throw ServiceError.notFound("no saved scenario `\(id)`") }
+        try precondition.check(etag: etag(existing.record), required: false)
+        let rebuilt = try await rebuild(allSaved().filter { $0.record.id != id })
+        try store.delete(id)
+        current = AnalysisSnapshot(analysis: rebuilt.analysis, revision: current.revision + 1, ids: rebuilt.ids, invalid: rebuilt.invalid,
+                                   saved: rebuilt.saved)
+    }
+
+    private func rebuild(_ saved: [SavedScenario]) async throws -> AnalysisSnapshot {
+        let (study, network) = (self.study, self.network)
+        return try await pool.run(control: WorkControl(timeLimitSeconds: 120)) { control in
+            try Self.build(study: study, network: network, saved: saved, revision: 0, control: control)
+        }
+    }
+
+    /// The stored record (with its real version) in place of the provisional one.
+    static func renumber(_ s: AnalysisSnapshot, replacing id: String, with record: StoredRecord, revision: Int) throws -> AnalysisSnapshot {
+        var out = s
+        out.revision = revision
+        out.saved = s.saved.map { $0.record.id == id ? SavedScenario(record: record, spec: $0.spec, problem: nil) : $0 }
+        out.invalid = s.invalid.map {
+            $0.saved.record.id == id ? InvalidScenario(saved: SavedScenario(record: record, spec: $0.saved.spec, problem: $0.saved.problem), reason: $0.reason) : $0
+        }
+        return out
+    }
+}
+
+/// An If-Match header: `*` (the record exists), a list of strong tags, or absent. Weak tags never match a write.
+public enum IfMatch: Sendable {
+    case absent
+    case any
+    case tags([String])
+
+    public init(_ header: String?) {
+        guard let h = header?.trimmingCharacters(in: .whitespaces), !h.isEmpty else { self = .absent; return }
+        if h == "*" { self = .any; return }
+        self = .tags(h.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.compactMap { t in
+            guard !t.hasPrefix("W/"), t.count >= 2, t.hasPrefix("\""), t.hasSuffix("\"") else { return nil }
+            return String(t.dropFirst().dropLast())
+        })
+    }
+
+    func check(etag: String, required: Bool = true) throws {
+        switch self {
+        case .absent:
+            if required { throw ServiceError.preconditionFailed("send If-Match with the ETag of the version you edited") }
+        case .any: return
+        case .tags(let tags):
+            guard tags.contains(etag) else {
+                throw ServiceError.preconditionFailed("the scenario was changed since that version (its ETag is now \"\(etag)\"); reload it and edit again")
             }
         }
-        if study.scenarios.contains(where: { $0.name == spec.name }) {
-            throw ServiceError.conflict("the study file has a scenario named `\(spec.name)`")
-        }
-        var others = store.all().filter { $0.id != key }
-        if let clash = others.first(where: { (try? Self.decode($0))?.name == spec.name }) {
-            throw ServiceError.conflict("the scenario `\(clash.id)` has that name")
-        }
-        // Resolve first: a scenario the study cannot take is never stored.
-        let document = String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)
-        others.append(StoredRecord(id: key, name: spec.name, document: document, version: 0, updated: ""))
-        let rebuilt: StudyAnalysis
-        do { rebuilt = try Self.build(study: study, network: network, stored: others) } catch let e as ScenarioError {
-            throw ServiceError.badRequest(e.description)
-        }
-        let saved = try store.put(id: key, name: spec.name, document: document)
-        analysis = rebuilt
-        return ScenarioRecord(id: saved.id, version: saved.version, updated: saved.updated, scenario: spec)
-    }
-
-    public func delete(_ id: String, ifMatch: Int64?) throws {
-        guard let existing = store.get(id) else { throw ServiceError.notFound("no scenario `\(id)`") }
-        if let v = ifMatch, v != existing.version {
-            throw ServiceError.preconditionFailed("the scenario was changed (version \(existing.version))")
-        }
-        let rebuilt = try Self.build(study: study, network: network, stored: store.all().filter { $0.id != id })
-        try store.delete(id)
-        analysis = rebuilt
-    }
-
-    /// An ASCII id from a name ("Én skole" → "en-skole", "Ærø" → "aeroe"), safe in URLs.
-    static func slug(_ name: String) -> String {
-        var t = name.lowercased()
-        for (a, b) in [("æ", "ae"), ("ø", "oe"), ("å", "aa"), ("ß", "ss")] { t = t.replacingOccurrences(of: a, with: b) }
-        t = t.folding(options: .diacriticInsensitive, locale: Locale(identifier: "en"))
-        let s = t.unicodeScalars.map { $0.isASCII && (CharacterSet.alphanumerics.contains($0)) ? String($0) : "-" }.joined()
-        let trimmed = s.split(separator: "-").joined(separator: "-")
-        return trimmed.isEmpty ? "scenario" : trimmed
     }
 }

@@ -19,10 +19,10 @@ func jsonText<T: Encodable>(_ value: T) throws -> String {
     return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
 }
 
-/// Loads the study and builds the analysis (network, access tables, scenarios).
+/// Loads the study with its saved scenarios and builds the analysis (network, access tables, scenarios).
 func loadAnalysis(_ options: StudyOptions) throws -> StudyAnalysis {
-    let study = try loadUsableStudy(options)
-    let analysis = try StudyAnalysis(study: study)
+    let loaded = try loadStudyWithSaved(options)
+    let analysis = try StudyAnalysis(study: loaded.set.study, network: loaded.network)
     if !analysis.unattached.isEmpty { reportSnapProblems(analysis.unattached, label: "not on the road network (counted as unreachable)") }
     return analysis
 }

@@ -3,6 +3,7 @@ import Foundation
 import KlyngeData
 import KlyngeGeo
 import KlyngeIO
+import KlyngeStore
 import KlyngeStudy
 
 @main
@@ -12,7 +13,7 @@ struct Klynge: AsyncParsableCommand {
         abstract: "Village clusters and shared meeting places: load, check and export geodata; road travel times.",
         subcommands: [Inspect.self, ImportOSM.self, Validate.self, Export.self, SnapCommand.self, MatrixCommand.self, IsochronesCommand.self,
                       CoverageCommand.self, CompareCommand.self, ImpactCommand.self, ClustersCommand.self, ReportCommand.self,
-                      RenderCommand.self, OptimizeCommand.self, ServeCommand.self]
+                      RenderCommand.self, OptimizeCommand.self, ScenariosCommand.self, ServeCommand.self]
     )
 }
 
@@ -41,6 +42,11 @@ struct StudyOptions: ParsableArguments {
     @Option(name: .customLong("source"),
             help: "Replace a layer's source: ROLE=SOURCE, e.g. areas=PG:\"dbname=kommune\" (repeatable).")
     var sources: [String] = []
+
+    @Option(help: "The scenario store (default: <study>.scenarios.gpkg beside the study file).")
+    var store: String?
+
+    var storePath: String { store ?? ScenarioStore.defaultPath(forStudy: study) }
 
     func validate() throws {
         for s in sources where !s.contains("=") {

@@ -4,6 +4,7 @@ import KlyngeAnalysis
 import KlyngeData
 import KlyngeIO
 import KlyngeRender
+import KlyngeStore
 import KlyngeStudy
 
 extension LocationObjective: ExpressibleByArgument {}
@@ -88,8 +89,8 @@ struct OptimizeCommand: ParsableCommand {
 
     func run() throws {
         try failing {
-            let study = try loadUsableStudy(options)
-            let network = try StudyNetwork(study: study)
+            let loaded = try loadStudyWithSaved(options)
+            let study = loaded.own, network = loaded.network
             let source: CandidateSource
             switch candidates {
             case "existing": source = .existing
@@ -117,8 +118,19 @@ struct OptimizeCommand: ParsableCommand {
                 printSolution(solution, setup, query.request, unit: unit, unitName: unitName)
             }
             if let name = saveScenario {
-                try SavedScenarios.save(setup.scenario(named: name, solution: solution), forStudy: options.study)
-                if !json { print("Saved as scenario `\(name)` in \(SavedScenarios.path(forStudy: options.study))") }
+                let spec = setup.scenario(named: name, solution: solution)
+                let id = ScenarioNaming.id(for: name)
+                if let clash = study.scenarios.first(where: { ScenarioNaming.id(for: $0.name) == id }) {
+                    throw ValidationError("the study file's own scenario `\(clash.name)` has that name or id; choose another name")
+                }
+                if let problem = StudyAnalysis.problem(with: spec, study: study, network: network) {
+                    throw ValidationError("the answer cannot be saved as a scenario: \(problem)")
+                }
+                let store = ScenarioStore(path: options.storePath)
+                let lock = try StoreLock(storePath: store.path)
+                try store.put(spec, id: id)
+                withExtendedLifetime(lock) {}
+                if !json { print("Saved as scenario `\(name)` (id \(id)) in the scenario store \(store.path)") }
             }
         }
     }

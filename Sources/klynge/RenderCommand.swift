@@ -5,6 +5,7 @@ import KlyngeData
 import KlyngeGeo
 import KlyngeIO
 import KlyngeRender
+import KlyngeStore
 import KlyngeStudy
 
 struct RenderCommand: ParsableCommand {
@@ -21,8 +22,8 @@ struct RenderCommand: ParsableCommand {
     var scenario: String?
     @Option(help: "The category shown by coverage and scenario maps (default: the study's first category).")
     var category: String?
-    @Option(help: "Paper size: A5, A4, A3, A2, A1.")
-    var paper: String = "A4"
+    @Option(help: "Paper size: A5, A4, A3, A2, A1 (default A4).")
+    var paper: String?
     @Flag(help: "Landscape orientation.")
     var landscape = false
     @Option(help: "Resolution of PNG output (dots per inch).")
@@ -47,10 +48,7 @@ struct RenderCommand: ParsableCommand {
     func validate() throws {
         guard output != nil || geojson != nil else { throw ValidationError("name the map with -o FILE.png|.svg|.pdf (or --geojson FILE)") }
         if let output, OutputKind.from(path: output) == nil { throw ValidationError("the map is written as .png, .svg or .pdf") }
-        if (width == nil) != (height == nil) { throw ValidationError("give both --width and --height") }
-        if let w = width, let h = height, w < 100 || h < 100 || w > 20000 || h > 20000 { throw ValidationError("pixel sizes go from 100 to 20000") }
-        if let dpi, dpi < 36 || dpi > 1200 { throw ValidationError("--dpi goes from 36 to 1200") }
-        if width == nil, Page.paper(paper, landscape: landscape, dpi: 300) == nil { throw ValidationError("unknown paper `\(paper)` (A5, A4, A3, A2, A1)") }
+        _ = try page()
         if let lang, !["da", "en"].contains(lang) { throw ValidationError("--lang is da or en") }
     }
 
@@ -59,11 +57,13 @@ struct RenderCommand: ParsableCommand {
             // The style first: its errors stop the run before any data is read or file written.
             let styleFolder = URL(fileURLWithPath: styles.hasPrefix("/") ? styles : FileManager.default.currentDirectoryPath + "/" + styles)
             let theStyle = try Style.load(style, stylesFolder: styleFolder)
-            let study = try loadUsableStudy(options)
-            let page: Page
-            if let width, let height { page = .pixels(width: width, height: height, dpi: dpi ?? 96) } else {
-                page = Page.paper(paper, landscape: landscape, dpi: dpi ?? 300)!
+            // Saved scenarios need the road network to be checked; a map of a study without roads has none.
+            var study = try loadUsableStudy(options)
+            let store = ScenarioStore(path: options.storePath)
+            if store.exists || FileManager.default.fileExists(atPath: ScenarioStore.legacyYAMLPath(forStudy: options.study)) {
+                study = try savedScenarios(options, study: study, network: StudyNetwork(study: study)).study
             }
+            let page = try self.page()
             // The same request builder as the server's /maps.
             let request = try MapMaker.request(study: study, analysis: nil, style: theStyle, category: category, scenario: scenario,
                                                page: page, kind: output.flatMap(OutputKind.from(path:)) ?? .png, language: lang,
@@ -78,6 +78,16 @@ struct RenderCommand: ParsableCommand {
                       + "scale bar \(report!.scaleBar.label), \(report!.labels.count) labels")
             }
             if let geojson { try writeStyledGeoJSON(request, crs: study.crs, to: geojson) }
+        }
+    }
+
+    /// The page asked for, every number checked (NaN and infinities included) by the renderer's one checked path.
+    func page() throws -> Page {
+        do {
+            return try Page.checked(paper: paper, landscape: landscape, dpi: dpi, width: width, height: height, defaultDPI: 300,
+                                    maxPixels: 400_000_000)
+        } catch let e as PageError {
+            throw ValidationError("--\(e.parameter): \(e.message)")
         }
     }
 

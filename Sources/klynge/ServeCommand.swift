@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import KlyngeData
 import KlyngeServer
+import KlyngeStore
 import KlyngeStudy
 
 struct ServeCommand: AsyncParsableCommand {
@@ -19,16 +20,26 @@ struct ServeCommand: AsyncParsableCommand {
     var port: Int = 8080
     @Option(help: "Bearer token for writes (default: the KLYNGE_TOKEN environment variable).")
     var token: String?
-    @Option(help: "Where saved scenarios live (default: <study>.scenarios.gpkg beside the study).")
-    var store: String?
     @Option(help: "Folder of named styles.")
     var styles: String = "styles"
     @Option(name: .customLong("max-body"), help: "Largest request body in bytes.")
     var maxBody: Int = 256 * 1024
+    @Option(name: .customLong("public-url"), help: "The address clients reach the service at (behind a proxy), e.g. https://klynge.kommune.dk; links use it.")
+    var publicURL: String?
+    @Option(help: "Threads for heavy work: maps, what-ifs with new places, optimisation.")
+    var workers: Int = ServiceLimits().heavyWorkers
+    @Option(name: .customLong("queue-limit"), help: "Heavy requests that may wait for a worker; more are answered 503 with Retry-After.")
+    var queueLimit: Int = ServiceLimits().queueLimit
 
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port goes from 1 to 65535") }
-        if let token, token.count < 8 { throw ValidationError("use a token of at least 8 characters") }
+        guard (1...64).contains(workers) else { throw ValidationError("--workers goes from 1 to 64") }
+        guard (0...1000).contains(queueLimit) else { throw ValidationError("--queue-limit goes from 0 to 1000") }
+        guard (1024...(64 << 20)).contains(maxBody) else { throw ValidationError("--max-body goes from 1024 to 67108864 bytes") }
+        if let token, let problem = TokenRule.problem(token, source: "--token") { throw ValidationError(problem) }
+        if let publicURL, checkedPublicURL(publicURL) == nil {
+            throw ValidationError("--public-url must be an http(s) address with a host and no query, e.g. https://klynge.kommune.dk")
+        }
     }
 
     func run() async throws {
@@ -38,18 +49,36 @@ struct ServeCommand: AsyncParsableCommand {
             warn("klynge: error: \(error)")
             throw ExitCode.failure
         }
-        let storePath = store ?? URL(fileURLWithPath: options.study).deletingPathExtension().path + ".scenarios.gpkg"
+        // One rule for the token, wherever it comes from.
+        var theToken = token
+        if theToken == nil, let env = ProcessInfo.processInfo.environment["KLYNGE_TOKEN"] {
+            if let problem = TokenRule.problem(env, source: "KLYNGE_TOKEN") {
+                warn("klynge: error: \(problem)")
+                throw ExitCode.failure
+            }
+            theToken = env
+        }
+        let storePath = options.storePath
+        var limits = ServiceLimits()
+        limits.heavyWorkers = workers
+        limits.queueLimit = queueLimit
         warn("Building the network and the analysis of \(study.name)…")
         let state: ServiceState
-        do { state = try ServiceState(study: study, storePath: storePath) } catch {
+        do {
+            state = try ServiceState(study: study, storePath: storePath, writable: theToken != nil, studyPath: options.study, limits: limits)
+        } catch {
             warn("klynge: error: \(error)")
             throw ExitCode.failure
         }
+        for note in await state.notes { warn(note) }
         let stylesFolder = URL(fileURLWithPath: styles.hasPrefix("/") ? styles : FileManager.default.currentDirectoryPath + "/" + styles)
-        let config = ServerConfig(host: host, port: port, token: token ?? ProcessInfo.processInfo.environment["KLYNGE_TOKEN"],
-                                  maxBodyBytes: maxBody, stylesFolder: stylesFolder)
-        warn(String(format: "Ready in %.1f s: http://%@:%d/ (%@; scenarios in %@)", Date().timeIntervalSince(started), host, port,
-                    config.token == nil ? "read-only" : "writes need the token", storePath))
+        let config = ServerConfig(host: host, port: port, token: theToken, maxBodyBytes: maxBody, stylesFolder: stylesFolder,
+                                  publicURL: publicURL.flatMap(checkedPublicURL), limits: limits)
+        let shown = publicURL.flatMap(checkedPublicURL) ?? "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+        let storeState = FileManager.default.fileExists(atPath: storePath) ? "scenarios in \(storePath)"
+            : "scenarios will be saved in \(storePath)"
+        warn(String(format: "Ready in %.1f s: %@/ (%@; %@)", Date().timeIntervalSince(started), shown,
+                    theToken == nil ? "read-only" : "writes need the token", storeState))
         try await buildApplication(state: state, config: config).runService()
     }
 }

@@ -52,7 +52,10 @@ import KlyngeTestSupport
         let r = try TestSupport.run(klynge, ["optimize", s, "--category", "school", "--objective", "minimum", "--threshold", "8min",
                                              "--save-scenario", "Færre skoler"])
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("study.scenarios.yaml").path))
+        // Saved in the study's one scenario store, which `scenarios list` and the service read too.
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("study.scenarios.gpkg").path))
+        let list = try TestSupport.run(klynge, ["scenarios", "list", s])
+        #expect(list.status == 0 && list.stdout.contains("faerre-skoler") && list.stdout.contains("Færre skoler"), "\(list.stdout)\(list.stderr)")
         let cmp = try TestSupport.run(klynge, ["compare", s, "--scenario", "Færre skoler", "--category", "school"])
         #expect(cmp.status == 0 && cmp.stdout.contains("0 villages lose coverage"), "\(cmp.stdout)\(cmp.stderr)")
         let map = folder.appendingPathComponent("m.png").path
@@ -76,6 +79,6 @@ import KlyngeTestSupport
             let r = try TestSupport.run(klynge, ["optimize", s, "--category", "hall"] + args + ["--save-scenario", "x"])
             #expect(r.status != 0 && r.stderr.contains(message), "\(args): \(r.stderr)")
         }
-        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("study.scenarios.yaml").path))
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("study.scenarios.gpkg").path))
     }
 }

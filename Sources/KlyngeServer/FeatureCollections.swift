@@ -3,6 +3,7 @@ import KlyngeAnalysis
 import KlyngeData
 import KlyngeGeo
 import KlyngeProj
+import KlyngeStore
 import KlyngeStudy
 
 /// A collection served through OGC API Features: features in WGS 84 with their ids and envelopes.
@@ -32,7 +33,9 @@ struct FeatureCollection: Sendable {
     /// Items as a GeoJSON FeatureCollection with OGC paging members.
     func items(limit: Int, offset: Int, bbox: Envelope?, baseURL: String) -> String {
         let matching = bbox.map { b in features.filter { $0.envelope.map { e in e.minX <= b.maxX && e.maxX >= b.minX && e.minY <= b.maxY && e.maxY >= b.minY } ?? false } } ?? features
-        let page = matching.dropFirst(offset).prefix(limit)
+        // Offsets past the end give an empty page; the sum is checked so no offset can overflow it.
+        let page = matching.dropFirst(min(offset, matching.count)).prefix(limit)
+        let (end, overflow) = offset.addingReportingOverflow(limit)
         let writer = GeoJSONWriter(decimals: 7, fieldOrder: fieldOrder)
         var out = "{\"type\":\"FeatureCollection\",\"numberMatched\":\(matching.count),\"numberReturned\":\(page.count),\"features\":["
         for (i, item) in page.enumerated() {
@@ -41,11 +44,12 @@ struct FeatureCollection: Sendable {
         }
         let bboxParam = bbox.map { "&bbox=\($0.minX),\($0.minY),\($0.maxX),\($0.maxY)" } ?? ""
         var links = [link("\(baseURL)/collections/\(id)/items?limit=\(limit)&offset=\(offset)\(bboxParam)", "self", "application/geo+json")]
-        if offset + limit < matching.count {
-            links.append(link("\(baseURL)/collections/\(id)/items?limit=\(limit)&offset=\(offset + limit)\(bboxParam)", "next", "application/geo+json"))
+        if !overflow && end < matching.count {
+            links.append(link("\(baseURL)/collections/\(id)/items?limit=\(limit)&offset=\(end)\(bboxParam)", "next", "application/geo+json"))
         }
         if offset > 0 {
-            links.append(link("\(baseURL)/collections/\(id)/items?limit=\(limit)&offset=\(max(0, offset - limit))\(bboxParam)", "prev", "application/geo+json"))
+            let previous = max(0, min(offset, matching.count) - limit)
+            links.append(link("\(baseURL)/collections/\(id)/items?limit=\(limit)&offset=\(previous)\(bboxParam)", "prev", "application/geo+json"))
         }
         out += "],\"links\":[" + links.joined(separator: ",") + "]}"
         return out
@@ -78,7 +82,8 @@ func link(_ href: String, _ rel: String, _ type: String) -> String {
 
 /// The collections of a study: its layers, baseline coverage, clusters, and each scenario's coverage.
 enum Collections {
-    static func build(_ analysis: StudyAnalysis) throws -> [String: FeatureCollection] {
+    static func build(_ snapshot: AnalysisSnapshot) throws -> [String: FeatureCollection] {
+        let analysis = snapshot.analysis
         let study = analysis.study
         var out: [String: FeatureCollection] = [:]
         func add(_ id: String, _ title: String, _ description: String, _ table: FeatureTable, _ idField: String?) throws {
@@ -96,9 +101,24 @@ enum Collections {
         }
         for s in analysis.scenarios {
             let report = CoverageReport(analysis: analysis, plan: s.plan, scenario: s.name)
-            try add("coverage-" + ServiceState.slug(s.name), "Coverage: \(s.name)", s.description ?? "Coverage under the scenario",
+            try add("coverage-" + (snapshot.ids[s.name] ?? ScenarioNaming.id(for: s.name)), "Coverage: \(s.name)", s.description ?? "Coverage under the scenario",
                     report.tables(study: study)[1], "id")
         }
         return out
+    }
+}
+
+/// Collections are rebuilt when the analysis changes: keyed by its revision, so they follow the content of
+/// the scenarios, not their names.
+actor CollectionCache {
+    private var revision = -1
+    private var value: [String: FeatureCollection] = [:]
+
+    func get(_ snapshot: AnalysisSnapshot) throws -> [String: FeatureCollection] {
+        if snapshot.revision != revision {
+            value = try Collections.build(snapshot)
+            revision = snapshot.revision
+        }
+        return value
     }
 }

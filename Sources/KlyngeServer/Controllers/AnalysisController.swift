@@ -1,0 +1,180 @@
+import Foundation
+import Hummingbird
+import KlyngeAnalysis
+import KlyngeData
+import KlyngeGeo
+import KlyngeStudy
+import KlyngeWork
+
+/// Which villages a coverage answer lists.
+enum PointSelection: String, CaseIterable {
+    case all, changed, none
+}
+
+/// The analysis API: coverage (with unsaved what-ifs), compare, impact, clusters, categories, optimize.
+struct AnalysisController {
+    let state: ServiceState
+    let config: ServerConfig
+    let heavy: HeavyWork
+
+    func add(to router: Router<BasicRequestContext>) {
+        router.get("/api/openapi.json") { _, _ in JSONBody.response(OpenAPI.document, type: "application/vnd.oai.openapi+json;version=3.0") }
+        router.get("/api/coverage", use: coverage)
+        router.get("/api/categories") { _, _ in
+            JSONBody.response(JSONBody.encode(any: state.study.categories.map { ["key": $0.key, "da": $0.labelDa, "en": $0.labelEn] }))
+        }
+        router.get("/api/compare", use: compare)
+        router.get("/api/impact", use: impact)
+        router.get("/api/clusters") { request, _ in
+            let snapshot = await state.snapshot()
+            return JSONBody.response(try await heavy.run(request, seconds: config.limits.analysisSeconds) { _ in
+                try ClusterReport(analysis: snapshot.analysis)
+            })
+        }
+        router.post("/api/optimize", use: optimize)
+    }
+
+    /// A category of the study, checked the same way for every route.
+    static func category(_ q: Query, _ analysis: StudyAnalysis, required: Bool = false) throws -> String? {
+        guard let c = try q.text("category", maxLength: 100) else {
+            if required { throw ServiceError.badRequest("name a category of the study: ?category=…", parameter: "category") }
+            return nil
+        }
+        guard analysis.engine.categories.contains(c) else {
+            throw ServiceError.badRequest("unknown category `\(c)` (the study has: \(analysis.engine.categories.joined(separator: ", ")))",
+                                          parameter: "category")
+        }
+        return c
+    }
+
+    @Sendable func coverage(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let snapshot = await state.snapshot()
+        let analysis = snapshot.analysis
+        let q = Query(request)
+        let scenario = try q.text("scenario").map { try snapshot.scenario($0) }
+        let category = try Self.category(q, analysis)
+        let cats = category.map { [$0] }
+        let selection = try q.choice("points", PointSelection.self) ?? .all
+        let close = try q.list("close", maxItems: config.limits.maxClosedIds) ?? []
+        var places: [WhatIf.NewPlace] = []
+        for (k, item) in (try q.list("open", separator: "|", maxItems: config.limits.maxNewPlaces, maxLength: 300) ?? []).enumerated() {
+            let parts = item.split(separator: ",", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+            guard parts.count >= 2 else { throw ServiceError.badRequest("open is lon,lat,name|… (WGS 84)", parameter: "open") }
+            let lon = try Checked.double(Double(parts[0]), "open", in: -180...180)
+            let lat = try Checked.double(Double(parts[1]), "open", in: -90...90)
+            let name = parts.count > 2 ? parts[2].trimmingCharacters(in: .whitespacesAndNewlines) : ""
+            places.append(WhatIf.NewPlace(name: name.isEmpty ? "Nyt mødested \(k + 1)" : String(name.prefix(120)),
+                                          location: try await state.workingXY(lon: lon, lat: lat)))
+        }
+        if !places.isEmpty && category == nil { throw ServiceError.badRequest("new places need a category", parameter: "category") }
+        let report: CoverageReport
+        if places.isEmpty {
+            // Closures only change the plan: cheap, answered here.
+            let w = try WhatIf.evaluate(base: analysis, scenario: scenario, close: close, open: [], category: category ?? "")
+            let name = close.isEmpty ? scenario?.name : nil
+            report = CoverageReport(analysis: w.analysis, plan: w.plan, scenario: name, categories: cats)
+        } else {
+            // New places need new columns of the access tables: on the work pool.
+            let newPlaces = places
+            report = try await heavy.run(request, seconds: config.limits.analysisSeconds) { control in
+                let w = try WhatIf.evaluate(base: analysis, scenario: scenario, close: close, open: newPlaces, category: category!, control: control)
+                return CoverageReport(analysis: w.analysis, plan: w.plan, scenario: nil, categories: cats)
+            }
+        }
+        switch selection {
+        case .all: return JSONBody.response(report)
+        case .none:
+            var r = report
+            r.points = []
+            return JSONBody.response(r)
+        case .changed:
+            let baseline = CoverageReport(analysis: analysis, plan: analysis.engine.baselinePlan, scenario: nil, categories: cats)
+            return JSONBody.response(report.keepingChangedPoints(against: baseline))
+        }
+    }
+
+    @Sendable func compare(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let snapshot = await state.snapshot()
+        let q = Query(request)
+        guard let name = try q.text("scenario") else { throw ServiceError.badRequest("name the scenario: ?scenario=…", parameter: "scenario") }
+        let after = try snapshot.scenario(name).plan
+        let before = try q.text("against").map { try snapshot.scenario($0).plan } ?? snapshot.analysis.engine.baselinePlan
+        let cats = try Self.category(q, snapshot.analysis).map { [$0] }
+        return JSONBody.response(snapshot.analysis.engine.compare(before, after, categories: cats))
+    }
+
+    @Sendable func impact(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let snapshot = await state.snapshot()
+        let c = try Self.category(Query(request), snapshot.analysis, required: true)!
+        return JSONBody.response(snapshot.analysis.engine.impact(category: c))
+    }
+
+    struct OptimizeBody: Decodable {
+        var category: String
+        var objective: String
+        var facilities: Int?
+        /// Seconds or metres, by the category's rule (default: the rule's threshold).
+        var threshold: Double?
+        var share: Double?
+        var candidates: String?
+        var keep: [String]?
+        var exclude: [String]?
+    }
+
+    @Sendable func optimize(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        var r = request
+        let body = try await r.collectBody(upTo: config.maxBodyBytes)
+        let q = try JSONDecoder().decode(OptimizeBody.self, from: Data(buffer: body))
+        let snapshot = await state.snapshot()
+        let analysis = snapshot.analysis
+        guard analysis.engine.categories.contains(q.category) else {
+            throw ServiceError.badRequest("unknown category `\(q.category)` (the study has: \(analysis.engine.categories.joined(separator: ", ")))",
+                                          parameter: "category")
+        }
+        guard let objective = LocationObjective(rawValue: q.objective) else {
+            throw ServiceError.badRequest("objective is coverage, minimum, median or center", parameter: "objective")
+        }
+        let candidates: CandidateSource
+        switch q.candidates ?? "existing" {
+        case "existing": candidates = .existing
+        case "places": candidates = .places
+        default: throw ServiceError.badRequest("candidates is existing or places", parameter: "candidates")
+        }
+        let p = try Checked.int(q.facilities, "facilities", in: 1...max(1, analysis.sites.count + analysis.study.demand.count))
+        let threshold = try q.threshold.map { try Checked.double($0, "threshold", in: 1...10_000_000) }
+            ?? analysis.engine.rules[q.category]?.threshold
+        let share = try q.share.map { try Checked.double($0, "share", in: 0...1) }
+        for (name, list) in [("keep", q.keep ?? []), ("exclude", q.exclude ?? [])] where list.count > config.limits.maxClosedIds {
+            throw ServiceError.badRequest("\(name) lists more than \(config.limits.maxClosedIds) ids", parameter: name)
+        }
+        let limit = config.limits.analysisSeconds
+        let (study, network) = (analysis.study, state.network)
+        struct Out: Encodable, Sendable { var solution: LocationSolution; var chosen: [CandidateSite] }
+        let out = try await heavy.run(r, seconds: limit) { control in
+            var req = LocationRequest(objective: objective, p: p, threshold: threshold, share: share, solver: .auto,
+                                      timeLimitSeconds: max(1, (control.remainingSeconds ?? limit) - 0.5))
+            req.control = control
+            let query = OptimizeQuery(category: q.category, request: req, keep: q.keep ?? [], exclude: q.exclude ?? [], candidates: candidates)
+            let setup = try OptimizeSetup(study: study, network: network, query: query)
+            let solution = try LocationAllocation.solve(setup.problem, query.request)
+            return Out(solution: solution, chosen: solution.chosen.map { setup.sites[$0] })
+        }
+        return JSONBody.response(out)
+    }
+}
+
+/// Heavy requests go to the work pool with a time limit, and are cancelled when their client disconnects.
+struct HeavyWork: Sendable {
+    let pool: WorkPool
+    let watchClient: Bool
+
+    func run<T: Sendable>(_ request: Request, seconds: Double, _ body: @escaping @Sendable (WorkControl) throws -> T) async throws -> T {
+        let control = WorkControl(timeLimitSeconds: seconds)
+        guard watchClient else { return try await pool.run(control: control, body) }
+        return try await request.body.consumeWithInboundCloseHandler { _ in
+            try await pool.run(control: control, body)
+        } onInboundClosed: {
+            control.cancel()
+        }
+    }
+}

@@ -1,0 +1,186 @@
+import Foundation
+import KlyngeIO
+import KlyngeStudy
+import Yams
+
+/// A scenario saved in the store, decoded; a record that is no scenario any more keeps its reason.
+public struct SavedScenario: Sendable {
+    public var record: StoredRecord
+    public var spec: StudyFile.ScenarioSpec?
+    /// Why the record cannot be used as it is (nil for a usable record).
+    public var problem: String?
+
+    public init(record: StoredRecord, spec: StudyFile.ScenarioSpec?, problem: String?) {
+        self.record = record
+        self.spec = spec
+        self.problem = problem
+    }
+}
+
+/// The one place scenarios are saved for a study, read and written by the command line and the service:
+/// a GeoPackage beside the study (`<study>.scenarios.gpkg`) unless another path is given. The file is
+/// made on the first save, never by reading. Writers take `StoreLock` first.
+public final class ScenarioStore: @unchecked Sendable {
+    public let path: String
+    private var backing: (any RecordStore)?
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    /// A store that is not a file (e.g. PostgreSQL, or a test double of the protocol's contract).
+    public init(records: any RecordStore, path: String) {
+        self.path = path
+        backing = records
+    }
+
+    public static func defaultPath(forStudy study: String) -> String {
+        URL(fileURLWithPath: study).deletingPathExtension().path + ".scenarios.gpkg"
+    }
+
+    /// Old stores of `klynge optimize --save-scenario`, imported once into the store.
+    public static func legacyYAMLPath(forStudy study: String) -> String {
+        URL(fileURLWithPath: study).deletingPathExtension().path + ".scenarios.yaml"
+    }
+
+    public var exists: Bool { backing != nil || FileManager.default.fileExists(atPath: path) }
+
+    /// A read-only handle until the first write, which reopens the file for update (making it if needed).
+    private var reader: (any RecordStore)?
+
+    private func opened(forWriting: Bool) throws -> (any RecordStore)? {
+        if let backing { return backing }
+        if !forWriting, let reader { return reader }
+        guard forWriting || FileManager.default.fileExists(atPath: path) else { return nil }
+        do {
+            let s = try GeoPackageRecordStore(path: path, readOnly: !forWriting)
+            if forWriting {
+                backing = s
+                reader = nil
+            } else {
+                reader = s
+            }
+            return s
+        } catch let e as GDALError {
+            throw StoreError(path: path, message: e.message)
+        }
+    }
+
+    /// Every record, decoded; corrupt records are listed with their problem, never dropped.
+    public func all() throws -> [SavedScenario] {
+        guard let s = try opened(forWriting: false) else { return [] }
+        return try s.all().map(Self.decode).sorted { $0.record.id < $1.record.id }
+    }
+
+    public func get(_ id: String) throws -> SavedScenario? {
+        try opened(forWriting: false)?.get(id).map(Self.decode)
+    }
+
+    public var generation: String { (try? opened(forWriting: false))??.generation ?? "0" }
+
+    /// Saves a scenario under `id` (made from its name when nil); the caller holds the writer's lock.
+    @discardableResult
+    public func put(_ spec: StudyFile.ScenarioSpec, id: String? = nil) throws -> StoredRecord {
+        guard let s = try opened(forWriting: true) else { throw StoreError(path: path, message: "cannot open the store") }
+        let document = String(decoding: try Self.encoder.encode(spec), as: UTF8.self)
+        return try s.put(id: id ?? ScenarioNaming.id(for: spec.name), name: spec.name, document: document)
+    }
+
+    @discardableResult
+    public func delete(_ id: String) throws -> Bool {
+        guard exists, let s = try opened(forWriting: true) else { return false }
+        return try s.delete(id)
+    }
+
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return e
+    }()
+
+    public static func decode(_ r: StoredRecord) -> SavedScenario {
+        do {
+            let spec = try JSONDecoder().decode(StudyFile.ScenarioSpec.self, from: Data(r.document.utf8))
+            return SavedScenario(record: r, spec: spec, problem: nil)
+        } catch {
+            return SavedScenario(record: r, spec: nil, problem: "the stored record is not a readable scenario (\(DecodingProblem.describe(error)))")
+        }
+    }
+
+    /// Imports `<study>.scenarios.yaml` (from before the store) once: its scenarios are saved in the store
+    /// and the file is renamed `.imported`, so it is never read twice. Returns what to tell the user.
+    public func importLegacyYAML(forStudy study: String, lockedBy lock: StoreLock) throws -> String? {
+        let yaml = Self.legacyYAMLPath(forStudy: study)
+        guard let data = FileManager.default.contents(atPath: yaml) else { return nil }
+        let specs: [StudyFile.ScenarioSpec]
+        do { specs = try YAMLDecoder().decode([StudyFile.ScenarioSpec].self, from: String(decoding: data, as: UTF8.self)) } catch {
+            throw StoreError(path: yaml, message: "not a list of scenarios, so it was not imported: \(error)")
+        }
+        let existing = Set(try all().map(\.record.id))
+        var imported: [String] = []
+        for spec in specs where !existing.contains(ScenarioNaming.id(for: spec.name)) {
+            try put(spec)
+            imported.append(spec.name)
+        }
+        try FileManager.default.moveItem(atPath: yaml, toPath: yaml + ".imported")
+        _ = lock
+        return "Imported \(imported.count) scenario(s) from \(yaml) into the scenario store \(path); the YAML file is now \(yaml).imported"
+    }
+}
+
+/// Scenario ids: ASCII slugs of names, unique across the study's own scenarios and the saved ones, so a
+/// saved "En skole" can never hide the study's "Én skole".
+public enum ScenarioNaming {
+    /// "Én skole" → "en-skole", "Ærø" → "aeroe".
+    public static func id(for name: String) -> String {
+        var t = name.lowercased()
+        for (a, b) in [("æ", "ae"), ("ø", "oe"), ("å", "aa"), ("ß", "ss")] { t = t.replacingOccurrences(of: a, with: b) }
+        t = t.folding(options: .diacriticInsensitive, locale: Locale(identifier: "en"))
+        let s = t.unicodeScalars.map { $0.isASCII && CharacterSet.alphanumerics.contains($0) ? String($0) : "-" }.joined()
+        let trimmed = String(s.split(separator: "-").joined(separator: "-").prefix(80))
+        return trimmed.isEmpty ? "scenario" : trimmed
+    }
+}
+
+/// A store that cannot be read or written, naming the file.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public let path: String
+    public let message: String
+    public init(path: String, message: String) {
+        self.path = path
+        self.message = message
+    }
+    public var description: String { "\(path): \(message)" }
+}
+
+/// Decoding errors in words, without Swift type names: which field, and what was wrong.
+public enum DecodingProblem {
+    public static func describe(_ error: Error) -> String {
+        guard let e = error as? DecodingError else { return "not valid JSON" }
+        func path(_ keys: [CodingKey]) -> String {
+            let p = keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+            return p.isEmpty ? "the document" : "`" + String(p.drop(while: { $0 == "." })) + "`"
+        }
+        switch e {
+        case .keyNotFound(let key, let ctx): return "\(path(ctx.codingPath + [key])) is missing"
+        case .typeMismatch(let type, let ctx): return "\(path(ctx.codingPath)) should be \(kind(type))"
+        case .valueNotFound(let type, let ctx): return "\(path(ctx.codingPath)) should be \(kind(type)), not null"
+        case .dataCorrupted(let ctx):
+            return ctx.codingPath.isEmpty ? "the body is not valid JSON" : "\(path(ctx.codingPath)) has a value that cannot be read"
+        @unknown default: return "the JSON does not have the expected shape"
+        }
+    }
+
+    static func kind(_ type: Any.Type) -> String {
+        let n = String(describing: type)
+        if n.hasPrefix("Array") || n.hasPrefix("[") { return "a list" }
+        if n.hasPrefix("Dictionary") { return "an object" }
+        switch n {
+        case "String": return "a text"
+        case "Double", "Float": return "a number"
+        case "Int", "Int64", "Int32": return "a whole number"
+        case "Bool": return "true or false"
+        default: return "an object"
+        }
+    }
+}
