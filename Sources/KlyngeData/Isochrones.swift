@@ -3,6 +3,7 @@ import KlyngeGEOS
 import KlyngeGeo
 import KlyngeNetwork
 import KlyngeStudy
+import KlyngeWork
 
 /// Service areas as polygons: the reachable network (cut at the exact point) buffered by
 /// `bufferMeters` and dissolved with GEOS.
@@ -15,6 +16,8 @@ public enum Isochrones {
         /// One area per budget for all the selected facilities together.
         public var union: Bool
         public var bufferMeters: Double
+        /// Stops the buffering and dissolving of a map nobody waits for.
+        public var control: WorkControl = .unlimited
 
         public init(mode: TravelMode, budgets: [Double], category: String?, union: Bool, bufferMeters: Double = 100) {
             self.mode = mode
@@ -54,7 +57,10 @@ public enum Isochrones {
             guard !lines.isEmpty else { return nil }
             // Buffering pieces one by one and dissolving them (cascaded union) is far faster than
             // buffering the whole multi-line at once.
-            let pieces = try lines.map { try geos.buffer(.lineString($0), distance: request.bufferMeters, quadrantSegments: 4) }
+            let pieces = try lines.enumerated().map { k, line in
+                if k % 256 == 0 { try request.control.check() }
+                return try geos.buffer(.lineString(line), distance: request.bufferMeters, quadrantSegments: 4)
+            }
             let g = try geos.unaryUnion(pieces)
             return g.isEmpty ? nil : g
         }

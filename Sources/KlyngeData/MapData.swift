@@ -3,6 +3,7 @@ import KlyngeAnalysis
 import KlyngeGeo
 import KlyngeRender
 import KlyngeStudy
+import KlyngeWork
 
 /// The data layers a style draws, built from the study and, when the style asks for them, the analysis.
 public enum MapData {
@@ -10,7 +11,8 @@ public enum MapData {
     public static let analysisLayers: Set<String> = ["coverage", "isochrones", "scenario", "scenario_facilities", "clusters", "hubs"]
 
     public static func layers(study: Study, needed: Set<String>, analysis: StudyAnalysis?, category: String,
-                              scenario: ResolvedScenario?, language: String? = nil) throws -> [String: [Feature]] {
+                              scenario: ResolvedScenario?, language: String? = nil,
+                              control: WorkControl = .unlimited) throws -> [String: [Feature]] {
         let lang = language ?? study.language
         /// "7,5 min" / "3.2 km" in the map's language.
         func valueText(_ v: Double, _ unit: String) -> String {
@@ -81,8 +83,9 @@ public enum MapData {
         if needed.contains("isochrones") {
             let t = rule.threshold
             let budgets = [t / 2, t, t * 1.5]
-            let result = try Isochrones.build(study: study, network: analysis.network, request: .init(
-                mode: rule.mode, budgets: budgets, category: category, union: true, bufferMeters: 150))
+            var request = Isochrones.Request(mode: rule.mode, budgets: budgets, category: category, union: true, bufferMeters: 150)
+            request.control = control
+            let result = try Isochrones.build(study: study, network: analysis.network, request: request)
             out["isochrones"] = result.table.features.map { f in
                 var g = f
                 let v = rule.metric == .duration ? (f["minutes"].number ?? 0) : (f["meters"].number ?? 0) / 1000

@@ -3,13 +3,14 @@ import KlyngeAnalysis
 import KlyngeGeo
 import KlyngeRender
 import KlyngeStudy
+import KlyngeWork
 
 /// Everything between a style and a map request: the data layers the style needs, the category and
 /// scenario, the page and the texts. The CLI and the server both use it.
 public enum MapMaker {
     public static func request(study: Study, analysis: StudyAnalysis?, style: Style, category: String?, scenario: String?,
                                page: Page, kind: OutputKind, language: String?, title: String? = nil,
-                               extent: Envelope? = nil) throws -> MapRequest {
+                               extent: Envelope? = nil, control: WorkControl = .unlimited) throws -> MapRequest {
         let needed = Set(style.layers.compactMap(\.data))
         let cat = category ?? study.categories.first?.key ?? ""
         guard study.categories.contains(where: { $0.key == cat }) else {
@@ -27,7 +28,8 @@ public enum MapMaker {
             chosen = try analysis.scenario(named: scenario)
         }
         let lang = language ?? study.language
-        let data = try MapData.layers(study: study, needed: needed, analysis: analysis, category: cat, scenario: chosen, language: lang)
+        let data = try MapData.layers(study: study, needed: needed, analysis: analysis, category: cat, scenario: chosen, language: lang,
+                                      control: control)
         guard let frame = extent ?? Envelope(covering: study.areas.flatMap { $0.geometry.allCoordinates })
                 ?? Envelope(covering: study.demand.map(\.location) + study.facilities.map(\.location)) else {
             throw AnalysisSetupError("the study has nothing to draw")
@@ -37,7 +39,9 @@ public enum MapMaker {
         let needsCategory = !needed.isDisjoint(with: ["coverage", "isochrones", "scenario", "scenario_facilities"])
         let subtitle = [style.title?.text(lang), chosen.map { (lang == "en" ? "Scenario: " : "Scenarie: ") + $0.name },
                         needsCategory ? label : nil, date].compactMap { $0 }.joined(separator: " · ")
-        return MapRequest(style: style, data: data, extent: frame, page: page, kind: kind, language: lang, title: title ?? study.name,
-                          subtitle: subtitle, attribution: study.attribution.isEmpty ? ["Klynge"] : study.attribution)
+        var request = MapRequest(style: style, data: data, extent: frame, page: page, kind: kind, language: lang, title: title ?? study.name,
+                                 subtitle: subtitle, attribution: study.attribution.isEmpty ? ["Klynge"] : study.attribution)
+        request.control = control
+        return request
     }
 }

@@ -8,7 +8,7 @@ import KlyngeStore
 import KlyngeStudy
 import KlyngeWork
 
-/// A saved scenario as the API shows it. `etag` is never reused by the store; `problem` is set for a
+/// A saved scenario as the API shows it. `etag` is never reused by the store; `reason` is set for a
 /// record the study cannot use any more (it stays listed, to be edited or deleted).
 public struct ScenarioRecord: Sendable, Encodable {
     public var id: String
@@ -18,7 +18,7 @@ public struct ScenarioRecord: Sendable, Encodable {
     public var scenario: StudyFile.ScenarioSpec?
     public var name: String
     public var valid: Bool
-    public var problem: String?
+    public var reason: String?
 }
 
 /// The analysis in force: the study with its own and its valid saved scenarios, and the revision that
@@ -100,18 +100,18 @@ public actor ServiceState {
 
     func etag(_ r: StoredRecord) -> String { "\(store.generation)-\(r.version)" }
 
-    func apiRecord(_ s: SavedScenario, problem: String?) -> ScenarioRecord {
+    func apiRecord(_ s: SavedScenario, reason: String?) -> ScenarioRecord {
         ScenarioRecord(id: s.record.id, version: s.record.version, etag: etag(s.record), updated: s.record.updated, scenario: s.spec,
-                       name: s.spec?.name ?? s.record.name, valid: problem == nil, problem: problem)
+                       name: s.spec?.name ?? s.record.name, valid: reason == nil, reason: reason)
     }
 
     public func records() -> (valid: [ScenarioRecord], invalid: [ScenarioRecord]) {
-        (current.saved.map { apiRecord($0, problem: nil) }, current.invalid.map { apiRecord($0.saved, problem: $0.reason) })
+        (current.saved.map { apiRecord($0, reason: nil) }, current.invalid.map { apiRecord($0.saved, reason: $0.reason) })
     }
 
     public func record(_ id: String) throws -> ScenarioRecord {
-        if let s = current.saved.first(where: { $0.record.id == id }) { return apiRecord(s, problem: nil) }
-        if let i = current.invalid.first(where: { $0.saved.record.id == id }) { return apiRecord(i.saved, problem: i.reason) }
+        if let s = current.saved.first(where: { $0.record.id == id }) { return apiRecord(s, reason: nil) }
+        if let i = current.invalid.first(where: { $0.saved.record.id == id }) { return apiRecord(i.saved, reason: i.reason) }
         throw ServiceError.notFound("no saved scenario `\(id)`")
     }
 
@@ -164,7 +164,7 @@ public actor ServiceState {
         let rebuilt = try await rebuild(others)
         let record = try store.put(spec, id: key)
         current = try Self.renumber(rebuilt, replacing: key, with: record, revision: current.revision + 1)
-        return apiRecord(SavedScenario(record: record, spec: spec, problem: nil), problem: nil)
+        return apiRecord(SavedScenario(record: record, spec: spec, problem: nil), reason: nil)
     }
 
     public func delete(_ id: String, precondition: IfMatch) async throws {

@@ -317,8 +317,8 @@ func errorShape(_ r: TestResponse) -> Bool {
             let invalid = listing["invalid"] as! [[String: Any]]
             #expect(saved == ["god"])
             #expect(Set(invalid.map { $0["id"] as! String }) == ["gammel-hal", "oedelagt"])
-            #expect(invalid.allSatisfy { !($0["problem"] as! String).isEmpty })
-            #expect(invalid.first { $0["id"] as? String == "gammel-hal" }?["problem"] as? String ?? "" == "close: no facility has the id `way/999999`")
+            #expect(invalid.allSatisfy { !($0["reason"] as! String).isEmpty })
+            #expect(invalid.first { $0["id"] as? String == "gammel-hal" }?["reason"] as? String ?? "" == "close: no facility has the id `way/999999`")
             try await client.execute(uri: "/api/coverage?scenario=gammel-hal", method: .get) { r in #expect(r.status == .unprocessableContent) }
             // It can be mended …
             let etag = try await client.execute(uri: "/api/scenarios/gammel-hal", method: .get) { r in r.headers[.eTag] ?? "" }

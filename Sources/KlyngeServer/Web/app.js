@@ -711,14 +711,14 @@ function drawSavedList() {
     const load = h("button", { type: "button", class: "secondary small load", "aria-label": t("loadNamed", name), text: t("load") });
     load.addEventListener("click", () => run(() => loadScenario(r.id)));
     const del = h("button", { type: "button", class: "danger small delete", "aria-label": t("delNamed", name), text: t("del") });
-    del.addEventListener("click", () => run(() => deleteScenario(r.id, r.version, name)));
+    del.addEventListener("click", () => run(() => deleteScenario(r.id, r.etag, name)));
     ul.append(h("li", { "data-id": String(r.id) }, h("span", { class: "name", text: name }), load, del,
       h("span", { class: "meta", text: r.updated ? t("updated", formatDate(r.updated)) : "" })));
   }
   for (const r of state.invalid) {
     const name = String(r.name ?? r.id);
     const del = h("button", { type: "button", class: "danger small delete", "aria-label": t("delNamed", name), text: t("del") });
-    del.addEventListener("click", () => run(() => deleteScenario(r.id, r.version, name)));
+    del.addEventListener("click", () => run(() => deleteScenario(r.id, r.etag, name)));
     ul.append(h("li", { class: "invalid", "data-id": String(r.id) }, h("span", { class: "name", text: name }),
       h("span", { class: "tag invalid", text: t("invalid") }), del,
       h("span", { class: "meta reason", text: String(r.reason ?? "") })));
@@ -745,7 +745,7 @@ async function save() {
   const headers = { "Content-Type": "application/json", Authorization: "Bearer " + key };
   try {
     if (existing) {
-      headers["If-Match"] = `"${existing.version}"`;
+      headers["If-Match"] = `"${existing.etag}"`;
       await api(`/api/scenarios/${encodeURIComponent(existing.id)}`, { method: "PUT", headers, body });
     } else {
       await api("/api/scenarios", { method: "POST", headers, body });
@@ -755,11 +755,12 @@ async function save() {
   await loadSavedList();
   document.body.dataset.saved = "1";
 }
-async function deleteScenario(id, version, name) {
+// If-Match carries the record's ETag: the store never reuses one, so a stale page cannot overwrite.
+async function deleteScenario(id, etag, name) {
   const key = token();
   if (!key || !window.confirm(t("confirmDelete", name))) return;
   const headers = { Authorization: "Bearer " + key };
-  if (version != null) headers["If-Match"] = `"${version}"`;
+  if (etag != null) headers["If-Match"] = `"${etag}"`;
   try { await api(`/api/scenarios/${encodeURIComponent(id)}`, { method: "DELETE", headers }); }
   catch (e) { throw writeError(e); }
   setStatus(t("deleted", name));
