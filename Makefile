@@ -57,10 +57,13 @@ bench:
 	python3 scripts/bench_render_matplotlib.py out/bench
 	python3 scripts/bench_optimize_spopt.py out/bench
 
-# The service under 50 concurrent clients on loopback (wrk).
+# The service on loopback (wrk): light and heavy mixes, renders running, abandoned requests; on the sample and
+# on a 4,000-village study made from it.
 load: deps
 	$(SWIFT) build -c release --product klynge
 	scripts/load_test.sh .build/release/klynge $(STUDY)
+	python3 scripts/make_kommune_study.py out/kommune
+	scripts/load_test.sh .build/release/klynge out/kommune/study.yaml
 
 # Rebuild data/samsoe/samsoe-osm.gpkg from the bundled OSM extract.
 sample: build

@@ -407,6 +407,32 @@ def check_ogr(base):
     check("ogrinfo counts the villages", "Feature Count: 28" in r.stdout, r.stdout[-400:])
 
 
+def check_ipv6(tmp):
+    """Bound to ::1, links carry the bracketed address, and GDAL follows them (read-only, so no store is made)."""
+    port = free_port()
+    proc = subprocess.Popen([klynge, "serve", study, "--host", "::1", "--port", str(port), "--store", os.path.join(tmp, "v6.gpkg")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://[::1]:{port}"
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(f"{base}/conformance", timeout=2)
+                break
+            except Exception:
+                time.sleep(0.1)
+        r = subprocess.run(["ogrinfo", "-so", f"OAPIF:{base}/", "demand"], capture_output=True, text=True, timeout=60)
+        check("ogrinfo OAPIF:http://[::1]:P/ counts the villages", "Feature Count: 28" in r.stdout, r.stdout[-400:] + r.stderr[-400:])
+        links = get_json(f"{base}/")["links"]
+        check("links from [::1] keep the address", all(l["href"].startswith(base + "/") for l in links), links)
+        req = urllib.request.Request(f"{base}/collections", method="HEAD")
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            check("HEAD answers like GET without a body", resp.status == 200 and resp.read() == b"")
+        check("a read-only service made no store", not os.path.exists(os.path.join(tmp, "v6.gpkg")))
+    finally:
+        proc.kill()
+        proc.wait()
+
+
 def check_reload(browser, base, cli_share):
     page = open_page(browser, f"{base}/app/?category=hall&load=Fra%20browseren")
     check("page finds the saved scenario after a restart", page.evaluate("document.body.dataset.found") == "1")
@@ -646,6 +672,7 @@ def main():
             section("URL parameters", check_url_params, browser, base)
             section("hostile scenarios", check_hostile_scenarios, browser, base)
             section("ogrinfo", check_ogr, base)
+            section("IPv6 and HEAD", check_ipv6, tmp)
             section("security", check_security, base)
             # Killed right after an acknowledged save: nothing lost.
             code = post_scenario(base, {"name": "Lige før nedbrud", "close": CLOSED[:1]})[0]

@@ -68,8 +68,9 @@ sleep 3  # renders still in the pool finish
 
 # Abandoned requests: clients that hang up stop costing CPU within a second.
 ticks() { awk '{print $14 + $15}' /proc/$PID/stat; }
-for k in $(seq 10); do curl -s -o /dev/null --max-time 0.3 "$BASE/maps/coverage.png?category=hall&paper=A2&dpi=200" & done
-wait 2>/dev/null || true
+ABANDONED=()
+for k in $(seq 10); do curl -s -o /dev/null --max-time 0.3 "$BASE/maps/coverage.png?category=hall&paper=A2&dpi=200" & ABANDONED+=($!); done
+wait "${ABANDONED[@]}" 2>/dev/null || true
 sleep 1
 T0=$(ticks); sleep 1; T1=$(ticks)
 HZ=$(getconf CLK_TCK)

@@ -56,14 +56,19 @@ extension CoverageReport {
     /// Only the villages whose figures differ from `baseline` (same categories), so a what-if answer does not
     /// resend what the client has.
     public func keepingChangedPoints(against baseline: CoverageReport) -> CoverageReport {
-        let before = Dictionary(baseline.points.map { ($0.demandId, $0) }, uniquingKeysWith: { a, _ in a })
-        var out = self
-        out.points = points.filter { p in
-            guard let b = before[p.demandId] else { return true }
-            return zip(p.categories, b.categories).contains { x, y in
+        func differs(_ p: PointRow, _ b: PointRow) -> Bool {
+            p.categories.count != b.categories.count || zip(p.categories, b.categories).contains { x, y in
                 x.facilityId != y.facilityId || x.covered != y.covered || x.durationSeconds != y.durationSeconds
                     || x.distanceMeters != y.distanceMeters
-            } || p.categories.count != b.categories.count
+            }
+        }
+        var out = self
+        // Both reports list the study's villages in its order; matched by id only if that ever differs.
+        if points.count == baseline.points.count, zip(points, baseline.points).allSatisfy({ $0.demandId == $1.demandId }) {
+            out.points = zip(points, baseline.points).filter { differs($0, $1) }.map(\.0)
+        } else {
+            let before = Dictionary(baseline.points.map { ($0.demandId, $0) }, uniquingKeysWith: { a, _ in a })
+            out.points = points.filter { p in before[p.demandId].map { differs(p, $0) } ?? true }
         }
         return out
     }

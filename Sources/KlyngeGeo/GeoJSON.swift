@@ -110,6 +110,8 @@ public struct GeoJSONWriter: Sendable {
 /// Minimal JSON text helpers shared by writers.
 public enum JSONText {
     public static func string(_ s: String) -> String {
+        // Most names need no escaping: one pass over the bytes decides.
+        if !s.utf8.contains(where: { $0 == 0x22 || $0 == 0x5C || $0 < 0x20 }) { return "\"" + s + "\"" }
         var out = "\""
         for scalar in s.unicodeScalars {
             switch scalar {

@@ -30,7 +30,7 @@ public func buildRouter(state: ServiceState, config: ServerConfig) -> Router<Bas
     router.middlewares.add(SecurityHeadersMiddleware())
     router.middlewares.add(ErrorMiddleware())
     router.middlewares.add(TokenMiddleware(token: config.token))
-    let heavy = HeavyWork(pool: state.pool, watchClient: config.cancelWhenClientLeaves)
+    let heavy = HeavyWork(heavy: state.pool, analysis: state.analysisPool, watchClient: config.cancelWhenClientLeaves)
     FeaturesController(state: state, config: config).add(to: router)
     AnalysisController(state: state, config: config, heavy: heavy).add(to: router)
     ScenariosController(state: state, config: config).add(to: router)

@@ -6,6 +6,11 @@ public struct ServiceLimits: Sendable {
     public var heavyWorkers: Int = max(1, min(2, ProcessInfo.processInfo.activeProcessorCount))
     /// Heavy requests that may wait for a worker; more get 503 with Retry-After.
     public var queueLimit: Int = 8
+    /// Threads for analysis requests (what-ifs, comparisons, closure impact): each takes milliseconds to
+    /// tens of milliseconds at kommune size, so they queue deeper than maps but never run on the threads
+    /// that answer light requests.
+    public var analysisWorkers: Int = max(1, min(2, ProcessInfo.processInfo.activeProcessorCount))
+    public var analysisQueueLimit: Int = 512
     /// Per-request time limits, counted from arrival (queueing included).
     public var mapSeconds: Double = 30
     public var analysisSeconds: Double = 20

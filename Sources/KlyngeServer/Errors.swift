@@ -89,16 +89,14 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 enum JSONBody {
     static func encode<T: Encodable>(_ value: T) -> String {
         let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys]
-        // JSON has no infinities or NaN: an unreachable figure is null. The marker is a control character,
-        // which the encoder escapes, so no ordinary text can look like it.
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        if let d = try? e.encode(value) { return String(decoding: d, as: UTF8.self) }
+        // JSON has no infinities or NaN: an unreachable figure becomes null. The marker is a control character,
+        // which the encoder escapes, so no ordinary text can look like it. (Only on this rare path: a scan of
+        // every answer would cost more than the encoding.)
         e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "\u{1}nf", negativeInfinity: "\u{1}nf", nan: "\u{1}nf")
-        do {
-            return String(decoding: try e.encode(value), as: UTF8.self)
-                .replacingOccurrences(of: #""\u0001nf""#, with: "null")
-        } catch {
-            return #"{"error":{"status":500,"message":"the answer could not be encoded"}}"#
-        }
+        guard let d = try? e.encode(value) else { return #"{"error":{"status":500,"message":"the answer could not be encoded"}}"# }
+        return String(decoding: d, as: UTF8.self).replacingOccurrences(of: #""\u0001nf""#, with: "null")
     }
 
     /// Untyped values (OGC documents built as dictionaries).

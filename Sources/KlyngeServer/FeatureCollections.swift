@@ -5,14 +5,18 @@ import KlyngeGeo
 import KlyngeProj
 import KlyngeStore
 import KlyngeStudy
+import KlyngeWork
 
-/// A collection served through OGC API Features: features in WGS 84 with their ids and envelopes.
+/// A collection served through OGC API Features: features in WGS 84 with their ids and envelopes, each
+/// written as GeoJSON once when the collection is built, so a page of items is only joined text.
 struct FeatureCollection: Sendable {
     var id: String
     var title: String
     var description: String
-    var features: [(id: String, feature: Feature, envelope: Envelope?)]
-    var fieldOrder: [String]
+    var features: [(id: String, json: String, envelope: Envelope?)]
+    var index: [String: Int]
+    /// What a scenario collection was made from (its plan and texts), so a rebuild keeps what did not change.
+    var madeFrom: Int?
 
     var extent: Envelope? { features.compactMap(\.envelope).reduce(nil) { $0?.union($1) ?? $1 } }
 
@@ -21,13 +25,16 @@ struct FeatureCollection: Sendable {
         self.title = title
         self.description = description
         let t = try Transformer(from: table.crs, to: .wgs84)
-        fieldOrder = table.fields.map(\.name)
+        let writer = GeoJSONWriter(decimals: 7, fieldOrder: table.fields.map(\.name))
         features = try table.features.enumerated().map { k, f in
             var g = f
             g.geometry = try f.geometry.map { try t.transform($0) }
             let id = idField.flatMap { f[$0].text } ?? String(k + 1)
-            return (id, g, g.geometry?.envelope)
+            var json = ""
+            writer.appendFeature(g, id: .string(id), to: &json)
+            return (id, json, g.geometry?.envelope)
         }
+        index = Dictionary(features.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
     }
 
     /// Items as a GeoJSON FeatureCollection with OGC paging members.
@@ -36,11 +43,11 @@ struct FeatureCollection: Sendable {
         // Offsets past the end give an empty page; the sum is checked so no offset can overflow it.
         let page = matching.dropFirst(min(offset, matching.count)).prefix(limit)
         let (end, overflow) = offset.addingReportingOverflow(limit)
-        let writer = GeoJSONWriter(decimals: 7, fieldOrder: fieldOrder)
         var out = "{\"type\":\"FeatureCollection\",\"numberMatched\":\(matching.count),\"numberReturned\":\(page.count),\"features\":["
+        out.reserveCapacity(page.reduce(256) { $0 + $1.json.utf8.count + 1 })
         for (i, item) in page.enumerated() {
             if i > 0 { out += "," }
-            writer.appendFeature(item.feature, id: .string(item.id), to: &out)
+            out += item.json
         }
         let bboxParam = bbox.map { "&bbox=\($0.minX),\($0.minY),\($0.maxX),\($0.maxY)" } ?? ""
         var links = [link("\(baseURL)/collections/\(id)/items?limit=\(limit)&offset=\(offset)\(bboxParam)", "self", "application/geo+json")]
@@ -56,10 +63,7 @@ struct FeatureCollection: Sendable {
     }
 
     func item(_ fid: String) -> String? {
-        guard let item = features.first(where: { $0.id == fid }) else { return nil }
-        var out = ""
-        GeoJSONWriter(decimals: 7, fieldOrder: fieldOrder).appendFeature(item.feature, id: .string(item.id), to: &out)
-        return out
+        index[fid].map { features[$0].json }
     }
 
     func metadata(baseURL: String) -> [String: Any] {
@@ -82,43 +86,74 @@ func link(_ href: String, _ rel: String, _ type: String) -> String {
 
 /// The collections of a study: its layers, baseline coverage, clusters, and each scenario's coverage.
 enum Collections {
-    static func build(_ snapshot: AnalysisSnapshot) throws -> [String: FeatureCollection] {
+    /// `previous`: the collections of the analysis before a save. The study's layers, today's coverage and the
+    /// clusters do not change with scenarios, and scenarios whose plan did not change keep their collection.
+    static func build(_ snapshot: AnalysisSnapshot, reusing previous: [String: FeatureCollection] = [:]) throws -> [String: FeatureCollection] {
         let analysis = snapshot.analysis
         let study = analysis.study
         var out: [String: FeatureCollection] = [:]
-        func add(_ id: String, _ title: String, _ description: String, _ table: FeatureTable, _ idField: String?) throws {
-            out[id] = try FeatureCollection(id: id, title: title, description: description, table: table, idField: idField)
+        let fixed: Set<String> = ["areas", "demand", "facilities", "roads", "coverage", "clusters"]
+        for (id, c) in previous where fixed.contains(id) { out[id] = c }
+        func add(_ id: String, _ title: String, _ description: String, _ table: @autoclosure () throws -> FeatureTable, _ idField: String?) throws {
+            guard out[id] == nil else { return }
+            out[id] = try FeatureCollection(id: id, title: title, description: description, table: table(), idField: idField)
         }
         try add("areas", "Areas", "Villages or parishes of the study", StudyTables.table(.areas, of: study), "id")
         try add("demand", "Villages", "Where people live, with population", StudyTables.table(.demand, of: study), "id")
         try add("facilities", "Facilities", "Meeting places by category", StudyTables.table(.facilities, of: study), "id")
         try add("roads", "Roads", "The road network", StudyTables.table(.roads, of: study), nil)
-        let baseline = CoverageReport(analysis: analysis, plan: analysis.engine.baselinePlan, scenario: nil)
-        try add("coverage", "Coverage today", "Each village's nearest facility per category", baseline.tables(study: study)[1], "id")
+        try add("coverage", "Coverage today", "Each village's nearest facility per category",
+                CoverageReport(analysis: analysis, plan: analysis.engine.baselinePlan, scenario: nil).tables(study: study)[1], "id")
         if study.areas.contains(where: { $0.cluster != nil }) || !(study.clusters.assignments ?? [:]).isEmpty {
-            let report = try ClusterReport(analysis: analysis)
-            try add("clusters", "Clusters", "Village clusters with their figures", report.table(crs: study.crs, categories: analysis.engine.categories), "cluster")
+            try add("clusters", "Clusters", "Village clusters with their figures",
+                    try ClusterReport(analysis: analysis).table(crs: study.crs, categories: analysis.engine.categories), "cluster")
         }
         for s in analysis.scenarios {
-            let report = CoverageReport(analysis: analysis, plan: s.plan, scenario: s.name)
-            try add("coverage-" + (snapshot.ids[s.name] ?? ScenarioNaming.id(for: s.name)), "Coverage: \(s.name)", s.description ?? "Coverage under the scenario",
-                    report.tables(study: study)[1], "id")
+            let id = "coverage-" + (snapshot.ids[s.name] ?? ScenarioNaming.id(for: s.name))
+            var h = Hasher()
+            h.combine(s.plan)
+            h.combine(s.name)
+            h.combine(s.description)
+            let made = h.finalize()
+            if let old = previous[id], old.madeFrom == made {
+                out[id] = old
+                continue
+            }
+            try add(id, "Coverage: \(s.name)", s.description ?? "Coverage under the scenario",
+                    CoverageReport(analysis: analysis, plan: s.plan, scenario: s.name).tables(study: study)[1], "id")
+            out[id]?.madeFrom = made
         }
         return out
     }
 }
 
 /// Collections are rebuilt when the analysis changes: keyed by its revision, so they follow the content of
-/// the scenarios, not their names.
-actor CollectionCache {
-    private var revision = -1
-    private var value: [String: FeatureCollection] = [:]
+/// the scenarios, not their names. The build runs on the work pool, once however many ask for it; a save
+/// starts it at once so that readers seldom wait.
+final class CollectionCache: @unchecked Sendable {
+    private let lock = NSLock()
+    /// The builds of the last two revisions: readers of the one before a save keep theirs while the new
+    /// one is made.
+    private var builds: [(revision: Int, task: Task<[String: FeatureCollection], Error>)] = []
 
-    func get(_ snapshot: AnalysisSnapshot) throws -> [String: FeatureCollection] {
-        if snapshot.revision != revision {
-            value = try Collections.build(snapshot)
-            revision = snapshot.revision
+    func get(_ snapshot: AnalysisSnapshot, pool: WorkPool) async throws -> [String: FeatureCollection] {
+        let task: Task<[String: FeatureCollection], Error> = lock.withLock {
+            if let b = builds.first(where: { $0.revision == snapshot.revision }) { return b.task }
+            let before = builds.max { $0.revision < $1.revision }?.task
+            let t = Task {
+                // What the last revision built is reused where it still holds.
+                let old = (try? await before?.value) ?? [:]
+                return try await pool.run(control: WorkControl(timeLimitSeconds: 300)) { _ in try Collections.build(snapshot, reusing: old) }
+            }
+            builds.append((snapshot.revision, t))
+            builds = Array(builds.sorted { $0.revision > $1.revision }.prefix(2))
+            return t
         }
-        return value
+        do {
+            return try await task.value
+        } catch {
+            lock.withLock { builds.removeAll { $0.task == task } }
+            throw error
+        }
     }
 }

@@ -53,7 +53,14 @@ public actor ServiceState {
     private let store: ScenarioStore
     /// Held for the service's life when it can write: one writer per store.
     private let lock: StoreLock?
+    /// Maps, optimisation, clusters and rebuilds.
     let pool: WorkPool
+    /// What-ifs, comparisons and closure impact.
+    let analysisPool: WorkPool
+    /// Answers that only change with a save: coverage of named scenarios, comparisons, impact.
+    let answers = AnswerCache()
+    /// The OGC collections of the analysis in force.
+    let collections = CollectionCache()
     /// For places put on the web page's map: made once, as creating a PROJ transformation costs milliseconds.
     private let fromLonLat: Transformer
     private var writing = false
@@ -69,6 +76,7 @@ public actor ServiceState {
         store = ScenarioStore(path: storePath)
         lock = writable ? try StoreLock(storePath: storePath) : nil
         pool = WorkPool(workers: limits.heavyWorkers, queueLimit: limits.queueLimit)
+        analysisPool = WorkPool(workers: limits.analysisWorkers, queueLimit: limits.analysisQueueLimit, niceness: 5)
         fromLonLat = try Transformer(from: .wgs84, to: study.crs)
         var notes: [String] = []
         if let studyPath, FileManager.default.fileExists(atPath: ScenarioStore.legacyYAMLPath(forStudy: studyPath)) {
@@ -163,7 +171,10 @@ public actor ServiceState {
         let others = allSaved().filter { $0.record.id != key } + [SavedScenario(record: provisional, spec: spec, problem: nil)]
         let rebuilt = try await rebuild(others)
         let record = try store.put(spec, id: key)
-        current = try Self.renumber(rebuilt, replacing: key, with: record, revision: current.revision + 1)
+        let next = try Self.renumber(rebuilt, replacing: key, with: record, revision: current.revision + 1)
+        // The answer waits for the new collections, so no reader ever waits for them.
+        _ = try? await collections.get(next, pool: pool)
+        current = next
         return apiRecord(SavedScenario(record: record, spec: spec, problem: nil), reason: nil)
     }
 
@@ -175,8 +186,15 @@ public actor ServiceState {
         try precondition.check(etag: etag(existing.record), required: false)
         let rebuilt = try await rebuild(allSaved().filter { $0.record.id != id })
         try store.delete(id)
-        current = AnalysisSnapshot(analysis: rebuilt.analysis, revision: current.revision + 1, ids: rebuilt.ids, invalid: rebuilt.invalid,
-                                   saved: rebuilt.saved)
+        let next = AnalysisSnapshot(analysis: rebuilt.analysis, revision: current.revision + 1, ids: rebuilt.ids, invalid: rebuilt.invalid,
+                                    saved: rebuilt.saved)
+        _ = try? await collections.get(next, pool: pool)
+        current = next
+    }
+
+    /// Builds the OGC collections of the analysis before the service opens, so the first readers do not wait.
+    public func prepare() async throws {
+        _ = try await collections.get(current, pool: pool)
     }
 
     private func rebuild(_ saved: [SavedScenario]) async throws -> AnalysisSnapshot {
@@ -223,5 +241,56 @@ public enum IfMatch: Sendable {
                 throw ServiceError.preconditionFailed("the scenario was changed since that version (its ETag is now \"\(etag)\"); reload it and edit again")
             }
         }
+    }
+}
+
+/// Answers computed once per revision of the analysis (a save starts a new one), so repeated reads of saved
+/// scenarios cost a lookup, not an evaluation over every village. Concurrent first requests share one
+/// computation.
+final class AnswerCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var revision = -1
+    private var texts: [String: Task<String, Error>] = [:]
+    private var reports: [String: CoverageReport] = [:]
+    /// Enough for every category × scenario × selection of a large study; beyond it the cache starts over.
+    private let capacity = 4096
+
+    private func locked<T>(_ revision: Int, _ body: () -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        if revision != self.revision {
+            self.revision = revision
+            texts = [:]
+            reports = [:]
+        }
+        return body()
+    }
+
+    /// The answer's text, computed by the first caller; a failed computation is forgotten.
+    func text(_ key: String, revision: Int, make: @escaping @Sendable () async throws -> String) async throws -> String {
+        let task: Task<String, Error> = locked(revision) {
+            if let t = texts[key] { return t }
+            if texts.count >= capacity { texts = [:] }
+            let t = Task { try await make() }
+            texts[key] = t
+            return t
+        }
+        do {
+            return try await task.value
+        } catch {
+            locked(revision) { if texts[key] == task { texts[key] = nil } }
+            throw error
+        }
+    }
+
+    /// A report, made (outside the lock) when missing.
+    func report(_ key: String, revision: Int, make: () throws -> CoverageReport) rethrows -> CoverageReport {
+        if let r = locked(revision, { reports[key] }) { return r }
+        let r = try make()
+        locked(revision) {
+            if reports.count >= capacity { reports = [:] }
+            reports[key] = r
+        }
+        return r
     }
 }

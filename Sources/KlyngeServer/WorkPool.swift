@@ -18,10 +18,13 @@ final class WorkPool: @unchecked Sendable {
     private var running = 0
     let workers: Int
     let queueLimit: Int
+    /// The nice value of the pool's threads: above 0, light requests win the cores when both want them.
+    let niceness: Int32
 
-    init(workers: Int, queueLimit: Int) {
+    init(workers: Int, queueLimit: Int, niceness: Int32 = 10) {
         self.workers = max(1, workers)
         self.queueLimit = max(0, queueLimit)
+        self.niceness = niceness
         for k in 0..<self.workers {
             let t = Thread { [unowned self] in self.loop() }
             t.name = "klynge-work-\(k)"
@@ -41,7 +44,7 @@ final class WorkPool: @unchecked Sendable {
         #if canImport(Glibc)
         // Light requests come first: heavy work yields the cores to them. On Linux `who = 0` sets the nice
         // value of the calling thread only.
-        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness)
         #endif
         while true {
             condition.lock()

@@ -71,12 +71,16 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         for note in await state.notes { warn(note) }
+        do { try await state.prepare() } catch {
+            warn("klynge: error: \(error)")
+            throw ExitCode.failure
+        }
         let stylesFolder = URL(fileURLWithPath: styles.hasPrefix("/") ? styles : FileManager.default.currentDirectoryPath + "/" + styles)
         let config = ServerConfig(host: host, port: port, token: theToken, maxBodyBytes: maxBody, stylesFolder: stylesFolder,
                                   publicURL: publicURL.flatMap(checkedPublicURL), limits: limits)
         let shown = publicURL.flatMap(checkedPublicURL) ?? "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
-        let storeState = FileManager.default.fileExists(atPath: storePath) ? "scenarios in \(storePath)"
-            : "scenarios will be saved in \(storePath)"
+        let storeState = FileManager.default.fileExists(atPath: storePath) ? "saved scenarios in \(storePath)"
+            : theToken == nil ? "no saved scenarios at \(storePath)" : "scenarios will be saved in \(storePath)"
         warn(String(format: "Ready in %.1f s: %@/ (%@; %@)", Date().timeIntervalSince(started), shown,
                     theToken == nil ? "read-only" : "writes need the token", storeState))
         try await buildApplication(state: state, config: config).runService()

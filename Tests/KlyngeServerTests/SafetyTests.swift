@@ -374,3 +374,21 @@ func errorShape(_ r: TestResponse) -> Bool {
         }
     }
 }
+
+/// The hand-written coverage JSON is the encoder's document.
+@Suite struct CoverageJSONTests {
+    @Test func jsonTextEqualsTheEncoder() throws {
+        let study = try #require(try StudyLoader().load(path: TestSupport.data("samsoe/study.yaml")).study)
+        let analysis = try StudyAnalysis(study: study)
+        for (plan, name, cats) in [(analysis.engine.baselinePlan, nil as String?, nil as [String]?),
+                                   (try analysis.scenario(named: "Én skole").plan, "Én skole", ["school", "hall"])] {
+            let report = CoverageReport(analysis: analysis, plan: plan, scenario: name, categories: cats)
+            let mine = try JSONSerialization.jsonObject(with: Data(try report.jsonText().utf8)) as! NSDictionary
+            let encoder = JSONEncoder()
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            let theirs = try JSONSerialization.jsonObject(with: encoder.encode(report)) as! NSDictionary
+            #expect(mine == theirs)
+            #expect((mine["points"] as! [Any]).count == 28)
+        }
+    }
+}

@@ -27,7 +27,7 @@ struct AnalysisController {
         router.get("/api/impact", use: impact)
         router.get("/api/clusters") { request, _ in
             let snapshot = await state.snapshot()
-            return JSONBody.response(try await heavy.run(request, seconds: config.limits.analysisSeconds) { _ in
+            return JSONBody.response(try await heavy.run(request, lane: .heavy, seconds: config.limits.analysisSeconds) { _ in
                 try ClusterReport(analysis: snapshot.analysis)
             })
         }
@@ -67,46 +67,59 @@ struct AnalysisController {
                                           location: try await state.workingXY(lon: lon, lat: lat)))
         }
         if !places.isEmpty && category == nil { throw ServiceError.badRequest("new places need a category", parameter: "category") }
-        let report: CoverageReport
-        if places.isEmpty {
-            // Closures only change the plan: cheap, answered here.
-            let w = try WhatIf.evaluate(base: analysis, scenario: scenario, close: close, open: [], category: category ?? "")
-            let name = close.isEmpty ? scenario?.name : nil
-            report = CoverageReport(analysis: w.analysis, plan: w.plan, scenario: name, categories: cats)
-        } else {
-            // New places need new columns of the access tables: on the work pool.
-            let newPlaces = places
-            report = try await heavy.run(request, seconds: config.limits.analysisSeconds) { control in
-                let w = try WhatIf.evaluate(base: analysis, scenario: scenario, close: close, open: newPlaces, category: category!, control: control)
-                return CoverageReport(analysis: w.analysis, plan: w.plan, scenario: nil, categories: cats)
+        let answers = state.answers, revision = snapshot.revision
+        // Today's report, once per category and revision: what `points=changed` is measured against.
+        let baseline: @Sendable () -> CoverageReport = {
+            answers.report("baseline|\(category ?? "*")", revision: revision) {
+                CoverageReport(analysis: analysis, plan: analysis.engine.baselinePlan, scenario: nil, categories: cats)
             }
         }
-        switch selection {
-        case .all: return JSONBody.response(report)
-        case .none:
-            var r = report
-            r.points = []
-            return JSONBody.response(r)
-        case .changed:
-            let baseline = CoverageReport(analysis: analysis, plan: analysis.engine.baselinePlan, scenario: nil, categories: cats)
-            return JSONBody.response(report.keepingChangedPoints(against: baseline))
-        }
+        let newPlaces = places
+        let key = "coverage|\(scenario?.name ?? "")|\(category ?? "*")|\(selection.rawValue)"
+        let isWhatIf = !close.isEmpty || !places.isEmpty
+        let limit = config.limits.analysisSeconds, heavy = self.heavy
+        let answer: @Sendable () async throws -> String = { try await heavy.run(request, lane: .analysis, seconds: limit) { control in
+            let w = try WhatIf.evaluate(base: analysis, scenario: scenario, close: close, open: newPlaces, category: category ?? "",
+                                        control: control)
+            var report = CoverageReport(analysis: w.analysis, plan: w.plan, scenario: isWhatIf ? nil : scenario?.name, categories: cats)
+            switch selection {
+            case .all: break
+            case .none: report.points = []
+            case .changed: report = report.keepingChangedPoints(against: baseline())
+            }
+            return try report.jsonText()
+        } }
+        // Saved scenarios change only with a save: their answers are kept per revision.
+        return JSONBody.response(isWhatIf ? try await answer() : try await answers.text(key, revision: revision, make: answer))
+    }
+
+    /// An answer kept per revision, computed on the analysis threads when missing.
+    func cached(_ request: Request, _ key: String, _ snapshot: AnalysisSnapshot,
+                _ make: @escaping @Sendable () throws -> String) async throws -> Response {
+        let limit = config.limits.analysisSeconds, heavy = self.heavy
+        return JSONBody.response(try await state.answers.text(key, revision: snapshot.revision) {
+            try await heavy.run(request, lane: .analysis, seconds: limit) { _ in try make() }
+        })
     }
 
     @Sendable func compare(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let snapshot = await state.snapshot()
         let q = Query(request)
         guard let name = try q.text("scenario") else { throw ServiceError.badRequest("name the scenario: ?scenario=…", parameter: "scenario") }
-        let after = try snapshot.scenario(name).plan
-        let before = try q.text("against").map { try snapshot.scenario($0).plan } ?? snapshot.analysis.engine.baselinePlan
-        let cats = try Self.category(q, snapshot.analysis).map { [$0] }
-        return JSONBody.response(snapshot.analysis.engine.compare(before, after, categories: cats))
+        let after = try snapshot.scenario(name)
+        let against = try q.text("against").map { try snapshot.scenario($0) }
+        let category = try Self.category(q, snapshot.analysis)
+        let engine = snapshot.analysis.engine
+        return try await cached(request, "compare|\(after.name)|\(against?.name ?? "")|\(category ?? "*")", snapshot) {
+            JSONBody.encode(engine.compare(against?.plan ?? engine.baselinePlan, after.plan, categories: category.map { [$0] }))
+        }
     }
 
     @Sendable func impact(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let snapshot = await state.snapshot()
         let c = try Self.category(Query(request), snapshot.analysis, required: true)!
-        return JSONBody.response(snapshot.analysis.engine.impact(category: c))
+        let engine = snapshot.analysis.engine
+        return try await cached(request, "impact|\(c)", snapshot) { JSONBody.encode(engine.impact(category: c)) }
     }
 
     struct OptimizeBody: Decodable {
@@ -150,7 +163,7 @@ struct AnalysisController {
         let limit = config.limits.analysisSeconds
         let (study, network) = (analysis.study, state.network)
         struct Out: Encodable, Sendable { var solution: LocationSolution; var chosen: [CandidateSite] }
-        let out = try await heavy.run(r, seconds: limit) { control in
+        let out = try await heavy.run(r, lane: .heavy, seconds: limit) { control in
             var req = LocationRequest(objective: objective, p: p, threshold: threshold, share: share, solver: .auto,
                                       timeLimitSeconds: max(1, (control.remainingSeconds ?? limit) - 0.5))
             req.control = control
@@ -163,14 +176,21 @@ struct AnalysisController {
     }
 }
 
-/// Heavy requests go to the work pool with a time limit, and are cancelled when their client disconnects.
+/// Where work that is not light runs: maps and solves on the heavy lane, what-ifs and comparisons on the
+/// analysis lane; each with a time limit. Heavy work is also cancelled when its client disconnects: watching
+/// for that ends the connection after the answer, which is fine for a map but would break keep-alive for the
+/// page's quick what-ifs, which their time limit bounds instead.
 struct HeavyWork: Sendable {
-    let pool: WorkPool
+    enum Lane { case heavy, analysis }
+    let heavy: WorkPool
+    let analysis: WorkPool
     let watchClient: Bool
 
-    func run<T: Sendable>(_ request: Request, seconds: Double, _ body: @escaping @Sendable (WorkControl) throws -> T) async throws -> T {
+    func run<T: Sendable>(_ request: Request, lane: Lane, seconds: Double,
+                          _ body: @escaping @Sendable (WorkControl) throws -> T) async throws -> T {
         let control = WorkControl(timeLimitSeconds: seconds)
-        guard watchClient else { return try await pool.run(control: control, body) }
+        let pool = lane == .heavy ? heavy : analysis
+        guard watchClient && lane == .heavy else { return try await pool.run(control: control, body) }
         return try await request.body.consumeWithInboundCloseHandler { _ in
             try await pool.run(control: control, body)
         } onInboundClosed: {

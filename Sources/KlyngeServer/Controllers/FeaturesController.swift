@@ -6,7 +6,6 @@ import KlyngeGeo
 struct FeaturesController {
     let state: ServiceState
     let config: ServerConfig
-    let cache = CollectionCache()
 
     func add(to router: Router<BasicRequestContext>) {
         router.get("/", use: landing)
@@ -38,7 +37,7 @@ struct FeaturesController {
     }
 
     func all() async throws -> [String: FeatureCollection] {
-        try await cache.get(await state.snapshot())
+        try await state.collections.get(await state.snapshot(), pool: state.pool)
     }
 
     func named(_ context: BasicRequestContext) async throws -> FeatureCollection {

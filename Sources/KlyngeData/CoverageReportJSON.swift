@@ -1,0 +1,44 @@
+import Foundation
+import KlyngeGeo
+
+extension CoverageReport {
+    /// The report as JSON with sorted keys: the same document `JSONEncoder` gives, written directly. The
+    /// village rows dominate a kommune-sized answer and Foundation's encoder writes them at about 30 MB/s,
+    /// too slow for a what-if answered on every click; the small parts still go through the encoder.
+    public func jsonText() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // JSON has no infinities or NaN: such a figure is null (a control-character marker cannot clash with text).
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "\u{1}nf", negativeInfinity: "\u{1}nf", nan: "\u{1}nf")
+        func small<T: Encodable>(_ v: T) throws -> String {
+            String(decoding: try encoder.encode(v), as: UTF8.self).replacingOccurrences(of: #""\u0001nf""#, with: "null")
+        }
+        var out = "{\"areas\":"
+        out += try small(areas)
+        out += ",\"categories\":"
+        out += try small(categories)
+        out += ",\"points\":["
+        out.reserveCapacity(out.utf8.count + points.count * (120 + 160 * (points.first?.categories.count ?? 1)))
+        for (i, p) in points.enumerated() {
+            if i > 0 { out += "," }
+            out += "{"
+            if let a = p.areaId { out += "\"areaId\":" + JSONText.string(a) + "," }
+            out += "\"categories\":["
+            for (k, c) in p.categories.enumerated() {
+                if k > 0 { out += "," }
+                out += "{\"category\":" + JSONText.string(c.category) + ",\"covered\":" + (c.covered ? "true" : "false")
+                if let m = c.distanceMeters { out += ",\"distanceMeters\":" + JSONText.number(m) }
+                if let s = c.durationSeconds { out += ",\"durationSeconds\":" + JSONText.number(s) }
+                if let id = c.facilityId { out += ",\"facilityId\":" + JSONText.string(id) }
+                if let n = c.facilityName { out += ",\"facilityName\":" + JSONText.string(n) }
+                out += "}"
+            }
+            out += "],\"demandId\":" + JSONText.string(p.demandId) + ",\"name\":" + JSONText.string(p.name)
+                + ",\"population\":" + JSONText.number(p.population) + "}"
+        }
+        out += "]"
+        if let s = scenario { out += ",\"scenario\":" + JSONText.string(s) }
+        out += ",\"study\":" + JSONText.string(study) + "}"
+        return out
+    }
+}
