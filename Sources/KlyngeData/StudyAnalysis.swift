@@ -189,6 +189,11 @@ public struct StudyAnalysis: Sendable {
         guard given == 1 else {
             throw ScenarioError(scenario: scenario, message: "the new facility `\(name)`: give its position once, as `lonlat`, `xy` or `at`")
         }
+        for (key, value) in [("capacity", o.capacity), ("annual_cost", o.annualCost)] {
+            if let v = value, !(v.isFinite && v >= 0 && v < 1e12) {
+                throw ScenarioError(scenario: scenario, message: "the new facility `\(name)`: \(key) must be a number from 0")
+            }
+        }
         var location: Coordinate
         if let ll = o.lonlat {
             guard ll.count == 2, (-180...180).contains(ll[0]), (-90...90).contains(ll[1]) else {
@@ -196,7 +201,9 @@ public struct StudyAnalysis: Sendable {
             }
             location = try Transformer(from: .wgs84, to: study.crs).transform(Coordinate(x: ll[0], y: ll[1]))
         } else if let xy = o.xy {
-            guard xy.count == 2 else { throw ScenarioError(scenario: scenario, message: "the new facility `\(name)`: xy must be [x, y]") }
+            guard xy.count == 2, xy.allSatisfy({ $0.isFinite && abs($0) < 1e9 }) else {
+                throw ScenarioError(scenario: scenario, message: "the new facility `\(name)`: xy must be [x, y] in the working CRS")
+            }
             location = Coordinate(x: xy[0], y: xy[1])
         } else {
             let place = o.at!

@@ -141,11 +141,13 @@ public actor ServiceState {
 
     /// Validates a scenario against the study (resolving it with the others) and saves it. `precondition`
     /// is the client's If-Match; creating refuses an id in use, replacing needs a matching ETag.
-    public func save(id: String?, _ spec: StudyFile.ScenarioSpec, precondition: IfMatch, creating: Bool) async throws -> ScenarioRecord {
+    public func save(id: String?, _ given: StudyFile.ScenarioSpec, precondition: IfMatch, creating: Bool) async throws -> ScenarioRecord {
         guard lock != nil else { throw ServiceError.preconditionFailed("this service is read-only") }
         await beginWrite()
         defer { endWrite() }
-        let name = spec.name.trimmingCharacters(in: .whitespacesAndNewlines)
+        var spec = given
+        spec.name = given.name.trimmingCharacters(in: .whitespacesAndNewlines)
+        let name = spec.name
         guard !name.isEmpty else { throw ServiceError.badRequest("a scenario needs a name", parameter: "name") }
         let key = id ?? ScenarioNaming.id(for: name)
         let existing = allSaved().first { $0.record.id == key }

@@ -17,6 +17,16 @@ public enum TestSupport {
         return url
     }
 
+    /// A copy of the sample's study file in `folder`, its sources pointing at the bundled data, so that
+    /// whatever a test saves beside the study (the scenario store) stays in its own folder.
+    public static func sampleStudy(in folder: URL) throws -> String {
+        let text = try String(contentsOfFile: data("samsoe/study.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "source: ", with: "source: \(data("samsoe"))/")
+        let path = folder.appendingPathComponent("study.yaml")
+        try write(text, to: path)
+        return path.path
+    }
+
     public static func write(_ text: String, to url: URL) throws {
         try Data(text.utf8).write(to: url)
     }

@@ -5,13 +5,7 @@ import KlyngeTestSupport
 @Suite(.serialized) struct OptimizeCLITests {
     let klynge = TestSupport.klyngeBinary
 
-    func study(in folder: URL) throws -> String {
-        let text = try String(contentsOfFile: TestSupport.data("samsoe/study.yaml"), encoding: .utf8)
-            .replacingOccurrences(of: "source: ", with: "source: \(TestSupport.data("samsoe"))/")
-        let path = folder.appendingPathComponent("study.yaml")
-        try TestSupport.write(text, to: path)
-        return path.path
-    }
+    func study(in folder: URL) throws -> String { try TestSupport.sampleStudy(in: folder) }
 
     func json(_ r: TestSupport.ProcessResult) throws -> [String: Any] {
         try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]

@@ -7,13 +7,7 @@ import Testing
     let klynge = TestSupport.klyngeBinary
     let token = "proeve-token-123"
 
-    func study(in folder: URL) throws -> String {
-        let text = try String(contentsOfFile: TestSupport.data("samsoe/study.yaml"), encoding: .utf8)
-            .replacingOccurrences(of: "source: ", with: "source: \(TestSupport.data("samsoe"))/")
-        let path = folder.appendingPathComponent("study.yaml")
-        try TestSupport.write(text, to: path)
-        return path.path
-    }
+    func study(in folder: URL) throws -> String { try TestSupport.sampleStudy(in: folder) }
 
     func freePort() -> Int { Int.random(in: 20000...29999) }
 
