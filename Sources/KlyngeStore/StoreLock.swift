@@ -15,7 +15,7 @@ public final class StoreLock: @unchecked Sendable {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw StoreError(path: path, message: "cannot make the store's lock file (\(String(cString: strerror(errno)))): "
-                             + "the folder must be writable to save scenarios")
+                             + "the folder must be writable to save scenarios; give --store in a writable folder, or start without a token (read-only)")
         }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             var buffer = [UInt8](repeating: 0, count: 32)

@@ -407,6 +407,40 @@ extension StudyFile {
         if let lang = language, !["da", "en"].contains(lang) {
             throw StudyFileError(path: path, message: "language must be `da` or `en`, not `\(lang)`")
         }
+        try checkNumbers(path: path)
+    }
+
+    /// Settings that would give wrong numbers are refused, naming the key: every number finite and within
+    /// what the setting can mean (a negative speed or snap distance, or NaN, silently changes every figure).
+    public func checkNumbers(path: String) throws {
+        func check(_ key: String, _ value: Double?, _ range: ClosedRange<Double>, _ meaning: String) throws {
+            guard let v = value else { return }
+            guard v.isFinite, range.contains(v) else {
+                throw StudyFileError(path: path, message: "`\(key)` must be \(meaning), not \(v)")
+            }
+        }
+        let speeds = 0.0...300.0
+        if let n = network {
+            try check("network.vertex_tolerance_m", n.vertexToleranceMeters, 0...100, "from 0 to 100 m")
+            try check("network.max_snap_m", n.maxSnapMeters, 0.001...1_000_000, "a positive distance in metres")
+            try check("network.suspicious_snap_m", n.suspiciousSnapMeters, 0...1_000_000, "a distance in metres from 0")
+            for (mode, m) in (n.modes ?? [:]).sorted(by: { $0.key < $1.key }) {
+                let at = "network.modes.\(mode)"
+                for (cls, v) in (m.speedsKmh ?? [:]).sorted(by: { $0.key < $1.key }) {
+                    try check("\(at).speeds_kmh.\(cls)", v, speeds, "a speed from 0 (forbidden) to 300 km/h")
+                }
+                try check("\(at).unclassified_speed_kmh", m.unclassifiedSpeedKmh, speeds, "a speed from 0 (forbidden) to 300 km/h")
+                try check("\(at).maxspeed_factor", m.maxspeedFactor, 0.01...3, "a factor from 0.01 to 3")
+                try check("\(at).max_speed_kmh", m.maxSpeedKmh, 1...300, "a speed from 1 to 300 km/h")
+                try check("\(at).access_speed_kmh", m.accessSpeedKmh, 0.1...300, "a speed from 0.1 to 300 km/h")
+            }
+        }
+        try check("checks.max_outside_m", checks?.maxOutsideMeters, 0...1_000_000, "a distance in metres from 0")
+        for (key, rule) in (coverage ?? [:]).sorted(by: { $0.key < $1.key }) {
+            try check("coverage.\(key).minutes", rule.minutes, 0.001...100_000, "a positive number of minutes")
+            try check("coverage.\(key).km", rule.km, 0.001...100_000, "a positive number of km")
+        }
+        try check("clusters.candidate_minutes", clusters?.candidateMinutes, 0...100_000, "a number of minutes from 0")
     }
 }
 

@@ -330,6 +330,32 @@ extension LoadResult {
         #expect(try fx.load(fx.studyYAML(extra: "network: { modes: { car: { speeds_kmh: { Lokalvej: 40 } } } }")).study != nil)
     }
 
+    /// Settings that would silently change every figure are refused, naming the key.
+    @Test func settingsThatGiveWrongNumbersAreRefused() throws {
+        let fx = try Fixture()
+        defer { fx.cleanup() }
+        let cases = [
+            ("network: { modes: { car: { speeds_kmh: { Lokalvej: -40 } } } }", "network.modes.car.speeds_kmh.Lokalvej"),
+            ("network: { modes: { bike: { speeds_kmh: { path: .nan } } } }", "network.modes.bike.speeds_kmh.path"),
+            ("network: { max_snap_m: -1 }", "network.max_snap_m"),
+            ("network: { modes: { walk: { access_speed_kmh: -1 } } }", "network.modes.walk.access_speed_kmh"),
+            ("network: { modes: { walk: { access_speed_kmh: .nan } } }", "network.modes.walk.access_speed_kmh"),
+            ("checks: { max_outside_m: -5 }", "checks.max_outside_m"),
+            ("checks: { max_outside_m: .nan }", "checks.max_outside_m"),
+            ("coverage: { default: { minutes: .inf } }", "coverage.default.minutes"),
+            ("coverage: { default: { km: -2 } }", "coverage.default.km"),
+            ("clusters: { candidate_minutes: .nan }", "clusters.candidate_minutes"),
+        ]
+        for (yaml, key) in cases {
+            #expect(throws: StudyFileError.self, "\(yaml)") { try fx.load(fx.studyYAML(extra: yaml)) }
+            do { _ = try fx.load(fx.studyYAML(extra: yaml)) } catch let e as StudyFileError {
+                #expect(e.message.contains("`\(key)`"), "\(yaml): \(e.message)")
+            }
+        }
+        // A forbidden class (speed 0) is a setting, not an error.
+        #expect(try fx.load(fx.studyYAML(extra: "network: { modes: { car: { speeds_kmh: { track: 0 } } } }")).study != nil)
+    }
+
     @Test func danishNumbersInACSV() throws {
         let fx = try Fixture()
         defer { fx.cleanup() }
