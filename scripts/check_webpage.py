@@ -381,6 +381,19 @@ def check_hostile_scenarios(browser, base):
 
 
 def check_security(base):
+    # The requests that once ended the process: each a 400 naming its parameter, and the service stays up.
+    for path, parameter in [("/collections/roads/items?offset=9223372036854775807", "offset"),
+                            ("/collections/roads/items?offset=9223372036854775800&limit=10", "offset"),
+                            ("/maps/coverage.png?dpi=nan", "dpi"), ("/maps/coverage.png?dpi=inf", "dpi"),
+                            ("/maps/coverage.png?width=800&height=600&dpi=0", "dpi"), ("/maps/coverage.png?dpi=-5", "dpi"),
+                            ("/maps/coverage.png?dpi=1e9&width=800&height=600", "dpi")]:
+        code, _, raw = request("GET", base + path)
+        try:
+            named = json.loads(raw)["error"].get("parameter")
+        except (ValueError, KeyError, TypeError, AttributeError):
+            named = None
+        check(f"{path}: 400 naming {parameter}", code == 400 and named == parameter, raw[:200])
+    check("the service is still up", request("GET", f"{base}/conformance")[0] == 200)
     body = json.dumps({"name": "Sikkerhed", "close": CLOSED})
     check("write without token: 401", request("POST", f"{base}/api/scenarios", body, {"Content-Type": "application/json"})[0] == 401)
     auth = {"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"}
