@@ -2,7 +2,7 @@ import Foundation
 
 /// How much work the service takes on: the sizes that drive cost, and the pool for heavy requests.
 public struct ServiceLimits: Sendable {
-    /// Threads for heavy work (maps, what-ifs with new places, optimisation, rebuilds after a save).
+    /// Threads for heavy work (maps, optimisation, clusters, rebuilds after a save).
     public var heavyWorkers: Int = max(1, min(2, ProcessInfo.processInfo.activeProcessorCount))
     /// Heavy requests that may wait for a worker; more get 503 with Retry-After.
     public var queueLimit: Int = 8

@@ -4,9 +4,9 @@ import KlyngeWork
 import Glibc
 #endif
 
-/// Heavy work (maps, what-ifs with new places, optimisation, rebuilds) runs here, on a few threads of its
-/// own at a lower priority, never on the threads that answer light requests. A bounded queue sheds load
-/// with 503; every job has a time limit and stops when its client goes away.
+/// Work that is not light runs here (maps, solves and rebuilds in one pool; what-ifs and comparisons in a
+/// second), on a few threads of its own at a lower priority, never on the threads that answer light
+/// requests. A bounded queue sheds load with 503; every job has a time limit and stops when cancelled.
 final class WorkPool: @unchecked Sendable {
     private struct Job {
         var control: WorkControl

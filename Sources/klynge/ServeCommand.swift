@@ -26,7 +26,7 @@ struct ServeCommand: AsyncParsableCommand {
     var maxBody: Int = 256 * 1024
     @Option(name: .customLong("public-url"), help: "The address clients reach the service at (behind a proxy), e.g. https://klynge.kommune.dk; links use it.")
     var publicURL: String?
-    @Option(help: "Threads for heavy work: maps, what-ifs with new places, optimisation.")
+    @Option(help: "Threads for heavy work: maps, optimisation, clusters, rebuilds after a save.")
     var workers: Int = ServiceLimits().heavyWorkers
     @Option(name: .customLong("queue-limit"), help: "Heavy requests that may wait for a worker; more are answered 503 with Retry-After.")
     var queueLimit: Int = ServiceLimits().queueLimit
