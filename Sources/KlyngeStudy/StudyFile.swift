@@ -469,8 +469,31 @@ extension StudyFile {
     ]
 
     /// Walks the YAML and reports the first key no part of the schema knows.
+    /// A study file is a few hundred lines. One that expands, through YAML aliases, to more values than this
+    /// ("billion laughs") is refused before anything walks or decodes it: composing keeps aliases shared, but
+    /// every walk over the tree, and the decoder, would expand them.
+    static let maxValues = 200_000
+    static let maxBytes = 8 << 20
+
     static func checkKeys(yaml: String, path: String) throws {
+        guard yaml.utf8.count <= maxBytes else {
+            throw StudyFileError(path: path, message: "the study file is larger than \(maxBytes >> 20) MB; data belongs in the layers it names")
+        }
         guard let root = try? Yams.compose(yaml: yaml) else { return }
+        var values = 0
+        func count(_ node: Node) throws {
+            values += 1
+            guard values <= maxValues else {
+                throw StudyFileError(path: path, message: "the study file expands to more than \(maxValues) values (through YAML aliases?); "
+                                     + "a study file needs a few hundred")
+            }
+            switch node {
+            case .mapping(let m): for (k, v) in m { try count(k); try count(v) }
+            case .sequence(let s): for item in s { try count(item) }
+            default: break
+            }
+        }
+        try count(root)
         func walk(_ node: Node, _ pattern: String, _ shown: String) throws {
             switch node {
             case .mapping(let m):

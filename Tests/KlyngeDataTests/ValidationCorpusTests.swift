@@ -356,6 +356,17 @@ extension LoadResult {
         #expect(try fx.load(fx.studyYAML(extra: "network: { modes: { car: { speeds_kmh: { track: 0 } } } }")).study != nil)
     }
 
+    /// "Billion laughs": nine levels of aliases, each ten times the one below, are refused before expansion.
+    @Test func yamlAliasBombsAreRefusedAtOnce() throws {
+        let fx = try Fixture()
+        defer { fx.cleanup() }
+        var bomb = "x0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+        for k in 1...8 { bomb += "x\(k): &a\(k) [" + Array(repeating: "*a\(k - 1)", count: 10).joined(separator: ", ") + "]\n" }
+        #expect { try fx.load(fx.studyYAML() + "\n" + bomb) } throws: {
+            ($0 as? StudyFileError)?.message.contains("YAML aliases") == true
+        }
+    }
+
     @Test func danishNumbersInACSV() throws {
         let fx = try Fixture()
         defer { fx.cleanup() }
