@@ -6,17 +6,10 @@ extension CoverageReport {
     /// village rows dominate a kommune-sized answer and Foundation's encoder writes them at about 30 MB/s,
     /// too slow for a what-if answered on every click; the small parts still go through the encoder.
     public func jsonText() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // JSON has no infinities or NaN: such a figure is null (a control-character marker cannot clash with text).
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "\u{1}nf", negativeInfinity: "\u{1}nf", nan: "\u{1}nf")
-        func small<T: Encodable>(_ v: T) throws -> String {
-            String(decoding: try encoder.encode(v), as: UTF8.self).replacingOccurrences(of: #""\u0001nf""#, with: "null")
-        }
         var out = "{\"areas\":"
-        out += try small(areas)
+        out += try JSONText.encode(areas)
         out += ",\"categories\":"
-        out += try small(categories)
+        out += try JSONText.encode(categories)
         out += ",\"points\":["
         out.reserveCapacity(out.utf8.count + points.count * (120 + 160 * (points.first?.categories.count ?? 1)))
         for (i, p) in points.enumerated() {

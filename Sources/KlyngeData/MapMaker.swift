@@ -8,7 +8,8 @@ import KlyngeWork
 /// Everything between a style and a map request: the data layers the style needs, the category and
 /// scenario, the page and the texts. The CLI and the server both use it.
 public enum MapMaker {
-    public static func request(study: Study, analysis: StudyAnalysis?, style: Style, category: String?, scenario: String?,
+    /// `network`: one built already (so the analysis, when the style needs one, does not build it again).
+    public static func request(study: Study, analysis: StudyAnalysis?, network: StudyNetwork? = nil, style: Style, category: String?, scenario: String?,
                                page: Page, kind: OutputKind, language: String?, title: String? = nil,
                                extent: Envelope? = nil, control: WorkControl = .unlimited) throws -> MapRequest {
         let needed = Set(style.layers.compactMap(\.data))
@@ -17,7 +18,7 @@ public enum MapMaker {
             throw AnalysisSetupError("unknown category `\(cat)` (the study has: \(study.categories.map(\.key).joined(separator: ", ")))")
         }
         let needsAnalysis = !needed.isDisjoint(with: MapData.analysisLayers)
-        let analysis = needsAnalysis ? (try analysis ?? StudyAnalysis(study: study)) : analysis
+        let analysis = needsAnalysis ? (try analysis ?? StudyAnalysis(study: study, network: network ?? StudyNetwork(study: study))) : analysis
         var chosen: ResolvedScenario?
         if let analysis, needed.contains("scenario") || needed.contains("scenario_facilities") {
             if let scenario { chosen = try analysis.scenario(named: scenario) } else {

@@ -4,10 +4,20 @@ import KlyngeStudy
 
 /// A saved scenario the study cannot use, with the reason (it stays in the store, to be edited or deleted).
 public struct InvalidScenario: Sendable {
+    public enum Kind: Sendable {
+        /// The record is not a readable scenario.
+        case unreadable
+        /// Its name or id is another scenario's.
+        case nameTaken
+        /// It does not fit the study (a facility gone, a place off the roads).
+        case unfit
+    }
     public var saved: SavedScenario
+    public var kind: Kind
     public var reason: String
-    public init(saved: SavedScenario, reason: String) {
+    public init(saved: SavedScenario, kind: Kind, reason: String) {
         self.saved = saved
+        self.kind = kind
         self.reason = reason
     }
 }
@@ -38,14 +48,14 @@ public enum StoredScenarios {
         var valid: [SavedScenario] = []
         var invalid: [InvalidScenario] = []
         for s in saved {
-            guard let spec = s.spec else { invalid.append(InvalidScenario(saved: s, reason: s.problem ?? "unreadable")); continue }
+            guard let spec = s.spec else { invalid.append(InvalidScenario(saved: s, kind: .unreadable, reason: s.problem ?? "unreadable")); continue }
             let keys = Set([s.record.id, ScenarioNaming.id(for: spec.name)])
             if let clash = keys.sorted().compactMap({ taken[$0] }).first {
-                invalid.append(InvalidScenario(saved: s, reason: "its name or id is used by \(clash)"))
+                invalid.append(InvalidScenario(saved: s, kind: .nameTaken, reason: "its name or id is used by \(clash)"))
                 continue
             }
             if let problem = StudyAnalysis.problem(with: spec, study: study, network: network) {
-                invalid.append(InvalidScenario(saved: s, reason: problem))
+                invalid.append(InvalidScenario(saved: s, kind: .unfit, reason: problem))
                 continue
             }
             for k in keys { taken[k] = "the saved scenario `\(s.record.id)`" }

@@ -66,10 +66,7 @@ public struct StudyAnalysis: Sendable {
         self.study = study
         self.network = network
         let rules = try Self.rules(study)
-        let facilities = study.facilities
-        let facilitySites = facilities.map {
-            Site(id: $0.id, name: $0.name, categories: $0.categories, location: $0.location, capacity: $0.capacity, annualCost: $0.annualCost)
-        }
+        let facilitySites = Self.sites(of: study)
         var sites = facilitySites
         // Scenarios: new sites first (so the access tables include them), then changes on indexes.
         var specs: [(StudyFile.ScenarioSpec, [Change])] = []
@@ -119,6 +116,13 @@ public struct StudyAnalysis: Sendable {
         scenarios = resolved
     }
 
+    /// The study's facilities as sites (open today), in the study's order.
+    static func sites(of study: Study) -> [Site] {
+        study.facilities.map {
+            Site(id: $0.id, name: $0.name, categories: $0.categories, location: $0.location, capacity: $0.capacity, annualCost: $0.annualCost)
+        }
+    }
+
     /// One scenario's own parts, checked: its new sites (placed in the study area and attached to the roads
     /// of every mode their categories use), numbered from `firstSite`, and its changes on site indexes.
     static func prepare(_ spec: StudyFile.ScenarioSpec, study: Study, network: StudyNetwork, rules: [String: CoverageRule],
@@ -155,9 +159,7 @@ public struct StudyAnalysis: Sendable {
     public static func problem(with spec: StudyFile.ScenarioSpec, study: Study, network: StudyNetwork) -> String? {
         do {
             let rules = try Self.rules(study)
-            let facilitySites = study.facilities.map {
-                Site(id: $0.id, name: $0.name, categories: $0.categories, location: $0.location, capacity: $0.capacity, annualCost: $0.annualCost)
-            }
+            let facilitySites = Self.sites(of: study)
             _ = try prepare(spec, study: study, network: network, rules: rules, facilitySites: facilitySites, firstSite: facilitySites.count)
             return nil
         } catch let e as ScenarioError {

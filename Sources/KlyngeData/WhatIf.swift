@@ -21,12 +21,15 @@ public enum WhatIf {
     /// columns of the access tables, so the analysis is built again over the same network.
     public static func evaluate(base: StudyAnalysis, scenario: ResolvedScenario?, close: [String], open: [NewPlace], category: String,
                                 control: WorkControl = .unlimited) throws -> (analysis: StudyAnalysis, plan: Plan) {
-        for id in close where !base.sites.contains(where: { $0.id == id && !$0.isCandidate }) {
-            throw ScenarioError(scenario: "what-if", message: "close: no facility has the id `\(id)`")
+        let closedSites = try close.map { id in
+            guard let s = base.sites.firstIndex(where: { $0.id == id && !$0.isCandidate }) else {
+                throw ScenarioError(scenario: "what-if", message: "close: no facility has the id `\(id)`")
+            }
+            return s
         }
         guard !open.isEmpty else {
             var plan = scenario?.plan ?? base.engine.baselinePlan
-            for id in close { if let s = base.sites.firstIndex(where: { $0.id == id && !$0.isCandidate }) { plan.open[s] = false } }
+            for s in closedSites { plan.open[s] = false }
             return (base, plan)
         }
         var spec = StudyFile.ScenarioSpec(name: "what-if", close: nil, open: nil)

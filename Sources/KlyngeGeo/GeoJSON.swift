@@ -127,6 +127,18 @@ public enum JSONText {
         return out + "\""
     }
 
+    /// An Encodable value as compact JSON with sorted keys. JSON has no infinities or NaN: such a figure is
+    /// written as null. The first attempt encodes strictly; only when that fails does a second pass mark the
+    /// non-finite numbers with a control character (escaped by the encoder, so no text can look like it) and
+    /// replace them, so ordinary answers are never scanned.
+    public static func encode<T: Encodable>(_ value: T) throws -> String {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        if let d = try? e.encode(value) { return String(decoding: d, as: UTF8.self) }
+        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "\u{1}nf", negativeInfinity: "\u{1}nf", nan: "\u{1}nf")
+        return String(decoding: try e.encode(value), as: UTF8.self).replacingOccurrences(of: #""\u0001nf""#, with: "null")
+    }
+
     public static func number(_ v: Double) -> String {
         guard v.isFinite else { return "null" }
         if v == v.rounded() && abs(v) < 1e15 { return String(Int64(v)) }

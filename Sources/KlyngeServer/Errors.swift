@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import KlyngeAnalysis
 import KlyngeData
+import KlyngeGeo
 import KlyngeRender
 import KlyngeStore
 import KlyngeWork
@@ -88,15 +89,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 /// The service's one JSON encoder: sorted keys, and every number finite (non-finite figures are null).
 enum JSONBody {
     static func encode<T: Encodable>(_ value: T) -> String {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        if let d = try? e.encode(value) { return String(decoding: d, as: UTF8.self) }
-        // JSON has no infinities or NaN: an unreachable figure becomes null. The marker is a control character,
-        // which the encoder escapes, so no ordinary text can look like it. (Only on this rare path: a scan of
-        // every answer would cost more than the encoding.)
-        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "\u{1}nf", negativeInfinity: "\u{1}nf", nan: "\u{1}nf")
-        guard let d = try? e.encode(value) else { return #"{"error":{"status":500,"message":"the answer could not be encoded"}}"# }
-        return String(decoding: d, as: UTF8.self).replacingOccurrences(of: #""\u0001nf""#, with: "null")
+        (try? JSONText.encode(value)) ?? #"{"error":{"status":500,"message":"the answer could not be encoded"}}"#
     }
 
     /// Untyped values (OGC documents built as dictionaries).

@@ -80,7 +80,7 @@ public actor ServiceState {
         fromLonLat = try Transformer(from: .wgs84, to: study.crs)
         var notes: [String] = []
         if let studyPath, FileManager.default.fileExists(atPath: ScenarioStore.legacyYAMLPath(forStudy: studyPath)) {
-            if let lock, let note = try store.importLegacyYAML(forStudy: studyPath, lockedBy: lock) { notes.append(note) } else {
+            if lock != nil, let note = try store.importLegacyYAML(forStudy: studyPath) { notes.append(note) } else {
                 notes.append("\(ScenarioStore.legacyYAMLPath(forStudy: studyPath)) is not imported by a read-only service; "
                              + "run `klynge scenarios import` or start with a token")
             }
@@ -157,23 +157,16 @@ public actor ServiceState {
             guard let existing else { throw ServiceError.notFound("no saved scenario `\(key)`") }
             try precondition.check(etag: etag(existing.record))
         }
-        // Ids are unique across the study's scenarios and the saved ones.
-        let newKeys = Set([key, ScenarioNaming.id(for: name)])
-        if let clash = study.scenarios.first(where: { newKeys.contains(ScenarioNaming.id(for: $0.name)) }) {
-            throw ServiceError.conflict("the study's own scenario `\(clash.name)` has that name or id")
-        }
-        if let clash = current.saved.first(where: { $0.record.id != key && !newKeys.isDisjoint(with: [$0.record.id, ScenarioNaming.id(for: $0.spec?.name ?? "")]) }) {
-            throw ServiceError.conflict("the saved scenario `\(clash.record.id)` has that name or id")
-        }
-        if let problem = StudyAnalysis.problem(with: spec, study: study, network: network) {
-            throw ServiceError.badRequest("scenario \(name): \(problem)")
-        }
-        // Build first: a scenario the study cannot take is never stored.
+        // Build first, with the same rules as at start-up (unique ids, fit to the study): a scenario the
+        // study cannot take is never stored.
         let provisional = StoredRecord(id: key, name: name, document: "", version: 0, updated: "")
-        let others = allSaved().filter { $0.record.id != key } + [SavedScenario(record: provisional, spec: spec, problem: nil)]
-        let rebuilt = try await rebuild(others)
+        let rebuilt = try await rebuild(allSaved().filter { $0.record.id != key } + [SavedScenario(record: provisional, spec: spec, problem: nil)])
+        if let refused = rebuilt.invalid.first(where: { $0.saved.record.id == key }) {
+            throw refused.kind == .nameTaken ? ServiceError.conflict("scenario \(name): \(refused.reason)")
+                : ServiceError.badRequest("scenario \(name): \(refused.reason)")
+        }
         let record = try store.put(spec, id: key)
-        let next = try Self.renumber(rebuilt, replacing: key, with: record, revision: current.revision + 1)
+        let next = Self.renumber(rebuilt, replacing: key, with: record, revision: current.revision + 1)
         // The answer waits for the new collections, so no reader ever waits for them.
         _ = try? await collections.get(next, pool: pool)
         current = next
@@ -207,13 +200,10 @@ public actor ServiceState {
     }
 
     /// The stored record (with its real version) in place of the provisional one.
-    static func renumber(_ s: AnalysisSnapshot, replacing id: String, with record: StoredRecord, revision: Int) throws -> AnalysisSnapshot {
+    static func renumber(_ s: AnalysisSnapshot, replacing id: String, with record: StoredRecord, revision: Int) -> AnalysisSnapshot {
         var out = s
         out.revision = revision
         out.saved = s.saved.map { $0.record.id == id ? SavedScenario(record: record, spec: $0.spec, problem: nil) : $0 }
-        out.invalid = s.invalid.map {
-            $0.saved.record.id == id ? InvalidScenario(saved: SavedScenario(record: record, spec: $0.saved.spec, problem: $0.saved.problem), reason: $0.reason) : $0
-        }
         return out
     }
 }

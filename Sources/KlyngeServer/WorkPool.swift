@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 import KlyngeWork
 #if canImport(Glibc)
 import Glibc
@@ -84,6 +85,29 @@ final class WorkPool: @unchecked Sendable {
                 condition.unlock()
             }
         } onCancel: {
+            control.cancel()
+        }
+    }
+}
+
+/// Where work that is not light runs: maps and solves on the heavy lane, what-ifs and comparisons on the
+/// analysis lane; each with a time limit. Heavy work is also cancelled when its client disconnects: watching
+/// for that ends the connection after the answer, which is fine for a map but would break keep-alive for the
+/// page's quick what-ifs, which their time limit bounds instead.
+struct HeavyWork: Sendable {
+    enum Lane { case heavy, analysis }
+    let heavy: WorkPool
+    let analysis: WorkPool
+    let watchClient: Bool
+
+    func run<T: Sendable>(_ request: Request, lane: Lane, seconds: Double,
+                          _ body: @escaping @Sendable (WorkControl) throws -> T) async throws -> T {
+        let control = WorkControl(timeLimitSeconds: seconds)
+        let pool = lane == .heavy ? heavy : analysis
+        guard watchClient && lane == .heavy else { return try await pool.run(control: control, body) }
+        return try await request.body.consumeWithInboundCloseHandler { _ in
+            try await pool.run(control: control, body)
+        } onInboundClosed: {
             control.cancel()
         }
     }

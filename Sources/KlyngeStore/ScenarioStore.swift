@@ -107,9 +107,16 @@ public final class ScenarioStore: @unchecked Sendable {
         }
     }
 
+    /// Runs `body` holding the store's writer lock; refused while another process writes (a running service).
+    public func withWriterLock<T>(_ body: () throws -> T) throws -> T {
+        let lock = try StoreLock(storePath: path)
+        return try withExtendedLifetime(lock) { try body() }
+    }
+
     /// Imports `<study>.scenarios.yaml` (from before the store) once: its scenarios are saved in the store
-    /// and the file is renamed `.imported`, so it is never read twice. Returns what to tell the user.
-    public func importLegacyYAML(forStudy study: String, lockedBy lock: StoreLock) throws -> String? {
+    /// and the file is renamed `.imported`, so it is never read twice. Returns what to tell the user. The
+    /// caller holds the writer lock.
+    public func importLegacyYAML(forStudy study: String) throws -> String? {
         let yaml = Self.legacyYAMLPath(forStudy: study)
         guard let data = FileManager.default.contents(atPath: yaml) else { return nil }
         let specs: [StudyFile.ScenarioSpec]
@@ -123,7 +130,6 @@ public final class ScenarioStore: @unchecked Sendable {
             imported.append(spec.name)
         }
         try FileManager.default.moveItem(atPath: yaml, toPath: yaml + ".imported")
-        _ = lock
         return "Imported \(imported.count) scenario(s) from \(yaml) into the scenario store \(path); the YAML file is now \(yaml).imported"
     }
 }

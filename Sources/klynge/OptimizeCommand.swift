@@ -127,9 +127,7 @@ struct OptimizeCommand: ParsableCommand {
                     throw ValidationError("the answer cannot be saved as a scenario: \(problem)")
                 }
                 let store = ScenarioStore(path: options.storePath)
-                let lock = try StoreLock(storePath: store.path)
-                try store.put(spec, id: id)
-                withExtendedLifetime(lock) {}
+                try store.withWriterLock { _ = try store.put(spec, id: id) }
                 if !json { print("Saved as scenario `\(name)` (id \(id)) in the scenario store \(store.path)") }
             }
         }

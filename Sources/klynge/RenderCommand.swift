@@ -60,12 +60,14 @@ struct RenderCommand: ParsableCommand {
             // Saved scenarios need the road network to be checked; a map of a study without roads has none.
             var study = try loadUsableStudy(options)
             let store = ScenarioStore(path: options.storePath)
+            var network: StudyNetwork?
             if store.exists || FileManager.default.fileExists(atPath: ScenarioStore.legacyYAMLPath(forStudy: options.study)) {
-                study = try savedScenarios(options, study: study, network: StudyNetwork(study: study)).study
+                network = try StudyNetwork(study: study)
+                study = try savedScenarios(options, study: study, network: network!).study
             }
             let page = try self.page()
             // The same request builder as the server's /maps.
-            let request = try MapMaker.request(study: study, analysis: nil, style: theStyle, category: category, scenario: scenario,
+            let request = try MapMaker.request(study: study, analysis: nil, network: network, style: theStyle, category: category, scenario: scenario,
                                                page: page, kind: output.flatMap(OutputKind.from(path:)) ?? .png, language: lang,
                                                title: title, extent: try frameExtent(study: study))
             if let output {

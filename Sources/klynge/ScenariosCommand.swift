@@ -28,8 +28,7 @@ func savedScenarios(_ options: StudyOptions, study: Study, network: StudyNetwork
 func importLegacyScenarios(_ options: StudyOptions, store: ScenarioStore) {
     guard FileManager.default.fileExists(atPath: ScenarioStore.legacyYAMLPath(forStudy: options.study)) else { return }
     do {
-        let lock = try StoreLock(storePath: store.path)
-        if let note = try store.importLegacyYAML(forStudy: options.study, lockedBy: lock) { warn(note) }
+        if let note = try store.withWriterLock({ try store.importLegacyYAML(forStudy: options.study) }) { warn(note) }
     } catch {
         warn("note: \(ScenarioStore.legacyYAMLPath(forStudy: options.study)) was not imported: \(error)")
     }
@@ -116,25 +115,24 @@ struct ScenariosCommand: ParsableCommand {
                 do { specs = try YAMLDecoder().decode([StudyFile.ScenarioSpec].self, from: String(decoding: data, as: UTF8.self)) } catch {
                     throw ValidationError("\(file) is not a list of scenarios: \(error)")
                 }
-                let (study, network, set) = try loadStudyWithSaved(options)
+                let study = try loadUsableStudy(options)
                 let store = ScenarioStore(path: options.storePath)
-                // Every scenario is checked before any is saved: a bad file changes nothing.
-                var merged = set.valid
+                importLegacyScenarios(options, store: store)
+                // Every scenario is checked, with the saved ones, before any is saved: a bad file changes nothing.
+                var saved = try store.all()
                 for spec in specs {
                     let id = ScenarioNaming.id(for: spec.name)
-                    if !replace, merged.contains(where: { $0.record.id == id }) {
+                    if !replace, saved.contains(where: { $0.record.id == id }) {
                         throw ValidationError("\(file): a saved scenario has the id `\(id)` already (use --replace)")
                     }
-                    merged.removeAll { $0.record.id == id }
-                    merged.append(SavedScenario(record: StoredRecord(id: id, name: spec.name, document: "", version: 0, updated: ""), spec: spec, problem: nil))
+                    saved.removeAll { $0.record.id == id }
+                    saved.append(SavedScenario(record: StoredRecord(id: id, name: spec.name, document: "", version: 0, updated: ""), spec: spec, problem: nil))
                 }
-                let check = StoredScenarios.merge(study: study, network: network, saved: merged)
+                let check = StoredScenarios.merge(study: study, network: try StudyNetwork(study: study), saved: saved)
                 if let bad = check.invalid.first(where: { i in specs.contains { ScenarioNaming.id(for: $0.name) == i.saved.record.id } }) {
                     throw ValidationError("\(file): scenario `\(bad.saved.record.name)`: \(bad.reason)")
                 }
-                let lock = try StoreLock(storePath: store.path)
-                for spec in specs { try store.put(spec) }
-                withExtendedLifetime(lock) {}
+                try store.withWriterLock { for spec in specs { try store.put(spec) } }
                 print("Saved \(specs.count) scenario(s) in \(store.path)")
             }
         }
@@ -150,9 +148,7 @@ struct ScenariosCommand: ParsableCommand {
                 let store = ScenarioStore(path: options.storePath)
                 let all = try store.all()
                 for id in ids where !all.contains(where: { $0.record.id == id }) { throw ValidationError("no saved scenario `\(id)` in \(options.storePath)") }
-                let lock = try StoreLock(storePath: store.path)
-                for id in ids { try store.delete(id) }
-                withExtendedLifetime(lock) {}
+                try store.withWriterLock { for id in ids { try store.delete(id) } }
                 print("Deleted \(ids.count) scenario(s) from \(store.path)")
             }
         }
