@@ -7,7 +7,7 @@ let package = Package(
     products: [
         .executable(name: "klynge", targets: ["klynge"]),
         .executable(name: "klynge-bench", targets: ["klynge-bench"]),
-        .library(name: "KlyngeData", targets: ["KlyngeData"]),
+        .library(name: "KlyngeStudyAnalysis", targets: ["KlyngeStudyAnalysis"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -44,33 +44,42 @@ let package = Package(
         .target(name: "KlyngeRender", dependencies: ["CCairo", "CZlib", "KlyngeGeo", "KlyngeWork"]),
         // The study: schema of the study file and the loaded model (no I/O).
         .target(name: "KlyngeStudy", dependencies: ["KlyngeGeo", .product(name: "Yams", package: "Yams")]),
-        // Loading, validating, importing and exporting data: the I/O orchestration.
-        .target(name: "KlyngeData", dependencies: ["KlyngeGeo", "KlyngeGEOS", "KlyngeNetwork", "KlyngeAnalysis", "KlyngeRender", "KlyngeProj", "KlyngeIO", "KlyngeStudy",
-                                                   "KlyngeWork", "KlyngeStore", .product(name: "Yams", package: "Yams")]),
         // The one scenario store of a study, shared by the command line and the service: records, ids, the writer's lock.
         .target(name: "KlyngeStore", dependencies: ["KlyngeIO", "KlyngeStudy", .product(name: "Yams", package: "Yams")]),
+        // Ingest: loading and validating a study from GDAL sources, OSM import, joins, point files, export.
+        .target(name: "KlyngeIngest", dependencies: ["KlyngeGeo", "KlyngeGEOS", "KlyngeProj", "KlyngeIO", "KlyngeStudy", "KlyngeWork",
+                                                     .product(name: "Yams", package: "Yams")]),
+        // The study's analysis: its network, the one set of cost tables, scenario resolution, coverage, clusters,
+        // optimize set-up and map data. It opens no files.
+        .target(name: "KlyngeStudyAnalysis", dependencies: ["KlyngeIngest", "KlyngeGeo", "KlyngeGEOS", "KlyngeProj", "KlyngeNetwork", "KlyngeAnalysis",
+                                                            "KlyngeStudy", "KlyngeStore", "KlyngeWork"]),
+        // Jobs with outputs: the main-job report (validated first, published together), matrices, maps.
+        .target(name: "KlyngeJobs", dependencies: ["KlyngeStudyAnalysis", "KlyngeIngest", "KlyngeAnalysis", "KlyngeNetwork", "KlyngeRender", "KlyngeIO",
+                                                   "KlyngeGeo", "KlyngeStudy", "KlyngeWork"]),
         // The HTTP service: OGC API Features, the analysis API, maps; handlers call the library, never compute inline.
-        .target(name: "KlyngeServer", dependencies: ["KlyngeData", "KlyngeAnalysis", "KlyngeStudy", "KlyngeRender", "KlyngeIO", "KlyngeGeo", "KlyngeProj",
-                                                     "KlyngeStore", "KlyngeWork", .product(name: "Hummingbird", package: "hummingbird")],
+        .target(name: "KlyngeServer", dependencies: ["KlyngeJobs", "KlyngeStudyAnalysis", "KlyngeIngest", "KlyngeAnalysis", "KlyngeStudy", "KlyngeRender", "KlyngeIO", "KlyngeGeo",
+                                                     "KlyngeProj", "KlyngeStore", "KlyngeWork", .product(name: "Hummingbird", package: "hummingbird")],
                 // The web page's files, compiled into the binary (no CDN, no files to deploy beside it).
                 resources: [.embedInCode("Web/index.html"), .embedInCode("Web/app.css"), .embedInCode("Web/app.js")]),
         .executableTarget(name: "klynge", dependencies: ["KlyngeServer", "KlyngeStore", "KlyngeWork",
-            "KlyngeData", "KlyngeStudy", "KlyngeIO", "KlyngeGeo", "KlyngeNetwork", "KlyngeAnalysis", "KlyngeRender",
+            "KlyngeJobs", "KlyngeStudyAnalysis", "KlyngeIngest", "KlyngeStudy", "KlyngeIO", "KlyngeGeo", "KlyngeNetwork", "KlyngeAnalysis", "KlyngeRender",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Fixtures, paths and process helpers shared by the tests.
         .target(name: "KlyngeTestSupport", dependencies: ["KlyngeGeo"]),
         // `make bench`: matrix speed on the sample and a scaled case, side by side with scipy.
-        .executableTarget(name: "klynge-bench", dependencies: ["KlyngeData", "KlyngeNetwork", "KlyngeAnalysis", "KlyngeStudy", "KlyngeGeo",
+        .executableTarget(name: "klynge-bench", dependencies: ["KlyngeJobs", "KlyngeStudyAnalysis", "KlyngeIngest", "KlyngeNetwork", "KlyngeAnalysis", "KlyngeStudy", "KlyngeGeo",
                                                                 "KlyngeRender", "KlyngeIO"]),
         .testTarget(name: "KlyngeGeoTests", dependencies: ["KlyngeGeo"]),
         .testTarget(name: "KlyngeNetworkTests", dependencies: ["KlyngeNetwork", "KlyngeGeo"]),
         .testTarget(name: "KlyngeRenderTests", dependencies: ["KlyngeRender", "KlyngeGeo", "KlyngeTestSupport"]),
         .testTarget(name: "KlyngeAnalysisTests", dependencies: ["KlyngeAnalysis", "KlyngeNetwork", "KlyngeGeo", "KlyngeMIP"]),
         .testTarget(name: "KlyngeBridgeTests", dependencies: ["KlyngeGEOS", "KlyngeProj", "KlyngeIO", "KlyngeGeo", "KlyngeTestSupport"]),
-        .testTarget(name: "KlyngeDataTests", dependencies: ["KlyngeData", "KlyngeStudy", "KlyngeIO", "KlyngeGeo", "KlyngeGEOS", "KlyngeTestSupport"]),
-        .testTarget(name: "KlyngeServerTests", dependencies: ["KlyngeServer", "KlyngeData", "KlyngeStudy", "KlyngeTestSupport", "KlyngeStore", "KlyngeIO",
+        .testTarget(name: "KlyngeIngestTests", dependencies: ["KlyngeIngest", "KlyngeStudy", "KlyngeIO", "KlyngeGeo", "KlyngeGEOS", "KlyngeTestSupport"]),
+        .testTarget(name: "KlyngeStudyAnalysisTests", dependencies: ["KlyngeStudyAnalysis", "KlyngeJobs", "KlyngeIngest", "KlyngeStudy", "KlyngeIO", "KlyngeGeo",
+                                                                     "KlyngeGEOS", "KlyngeNetwork", "KlyngeTestSupport"]),
+        .testTarget(name: "KlyngeServerTests", dependencies: ["KlyngeServer", "KlyngeStudyAnalysis", "KlyngeIngest", "KlyngeStudy", "KlyngeTestSupport", "KlyngeStore", "KlyngeIO",
                                                              .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "KlyngeCLITests", dependencies: ["klynge", "KlyngeGeo", "KlyngeTestSupport"]),
     ]

@@ -41,6 +41,25 @@ public final class CoverageEngine: Sendable {
 
     public var categories: [String] { rules.keys.sorted() }
 
+    private init(sites: [Site], demand: [DemandSite], rules: [String: CoverageRule], tables: [TravelMode: AccessTable],
+                 baselinePlan: Plan, baseline: [String: CategoryCoverage]) {
+        self.sites = sites
+        self.demand = demand
+        self.rules = rules
+        self.tables = tables
+        self.baselinePlan = baselinePlan
+        self.baseline = baseline
+    }
+
+    /// The engine with more candidate sites (closed in the baseline, so the baseline coverage stands as it is):
+    /// `tables` must hold their columns after the present sites.
+    public func adding(candidates: [Site], tables: [TravelMode: AccessTable]) -> CoverageEngine {
+        precondition(candidates.allSatisfy(\.isCandidate))
+        precondition(tables.values.allSatisfy { $0.siteCount == sites.count + candidates.count })
+        return CoverageEngine(sites: sites + candidates, demand: demand, rules: rules, tables: tables,
+                              baselinePlan: baselinePlan.appending(candidates), baseline: baseline)
+    }
+
     /// Every demand point against every open site of the category.
     static func full(category c: String, rule: CoverageRule, table: AccessTable, plan: Plan, demandCount: Int) -> CategoryCoverage {
         let open = (0..<plan.open.count).filter { plan.serves($0, c) }

@@ -97,6 +97,26 @@ public struct AccessTable: Sendable {
         self.meters = meters
     }
 
+    /// The table with `count` more sites: their columns come demand-major (`d * count + k`), NaN for unreachable.
+    /// Copies the old columns once; nothing is searched again.
+    public func appendingSites(count: Int, seconds newSeconds: [Float], meters newMeters: [Float]) -> AccessTable {
+        precondition(newSeconds.count == demandCount * count && newMeters.count == demandCount * count)
+        let width = siteCount + count
+        var sec = [Float](repeating: .nan, count: demandCount * width)
+        var m = [Float](repeating: .nan, count: demandCount * width)
+        for d in 0..<demandCount {
+            for s in 0..<siteCount {
+                sec[d * width + s] = seconds[d * siteCount + s]
+                m[d * width + s] = meters[d * siteCount + s]
+            }
+            for k in 0..<count {
+                sec[d * width + siteCount + k] = newSeconds[d * count + k]
+                m[d * width + siteCount + k] = newMeters[d * count + k]
+            }
+        }
+        return AccessTable(demandCount: demandCount, siteCount: width, seconds: sec, meters: m)
+    }
+
     @inline(__always)
     public func value(_ d: Int, _ s: Int, _ metric: Metric) -> Double {
         let v = metric == .duration ? seconds[d * siteCount + s] : meters[d * siteCount + s]
@@ -122,6 +142,15 @@ public struct Plan: Sendable, Hashable {
     }
 
     public func serves(_ site: Int, _ category: String) -> Bool { open[site] && categories[site].contains(category) }
+
+    /// The plan over more sites: the new ones appended closed (as candidates are), to be opened by changes.
+    public func appending(_ sites: [Site]) -> Plan {
+        var p = self
+        p.open += sites.map { _ in false }
+        p.categories += sites.map { Set($0.categories) }
+        p.capacity += sites.map(\.capacity)
+        return p
+    }
 }
 
 /// One change of a scenario, on site indexes.

@@ -1,7 +1,9 @@
 import Foundation
 import Hummingbird
 import KlyngeAnalysis
-import KlyngeData
+import KlyngeStudyAnalysis
+import KlyngeIngest
+import KlyngeJobs
 import KlyngeGeo
 import KlyngeRender
 import KlyngeStore

@@ -1,6 +1,8 @@
 import Foundation
 import KlyngeAnalysis
-import KlyngeData
+import KlyngeStudyAnalysis
+import KlyngeIngest
+import KlyngeJobs
 import KlyngeGeo
 import KlyngeProj
 import KlyngeStore

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import KlyngeAnalysis
-import KlyngeData
+import KlyngeStudyAnalysis
+import KlyngeIngest
+import KlyngeJobs
 import KlyngeGeo
 import KlyngeIO
 import KlyngeStudy

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
-import KlyngeData
+import KlyngeStudyAnalysis
+import KlyngeIngest
+import KlyngeJobs
 import KlyngeGeo
 import KlyngeIO
 import KlyngeNetwork

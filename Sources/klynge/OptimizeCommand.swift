@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import KlyngeAnalysis
-import KlyngeData
+import KlyngeStudyAnalysis
+import KlyngeIngest
+import KlyngeJobs
 import KlyngeIO
 import KlyngeRender
 import KlyngeStore
@@ -95,7 +97,7 @@ struct OptimizeCommand: ParsableCommand {
             switch candidates {
             case "existing": source = .existing
             case "places": source = .places
-            default: source = .file(candidates, idField: candidateId, nameField: candidateName)
+            default: source = .points(try PointFile.read(candidates, idField: candidateId, nameField: candidateName, crs: study.crs))
             }
             func list(_ s: String?) -> [String] { s?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? [] }
             var query = OptimizeQuery(category: category, request: LocationRequest(objective: objective), keep: list(keep),

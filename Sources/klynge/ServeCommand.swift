@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import Hummingbird
-import KlyngeData
+import KlyngeStudyAnalysis
+import KlyngeIngest
+import KlyngeJobs
 import KlyngeServer
 import KlyngeStore
 import KlyngeStudy

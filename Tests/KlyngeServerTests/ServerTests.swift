@@ -2,7 +2,9 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
-import KlyngeData
+import KlyngeStudyAnalysis
+import KlyngeIngest
+import KlyngeJobs
 import KlyngeStudy
 import KlyngeTestSupport
 @testable import KlyngeServer

@@ -1,7 +1,9 @@
 import Foundation
 import Hummingbird
 import KlyngeAnalysis
-import KlyngeData
+import KlyngeStudyAnalysis
+import KlyngeIngest
+import KlyngeJobs
 import KlyngeGeo
 import KlyngeStudy
 import KlyngeWork
@@ -161,14 +163,14 @@ struct AnalysisController {
             throw ServiceError.badRequest("\(name) lists more than \(config.limits.maxClosedIds) ids", parameter: name)
         }
         let limit = config.limits.analysisSeconds
-        let (study, network) = (analysis.study, state.network)
+        let study = analysis.study, tables = analysis.tables
         struct Out: Encodable, Sendable { var solution: LocationSolution; var chosen: [CandidateSite] }
         let out = try await heavy.run(r, lane: .heavy, seconds: limit) { control in
             var req = LocationRequest(objective: objective, p: p, threshold: threshold, share: share, solver: .auto,
                                       timeLimitSeconds: max(1, (control.remainingSeconds ?? limit) - 0.5))
             req.control = control
             let query = OptimizeQuery(category: q.category, request: req, keep: q.keep ?? [], exclude: q.exclude ?? [], candidates: candidates)
-            let setup = try OptimizeSetup(study: study, network: network, query: query)
+            let setup = try OptimizeSetup(study: study, tables: tables, query: query, control: control)
             let solution = try LocationAllocation.solve(setup.problem, query.request)
             return Out(solution: solution, chosen: solution.chosen.map { setup.sites[$0] })
         }

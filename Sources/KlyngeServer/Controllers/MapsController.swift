@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
-import KlyngeData
+import KlyngeStudyAnalysis
+import KlyngeIngest
+import KlyngeJobs
 import KlyngeRender
 
 /// Maps over HTTP: named styles only (never a path), drawn on the work pool with a pixel cap and a time limit.

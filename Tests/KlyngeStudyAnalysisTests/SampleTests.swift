@@ -5,7 +5,9 @@ import KlyngeGeo
 import KlyngeIO
 import KlyngeStudy
 import KlyngeTestSupport
-@testable import KlyngeData
+@testable import KlyngeStudyAnalysis
+@testable import KlyngeIngest
+import KlyngeJobs
 
 @Suite struct SamsoeSampleTests {
     @Test func theSampleStudyLoadsClean() throws {

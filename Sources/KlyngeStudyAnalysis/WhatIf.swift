@@ -1,6 +1,7 @@
 import Foundation
 import KlyngeAnalysis
 import KlyngeGeo
+import KlyngeIngest
 import KlyngeStudy
 import KlyngeWork
 
@@ -17,8 +18,8 @@ public enum WhatIf {
         }
     }
 
-    /// The analysis and plan of the what-if. Closures alone change only the plan; new places need their own
-    /// columns of the access tables, so the analysis is built again over the same network.
+    /// The analysis and plan of the what-if. Closures change only the plan; new places gain columns in the cost
+    /// tables (one search per place and mode), and nothing else is built again.
     public static func evaluate(base: StudyAnalysis, scenario: ResolvedScenario?, close: [String], open: [NewPlace], category: String,
                                 control: WorkControl = .unlimited) throws -> (analysis: StudyAnalysis, plan: Plan) {
         let closedSites = try close.map { id in
@@ -27,31 +28,31 @@ public enum WhatIf {
             }
             return s
         }
-        guard !open.isEmpty else {
-            var plan = scenario?.plan ?? base.engine.baselinePlan
-            for s in closedSites { plan.open[s] = false }
-            return (base, plan)
-        }
-        var spec = StudyFile.ScenarioSpec(name: "what-if", close: nil, open: nil)
-        if let scenario, let own = base.study.scenarios.first(where: { $0.name == scenario.name }) {
-            spec = own
-            spec.name = "what-if"
-        }
-        // A facility the named scenario closes already stays closed once.
-        let closed = (spec.close ?? []) + close.filter { !(spec.close ?? []).contains($0) }
-        spec.close = closed.isEmpty ? nil : closed
-        var taken = Set((spec.open ?? []).map(\.name))
-        spec.open = (spec.open ?? []) + open.enumerated().map { k, p in
+        // Two places with one name would be refused; the page numbers them instead.
+        var taken = Set(scenario.map { s in s.plan.open.indices.filter { s.plan.open[$0] && base.sites[$0].isCandidate }.map { base.sites[$0].name } } ?? [])
+        var newSites: [Site] = []
+        for (k, p) in open.enumerated() {
             var name = p.name
-            // Two places with one name would be refused; the page numbers them instead.
             while taken.contains(name) { name += " (\(k + 1))" }
             taken.insert(name)
-            return StudyFile.NewFacility(name: name, categories: [category], xy: [p.location.x, p.location.y])
+            newSites.append(try StudyAnalysis.newSite(StudyFile.NewFacility(name: name, categories: [category], xy: [p.location.x, p.location.y]),
+                                                      index: k, scenario: "what-if", study: base.study, takenNames: []))
         }
-        var study = base.study
-        study.scenarios = [spec]
-        let analysis = try StudyAnalysis(study: study, network: base.network, control: control)
-        return (analysis, analysis.scenarios[0].plan)
+        let analysis = try base.adding(candidates: newSites, control: control)
+        let first = base.sites.count
+        if let mode = analysis.engine.rules[category]?.mode, let records = analysis.tables.modes[mode]?.sites {
+            for k in newSites.indices {
+                if let f = records[first + k].failure {
+                    throw ScenarioError(scenario: "what-if", message: "the new facility `\(newSites[k].name)` cannot be reached by \(mode.rawValue): "
+                                        + SnapReport.message(f, limit: analysis.network.snapOptions.maxSnapMeters))
+                }
+            }
+        }
+        var plan = scenario.map { s in analysis.scenarios.first { $0.name == s.name }?.plan ?? s.plan.appending(newSites) }
+            ?? analysis.engine.baselinePlan
+        for s in closedSites { plan.open[s] = false }
+        for k in newSites.indices { plan.open[first + k] = true }
+        return (analysis, plan)
     }
 }
 

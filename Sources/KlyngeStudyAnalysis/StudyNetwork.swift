@@ -1,5 +1,6 @@
 import Foundation
 import KlyngeGeo
+import KlyngeIngest
 import Synchronization
 import KlyngeNetwork
 import KlyngeStudy

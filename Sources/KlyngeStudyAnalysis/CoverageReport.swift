@@ -1,7 +1,7 @@
 import Foundation
 import KlyngeAnalysis
 import KlyngeGeo
-import KlyngeIO
+import KlyngeIngest
 import KlyngeStudy
 
 /// The coverage of one plan, in the documented JSON shape of `klynge coverage --json`.

@@ -2,6 +2,7 @@ import Foundation
 import KlyngeAnalysis
 import KlyngeGEOS
 import KlyngeGeo
+import KlyngeIngest
 import KlyngeNetwork
 import KlyngeProj
 import KlyngeStudy
@@ -23,8 +24,10 @@ public struct StudyAnalysis: Sendable {
     public let network: StudyNetwork
     public let engine: CoverageEngine
     public let scenarios: [ResolvedScenario]
+    /// The costs behind the engine: snapped once, shared by what-ifs, optimize and clusters.
+    public let tables: CostTables
     /// Demand points and sites that could not be attached, per mode (they count as unreachable).
-    public let unattached: [SnapRecord]
+    public var unattached: [SnapRecord] { tables.unattached }
 
     public var sites: [Site] { engine.sites }
 
@@ -79,41 +82,38 @@ public struct StudyAnalysis: Sendable {
             specs.append((spec, prepared.changes))
         }
         try control.check()
-        // Access tables for every mode a rule uses.
-        var tables: [TravelMode: AccessTable] = [:]
-        var unattached: [SnapRecord] = []
-        let modes = Set(rules.values.map(\.mode))
-        let demand = study.demand
-        for mode in modes.sorted(by: { $0.rawValue < $1.rawValue }) {
-            try control.check()
-            let snapper = network.snapper(mode)
-            let dRecords = SnapReport.snap(layer: "demand", points: demand.map { ($0.id, $0.name, $0.location) }, snapper: snapper,
-                                           suspiciousMeters: network.suspiciousSnapMeters)
-            let sRecords = SnapReport.snap(layer: "facilities", points: sites.map { ($0.id, $0.name, $0.location) }, snapper: snapper,
-                                           suspiciousMeters: network.suspiciousSnapMeters)
-            unattached += (dRecords + sRecords).filter { $0.snap == nil }
-            var seconds = [Float](repeating: .nan, count: demand.count * sites.count)
-            var meters = [Float](repeating: .nan, count: demand.count * sites.count)
-            let width = sites.count
-            _ = try MatrixEngine(graph: snapper.graph).compute(origins: dRecords.map(\.snap), destinations: sRecords.map(\.snap)) { (block: MatrixBlock) in
-                block.forEach { o, d, c in
-                    if let c {
-                        seconds[o * width + d] = Float(c.cost)
-                        meters[o * width + d] = Float(c.meters)
-                    }
-                }
-            }
-            tables[mode] = AccessTable(demandCount: demand.count, siteCount: sites.count, seconds: seconds, meters: meters)
-        }
-        let demandSites = demand.map { DemandSite(id: $0.id, name: $0.name, weight: $0.weight, areaId: $0.areaId) }
-        engine = CoverageEngine(sites: sites, demand: demandSites, categories: study.categories.map(\.key), rules: rules, tables: tables)
-        self.unattached = unattached
+        // Cost tables for every mode a rule uses.
+        tables = try CostTables(network: network, demand: study.demand, sites: sites, modes: Set(rules.values.map(\.mode)), control: control)
+        engine = CoverageEngine(sites: sites, demand: tables.demand, categories: study.categories.map(\.key), rules: rules,
+                                tables: tables.modes.mapValues(\.table))
         var resolved: [ResolvedScenario] = []
         for (spec, changes) in specs {
             let plan = try engine.baselinePlan.applying(changes, sites: sites, scenario: spec.name)
             resolved.append(ResolvedScenario(name: spec.name, description: spec.description, changes: changes, plan: plan))
         }
         scenarios = resolved
+    }
+
+    private init(study: Study, network: StudyNetwork, engine: CoverageEngine, scenarios: [ResolvedScenario], tables: CostTables) {
+        self.study = study
+        self.network = network
+        self.engine = engine
+        self.scenarios = scenarios
+        self.tables = tables
+    }
+
+    /// The analysis with more candidate sites (closed until a plan opens them): their columns are searched, one
+    /// search per site and mode; nothing else is built again. Scenario plans keep them closed.
+    public func adding(candidates: [Site], control: WorkControl = .unlimited) throws -> StudyAnalysis {
+        guard !candidates.isEmpty else { return self }
+        let more = try tables.adding(candidates, control: control)
+        let engine = engine.adding(candidates: candidates, tables: more.modes.mapValues(\.table))
+        let scenarios = scenarios.map { s in
+            var s = s
+            s.plan = s.plan.appending(candidates)
+            return s
+        }
+        return StudyAnalysis(study: study, network: network, engine: engine, scenarios: scenarios, tables: more)
     }
 
     /// The study's facilities as sites (open today), in the study's order.

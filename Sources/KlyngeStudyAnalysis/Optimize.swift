@@ -1,12 +1,10 @@
 import Foundation
 import KlyngeAnalysis
-import KlyngeGEOS
 import KlyngeGeo
-import KlyngeIO
+import KlyngeIngest
 import KlyngeNetwork
-import KlyngeProj
 import KlyngeStudy
-import Yams
+import KlyngeWork
 
 /// Where candidate sites come from.
 public enum CandidateSource: Sendable, Equatable {
@@ -14,8 +12,8 @@ public enum CandidateSource: Sendable, Equatable {
     case existing
     /// Those, plus every village (demand point) as a possible new site.
     case places
-    /// Those, plus the points of a file (any GDAL source).
-    case file(String, idField: String?, nameField: String?)
+    /// Those, plus points read from a file (`PointFile`); their ids must not be those of the category's facilities.
+    case points([NamedPoint])
 }
 
 /// A location-allocation question on the study, answered on road-network costs.
@@ -51,37 +49,53 @@ public struct OptimizeSetup: Sendable {
     public let sites: [CandidateSite]
     public let problem: LocationProblem
 
-    public init(study: Study, network: StudyNetwork, query: OptimizeQuery) throws {
+    /// With cost tables built for this question alone: the rule's mode, the study's facilities.
+    public init(study: Study, network: StudyNetwork, query: OptimizeQuery, control: WorkControl = .unlimited) throws {
+        let rule = try StudyAnalysis.rules(study)[query.category] ?? .standard
+        let tables = try CostTables(network: network, demand: study.demand, sites: StudyAnalysis.sites(of: study), modes: [rule.mode],
+                                    control: control)
+        try self.init(study: study, tables: tables, query: query, control: control)
+    }
+
+    /// On the study's cost tables (whose sites begin with the study's facilities): the facilities' columns are
+    /// read from them, and only the added candidates are searched, once each.
+    public init(study: Study, tables: CostTables, query: OptimizeQuery, control: WorkControl = .unlimited) throws {
         self.study = study
         category = query.category
         guard study.categories.contains(where: { $0.key == query.category }) else {
             throw LocationError("unknown category `\(query.category)` (the study has: \(study.categories.map(\.key).joined(separator: ", ")))")
         }
         rule = try StudyAnalysis.rules(study)[query.category] ?? .standard
-        var sites = study.facilities.filter { $0.categories.contains(query.category) }
-            .map { CandidateSite(id: $0.id, name: $0.name, existing: true, location: $0.location) }
+        let existing = tables.sites.indices.filter { !tables.sites[$0].isCandidate && tables.sites[$0].categories.contains(query.category) }
+        var sites = existing.map { CandidateSite(id: tables.sites[$0].id, name: tables.sites[$0].name, existing: true, location: tables.sites[$0].location) }
+        var added: [CandidateSite] = []
         switch query.candidates {
         case .existing: break
         case .places:
-            sites += study.demand.map { CandidateSite(id: "place:\($0.id)", name: $0.name, existing: false, location: $0.location) }
-        case .file(let path, let idField, let nameField):
-            sites += try Self.readSites(path, idField: idField, nameField: nameField, crs: study.crs)
+            added = study.demand.map { CandidateSite(id: "place:\($0.id)", name: $0.name, existing: false, location: $0.location) }
+        case .points(let points):
+            // A file's id that is also a facility's would make `--keep` and the answer ambiguous.
+            let taken = Set(sites.map(\.id))
+            if let clash = points.first(where: { taken.contains($0.id) }) {
+                throw LocationError("the candidate `\(clash.name)` has the id `\(clash.id)`, which is an existing facility's; give the candidates ids of their own")
+            }
+            added = points.map { CandidateSite(id: $0.id, name: $0.name, existing: false, location: $0.location) }
         }
+        sites += added
         let ids = sites.map(\.id)
         for id in query.keep + query.exclude where !ids.contains(id) {
             throw LocationError("no candidate site has the id `\(id)` (candidates: existing facilities of `\(query.category)`\(query.candidates == .existing ? "" : " and the added sites"))")
         }
         self.sites = sites
-        let snapper = network.snapper(rule.mode)
-        let origins = study.demand.map { try? snapper.snap($0.location).get() }
-        let targets = sites.map { try? snapper.snap($0.location).get() }
-        var cost = [Double](repeating: .infinity, count: study.demand.count * sites.count)
-        let width = sites.count
-        let metric = rule.metric
-        _ = try MatrixEngine(graph: snapper.graph).compute(origins: origins, destinations: targets) { (block: MatrixBlock) in
-            block.forEach { o, d, c in
-                if let c { cost[o * width + d] = metric == .duration ? c.cost : c.meters }
-            }
+        try control.check()
+        let table = try tables.table(rule.mode)
+        let extra = try tables.columns(for: added.map { Site(id: $0.id, name: $0.name, categories: [query.category], location: $0.location, isCandidate: true) },
+                                       mode: rule.mode).table
+        let width = sites.count, metric = rule.metric
+        var cost = [Double](repeating: .infinity, count: study.demand.count * width)
+        for d in 0..<study.demand.count {
+            for (j, s) in existing.enumerated() { cost[d * width + j] = table.value(d, s, metric) }
+            for k in added.indices { cost[d * width + existing.count + k] = extra.value(d, k, metric) }
         }
         var problem = LocationProblem(weights: study.demand.map(\.weight), candidateCount: sites.count, cost: cost,
                                       required: Set(query.keep.compactMap { ids.firstIndex(of: $0) }),
@@ -89,25 +103,6 @@ public struct OptimizeSetup: Sendable {
         problem.demandNames = study.demand.map(\.name)
         problem.candidateNames = sites.map { $0.name.isEmpty ? $0.id : $0.name }
         self.problem = problem
-    }
-
-    static func readSites(_ path: String, idField: String?, nameField: String?, crs: CRS) throws -> [CandidateSite] {
-        let layer = try VectorSource(path).layer(named: nil)
-        guard let source = layer.crs else {
-            throw LocationError("\(path): the candidate file has no CRS; write it with one (e.g. a GeoPackage) or use lon/lat with a .prj")
-        }
-        let t = try Transformer(from: source, to: crs)
-        let geos = try GEOSContext()
-        var out: [CandidateSite] = []
-        for f in try layer.readFeatures() {
-            guard let g = f.geometry, !g.isEmpty else { throw LocationError("\(path): feature \(f.fid ?? -1) has no geometry") }
-            let p: Coordinate
-            if let first = g.pointParts.first { p = first } else { p = try geos.pointOnSurface(g) }
-            let id = idField.flatMap { f[$0].text } ?? "site:\(f.fid ?? Int64(out.count))"
-            let name = nameField.flatMap { f[$0].text } ?? f["name"].text ?? f["navn"].text ?? id
-            out.append(CandidateSite(id: id, name: name, existing: false, location: try t.transform(p)))
-        }
-        return out
     }
 
     /// The chosen set as a scenario: existing facilities of the category not chosen stop serving it

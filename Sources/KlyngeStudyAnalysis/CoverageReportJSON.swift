@@ -1,5 +1,6 @@
 import Foundation
 import KlyngeGeo
+import KlyngeIngest
 
 extension CoverageReport {
     /// The report as JSON with sorted keys: the same document `JSONEncoder` gives, written directly. The

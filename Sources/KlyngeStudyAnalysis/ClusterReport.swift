@@ -2,6 +2,7 @@ import Foundation
 import KlyngeAnalysis
 import KlyngeGEOS
 import KlyngeGeo
+import KlyngeIngest
 import KlyngeNetwork
 import KlyngeStudy
 
@@ -65,13 +66,33 @@ public struct ClusterReport: Sendable, Codable {
         let geos = try GEOSContext()
         let engine = analysis.engine
         let baseline = engine.evaluate(engine.baselinePlan)
-        let carSnapper = analysis.network.snapper(.car)
-        let siteSnaps = engine.sites.map { try? carSnapper.snap($0.location).get() }
-        // Facility to facility by car, for consolidation candidates.
+        // Facility to facility by car, for consolidation candidates, on the sites as the cost tables snapped them.
+        let car = try analysis.tables.including(.car)
+        let siteSnaps = car.modes[.car]!.sites.map(\.snap)
         var siteMinutes: [[Double?]] = Array(repeating: Array(repeating: nil, count: engine.sites.count), count: engine.sites.count)
-        _ = try MatrixEngine(graph: carSnapper.graph).compute(origins: siteSnaps, destinations: siteSnaps) { (block: MatrixBlock) in
+        _ = try MatrixEngine(graph: analysis.network.graph(.car)).compute(origins: siteSnaps, destinations: siteSnaps) { (block: MatrixBlock) in
             block.forEach { o, d, c in siteMinutes[o][d] = c.map { $0.cost / 60 } }
         }
+        // Every village to every hub by car: one search per hub.
+        var hubs: [String: Int] = [:]
+        for name in members.keys.sorted() {
+            let areaIds = Set(members[name]!.map(\.id))
+            let demandIdx = engine.demand.indices.filter { engine.demand[$0].areaId.map(areaIds.contains) ?? false }
+            if let hubName = settings.hubs?[name] {
+                guard let h = demandIdx.first(where: { engine.demand[$0].name == hubName || engine.demand[$0].id == hubName }) else {
+                    throw AnalysisSetupError("clusters.hubs.\(name): no village of the cluster is called `\(hubName)`")
+                }
+                hubs[name] = h
+            } else if let h = demandIdx.max(by: { engine.demand[$0].weight < engine.demand[$1].weight }) {
+                // The most populous village.
+                hubs[name] = h
+            }
+        }
+        let hubOrder = hubs.keys.sorted()
+        let hubTable = try car.columns(for: hubOrder.map { name in
+            let d = study.demand[hubs[name]!]
+            return Site(id: d.id, name: d.name, categories: [], location: d.location, isCandidate: true)
+        }, mode: .car, layer: "hubs").table
         var out: [Cluster] = []
         for name in members.keys.sorted() {
             let areas = members[name]!
@@ -85,24 +106,13 @@ public struct ClusterReport: Sendable, Codable {
             for s in engine.sites.indices where !engine.sites[s].isCandidate {
                 if try inside.covers(engine.sites[s].location) { own.append(s) }
             }
-            // The hub: named in the study, else the most populous village.
-            let hubName = settings.hubs?[name]
-            let hub = hubName.flatMap { h in demandIdx.first { engine.demand[$0].name == h || engine.demand[$0].id == h } }
-                ?? demandIdx.max { engine.demand[$0].weight < engine.demand[$1].weight }
-            if let hubName, hub.map({ engine.demand[$0].name != hubName && engine.demand[$0].id != hubName }) ?? true {
-                throw AnalysisSetupError("clusters.hubs.\(name): no village of the cluster is called `\(hubName)`")
-            }
+            let hub = hubs[name]
             var villages: [Village] = []
-            if let hub {
-                let snaps = demandIdx.map { try? carSnapper.snap(study.demand[$0].location).get() }
-                let hubSnap = try? carSnapper.snap(study.demand[hub].location).get()
-                var minutes = [Double?](repeating: nil, count: demandIdx.count)
-                _ = try MatrixEngine(graph: carSnapper.graph).compute(origins: snaps, destinations: [hubSnap]) { (block: MatrixBlock) in
-                    block.forEach { o, _, c in minutes[o] = c.map { ($0.cost / 6).rounded() / 10 } }
-                }
-                for (k, d) in demandIdx.enumerated() {
+            if let hub, let column = hubOrder.firstIndex(of: name) {
+                for d in demandIdx {
+                    let minutes = hubTable.cost(d, column).map { ($0.cost / 6).rounded() / 10 }
                     villages.append(Village(id: engine.demand[d].id, name: engine.demand[d].name, population: engine.demand[d].weight,
-                                            minutesToHub: d == hub ? 0 : minutes[k]))
+                                            minutesToHub: d == hub ? 0 : minutes))
                 }
             }
             var ownPlan = engine.baselinePlan

@@ -5,7 +5,9 @@ import KlyngeGeo
 import KlyngeNetwork
 import KlyngeStudy
 import KlyngeTestSupport
-@testable import KlyngeData
+@testable import KlyngeStudyAnalysis
+@testable import KlyngeIngest
+import KlyngeJobs
 
 @Suite struct SamsoeNetworkTests {
     static func loadStudy() throws -> Study {

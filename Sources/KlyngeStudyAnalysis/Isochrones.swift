@@ -1,6 +1,7 @@
 import Foundation
 import KlyngeGEOS
 import KlyngeGeo
+import KlyngeIngest
 import KlyngeNetwork
 import KlyngeStudy
 import KlyngeWork

@@ -1,7 +1,7 @@
 import Foundation
 import KlyngeAnalysis
 import KlyngeGeo
-import KlyngeRender
+import KlyngeIngest
 import KlyngeStudy
 import KlyngeWork
 

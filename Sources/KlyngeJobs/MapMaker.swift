@@ -1,6 +1,8 @@
 import Foundation
 import KlyngeAnalysis
 import KlyngeGeo
+import KlyngeIngest
+import KlyngeStudyAnalysis
 import KlyngeRender
 import KlyngeStudy
 import KlyngeWork

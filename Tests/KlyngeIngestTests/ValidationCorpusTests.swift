@@ -4,7 +4,9 @@ import KlyngeGeo
 import KlyngeIO
 import KlyngeStudy
 import KlyngeTestSupport
-@testable import KlyngeData
+
+@testable import KlyngeIngest
+
 
 /// A small study in a temporary folder, with Danish field names, that each test breaks in one way.
 struct Fixture {
