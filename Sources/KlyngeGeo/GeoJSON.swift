@@ -127,16 +127,69 @@ public enum JSONText {
         return out + "\""
     }
 
-    /// An Encodable value as compact JSON with sorted keys. JSON has no infinities or NaN: such a figure is
-    /// written as null. The first attempt encodes strictly; only when that fails does a second pass mark the
-    /// non-finite numbers with a control character (escaped by the encoder, so no text can look like it) and
-    /// replace them, so ordinary answers are never scanned.
-    public static func encode<T: Encodable>(_ value: T) throws -> String {
+    /// An Encodable value as JSON with sorted keys (compact, or indented for people). JSON has no infinities or
+    /// NaN: such a figure is written as null. The first attempt encodes strictly; only when that fails does a
+    /// second pass mark the non-finite numbers with a control character (escaped by the encoder, so no text can
+    /// look like it) and replace them, so ordinary answers are never scanned for them. Fractions are then
+    /// written as `figure` writes them.
+    public static func encode<T: Encodable>(_ value: T, pretty: Bool = false) throws -> String {
         let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        if let d = try? e.encode(value) { return String(decoding: d, as: UTF8.self) }
+        e.outputFormatting = pretty ? [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted] : [.sortedKeys, .withoutEscapingSlashes]
+        if let d = try? e.encode(value) { return roundingFractions(d) }
         e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "\u{1}nf", negativeInfinity: "\u{1}nf", nan: "\u{1}nf")
-        return String(decoding: try e.encode(value), as: UTF8.self).replacingOccurrences(of: #""\u0001nf""#, with: "null")
+        let text = roundingFractions(try e.encode(value))
+        return text.replacingOccurrences(of: #""\u0001nf""#, with: "null")
+    }
+
+    /// A figure for a report: integers as integers; a value that is exactly a `Float` (the access tables store
+    /// costs as Float) as that Float's shortest text, so `275.6282` and not `275.6282043457031`; any other
+    /// fraction to 10 significant digits, which keeps millimetres in projected metres and 7 decimals of degrees.
+    public static func figure(_ v: Double) -> String {
+        guard v.isFinite else { return "null" }
+        if v == v.rounded() && abs(v) < 1e15 { return String(Int64(v)) }
+        let f = Float(v)
+        if f.isFinite && Double(f) == v { return "\(f)" }
+        let short = String(format: "%.10g", v)
+        return Double(short) == v ? "\(v)" : short
+    }
+
+    /// Rewrites the fractional number tokens of encoder output (outside strings) through `figure`.
+    static func roundingFractions(_ data: Data) -> String {
+        let bytes = [UInt8](data)
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count)
+        var i = 0
+        var inString = false
+        while i < bytes.count {
+            let b = bytes[i]
+            if inString {
+                out.append(b)
+                if b == 0x5C, i + 1 < bytes.count { out.append(bytes[i + 1]); i += 2; continue }
+                if b == 0x22 { inString = false }
+                i += 1
+                continue
+            }
+            if b == 0x22 { inString = true; out.append(b); i += 1; continue }
+            if b == 0x2D || (0x30...0x39).contains(b) {
+                var j = i
+                var fractional = false
+                while j < bytes.count, let c = Optional(bytes[j]),
+                      c == 0x2D || c == 0x2B || c == 0x2E || c == 0x65 || c == 0x45 || (0x30...0x39).contains(c) {
+                    if c == 0x2E || c == 0x65 || c == 0x45 { fractional = true }
+                    j += 1
+                }
+                if fractional, let v = Double(String(decoding: bytes[i..<j], as: UTF8.self)) {
+                    out += Array(figure(v).utf8)
+                } else {
+                    out += bytes[i..<j]
+                }
+                i = j
+                continue
+            }
+            out.append(b)
+            i += 1
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     public static func number(_ v: Double) -> String {

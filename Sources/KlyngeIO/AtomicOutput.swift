@@ -23,9 +23,10 @@ public enum AtomicOutput {
         guard FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDir), isDir.boolValue else {
             throw Failure(path: url.path, message: "the folder \(dir.path) does not exist")
         }
+        Temporaries.removeStale(in: dir)
         let ext = url.pathExtension
         let stem = url.deletingPathExtension().lastPathComponent
-        let tmpStem = ".\(stem).klynge-tmp-\(UUID().uuidString.prefix(8))"
+        let tmpStem = ".\(stem)" + Temporaries.marker()
         let tmp = dir.appendingPathComponent(tmpStem + (ext.isEmpty ? "" : ".\(ext)"))
         // Multi-file formats (a Shapefile's .shx, .dbf, .prj) write side files with the same stem.
         func sideFiles() -> [String] {
@@ -43,7 +44,7 @@ public enum AtomicOutput {
             }
         } catch {
             for name in sideFiles() { try? FileManager.default.removeItem(at: dir.appendingPathComponent(name)) }
-            throw error
+            throw Temporaries.explain(error, path: url.path, folder: dir)
         }
     }
 
@@ -53,6 +54,112 @@ public enum AtomicOutput {
             do { try Data(text.utf8).write(to: tmp) } catch {
                 throw Failure(path: url.path, message: "cannot write: \(error.localizedDescription)")
             }
+        }
+    }
+}
+
+/// Temporary outputs carry the writing process's id, so a later run can tell the leftovers of a killed one
+/// (`kill -9`, power loss) from files another running process is still writing, and remove only those.
+public enum Temporaries {
+    static let tag = ".klynge-tmp-"
+
+    /// `.klynge-tmp-<pid>-<random>`: unique per write.
+    public static func marker() -> String {
+        "\(tag)\(getpid())-\(UUID().uuidString.prefix(8))"
+    }
+
+    /// Removes temporaries (files, side files, staging folders) in `dir` whose process no longer runs.
+    public static func removeStale(in dir: URL) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+        for name in names where name.hasPrefix(".") {
+            guard let r = name.range(of: tag) else { continue }
+            let digits = name[r.upperBound...].prefix { $0.isNumber }
+            guard let pid = Int32(digits), pid > 0, pid != getpid() else { continue }
+            // kill(pid, 0) fails with ESRCH only when no such process exists.
+            if kill(pid, 0) != 0 && errno == ESRCH {
+                try? FileManager.default.removeItem(at: dir.appendingPathComponent(name))
+            }
+        }
+    }
+
+    /// A write error in words, saying so when the disk is full (GDAL's own message then names a symptom).
+    public static func explain(_ error: Error, path: String, folder: URL) -> Error {
+        var st = statvfs()
+        if statvfs(folder.path, &st) == 0, UInt64(st.f_bavail) * UInt64(st.f_frsize) < 1 << 20 {
+            return AtomicOutput.Failure(path: path, message: "cannot write: the disk is full (\(error))")
+        }
+        return error
+    }
+}
+
+/// Several outputs published together (a report's files): each is written into a hidden staging folder beside
+/// them, and only when every one is complete are they renamed into place, one rename each, the manifest last.
+/// A failure before that changes nothing in the folder.
+public final class OutputSet {
+    public let folder: URL
+    let staging: URL
+    private(set) var names: [String] = []
+    private var published = false
+
+    public init(folder: URL) throws {
+        self.folder = folder
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw AtomicOutput.Failure(path: folder.path, message: "cannot create the folder: \(error.localizedDescription)")
+        }
+        Temporaries.removeStale(in: folder)
+        staging = folder.appendingPathComponent(".report" + Temporaries.marker())
+        do {
+            try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: false)
+        } catch {
+            throw AtomicOutput.Failure(path: folder.path, message: "cannot write in the folder: \(error.localizedDescription)")
+        }
+    }
+
+    deinit { if !published { try? FileManager.default.removeItem(at: staging) } }
+
+    /// Where to write `name` (a plain file name) before publishing.
+    public func url(_ name: String) -> URL {
+        precondition(!name.contains("/") && !name.hasPrefix("."))
+        if !names.contains(name) { names.append(name) }
+        return staging.appendingPathComponent(name)
+    }
+
+    public func add(text: String, name: String) throws {
+        let u = url(name)
+        do { try Data(text.utf8).write(to: u) } catch {
+            throw Temporaries.explain(AtomicOutput.Failure(path: folder.appendingPathComponent(name).path,
+                                                           message: "cannot write: \(error.localizedDescription)"),
+                                      path: u.path, folder: folder)
+        }
+    }
+
+    /// Moves every file into place, then the manifest (`manifest` names the files of the last complete set).
+    /// Files the previous manifest listed that this set no longer has (a scenario since removed) are deleted.
+    public func publish(manifest: String) throws {
+        let previous = (try? String(contentsOf: folder.appendingPathComponent(manifest), encoding: .utf8))?
+            .split(separator: "\n").map(String.init).filter { !$0.contains("/") && !$0.hasPrefix(".") && !$0.isEmpty } ?? []
+        let list = names.sorted().joined(separator: "\n") + "\n"
+        try add(text: list, name: manifest)
+        for name in names where name != manifest {
+            try move(name)
+        }
+        for name in previous where !names.contains(name) {
+            try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
+        }
+        try move(manifest)
+        published = true
+        try? FileManager.default.removeItem(at: staging)
+    }
+
+    private func move(_ name: String) throws {
+        let from = staging.appendingPathComponent(name), to = folder.appendingPathComponent(name)
+        guard FileManager.default.fileExists(atPath: from.path) else {
+            throw AtomicOutput.Failure(path: to.path, message: "the file was never written")
+        }
+        guard rename(from.path, to.path) == 0 else {
+            throw AtomicOutput.Failure(path: to.path, message: "cannot move the finished file into place: \(String(cString: strerror(errno)))")
         }
     }
 }

@@ -96,9 +96,51 @@ public final class VectorSource {
 }
 
 /// A layer of an open source; keeps its source alive.
+/// How a source's text fields are encoded, when GDAL does not recode them to UTF-8 itself (CSV, GeoJSON …).
+public enum TextEncoding: String, Sendable, CaseIterable {
+    case utf8 = "utf-8"
+    case latin1 = "latin1"
+    case windows1252 = "windows-1252"
+
+    /// The names people write: `UTF-8`, `ISO-8859-1`, `latin-1`, `cp1252` …
+    public init?(name: String) {
+        switch name.lowercased().replacingOccurrences(of: "_", with: "-") {
+        case "utf-8", "utf8": self = .utf8
+        case "latin1", "latin-1", "iso-8859-1", "iso8859-1": self = .latin1
+        case "windows-1252", "cp1252", "windows1252": self = .windows1252
+        default: return nil
+        }
+    }
+
+    /// The name GDAL's Shapefile driver takes as its ENCODING open option.
+    public var gdalName: String {
+        switch self {
+        case .utf8: "UTF-8"
+        case .latin1: "ISO-8859-1"
+        case .windows1252: "CP1252"
+        }
+    }
+
+    func decode(_ p: UnsafePointer<CChar>) -> (text: String, valid: Bool) {
+        switch self {
+        case .utf8:
+            if let s = String(validatingCString: p) { return (s, true) }
+            return (String(cString: p), false)
+        case .latin1, .windows1252:
+            let bytes = Data(bytes: p, count: strlen(p))
+            let text = String(data: bytes, encoding: self == .latin1 ? .isoLatin1 : .windowsCP1252)
+            return (text ?? String(cString: p), text != nil)
+        }
+    }
+}
+
 public final class VectorLayer {
     public let source: VectorSource
     let handle: OGRLayerH
+    /// How `readFeatures` decodes text fields.
+    public var textEncoding = TextEncoding.utf8
+    /// Feature ids whose text could not be decoded with `textEncoding` in the last read (shown with U+FFFD).
+    public private(set) var undecodableText: [Int64] = []
 
     init(source: VectorSource, handle: OGRLayerH) {
         self.source = source
@@ -115,7 +157,11 @@ public final class VectorLayer {
 
     /// Feature count and extent (x = easting/longitude; nil when empty). Drivers that cannot
     /// tell (the OSM driver answers -1) are read through once, counting and growing the extent.
-    public func countAndExtent() -> (count: Int, extent: Envelope?) {
+    /// Fails with GDAL's message when the driver stops on an error (an OSM file it cannot index), rather than
+    /// reporting the features read until then.
+    public func countAndExtent() throws -> (count: Int, extent: Envelope?) {
+        CPLErrorReset()
+        defer { CPLErrorReset() }
         let swap = spatialReference?.dataIsNorthFirst ?? false
         func oriented(_ e: OGREnvelope) -> Envelope {
             swap ? Envelope(minX: e.MinY, minY: e.MinX, maxX: e.MaxY, maxY: e.MaxX)
@@ -127,6 +173,7 @@ public final class VectorLayer {
             guard count > 0 else { return (0, nil) }
             if OGR_L_GetExtent(handle, &env, 1) == OGRERR_NONE { return (count, oriented(env)) }
         }
+        if GDAL.lastErrorIsFailure() { throw GDALError(source: source.source, layer: name, message: GDAL.lastMessage("cannot count the features")) }
         var n = 0
         var total: Envelope?
         OGR_L_ResetReading(handle)
@@ -139,6 +186,7 @@ public final class VectorLayer {
             total = total?.union(e) ?? e
         }
         OGR_L_ResetReading(handle)
+        if GDAL.lastErrorIsFailure() { throw GDALError(source: source.source, layer: name, message: GDAL.lastMessage("cannot read the features")) }
         return (n, total)
     }
 
@@ -175,6 +223,7 @@ public final class VectorLayer {
         let fieldDefs = fields
         OGR_L_ResetReading(handle)
         var out: [Feature] = []
+        undecodableText = []
         while true {
             CPLErrorReset()
             guard let f = OGR_L_GetNextFeature(handle) else { break }
@@ -192,7 +241,11 @@ public final class VectorLayer {
                 case .integer: attrs[def.name] = .int(OGR_F_GetFieldAsInteger64(f, idx))
                 case .real: attrs[def.name] = .double(OGR_F_GetFieldAsDouble(f, idx))
                 case .boolean: attrs[def.name] = .bool(OGR_F_GetFieldAsInteger(f, idx) != 0)
-                case .string: attrs[def.name] = .string(GDAL.string(OGR_F_GetFieldAsString(f, idx)) ?? "")
+                case .string:
+                    guard let p = OGR_F_GetFieldAsString(f, idx) else { attrs[def.name] = .string(""); continue }
+                    let (text, valid) = textEncoding.decode(p)
+                    if !valid && undecodableText.last != fid { undecodableText.append(fid) }
+                    attrs[def.name] = .string(text)
                 }
             }
             var geometry: Geometry?

@@ -47,6 +47,17 @@ public enum Exporter {
         }
     }
 
+    /// Tables by the file's extension: GeoJSON holds them merged (a `layer` field tells them apart), GeoPackage as
+    /// layers, CSV the last one.
+    public static func writeAny(_ tables: [FeatureTable], to url: URL) throws {
+        switch ExportFormat.from(path: url.path) {
+        case .geojson?: try write([FeatureTable.merged(tables, name: tables.last?.name ?? "layer")], to: url)
+        case .gpkg?: try write(tables, to: url)
+        case .csv?: try write(Array(tables.suffix(1)), to: url)
+        case nil: throw ExportError(path: url.path, message: "unknown output format; use .geojson, .gpkg or .csv")
+        }
+    }
+
     /// RFC 7946 text for a table in any CRS.
     public static func geoJSON(_ table: FeatureTable) throws -> String {
         let t = try Transformer(from: table.crs, to: .wgs84)
@@ -58,3 +69,20 @@ public enum Exporter {
         return GeoJSONWriter(decimals: 7, fieldOrder: table.fields.map(\.name)).featureCollection(features)
     }
 }
+
+extension FeatureTable {
+    /// Several tables as one (a GeoJSON file holds one collection): a `layer` field tells them apart.
+    public static func merged(_ tables: [FeatureTable], name: String) -> FeatureTable {
+        var fields: [FieldDefinition] = [.init(name: "layer", type: .string)]
+        for t in tables { for f in t.fields where !fields.contains(where: { $0.name == f.name }) { fields.append(f) } }
+        let features = tables.flatMap { t in
+            t.features.map { f -> Feature in
+                var g = f
+                g.attributes["layer"] = .string(t.name)
+                return g
+            }
+        }
+        return FeatureTable(name: name, crs: tables.first?.crs ?? .wgs84, fields: fields, features: features)
+    }
+}
+

@@ -58,32 +58,40 @@ public struct OSMImporter {
         var merged: [String] = []
     }
 
-    public func run(input: String, output: URL) throws -> OSMImportSummary {
-        let lower = input.lowercased()
-        guard [".osm.pbf", ".pbf", ".osm", ".osm.gz", ".osm.bz2"].contains(where: { lower.hasSuffix($0) }) else {
+    /// Refuses (before writing) an extract with no roads unless `allowEmpty`: a study cannot route on it, and a
+    /// wrong bounding box should not silently replace a good output.
+    public func run(input: String, output: URL, allowEmpty: Bool = false) throws -> OSMImportSummary {
+        guard OSMFiles.isOSM(input) else {
             throw ImportError(path: input, message: "not an OSM extract (expected .osm.pbf, .osm or .osm.gz)")
         }
         guard FileManager.default.fileExists(atPath: input) else {
             throw ImportError(path: input, message: "no such file")
         }
-        // GDAL reads gzip through /vsigzip/.
-        let source = lower.hasSuffix(".gz") ? "/vsigzip/" + input : input
+        let source = OSMFiles.gdalPath(input)
         let config = try InMemoryFile(name: "osmconf.ini", contents: Self.driverConfig)
-        let open = OpenOptions(driverOptions: ["CONFIG_FILE=\(config.path)", "USE_CUSTOM_INDEXING=YES"], allowedDrivers: ["OSM"])
+        let base = OpenOptions(driverOptions: ["CONFIG_FILE=\(config.path)"], allowedDrivers: ["OSM"])
         var summary = OSMImportSummary()
         let geos = try GEOSContext()
 
         // One open per layer: the OSM driver streams the file once per layer read this way.
-        func read(_ layer: String) throws -> [Feature] {
-            let ds = try VectorSource(source, options: open)
-            return try ds.layer(named: layer).readFeatures()
+        // Files whose node ids are not ascending are read again without the driver's fast index.
+        let (points, lines, polygons) = try OSMFiles.withIndexFallback(base) { open in
+            func read(_ layer: String) throws -> [Feature] {
+                let ds = try VectorSource(source, options: open)
+                return try ds.layer(named: layer).readFeatures()
+            }
+            return (try read("points"), try read("lines"), try read("multipolygons"))
         }
-        let points = try read("points")
-        let lines = try read("lines")
-        let polygons = try read("multipolygons")
 
         let roads = buildRoads(lines)
         summary.roads = roads.features.count
+        if roads.features.isEmpty {
+            let why = "no roads (no ways tagged `highway`): check the extract's area, or the tag table's road exclusions"
+            guard allowEmpty else {
+                throw ImportError(path: input, message: why + "; nothing was written (give --allow-empty to write the other layers anyway)")
+            }
+            summary.warnings.append(why)
+        }
         let places = try buildPlaces(points: points, polygons: polygons, geos: geos, summary: &summary)
         let facilities = try buildFacilities(points: points, polygons: polygons, geos: geos, summary: &summary)
         try VectorWriter.write([roads, places, facilities], to: output, format: .geoPackage)

@@ -38,7 +38,12 @@ public struct StudyLoader {
         // Saved scenarios live in the scenario store; commands that analyse add them (StoredScenarios).
         let file = try StudyFile.load(path: path)
         let base = URL(fileURLWithPath: path).deletingLastPathComponent()
-        return try load(file, baseFolder: base)
+        do {
+            return try load(file, baseFolder: base)
+        } catch let e as StudyFileError where e.path == "crs" {
+            // Named by its key while loading; the file is known here.
+            throw StudyFileError(path: SourcePath.display(path), message: "`crs`: \(e.message)")
+        }
     }
 
     public func load(_ file: StudyFile, baseFolder: URL) throws -> LoadResult {
@@ -150,10 +155,12 @@ struct LoadRun {
             if spec.join != nil, role != "areas" {
                 issues.append(ValidationIssue(.error, file: shown, layer: spec.layer, field: "join", "only the `areas` layer takes a joined table"))
             }
-            guard var open = openOptions(path, numberFormat: spec.numberFormat, shown: shown, layer: spec.layer) else { return nil }
+            guard var open = openOptions(path, numberFormat: spec.numberFormat, shown: shown, layer: spec.layer),
+                  let encoding = textEncoding(spec.encoding, path: path, open: &open, shown: shown, layer: spec.layer) else { return nil }
             open.driverOptions += spec.openOptions ?? []
             let ds = try VectorSource(path, options: open)
             let layer = try ds.layer(named: spec.layer)
+            layer.textEncoding = encoding
             let name = layer.name
             let declared = layer.crs
             let assumed = spec.assumeCRS.map(CRS.init) ?? options.assumeCRS
@@ -169,6 +176,7 @@ struct LoadRun {
                 }
             }
             let features = try layer.readFeatures(where: spec.filter)
+            reportUndecodable(layer, shown: shown, given: spec.encoding)
             let types = Set(features.compactMap { $0.geometry?.typeName }).sorted()
             let summary = LayerSummary(role: role, source: shown, layer: name, featuresRead: features.count,
                                        featuresLoaded: 0, geometryTypes: types,
@@ -212,26 +220,53 @@ struct LoadRun {
         return nil
     }
 
-    /// The study's CRS, or the default for where the data is.
+    /// Distances in the working CRS may be off by at most this share over the study area (0.5 %: a UTM zone
+    /// holds it across its 6° and one zone beyond; Web Mercator at 56° N is 78 % off).
+    public static let maxScaleError = 0.005
+
+    /// The study's CRS, or the default for where the data is; refused when it would distort distances.
     func chooseWorkingCRS(_ raw: [String: RawLayer]) throws -> CRS {
+        let extent = try lonLatExtent(raw)
+        var crs: CRS
         if let c = file.crs {
-            let crs = CRS(c)
+            crs = CRS(c)
             let d = try crs.describe()
             if d.isGeographic {
                 throw StudyFileError(path: "crs", message: "the working CRS \(c) is geographic (degrees); distances need a projected CRS such as EPSG:25832")
             }
-            return crs
+        } else if let extent {
+            crs = CRS.defaultWorkingCRS(forLongitude: extent.center.x, latitude: extent.center.y)
+        } else {
+            crs = .etrs89UTM32
         }
-        // The centre of the first layer read, in longitude/latitude.
+        if let extent {
+            let e = extent
+            let samples = [e.center, Coordinate(x: e.minX, y: e.minY), Coordinate(x: e.maxX, y: e.minY), Coordinate(x: e.minX, y: e.maxY),
+                           Coordinate(x: e.maxX, y: e.maxY), Coordinate(x: e.center.x, y: e.minY), Coordinate(x: e.center.x, y: e.maxY),
+                           Coordinate(x: e.minX, y: e.center.y), Coordinate(x: e.maxX, y: e.center.y)]
+            let error = try crs.maxScaleError(atLonLat: samples)
+            if error > Self.maxScaleError {
+                let suggestion = CRS.defaultWorkingCRS(forLongitude: e.center.x, latitude: e.center.y)
+                throw StudyFileError(path: "crs", message: String(format: "the working CRS %@ stretches distances by up to %.1f %% over the study area (the limit is %.1f %%): every travel time and distance would be wrong. Use %@, the UTM zone of the study area%@",
+                                                                  crs.shortName, error * 100, Self.maxScaleError * 100, suggestion.definition,
+                                                                  file.crs == nil ? ", with `crs:` in the study file" : ""))
+            }
+        }
+        return crs
+    }
+
+    /// The extent of every layer read, in longitude/latitude.
+    func lonLatExtent(_ raw: [String: RawLayer]) throws -> Envelope? {
+        var corners: [Coordinate] = []
         for role in ["areas", "facilities", "demand", "roads"] {
             guard let layer = raw[role],
                   let env = Envelope(covering: layer.features.compactMap { $0.geometry }.flatMap { $0.allCoordinates })
             else { continue }
             let t = try Transformer(from: layer.crs, to: .wgs84)
-            let c = try t.transform(env.center)
-            return CRS.defaultWorkingCRS(forLongitude: c.x, latitude: c.y)
+            corners += try t.transform([Coordinate(x: env.minX, y: env.minY), Coordinate(x: env.maxX, y: env.minY),
+                                        Coordinate(x: env.minX, y: env.maxY), Coordinate(x: env.maxX, y: env.maxY)])
         }
-        return .etrs89UTM32
+        return Envelope(covering: corners.filter { $0.x.isFinite && $0.y.isFinite })
     }
 
     mutating func reproject(_ layer: RawLayer, to crs: CRS) -> RawLayer {
@@ -271,6 +306,32 @@ struct LoadRun {
         return open
     }
 
+    /// The layer's `encoding:`: GDAL recodes a Shapefile itself (its ENCODING open option); other sources are
+    /// decoded here. Nil, with an issue, for an unknown name.
+    mutating func textEncoding(_ name: String?, path: String, open: inout OpenOptions, shown: String, layer: String?) -> TextEncoding? {
+        guard let name else { return .utf8 }
+        guard let encoding = TextEncoding(name: name) else {
+            issues.append(ValidationIssue(.error, file: shown, layer: layer, field: "encoding",
+                                          "`\(name)` is not a text encoding Klynge reads (\(TextEncoding.allCases.map(\.rawValue).joined(separator: ", ")))"))
+            return nil
+        }
+        if path.lowercased().hasSuffix(".shp") || path.lowercased().hasSuffix(".dbf") {
+            open.driverOptions.append("ENCODING=\(encoding.gdalName)")
+            return .utf8
+        }
+        return encoding
+    }
+
+    /// Text that was not valid in the layer's encoding is shown with U+FFFD: say so, once per layer.
+    mutating func reportUndecodable(_ layer: VectorLayer, shown: String, given: String?) {
+        guard let first = layer.undecodableText.first else { return }
+        let n = layer.undecodableText.count
+        let hint = given == nil ? "the file is probably Latin-1 or Windows-1252: add `encoding: latin1` (or `windows-1252`) to the layer"
+            : "check the layer's `encoding: \(given!)`"
+        issues.append(ValidationIssue(.warning, file: shown, layer: layer.name, featureId: String(first),
+                                      "\(n) feature(s) have text that is not valid \(given ?? "UTF-8") (shown as �); \(hint)"))
+    }
+
     static func number(_ v: AttributeValue, format: String?) -> Double? {
         format == "da" ? v.danishNumber : v.number
     }
@@ -279,9 +340,12 @@ struct LoadRun {
     mutating func joinTable(_ join: StudyFile.JoinSpec, to areas: inout [Area]) {
         let path = SourcePath.resolve(join.source, relativeTo: base)
         let shown = SourcePath.display(path)
-        guard let open = openOptions(path, numberFormat: join.numberFormat, shown: shown, layer: join.layer) else { return }
+        guard var open = openOptions(path, numberFormat: join.numberFormat, shown: shown, layer: join.layer),
+              let encoding = textEncoding(join.encoding, path: path, open: &open, shown: shown, layer: join.layer) else { return }
         do {
             let layer = try VectorSource(path, options: open).layer(named: join.layer)
+            layer.textEncoding = encoding
+            defer { reportUndecodable(layer, shown: shown, given: join.encoding) }
             let names = layer.fields.map(\.name)
             for f in [join.key] + join.fields.values.sorted() where !names.contains(f) {
                 issues.append(ValidationIssue(.error, file: shown, layer: layer.name, field: f, "no such field (fields: \(names.joined(separator: ", ")))"))
@@ -648,10 +712,16 @@ struct LoadRun {
                                     "a road without geometry is skipped"))
                 continue
             }
-            let parts = g.lineParts.filter { $0.count >= 2 }
-            guard g.kind.family == .lineal || (g.kind == .geometryCollection && !parts.isEmpty), !parts.isEmpty else {
+            guard g.kind.family == .lineal || (g.kind == .geometryCollection && !g.lineParts.isEmpty) else {
                 issues.append(ValidationIssue(.error, file: layer.displaySource, layer: layer.layerName, featureId: id,
                                     "wrong geometry type \(g.typeName): roads must be lines"))
+                continue
+            }
+            // A line needs two distinct points to be travelled; repeated points alone (zero length) are no road.
+            let parts = g.lineParts.filter { p in p.count >= 2 && p.contains { $0 != p[0] } }
+            guard !parts.isEmpty else {
+                issues.append(ValidationIssue(.warning, file: layer.displaySource, layer: layer.layerName, featureId: id,
+                                    "a road line of zero length (\(g.lineParts.map(\.count).reduce(0, +)) point(s), none apart) is skipped"))
                 continue
             }
             out.append(Road(id: id, parts: parts, roadClass: text(f, "class", layer), maxspeed: text(f, "maxspeed", layer),

@@ -17,6 +17,8 @@ final class ProjContext {
         guard let h = proj_context_create() else {
             throw ProjError(operation: "context", message: "proj_context_create returned NULL")
         }
+        // PROJ's own log goes to stderr ("utm: Invalid latitude"); its errors reach the caller through errno.
+        proj_log_level(h, PJ_LOG_NONE)
         handle = h
     }
 
@@ -149,5 +151,28 @@ extension CRS {
             code = "\(String(cString: auth)):\(String(cString: c))"
         }
         return CRSDescription(name: name, isGeographic: geographic, authorityCode: code)
+    }
+}
+
+extension CRS {
+    /// The largest linear scale error of this projected CRS at the given longitude/latitude points: the Tissot
+    /// ellipse's semi-axes from PROJ's `proj_factors`, as max |a − 1|, |b − 1| (0.01 = distances 1 % off).
+    public func maxScaleError(atLonLat points: [Coordinate]) throws -> Double {
+        let ctx = try ProjContext()
+        guard let raw = proj_create(ctx.handle, definition) else {
+            throw ProjError(operation: "CRS \(shortName)", message: ctx.lastError())
+        }
+        let crs = ProjObject(context: ctx, handle: raw)
+        var worst = 0.0
+        for p in points {
+            // proj_factors takes radians, longitude first, whatever the CRS's axis order.
+            let f = proj_factors(crs.handle, proj_coord(p.x * .pi / 180, p.y * .pi / 180, 0, 0))
+            let a = f.tissot_semimajor, b = f.tissot_semiminor
+            guard a.isFinite, b.isFinite, a > 0, b > 0 else {
+                throw ProjError(operation: "scale factors of \(shortName)", message: ctx.lastError())
+            }
+            worst = Swift.max(worst, abs(a - 1), abs(b - 1))
+        }
+        return worst
     }
 }

@@ -7,6 +7,7 @@ import KlyngeJobs
 import KlyngeGeo
 import KlyngeRender
 import KlyngeStore
+import KlyngeStudy
 import KlyngeWork
 
 /// Errors with an HTTP meaning, raised by the service and turned into responses in one place.

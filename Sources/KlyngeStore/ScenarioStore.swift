@@ -158,35 +158,3 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     }
     public var description: String { "\(path): \(message)" }
 }
-
-/// Decoding errors in words, without Swift type names: which field, and what was wrong.
-public enum DecodingProblem {
-    public static func describe(_ error: Error) -> String {
-        guard let e = error as? DecodingError else { return "not valid JSON" }
-        func path(_ keys: [CodingKey]) -> String {
-            let p = keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
-            return p.isEmpty ? "the document" : "`" + String(p.drop(while: { $0 == "." })) + "`"
-        }
-        switch e {
-        case .keyNotFound(let key, let ctx): return "\(path(ctx.codingPath + [key])) is missing"
-        case .typeMismatch(let type, let ctx): return "\(path(ctx.codingPath)) should be \(kind(type))"
-        case .valueNotFound(let type, let ctx): return "\(path(ctx.codingPath)) should be \(kind(type)), not null"
-        case .dataCorrupted(let ctx):
-            return ctx.codingPath.isEmpty ? "the body is not valid JSON" : "\(path(ctx.codingPath)) has a value that cannot be read"
-        @unknown default: return "the JSON does not have the expected shape"
-        }
-    }
-
-    static func kind(_ type: Any.Type) -> String {
-        let n = String(describing: type)
-        if n.hasPrefix("Array") || n.hasPrefix("[") { return "a list" }
-        if n.hasPrefix("Dictionary") { return "an object" }
-        switch n {
-        case "String": return "a text"
-        case "Double", "Float": return "a number"
-        case "Int", "Int64", "Int32": return "a whole number"
-        case "Bool": return "true or false"
-        default: return "an object"
-        }
-    }
-}

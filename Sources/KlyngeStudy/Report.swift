@@ -11,15 +11,18 @@ public struct ValidationIssue: Hashable, Sendable, Codable, CustomStringConverti
     public var layer: String?
     public var featureId: String?
     public var field: String?
+    /// The study file's key path the finding is about (`coverage.hall.minutes`, `scenarios[2].close`).
+    public var key: String?
     public var message: String
 
     public init(_ severity: Severity, file: String?, layer: String? = nil, featureId: String? = nil,
-                field: String? = nil, _ message: String) {
+                field: String? = nil, key: String? = nil, _ message: String) {
         self.severity = severity
         self.file = file
         self.layer = layer
         self.featureId = featureId
         self.field = field
+        self.key = key
         self.message = message
     }
 
@@ -29,6 +32,7 @@ public struct ValidationIssue: Hashable, Sendable, Codable, CustomStringConverti
         if let layer { parts.append("layer \(layer)") }
         if let featureId { parts.append("feature \(featureId)") }
         if let field { parts.append("field \(field)") }
+        if let key { parts.append("key \(key)") }
         return "\(severity.rawValue): \(parts.joined(separator: ", ")): \(message)"
     }
 }

@@ -42,6 +42,7 @@ public struct StudyFile: Codable, Sendable, Hashable {
     public struct CategoryLabels: Codable, Sendable, Hashable {
         public var da: String
         public var en: String
+        enum CodingKeys: String, CodingKey, CaseIterable { case da, en }
         public init(da: String, en: String) {
             self.da = da
             self.en = en
@@ -55,6 +56,7 @@ public struct StudyFile: Codable, Sendable, Hashable {
         public var demand: LayerSpec?
         public var facilities: LayerSpec?
         public var roads: LayerSpec?
+        enum CodingKeys: String, CodingKey, CaseIterable { case areas, demand, facilities, roads }
         public init(areas: LayerSpec?, demand: LayerSpec? = nil, facilities: LayerSpec?, roads: LayerSpec? = nil) {
             self.areas = areas
             self.demand = demand
@@ -89,7 +91,7 @@ public struct StudyFile: Codable, Sendable, Hashable {
             self.oneway = oneway
         }
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case modes, oneway
             case vertexToleranceMeters = "vertex_tolerance_m"
             case maxSnapMeters = "max_snap_m"
@@ -112,7 +114,7 @@ public struct StudyFile: Codable, Sendable, Hashable {
 
         public init() {}
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case speedsKmh = "speeds_kmh"
             case unclassifiedSpeedKmh = "unclassified_speed_kmh"
             case useMaxspeed = "use_maxspeed"
@@ -130,7 +132,7 @@ public struct StudyFile: Codable, Sendable, Hashable {
         public var backward: [String]?
         /// Classes one-way without a tag (default motorway).
         public var impliedClasses: [String]?
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case forward, backward
             case impliedClasses = "implied_classes"
         }
@@ -141,7 +143,7 @@ public struct StudyFile: Codable, Sendable, Hashable {
         /// Facilities and demand points up to this far outside the areas are warned about;
         /// farther is an error. Default 1000 m.
         public var maxOutsideMeters: Double?
-        enum CodingKeys: String, CodingKey { case maxOutsideMeters = "max_outside_m" }
+        enum CodingKeys: String, CodingKey, CaseIterable { case maxOutsideMeters = "max_outside_m" }
     }
 
     /// One layer: where it comes from and how its fields map.
@@ -166,6 +168,8 @@ public struct StudyFile: Codable, Sendable, Hashable {
         public var numberFormat: String?
         /// Areas: population (and cluster) from a separate table, e.g. a Danmarks Statistik table by parish code.
         public var join: JoinSpec?
+        /// The text encoding of the source when it is not UTF-8: `latin1`, `windows-1252` (GDAL's ENCODING for a Shapefile).
+        public var encoding: String?
 
         public init(source: String, layer: String? = nil, assumeCRS: String? = nil, filter: String? = nil,
                     fields: [String: String], dissolve: String? = nil, categoryValues: [String: String]? = nil,
@@ -181,14 +185,14 @@ public struct StudyFile: Codable, Sendable, Hashable {
             self.openOptions = openOptions
         }
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case source, layer, fields, dissolve, overrides
             case assumeCRS = "assume_crs"
             case filter = "where"
             case categoryValues = "category_values"
             case openOptions = "open_options"
             case numberFormat = "number_format"
-            case join
+            case join, encoding
         }
     }
 
@@ -199,8 +203,9 @@ public struct StudyFile: Codable, Sendable, Hashable {
         public var key: String
         public var fields: [String: String]
         public var numberFormat: String?
-        enum CodingKeys: String, CodingKey {
-            case source, layer, key, fields
+        public var encoding: String?
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case source, layer, key, fields, encoding
             case numberFormat = "number_format"
         }
     }
@@ -213,6 +218,7 @@ public struct StudyFile: Codable, Sendable, Hashable {
         public var category: String?
         /// Drop the feature from the study.
         public var exclude: Bool?
+        enum CodingKeys: String, CodingKey, CaseIterable { case id, name, category, exclude }
         public init(id: String? = nil, name: String? = nil, category: String? = nil, exclude: Bool? = nil) {
             self.id = id
             self.name = name
@@ -221,7 +227,7 @@ public struct StudyFile: Codable, Sendable, Hashable {
         }
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case name, description, crs, language, categories, layers, checks, network, coverage, scenarios, clusters, attribution
     }
 
@@ -231,6 +237,7 @@ public struct StudyFile: Codable, Sendable, Hashable {
         public var km: Double?
         /// car (default), bike, walk or distance.
         public var mode: String?
+        enum CodingKeys: String, CodingKey, CaseIterable { case minutes, km, mode }
         public init(minutes: Double? = nil, km: Double? = nil, mode: String? = nil) {
             self.minutes = minutes
             self.km = km
@@ -247,6 +254,7 @@ public struct StudyFile: Codable, Sendable, Hashable {
         public var open: [NewFacility]?
         public var merge: [Merge]?
         public var recategorise: [Recategorise]?
+        enum CodingKeys: String, CodingKey, CaseIterable { case name, description, close, open, merge, recategorise }
         public init(name: String, description: String? = nil, close: [String]? = nil, open: [NewFacility]? = nil,
                     merge: [Merge]? = nil, recategorise: [Recategorise]? = nil) {
             self.name = name
@@ -279,7 +287,7 @@ public struct StudyFile: Codable, Sendable, Hashable {
             self.capacity = capacity
             self.annualCost = annualCost
         }
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case id, name, categories, lonlat, xy, at, capacity
             case annualCost = "annual_cost"
         }
@@ -289,6 +297,7 @@ public struct StudyFile: Codable, Sendable, Hashable {
     public struct Merge: Codable, Sendable, Hashable {
         public var keep: String
         public var close: [String]
+        enum CodingKeys: String, CodingKey, CaseIterable { case keep, close }
         public init(keep: String, close: [String]) {
             self.keep = keep
             self.close = close
@@ -298,6 +307,7 @@ public struct StudyFile: Codable, Sendable, Hashable {
     public struct Recategorise: Codable, Sendable, Hashable {
         public var id: String
         public var categories: [String]
+        enum CodingKeys: String, CodingKey, CaseIterable { case id, categories }
         public init(id: String, categories: [String]) {
             self.id = id
             self.categories = categories
@@ -320,7 +330,7 @@ public struct StudyFile: Codable, Sendable, Hashable {
             self.hubs = hubs
             self.candidateMinutes = candidateMinutes
         }
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case assignments, hubs, source, layer, fields
             case candidateMinutes = "candidate_minutes"
         }
@@ -358,13 +368,16 @@ extension StudyFile {
         } catch let DecodingError.keyNotFound(key, ctx) {
             let at = (ctx.codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: ".")
             throw StudyFileError(path: path, message: "missing key `\(at)`")
-        } catch let DecodingError.typeMismatch(_, ctx), let DecodingError.valueNotFound(_, ctx) {
-            let at = ctx.codingPath.map(\.stringValue).joined(separator: ".")
-            throw StudyFileError(path: path, message: "wrong value at `\(at)`: \(ctx.debugDescription)")
-        } catch let DecodingError.dataCorrupted(ctx) {
-            let at = ctx.codingPath.map(\.stringValue).joined(separator: ".")
+        } catch let DecodingError.dataCorrupted(ctx) where ctx.codingPath.isEmpty {
             let detail = ctx.underlyingError.map { "\($0)" } ?? ctx.debugDescription
-            throw StudyFileError(path: path, message: at.isEmpty ? "not valid YAML: \(detail)" : "bad value at `\(at)`: \(detail)")
+            throw StudyFileError(path: path, message: "not valid YAML: \(detail)")
+        } catch let e as DecodingError {
+            if case .typeMismatch(_, let ctx) = e, ctx.codingPath.isEmpty {
+                let empty = yaml.split(whereSeparator: \.isNewline).allSatisfy { $0.trimmingCharacters(in: .whitespaces).isEmpty || $0.trimmingCharacters(in: .whitespaces).hasPrefix("#") }
+                throw StudyFileError(path: path, message: empty ? "the study file is empty; it needs at least `name`, `categories` and `layers`"
+                                     : "the study file must be a set of keys (`name:`, `categories:`, `layers:` …), not a single value or a list")
+            }
+            throw StudyFileError(path: path, message: DecodingProblem.describe(e, document: "YAML"))
         } catch let e as YamlError {
             throw StudyFileError(path: path, message: "not valid YAML: \(e)")
         } catch {
@@ -449,24 +462,29 @@ extension StudyFile {
 extension StudyFile {
     /// The keys each part of a study file may have: a misspelt key (`feilds`) is an error naming where it is,
     /// not a silently ignored line.
-    static let layerKeys: Set<String> = ["source", "layer", "assume_crs", "where", "fields", "dissolve", "category_values", "overrides", "open_options",
-                                         "number_format", "join"]
-    static let schema: [String: Set<String>] = [
-        "": ["name", "description", "crs", "language", "categories", "layers", "checks", "network", "coverage", "scenarios", "clusters", "attribution"],
-        "layers": ["areas", "demand", "facilities", "roads"],
-        "checks": ["max_outside_m"],
-        "network": ["vertex_tolerance_m", "max_snap_m", "largest_component_only", "suspicious_snap_m", "modes", "oneway", "class_values"],
-        "network.modes.*": ["speeds_kmh", "unclassified_speed_kmh", "use_maxspeed", "maxspeed_factor", "max_speed_kmh", "respect_oneway", "access_speed_kmh"],
-        "network.oneway": ["forward", "backward", "implied_classes"],
-        "coverage.*": ["minutes", "km", "mode"],
-        "categories.*": ["da", "en"],
-        "scenarios[]": ["name", "description", "close", "open", "merge", "recategorise"],
-        "scenarios[].open[]": ["id", "name", "categories", "lonlat", "xy", "at", "capacity", "annual_cost"],
-        "scenarios[].merge[]": ["keep", "close"],
-        "scenarios[].recategorise[]": ["id", "categories"],
-        "clusters": ["assignments", "hubs", "source", "layer", "fields", "candidate_minutes"],
-        "layers.areas.join": ["source", "layer", "key", "fields", "number_format"],
-    ]
+    /// Derived from the coding keys, so the decoder and this check cannot drift apart (and a test holds the
+    /// README's examples to it).
+    public static let schema: [String: Set<String>] = {
+        func keys<K: CodingKey & CaseIterable>(_: K.Type) -> Set<String> { Set(K.allCases.map(\.stringValue)) }
+        return [
+            "": keys(CodingKeys.self),
+            "layers": keys(Layers.CodingKeys.self),
+            "layers.*": keys(LayerSpec.CodingKeys.self),
+            "layers.*.overrides[]": keys(Override.CodingKeys.self),
+            "layers.*.join": keys(JoinSpec.CodingKeys.self),
+            "checks": keys(Checks.CodingKeys.self),
+            "network": keys(NetworkSettings.CodingKeys.self),
+            "network.modes.*": keys(ModeSettings.CodingKeys.self),
+            "network.oneway": keys(OnewaySettings.CodingKeys.self),
+            "coverage.*": keys(CoverageRule.CodingKeys.self),
+            "categories.*": keys(CategoryLabels.CodingKeys.self),
+            "scenarios[]": keys(ScenarioSpec.CodingKeys.self),
+            "scenarios[].open[]": keys(NewFacility.CodingKeys.self),
+            "scenarios[].merge[]": keys(Merge.CodingKeys.self),
+            "scenarios[].recategorise[]": keys(Recategorise.CodingKeys.self),
+            "clusters": keys(ClusterSettings.CodingKeys.self),
+        ]
+    }()
 
     /// Walks the YAML and reports the first key no part of the schema knows.
     /// A study file is a few hundred lines. One that expands, through YAML aliases, to more values than this
@@ -498,7 +516,7 @@ extension StudyFile {
             switch node {
             case .mapping(let m):
                 var allowed: Set<String>?
-                if pattern.hasPrefix("layers.") && pattern.split(separator: ".").count == 2 { allowed = layerKeys } else { allowed = schema[pattern] }
+                allowed = schema[pattern]
                 for (k, v) in m {
                     guard let key = k.string else { continue }
                     if let allowed, !allowed.contains(key) {
@@ -506,7 +524,7 @@ extension StudyFile {
                     }
                     // Where the keys are names (categories, modes, coverage rules), their values follow the `*` pattern.
                     let childPattern: String
-                    if ["categories", "coverage", "network.modes"].contains(pattern) { childPattern = pattern + ".*" }
+                    if ["categories", "coverage", "network.modes", "layers"].contains(pattern) { childPattern = pattern + ".*" }
                     else { childPattern = pattern.isEmpty ? key : pattern + "." + key }
                     // Free-form maps: field mappings, category values, speeds, assignments.
                     if ["fields", "category_values", "speeds_kmh", "assignments", "hubs", "class_values"].contains(key) { continue }

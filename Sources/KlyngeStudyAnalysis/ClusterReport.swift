@@ -51,16 +51,12 @@ public struct ClusterReport: Sendable, Codable {
     public init(analysis: StudyAnalysis) throws {
         let study = analysis.study
         let settings = study.clusters
-        var members: [String: [Area]] = [:]
-        for a in study.areas {
-            if let c = a.cluster ?? settings.assignments?[a.id] { members[c, default: []].append(a) }
-        }
-        guard !members.isEmpty else {
+        let geography = ClusterGeography(study: study)
+        guard !geography.members.isEmpty else {
             throw AnalysisSetupError("no clusters: map the areas' `cluster` field, or list `clusters.assignments` (area id: cluster name)")
         }
-        for id in (settings.assignments ?? [:]).keys where !study.areas.contains(where: { $0.id == id }) {
-            throw AnalysisSetupError("clusters.assignments: no area has the id `\(id)`")
-        }
+        if let problem = geography.problems.first { throw AnalysisSetupError("\(problem.key): \(problem.message)") }
+        let members = geography.members
         self.study = study.name
         candidateMinutes = settings.candidateMinutes ?? 5
         let geos = try GEOSContext()
@@ -74,20 +70,7 @@ public struct ClusterReport: Sendable, Codable {
             block.forEach { o, d, c in siteMinutes[o][d] = c.map { $0.cost / 60 } }
         }
         // Every village to every hub by car: one search per hub.
-        var hubs: [String: Int] = [:]
-        for name in members.keys.sorted() {
-            let areaIds = Set(members[name]!.map(\.id))
-            let demandIdx = engine.demand.indices.filter { engine.demand[$0].areaId.map(areaIds.contains) ?? false }
-            if let hubName = settings.hubs?[name] {
-                guard let h = demandIdx.first(where: { engine.demand[$0].name == hubName || engine.demand[$0].id == hubName }) else {
-                    throw AnalysisSetupError("clusters.hubs.\(name): no village of the cluster is called `\(hubName)`")
-                }
-                hubs[name] = h
-            } else if let h = demandIdx.max(by: { engine.demand[$0].weight < engine.demand[$1].weight }) {
-                // The most populous village.
-                hubs[name] = h
-            }
-        }
+        let hubs = geography.hubs
         let hubOrder = hubs.keys.sorted()
         let hubTable = try car.columns(for: hubOrder.map { name in
             let d = study.demand[hubs[name]!]
@@ -96,11 +79,10 @@ public struct ClusterReport: Sendable, Codable {
         var out: [Cluster] = []
         for name in members.keys.sorted() {
             let areas = members[name]!
-            let areaIds = Set(areas.map(\.id))
             let shape = try geos.unaryUnion(areas.map(\.geometry))
             geometries[name] = shape
             let inside = try PreparedGeometry(shape, context: geos)
-            let demandIdx = engine.demand.indices.filter { engine.demand[$0].areaId.map(areaIds.contains) ?? false }
+            let demandIdx = geography.villages[name] ?? []
             let population = demandIdx.reduce(0) { $0 + engine.demand[$1].weight }
             var own: [Int] = []
             for s in engine.sites.indices where !engine.sites[s].isCandidate {
@@ -174,5 +156,44 @@ public struct ClusterReport: Sendable, Codable {
             return Feature(geometry: geometries[cl.name], attributes: a)
         }
         return FeatureTable(name: "clusters", crs: crs, fields: fields, features: features)
+    }
+}
+
+/// Which areas form each cluster, its villages and its hub, with every problem of the settings (for `validate`,
+/// which lists them all, and the cluster report, which stops at the first).
+public struct ClusterGeography: Sendable {
+    public var members: [String: [Area]] = [:]
+    /// Demand point indexes per cluster.
+    public var villages: [String: [Int]] = [:]
+    /// The hub village's demand index per cluster: the one named in `clusters.hubs`, else the most populous.
+    public var hubs: [String: Int] = [:]
+    public var problems: [(key: String, message: String)] = []
+
+    public init(study: Study) {
+        let settings = study.clusters
+        for a in study.areas {
+            if let c = a.cluster ?? settings.assignments?[a.id] { members[c, default: []].append(a) }
+        }
+        for id in (settings.assignments ?? [:]).keys.sorted() where !study.areas.contains(where: { $0.id == id }) {
+            problems.append(("clusters.assignments.\(id)", "no area has the id `\(id)`"))
+        }
+        for name in (settings.hubs ?? [:]).keys.sorted() where members[name] == nil {
+            problems.append(("clusters.hubs.\(name)", "no cluster is called `\(name)` (clusters: \(members.keys.sorted().joined(separator: ", ")))"))
+        }
+        for (name, areas) in members {
+            let areaIds = Set(areas.map(\.id))
+            let idx = study.demand.indices.filter { study.demand[$0].areaId.map(areaIds.contains) ?? false }
+            villages[name] = idx
+            if let hubName = settings.hubs?[name] {
+                if let h = idx.first(where: { study.demand[$0].name == hubName || study.demand[$0].id == hubName }) {
+                    hubs[name] = h
+                } else {
+                    problems.append(("clusters.hubs.\(name)", "no village of the cluster is called `\(hubName)`"))
+                }
+            } else if let h = idx.max(by: { study.demand[$0].weight < study.demand[$1].weight }) {
+                hubs[name] = h
+            }
+        }
+        problems.sort { $0.key < $1.key }
     }
 }

@@ -4,22 +4,6 @@ import KlyngeGeo
 import KlyngeIngest
 import KlyngeStudy
 
-extension FeatureTable {
-    /// Several tables as one (a GeoJSON file holds one collection): a `layer` field tells them apart.
-    public static func merged(_ tables: [FeatureTable], name: String) -> FeatureTable {
-        var fields: [FieldDefinition] = [.init(name: "layer", type: .string)]
-        for t in tables { for f in t.fields where !fields.contains(where: { $0.name == f.name }) { fields.append(f) } }
-        let features = tables.flatMap { t in
-            t.features.map { f -> Feature in
-                var g = f
-                g.attributes["layer"] = .string(t.name)
-                return g
-            }
-        }
-        return FeatureTable(name: name, crs: tables.first?.crs ?? .wgs84, fields: fields, features: features)
-    }
-}
-
 extension Comparison {
     /// Demand points with before, after and change per category, ready to map.
     public func table(study: Study, engine: CoverageEngine, before: Plan, after: Plan) -> FeatureTable {

@@ -32,32 +32,41 @@ public struct StudyAnalysis: Sendable {
     public var sites: [Site] { engine.sites }
 
     public static func rules(_ study: Study) throws -> [String: CoverageRule] {
-        var rules: [String: CoverageRule] = [:]
+        let checked = ruleCheck(study)
+        if let p = checked.problems.first { throw AnalysisSetupError("\(p.key): \(p.message)") }
+        return checked.rules
+    }
+
+    /// The coverage rule of every category, with every problem of the `coverage` settings (a broken rule
+    /// falls back to the standard one, so the others can still be checked).
+    static func ruleCheck(_ study: Study) -> (rules: [String: CoverageRule], problems: [(key: String, message: String)]) {
+        var problems: [(key: String, message: String)] = []
         let keys = study.categories.map(\.key)
-        for key in study.coverage.keys {
-            guard key == "default" || keys.contains(key) else {
-                throw AnalysisSetupError("coverage: `\(key)` is not a category of the study (\(keys.joined(separator: ", ")))")
-            }
+        for key in study.coverage.keys.sorted() where !(key == "default" || keys.contains(key)) {
+            problems.append(("coverage.\(key)", "`\(key)` is not a category of the study (\(keys.joined(separator: ", ")))"))
         }
-        func rule(_ spec: StudyFile.CoverageRule, _ key: String) throws -> CoverageRule {
+        func rule(_ spec: StudyFile.CoverageRule, _ key: String) -> CoverageRule? {
             guard let mode = TravelMode(rawValue: spec.mode ?? "car") else {
-                throw AnalysisSetupError("coverage.\(key).mode: `\(spec.mode ?? "")` is not a mode (car, bike, walk, distance)")
+                problems.append(("coverage.\(key).mode", "`\(spec.mode ?? "")` is not a mode (car, bike, walk, distance)"))
+                return nil
             }
             switch (spec.minutes, spec.km) {
             case (let m?, nil):
-                guard m > 0 else { throw AnalysisSetupError("coverage.\(key).minutes must be positive") }
-                guard mode != .distance else { throw AnalysisSetupError("coverage.\(key): the distance mode takes `km`, not `minutes`") }
+                guard m > 0 else { problems.append(("coverage.\(key).minutes", "must be positive")); return nil }
+                guard mode != .distance else { problems.append(("coverage.\(key)", "the distance mode takes `km`, not `minutes`")); return nil }
                 return CoverageRule(mode: mode, metric: .duration, threshold: m * 60)
             case (nil, let km?):
-                guard km > 0 else { throw AnalysisSetupError("coverage.\(key).km must be positive") }
+                guard km > 0 else { problems.append(("coverage.\(key).km", "must be positive")); return nil }
                 return CoverageRule(mode: mode, metric: .distance, threshold: km * 1000)
             default:
-                throw AnalysisSetupError("coverage.\(key): give either `minutes` or `km`")
+                problems.append(("coverage.\(key)", "give either `minutes` or `km`"))
+                return nil
             }
         }
-        let fallback = try study.coverage["default"].map { try rule($0, "default") } ?? .standard
-        for key in keys { rules[key] = try study.coverage[key].map { try rule($0, key) } ?? fallback }
-        return rules
+        let fallback = study.coverage["default"].flatMap { rule($0, "default") } ?? .standard
+        var rules: [String: CoverageRule] = [:]
+        for key in keys { rules[key] = study.coverage[key].flatMap { rule($0, key) } ?? fallback }
+        return (rules, problems)
     }
 
     public init(study: Study) throws {

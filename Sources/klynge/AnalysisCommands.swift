@@ -8,17 +8,9 @@ import KlyngeGeo
 import KlyngeIO
 import KlyngeStudy
 
+/// JSON for people and scripts: sorted keys, indented, non-finite figures as null, fractions as `JSONText.figure`.
 func printJSON<T: Encodable>(_ value: T) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-    print(String(decoding: try encoder.encode(value), as: UTF8.self))
-}
-
-func jsonText<T: Encodable>(_ value: T) throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-    return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
+    print(try JSONText.encode(value, pretty: true))
 }
 
 /// Loads the study with its saved scenarios and builds the analysis (network, access tables, scenarios).
@@ -42,15 +34,10 @@ func checkCategory(_ analysis: StudyAnalysis, _ category: String?) throws -> [St
     return [category]
 }
 
-/// Writes tables by extension: GeoJSON holds them merged, GeoPackage as layers, CSV the last one.
+/// Writes tables by extension (see `Exporter.writeAny`).
 func writeTables(_ tables: [FeatureTable], to path: String) throws {
-    let url = URL(fileURLWithPath: path)
-    switch ExportFormat.from(path: path) {
-    case .geojson?: try Exporter.write([FeatureTable.merged(tables, name: tables.last?.name ?? "layer")], to: url)
-    case .gpkg?: try Exporter.write(tables, to: url)
-    case .csv?: try Exporter.write([tables.last!], to: url)
-    case nil: throw ValidationError("unknown output format `\(path)`; use .geojson, .gpkg or .csv")
-    }
+    guard ExportFormat.from(path: path) != nil else { throw ValidationError("unknown output format `\(path)`; use .geojson, .gpkg or .csv") }
+    try Exporter.writeAny(tables, to: URL(fileURLWithPath: path))
 }
 
 func summaryLine(_ s: CoverageSummary, label: String) -> String {
@@ -124,7 +111,7 @@ struct CompareCommand: ParsableCommand {
                 let cmp = analysis.engine.compare(base, target, categories: cats)
                 results[name] = cmp
                 if let output {
-                    let path = scenario.count == 1 ? output : Self.path(output, inserting: name)
+                    let path = scenario.count == 1 ? output : MainReport.path(output, inserting: name)
                     try writeTables([cmp.table(study: analysis.study, engine: analysis.engine, before: base, after: target)], to: path)
                 }
             }
@@ -153,11 +140,6 @@ struct CompareCommand: ParsableCommand {
         }
     }
 
-    static func path(_ output: String, inserting name: String) -> String {
-        let url = URL(fileURLWithPath: output)
-        let safe = name.map { $0.isLetter || $0.isNumber ? String($0) : "-" }.joined()
-        return url.deletingPathExtension().path + "-" + safe + "." + url.pathExtension
-    }
 }
 
 struct ImpactCommand: ParsableCommand {
@@ -244,40 +226,9 @@ struct ReportCommand: ParsableCommand {
     func run() throws {
         try failing {
             let analysis = try loadAnalysis(options)
-            let study = analysis.study
-            let dir = URL(fileURLWithPath: outDir)
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
-            let baseline = CoverageReport(analysis: analysis, plan: analysis.engine.baselinePlan, scenario: nil)
-            try AtomicOutput.write(text: try jsonText(baseline), to: URL(fileURLWithPath: path("coverage.json")))
-            try writeTables(baseline.tables(study: study), to: path("coverage.geojson"))
-            var comparisons: [(String, String?, Comparison)] = []
-            for s in analysis.scenarios {
-                let cmp = analysis.engine.compare(analysis.engine.baselinePlan, s.plan)
-                comparisons.append((s.name, s.description, cmp))
-                let file = CompareCommand.path(path("compare.geojson"), inserting: s.name)
-                try writeTables([cmp.table(study: study, engine: analysis.engine, before: analysis.engine.baselinePlan, after: s.plan)], to: file)
-                try AtomicOutput.write(text: try jsonText(cmp), to: URL(fileURLWithPath: file.replacingOccurrences(of: ".geojson", with: ".json")))
-            }
-            let impacts = analysis.engine.categories.compactMap { c -> (String, [ClosureImpact])? in
-                let list = analysis.engine.impact(category: c)
-                return list.count > 1 ? (c, list) : nil
-            }
-            try AtomicOutput.write(text: try jsonText(Dictionary(uniqueKeysWithValues: impacts)), to: URL(fileURLWithPath: path("impact.json")))
-            var clusters: ClusterReport?
-            if study.areas.contains(where: { $0.cluster != nil }) || !(study.clusters.assignments ?? [:]).isEmpty {
-                let report = try ClusterReport(analysis: analysis)
-                try writeTables([report.table(crs: study.crs, categories: analysis.engine.categories)], to: path("clusters.geojson"))
-                try AtomicOutput.write(text: try jsonText(report), to: URL(fileURLWithPath: path("clusters.json")))
-                clusters = report
-            }
-            let language = lang ?? study.language
-            let summary = SummaryWriter(language: language).write(study: study, baseline: baseline, comparisons: comparisons,
-                                                                 impacts: impacts, clusters: clusters)
-            let summaryPath = path(language == "en" ? "summary-en.md" : "summary.md")
-            try AtomicOutput.write(text: summary, to: URL(fileURLWithPath: summaryPath))
-            print(summary)
-            print("Results in \(outDir)/")
+            let report = try MainReport(analysis: analysis, folder: URL(fileURLWithPath: outDir), language: lang ?? analysis.study.language)
+            print(report.summary)
+            print("Results in \(outDir)/ (\(report.files.count) files, listed in \(MainReport.manifestName))")
         }
     }
 }

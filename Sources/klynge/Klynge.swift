@@ -67,20 +67,19 @@ struct StudyOptions: ParsableArguments {
     }
 }
 
-/// Prints a validation report, issues grouped by severity.
-func printReport(_ report: ValidationReport, to out: (String) -> Void) {
-    out("Working CRS: \(report.workingCRS)")
+/// Prints a validation report: what was read on stdout (or `lines`), the findings (errors first) on stderr.
+func printReport(_ report: ValidationReport, lines print: (String) -> Void = { Swift.print($0) }) {
+    print("Working CRS: \(report.workingCRS)")
     for l in report.layers {
         let ext = l.extent.map { e in e.map { String(format: "%.1f", $0) }.joined(separator: ", ") } ?? "—"
-        out("  \(l.role): \(l.source)\(l.layer.map { " [\($0)]" } ?? "") — read \(l.featuresRead), loaded \(l.featuresLoaded); "
+        print("  \(l.role): \(l.source)\(l.layer.map { " [\($0)]" } ?? "") — read \(l.featuresRead), loaded \(l.featuresLoaded); "
             + "\(l.geometryTypes.joined(separator: "/")); source CRS \(l.sourceCRS ?? "none"); extent \(ext)")
     }
-    let sorted = report.issues.sorted { $0.severity < $1.severity }
-    for issue in sorted { out("  \(issue)") }
+    for issue in report.issues.sorted(by: { $0.severity < $1.severity }) { warn("  \(issue)") }
     let e = report.issues.filter { $0.severity == .error }.count
     let w = report.issues.filter { $0.severity == .warning }.count
     let r = report.issues.filter { $0.severity == .repaired }.count
-    out("\(e) error(s), \(w) warning(s), \(r) repair(s)")
+    print("\(e) error(s), \(w) warning(s), \(r) repair(s)")
 }
 
 struct Inspect: ParsableCommand {
@@ -96,10 +95,8 @@ struct Inspect: ParsableCommand {
         try failing {
             let info = try Inspector.inspect(source)
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
                 struct Out: Encodable { var layers: [LayerInfo] }
-                print(String(decoding: try encoder.encode(Out(layers: info.layers)), as: UTF8.self))
+                print(try JSONText.encode(Out(layers: info.layers)))
             } else {
                 print("\(SourcePath.display(info.source)) (\(info.driver))")
                 for l in info.layers {
@@ -130,6 +127,9 @@ struct ImportOSM: ParsableCommand {
     @Flag(name: .customLong("print-tags"), help: "Print the built-in tag table and exit.")
     var printTags = false
 
+    @Flag(name: .customLong("allow-empty"), help: "Write the output even when the extract has no roads (refused otherwise).")
+    var allowEmpty = false
+
     func validate() throws {
         if printTags { return }
         guard input != nil else { throw ValidationError("name the OSM extract to import") }
@@ -150,7 +150,7 @@ struct ImportOSM: ParsableCommand {
                 }
                 table = try TagTable.parse(yaml: text, path: tags)
             }
-            let s = try OSMImporter(tags: table).run(input: input!, output: URL(fileURLWithPath: output!))
+            let s = try OSMImporter(tags: table).run(input: input!, output: URL(fileURLWithPath: output!), allowEmpty: allowEmpty)
             print("Wrote \(output!):")
             print("  roads: \(s.roads)")
             print("  places: \(s.places) (\(s.placesWithPopulation) with population, total \(s.populationTotal))")
@@ -174,15 +174,17 @@ struct Validate: ParsableCommand {
 
     func run() throws {
         try failing {
-            let result = try options.load()
-            if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-                print(String(decoding: try encoder.encode(result.report), as: UTF8.self))
-            } else {
-                printReport(result.report) { print($0) }
+            var result = try options.load()
+            // The layers first; with usable layers, everything the analysis and the report would refuse.
+            if result.isUsable, let study = result.study {
+                result.report.issues += StudyCheck.findings(study, file: SourcePath.display(options.study))
             }
-            if !result.isUsable { throw ExitCode.failure }
+            if json {
+                try printJSON(result.report)
+            } else {
+                printReport(result.report)
+            }
+            if result.report.hasErrors { throw ExitCode.failure }
         }
     }
 }
@@ -216,7 +218,7 @@ struct Export: ParsableCommand {
         try failing {
             let result = try options.load()
             guard let study = result.study, result.isUsable else {
-                printReport(result.report) { warn($0) }
+                printReport(result.report, lines: { warn($0) })
                 warn("klynge: error: the study has errors; nothing was written")
                 throw ExitCode.failure
             }

@@ -14,7 +14,7 @@ extension TravelMode: ExpressibleByArgument {}
 func loadUsableStudy(_ options: StudyOptions) throws -> Study {
     let result = try options.load()
     guard let study = result.study, result.isUsable else {
-        printReport(result.report) { warn($0) }
+        printReport(result.report, lines: { warn($0) })
         warn("klynge: error: the study has errors")
         throw ExitCode.failure
     }
@@ -277,7 +277,7 @@ struct MatrixCommand: ParsableCommand {
         let result = try StudyLoader(options: LoadOptions(assumeCRS: assumeCRS.map(CRS.init)))
             .load(file, baseFolder: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
         guard let s = result.study, result.isUsable else {
-            printReport(result.report) { warn($0) }
+            printReport(result.report, lines: { warn($0) })
             warn("klynge: error: the inputs have errors")
             throw ExitCode.failure
         }

@@ -58,7 +58,7 @@ struct ScenariosCommand: ParsableCommand {
                     let rows = own.map { Row(id: set.ids[$0.name] ?? "", name: $0.name, source: "study", version: nil, updated: nil, problem: nil) }
                         + set.valid.map { Row(id: $0.record.id, name: $0.spec?.name ?? $0.record.name, source: "saved", version: $0.record.version, updated: $0.record.updated, problem: nil) }
                         + set.invalid.map { Row(id: $0.saved.record.id, name: $0.saved.record.name, source: "saved", version: $0.saved.record.version, updated: $0.saved.record.updated, problem: $0.reason) }
-                    print(try jsonText(rows), terminator: "")
+                    try printJSON(rows)
                     return
                 }
                 print("Store: \(options.storePath)\(FileManager.default.fileExists(atPath: options.storePath) ? "" : " (nothing saved yet)")")

@@ -127,3 +127,23 @@ private let square: [Coordinate] = [.init(x: 0, y: 0), .init(x: 1, y: 0), .init(
         #expect(CRS("EPSG:25832").epsgCode == 25832)
     }
 }
+
+/// Figures leave through one encoder: finite, sorted, and without Float noise.
+@Suite struct JSONFigureTests {
+    @Test func floatValuesPrintAsTheirFloat() {
+        let v = Double(Float(275.6282))
+        #expect("\(v)" == "275.6282043457031")
+        #expect(JSONText.figure(v) == "275.6282")
+        #expect(JSONText.figure(600) == "600")
+        #expect(JSONText.figure(0.1) == "0.1")
+        #expect(JSONText.figure(1.0 / 3.0) == "0.3333333333")
+        #expect(JSONText.figure(6170123.456789123) == "6170123.457")
+        #expect(JSONText.figure(.infinity) == "null")
+    }
+
+    @Test func encodeRoundsNumbersButNotStrings() throws {
+        struct Row: Encodable { var name: String; var seconds: Double; var worst: Double; var count: Int }
+        let text = try JSONText.encode(Row(name: "x 275.6282043457031 \"1.23456789012345\"", seconds: Double(Float(275.6282)), worst: .infinity, count: -3))
+        #expect(text == #"{"count":-3,"name":"x 275.6282043457031 \"1.23456789012345\"","seconds":275.6282,"worst":null}"#)
+    }
+}

@@ -420,3 +420,53 @@ extension LoadResult {
         #expect(onFacilities.count(field: "join") == 1)
     }
 }
+
+/// Inputs found on data we do not have: text encodings, degenerate roads, distorting CRSs.
+@Suite struct IngestFaultTests {
+    static func latin1(_ text: String) -> Data { text.data(using: .isoLatin1)! }
+
+    @Test func latin1TextIsDetectedAndReadWhenDeclared() throws {
+        let fx = try Fixture()
+        defer { fx.cleanup() }
+        try Self.latin1("by_id;navn;lon;lat;indbyggere\n1;Vestby Ågård;10.56;55.81;420\n2;Østby;10.64;55.82;250\n")
+            .write(to: fx.folder.appendingPathComponent("byer.csv"))
+        let base = "    source: byer.csv\n    assume_crs: EPSG:4326\n    fields: { id: by_id, name: navn, weight: indbyggere }"
+        let plain = try fx.load(fx.studyYAML(demand: base))
+        let warning = try #require(plain.report.issues.first { $0.message.contains("not valid UTF-8") })
+        #expect(warning.severity == .warning && warning.message.contains("encoding: latin1"))
+        let declared = try fx.load(fx.studyYAML(demand: base + "\n    encoding: latin1"))
+        #expect(declared.study?.demand.map(\.name) == ["Vestby Ågård", "Østby"])
+        #expect(!declared.report.issues.contains { $0.message.contains("not valid") })
+        let unknown = try fx.load(fx.studyYAML(demand: base + "\n    encoding: klingon"))
+        #expect(unknown.report.issues.contains { $0.field == "encoding" && $0.severity == .error })
+    }
+
+    @Test func zeroLengthRoadsAreSkippedByName() throws {
+        let fx = try Fixture()
+        defer { fx.cleanup() }
+        try fx.write("veje.geojson", """
+        {"type":"FeatureCollection","features":[
+        {"type":"Feature","properties":{"vid":"V1","klasse":"tertiary"},"geometry":{"type":"LineString","coordinates":[[10.56,55.81],[10.64,55.82]]}},
+        {"type":"Feature","properties":{"vid":"V2","klasse":"tertiary"},"geometry":{"type":"LineString","coordinates":[[10.57,55.81],[10.57,55.81]]}}
+        ]}
+        """)
+        let r = try fx.load(fx.studyYAML(extra: "  roads:\n    source: veje.geojson\n    fields: { id: vid, class: klasse }"))
+        let s = try #require(r.study)
+        #expect(s.roads.map(\.id) == ["V1"])
+        let w = try #require(r.report.issues.first { $0.featureId == "V2" })
+        #expect(w.severity == .warning && w.message.contains("zero length") && !w.message.contains("must be lines"))
+    }
+
+    @Test func aDistortingWorkingCRSIsRefusedWithTheRightZone() throws {
+        let fx = try Fixture()
+        defer { fx.cleanup() }
+        let mercator = fx.studyYAML().replacingOccurrences(of: "crs: EPSG:25832", with: "crs: EPSG:3857")
+        #expect { try fx.load(mercator) } throws: {
+            let m = ($0 as? StudyFileError)?.message ?? ""
+            return m.contains("EPSG:3857") && m.contains("EPSG:25832") && m.contains("0.5 %")
+        }
+        // A neighbouring UTM zone is within the limit at this longitude; two zones off is not.
+        #expect(try fx.load(fx.studyYAML().replacingOccurrences(of: "crs: EPSG:25832", with: "crs: EPSG:25833")).study != nil)
+        #expect(throws: StudyFileError.self) { try fx.load(fx.studyYAML().replacingOccurrences(of: "crs: EPSG:25832", with: "crs: EPSG:32630")) }
+    }
+}
