@@ -28,6 +28,29 @@ public struct LocationProblem: Sendable {
     public var candidateNames: [String]?
 
     func demandName(_ i: Int) -> String { demandNames.map { "`\($0[i])`" } ?? "demand point \(i)" }
+
+    /// Up to eight names, then how many more.
+    func names(_ indexes: [Int]) -> String {
+        let shown = indexes.prefix(8).map(demandName).joined(separator: ", ")
+        return indexes.count > 8 ? shown + " and \(indexes.count - 8) more" : shown
+    }
+
+    /// Demand points with weight that no allowed candidate reaches at all.
+    var stranded: [Int] {
+        let allowed = self.allowed
+        return weights.indices.filter { i in weights[i] > 0 && !allowed.contains { c(i, $0).isFinite } }
+    }
+
+    /// The problem over some demand points only (candidates unchanged).
+    func keepingDemand(_ rows: [Int]) -> LocationProblem {
+        var cost: [Double] = []
+        cost.reserveCapacity(rows.count * candidateCount)
+        for i in rows { cost += self.cost[(i * candidateCount)..<((i + 1) * candidateCount)] }
+        var out = LocationProblem(weights: rows.map { weights[$0] }, candidateCount: candidateCount, cost: cost, required: required, excluded: excluded)
+        out.demandNames = demandNames.map { names in rows.map { names[$0] } }
+        out.candidateNames = candidateNames
+        return out
+    }
     func candidateName(_ j: Int) -> String { candidateNames.map { "`\($0[j])`" } ?? "candidate \(j)" }
 
     public init(weights: [Double], candidateCount: Int, cost: [Double], required: Set<Int> = [], excluded: Set<Int> = []) {
@@ -43,26 +66,68 @@ public struct LocationProblem: Sendable {
     public var totalWeight: Double { weights.reduce(0, +) }
 }
 
+/// What to optimise, with exactly the figures that objective needs.
+public enum LocationGoal: Sendable, Hashable {
+    /// The most population within `threshold` (seconds or metres) with `facilities` sites.
+    case coverage(facilities: Int, threshold: Double)
+    /// The fewest sites covering `share` (in (0, 1]; 1 = everyone) of the population within `threshold`.
+    case minimum(threshold: Double, share: Double)
+    /// The least population-weighted total travel with `facilities` sites.
+    case median(facilities: Int)
+    /// The smallest worst-case travel with `facilities` sites.
+    case center(facilities: Int)
+
+    public var objective: LocationObjective {
+        switch self {
+        case .coverage: .coverage
+        case .minimum: .minimum
+        case .median: .median
+        case .center: .center
+        }
+    }
+
+    public var facilities: Int? {
+        switch self {
+        case .coverage(let p, _), .median(let p), .center(let p): p
+        case .minimum: nil
+        }
+    }
+
+    public var threshold: Double? {
+        switch self {
+        case .coverage(_, let t), .minimum(let t, _): t
+        case .median, .center: nil
+        }
+    }
+
+    /// The same goal with another number of sites (a sweep); `minimum` has none and stays as it is.
+    public func with(facilities p: Int) -> LocationGoal {
+        switch self {
+        case .coverage(_, let t): .coverage(facilities: p, threshold: t)
+        case .median: .median(facilities: p)
+        case .center: .center(facilities: p)
+        case .minimum: self
+        }
+    }
+}
+
 public struct LocationRequest: Sendable {
-    public var objective: LocationObjective
-    public var p: Int?
-    /// Seconds or metres, for coverage and minimum.
-    public var threshold: Double?
-    /// Share of the population the minimum set must cover (default all).
-    public var share: Double?
+    public var goal: LocationGoal
     public var solver: SolverChoice
     public var timeLimitSeconds: Double
+    /// Median and center: leave out the demand points no allowed candidate reaches (named in the solution)
+    /// instead of refusing the question.
+    public var skipUnreachable: Bool
     /// Stops the solve early when nobody waits for the answer (the service's abandoned requests).
     public var control: WorkControl = .unlimited
 
-    public init(objective: LocationObjective, p: Int? = nil, threshold: Double? = nil, share: Double? = nil,
-                solver: SolverChoice = .auto, timeLimitSeconds: Double = 60) {
-        self.objective = objective
-        self.p = p
-        self.threshold = threshold
-        self.share = share
+    public var objective: LocationObjective { goal.objective }
+
+    public init(goal: LocationGoal, solver: SolverChoice = .auto, timeLimitSeconds: Double = 60, skipUnreachable: Bool = false) {
+        self.goal = goal
         self.solver = solver
         self.timeLimitSeconds = timeLimitSeconds
+        self.skipUnreachable = skipUnreachable
     }
 }
 
@@ -80,7 +145,14 @@ public struct LocationSolution: Sendable, Codable {
     public var seconds: Double
     public var coveredWeight: Double?
     public var meanCost: Double?
+    /// The worst travel to the nearest chosen site; nil when some demand point reaches none.
     public var maxCost: Double?
+    /// Weight of the demand points that reach none of the chosen sites.
+    public var unreachedWeight: Double = 0
+    /// Demand points left out of a median or center question because no allowed candidate reaches them
+    /// (`skipUnreachable`), and their weight.
+    public var leftOut: [Int] = []
+    public var leftOutWeight: Double = 0
 }
 
 public struct LocationError: Error, CustomStringConvertible, Sendable {
@@ -94,6 +166,17 @@ public enum LocationAllocation {
         let start = Date()
         try check(problem, request)
         try request.control.check()
+        // Median and center with villages no candidate reaches: solved on the others, when asked.
+        let stranded = request.objective == .median || request.objective == .center ? problem.stranded : []
+        if !stranded.isEmpty {
+            guard request.skipUnreachable else { throw strandedError(problem, stranded) }
+            let kept = problem.weights.indices.filter { !stranded.contains($0) }
+            var solution = try solve(problem.keepingDemand(kept), request)
+            solution.leftOut = stranded
+            solution.leftOutWeight = stranded.reduce(0) { $0 + problem.weights[$1] }
+            solution.seconds = Date().timeIntervalSince(start)
+            return solution
+        }
         var solution: LocationSolution
         let useHeuristic: Bool
         switch request.solver {
@@ -105,26 +188,26 @@ public enum LocationAllocation {
             useHeuristic = (request.objective == .median && problem.weights.count * problem.candidateCount > 40_000)
                 || (request.objective == .coverage && problem.weights.count * problem.candidateCount > 1_000_000)
         }
-        if request.solver == .auto && request.objective == .median {
+        switch request.goal {
+        case .median(let p) where request.solver == .auto:
             // The heuristic with its Lagrangian bound often proves the optimum by itself; else branch-and-cut
             // where the problem is small enough for it.
-            let first = try? heuristic(problem, request)
+            let first = try? heuristic(problem, p: p, coverageThreshold: nil, request)
             if let first, first.proven || useHeuristic {
                 solution = first
             } else if useHeuristic {
-                throw LocationError("no set of \(request.p!) facilities reaching every demand point was found")
+                throw LocationError("no set of \(p) facilities reaching every demand point was found")
             } else {
-                solution = try exactMedian(problem, request)
+                solution = try exactMedian(problem, p: p, request)
             }
-        } else if useHeuristic && (request.objective == .median || request.objective == .coverage) {
-            solution = try heuristic(problem, request)
-        } else {
-            switch request.objective {
-            case .coverage: solution = try exactCoverage(problem, request)
-            case .minimum: solution = try exactMinimum(problem, request)
-            case .median: solution = try exactMedian(problem, request)
-            case .center: solution = try exactCenter(problem, request)
-            }
+        case .median(let p) where useHeuristic:
+            solution = try heuristic(problem, p: p, coverageThreshold: nil, request)
+        case .coverage(let p, let t) where useHeuristic:
+            solution = try heuristic(problem, p: p, coverageThreshold: t, request)
+        case .coverage(let p, let t): solution = try exactCoverage(problem, p: p, threshold: t, request)
+        case .minimum(let t, let share): solution = try exactMinimum(problem, threshold: t, share: share, request)
+        case .median(let p): solution = try exactMedian(problem, p: p, request)
+        case .center(let p): solution = try exactCenter(problem, p: p, request)
         }
         // A solve cut short by its caller is not an answer.
         try request.control.check()
@@ -132,31 +215,51 @@ public enum LocationAllocation {
         return describe(problem, request, solution)
     }
 
+    /// Who reaches no allowed candidate, in words: how many people, and the first few by name.
+    static func strandedError(_ problem: LocationProblem, _ stranded: [Int]) -> LocationError {
+        let weight = stranded.reduce(0) { $0 + problem.weights[$1] }
+        return LocationError(String(format: "%d demand point(s) with %.0f people reach no allowed candidate site: %@; "
+                                    + "leave them out with --skip-unreachable (they are then listed), or add candidates they reach",
+                                    stranded.count, weight, problem.names(stranded)))
+    }
+
     static func check(_ problem: LocationProblem, _ request: LocationRequest) throws {
         let allowed = problem.allowed
         if let bad = problem.required.intersection(problem.excluded).first {
             throw LocationError("\(problem.candidateName(bad)) is both required and excluded")
         }
-        switch request.objective {
-        case .coverage, .median, .center:
-            guard let p = request.p else { throw LocationError("the \(request.objective.rawValue) objective needs the number of facilities (--facilities p)") }
+        if let p = request.goal.facilities {
             guard p >= 1 else { throw LocationError("the number of facilities must be at least 1") }
             if p < problem.required.count {
                 throw LocationError("p = \(p) is smaller than the \(problem.required.count) facilities that must be kept")
             }
             if p > allowed.count { throw LocationError("p = \(p) but only \(allowed.count) candidate sites may be chosen") }
-        case .minimum:
-            if let s = request.share, !(s > 0 && s <= 1) { throw LocationError("the share must be in (0, 1]") }
         }
-        if request.objective == .coverage || request.objective == .minimum {
-            guard let t = request.threshold, t > 0 else { throw LocationError("the \(request.objective.rawValue) objective needs a threshold") }
-        }
-        if request.objective == .median || request.objective == .center {
-            let stranded = problem.weights.indices.filter { i in problem.weights[i] > 0 && !allowed.contains { problem.c(i, $0).isFinite } }
-            if !stranded.isEmpty {
-                throw LocationError("\(stranded.map(problem.demandName).joined(separator: ", ")) reach(es) no allowed candidate site")
+        if let t = request.goal.threshold, !(t > 0 && t.isFinite) { throw LocationError("the threshold must be a positive number") }
+        if case .minimum(let t, let share) = request.goal {
+            guard share > 0 && share <= 1 else { throw LocationError("the share must be in (0, 1]") }
+            // Who no allowed site covers decides what any set can reach: say so before solving.
+            let out = problem.weights.indices.filter { i in problem.weights[i] > 0 && !allowed.contains { problem.c(i, $0) <= t } }
+            let outWeight = out.reduce(0) { $0 + problem.weights[$1] }
+            let reachable = problem.totalWeight > 0 ? (problem.totalWeight - outWeight) / problem.totalWeight : 0
+            if !out.isEmpty && reachable < share * (1 - 1e-12) {
+                let who = String(format: "%d demand point(s) with %.0f people have no candidate site within the threshold: %@", out.count, outWeight,
+                                 problem.names(out))
+                let floor = (reachable * 1000).rounded(.down) / 1000
+                guard floor > 0 else { throw LocationError(who + "; no set covers anyone, so raise the threshold") }
+                throw LocationError(who + "; at most \(Self.percent(reachable)) % of the population can be covered, so no set covers "
+                                    + (share >= 1 ? "everyone" : "\(Self.percent(share)) %") + String(format: " (try --share %.3f)", floor))
             }
         }
+    }
+
+    /// A share as a percentage with the digits it needs: 84.9, 99.97, never a misleading 100.0.
+    static func percent(_ share: Double) -> String {
+        for digits in 1...4 {
+            let text = String(format: "%.\(digits)f", share * 100)
+            if (Double(text) ?? 0) != 100 || share >= 1 { return text }
+        }
+        return String(format: "%.4f", share * 100)
     }
 
     /// Figures for any chosen set: covered weight, weighted mean and maximum of the nearest chosen site.
@@ -174,10 +277,12 @@ public enum LocationAllocation {
     static func describe(_ problem: LocationProblem, _ request: LocationRequest, _ s: LocationSolution) -> LocationSolution {
         var out = s
         out.chosen.sort()
-        let e = evaluate(problem, chosen: out.chosen, threshold: request.threshold)
+        let e = evaluate(problem, chosen: out.chosen, threshold: request.goal.threshold)
         out.coveredWeight = e.covered
         out.meanCost = e.mean
-        out.maxCost = e.max
+        out.maxCost = e.max.isFinite ? e.max : nil
+        out.unreachedWeight = problem.weights.indices.filter { i in problem.weights[i] > 0 && !out.chosen.contains { problem.c(i, $0).isFinite } }
+            .reduce(0) { $0 + problem.weights[$1] }
         if let b = out.bound {
             out.gap = out.value == 0 ? (b == 0 ? 0 : nil) : abs(out.value - b) / abs(out.value)
         }
@@ -207,32 +312,30 @@ public enum LocationAllocation {
                                 method: "exact (GLPK branch-and-cut)", seconds: r.seconds)
     }
 
-    static func exactCoverage(_ problem: LocationProblem, _ request: LocationRequest) throws -> LocationSolution {
-        let (m, xs) = coverageModel(problem, request, integer: true)
+    static func exactCoverage(_ problem: LocationProblem, p: Int, threshold t: Double, _ request: LocationRequest) throws -> LocationSolution {
+        let (m, xs) = coverageModel(problem, p: p, threshold: t, integer: true)
         return try result(try GLPKSolver.solve(m, timeLimitSeconds: request.timeLimitSeconds, shouldStop: { request.control.isStopped }), .coverage, xs)
     }
 
-    static func coverageModel(_ problem: LocationProblem, _ request: LocationRequest, integer: Bool) -> (MIPModel, [Int]) {
+    static func coverageModel(_ problem: LocationProblem, p: Int, threshold t: Double, integer: Bool) -> (MIPModel, [Int]) {
         var m = MIPModel(sense: .maximize)
         var xs = facilityVariables(&m, problem)
         if !integer { for x in xs { m.variables[x].integer = false } }
-        let t = request.threshold!
         for i in problem.weights.indices {
             let near = (0..<problem.candidateCount).filter { problem.c(i, $0) <= t }
             guard !near.isEmpty, problem.weights[i] > 0 else { continue }
             let y = m.add(.init(lower: 0, upper: 1, objective: problem.weights[i]))
             m.add(.init([(y, 1)] + near.map { (xs[$0], -1) }, upper: 0))
         }
-        m.add(.init(xs.map { ($0, 1) }, lower: Double(request.p!), upper: Double(request.p!)))
+        m.add(.init(xs.map { ($0, 1) }, lower: Double(p), upper: Double(p)))
         xs = xs.map { $0 }
         return (m, xs)
     }
 
-    static func exactMinimum(_ problem: LocationProblem, _ request: LocationRequest) throws -> LocationSolution {
+    static func exactMinimum(_ problem: LocationProblem, threshold t: Double, share: Double, _ request: LocationRequest) throws -> LocationSolution {
         var m = MIPModel(sense: .minimize)
         let xs = facilityVariables(&m, problem) { _ in 1 }
-        let t = request.threshold!
-        if let share = request.share, share < 1 {
+        if share < 1 {
             var terms: [(Int, Double)] = []
             for i in problem.weights.indices where problem.weights[i] > 0 {
                 let near = (0..<problem.candidateCount).filter { problem.c(i, $0) <= t && !problem.excluded.contains($0) }
@@ -245,16 +348,15 @@ public enum LocationAllocation {
         } else {
             for i in problem.weights.indices where problem.weights[i] > 0 {
                 let near = (0..<problem.candidateCount).filter { problem.c(i, $0) <= t && !problem.excluded.contains($0) }
-                guard !near.isEmpty else {
-                    throw LocationError("\(problem.demandName(i)) has no candidate site within the threshold: no set covers everyone (try --share)")
-                }
+                // `check` has refused a request with such a point already; this guards the p-center search.
+                guard !near.isEmpty else { throw LocationError("\(problem.demandName(i)) has no candidate site within the threshold") }
                 m.add(.init(near.map { (xs[$0], 1) }, lower: 1))
             }
         }
         return try result(try GLPKSolver.solve(m, timeLimitSeconds: request.timeLimitSeconds, shouldStop: { request.control.isStopped }), .minimum, xs)
     }
 
-    static func exactMedian(_ problem: LocationProblem, _ request: LocationRequest) throws -> LocationSolution {
+    static func exactMedian(_ problem: LocationProblem, p: Int, _ request: LocationRequest) throws -> LocationSolution {
         var m = MIPModel(sense: .minimize)
         let xs = facilityVariables(&m, problem)
         for i in problem.weights.indices where problem.weights[i] > 0 {
@@ -266,14 +368,13 @@ public enum LocationAllocation {
             }
             m.add(.init(assign, lower: 1, upper: 1))
         }
-        m.add(.init(xs.map { ($0, 1) }, lower: Double(request.p!), upper: Double(request.p!)))
+        m.add(.init(xs.map { ($0, 1) }, lower: Double(p), upper: Double(p)))
         return try result(try GLPKSolver.solve(m, timeLimitSeconds: request.timeLimitSeconds, shouldStop: { request.control.isStopped }), .median, xs)
     }
 
     /// p-center: the optimum is one of the costs; binary search over them, each step a set-covering
     /// feasibility question (can ≤ p facilities cover every point within r?) answered exactly.
-    static func exactCenter(_ problem: LocationProblem, _ request: LocationRequest) throws -> LocationSolution {
-        let p = request.p!
+    static func exactCenter(_ problem: LocationProblem, p: Int, _ request: LocationRequest) throws -> LocationSolution {
         let radii = Array(Set(problem.cost.filter(\.isFinite))).sorted()
         var lo = 0, hi = radii.count - 1
         var best: [Int]?
@@ -281,12 +382,9 @@ public enum LocationAllocation {
         while lo <= hi {
             try request.control.check()
             let mid = (lo + hi) / 2
-            var r = request
-            r.threshold = radii[mid]
-            r.share = nil
             let fits: [Int]?
             do {
-                let s = try exactMinimum(problem, r)
+                let s = try exactMinimum(problem, threshold: radii[mid], share: 1, request)
                 proven = proven && s.proven
                 fits = Int(s.value.rounded()) <= p ? s.chosen : nil
             } catch is LocationError {
@@ -308,12 +406,12 @@ public enum LocationAllocation {
 extension LocationAllocation {
     /// Greedy construction then vertex substitution (Teitz–Bart interchange) until no swap improves.
     /// Bounds: for p-median a Lagrangian relaxation (subgradient); for coverage the LP relaxation.
-    static func heuristic(_ problem: LocationProblem, _ request: LocationRequest) throws -> LocationSolution {
-        let p = request.p!
+    /// `coverageThreshold`: maximal covering with it; nil: p-median.
+    static func heuristic(_ problem: LocationProblem, p: Int, coverageThreshold: Double?, _ request: LocationRequest) throws -> LocationSolution {
         let n = problem.candidateCount, m = problem.weights.count
         let allowed = problem.allowed
-        let coverage = request.objective == .coverage
-        let t = request.threshold ?? .infinity
+        let coverage = coverageThreshold != nil
+        let t = coverageThreshold ?? .infinity
         // Score to minimise: p-median cost, or uncovered weight (ties broken by cost) for coverage.
         func score(_ set: [Int]) -> Double {
             var total = 0.0
@@ -371,7 +469,7 @@ extension LocationAllocation {
         let value = coverage ? problem.totalWeight - current : current
         var bound: Double?
         if coverage {
-            let (lp, _) = coverageModel(problem, request, integer: false)
+            let (lp, _) = coverageModel(problem, p: p, threshold: t, integer: false)
             let r = try GLPKSolver.solve(lp, timeLimitSeconds: request.timeLimitSeconds, shouldStop: { request.control.isStopped })
             bound = r.status == .optimal ? r.objective : nil
         } else {

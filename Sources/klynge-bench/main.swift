@@ -298,7 +298,7 @@ do {
     var instances: [Instance] = []
     let setup = try OptimizeSetup(study: study, network: network, query: OptimizeQuery(
         category: study.categories.first { $0.key == "hall" }?.key ?? study.categories[0].key,
-        request: LocationRequest(objective: .median), candidates: .places))
+        request: LocationRequest(goal: .median(facilities: 1)), candidates: .places))
     instances.append(Instance(name: "samsoe", weights: setup.problem.weights, n: setup.problem.candidateCount, cost: setup.problem.cost))
     var r = LCG(state: 404)
     for (name, m, n) in [("scaled", 1000, 100)] {
@@ -317,10 +317,10 @@ do {
         try writeBinary(inst.cost.map { $0.isFinite ? $0 : 1e7 }, "opt-\(inst.name)-cost.f64")
         let p = inst.name == "samsoe" ? 2 : 8
         let threshold = 600.0
-        for req in [LocationRequest(objective: .coverage, p: p, threshold: threshold, solver: .exact),
-                    LocationRequest(objective: .minimum, threshold: threshold, solver: .exact),
-                    LocationRequest(objective: .median, p: p, solver: .auto),
-                    LocationRequest(objective: .center, p: p, solver: .exact)] {
+        for req in [LocationRequest(goal: .coverage(facilities: p, threshold: threshold), solver: .exact),
+                    LocationRequest(goal: .minimum(threshold: threshold, share: 1), solver: .exact),
+                    LocationRequest(goal: .median(facilities: p), solver: .auto),
+                    LocationRequest(goal: .center(facilities: p), solver: .exact)] {
             var s: LocationSolution?
             FileHandle.standardError.write(Data("solving \(inst.name) \(req.objective.rawValue)…\n".utf8))
             let t = try seconds { s = try LocationAllocation.solve(problem, req) }
@@ -341,7 +341,7 @@ do {
     }
     let big = LocationProblem(weights: (0..<m).map { Double(1 + ($0 * 37) % 200) }, candidateCount: n, cost: cost)
     var h: LocationSolution?
-    let th = try seconds { h = try LocationAllocation.solve(big, LocationRequest(objective: .median, p: 12, solver: .heuristic)) }
+    let th = try seconds { h = try LocationAllocation.solve(big, LocationRequest(goal: .median(facilities: 12), solver: .heuristic)) }
     print(String(format: "Optimize large median (%d × %d, p = 12), heuristic: %.0f, bound %.0f, gap %.3f %%, %.2f s",
                  m, n, h!.value, h!.bound ?? .nan, (h!.gap ?? .nan) * 100, th))
     try ("[" + rows.joined(separator: ",\n") + "]\n").write(to: outFolder.appendingPathComponent("optimize.json"), atomically: true, encoding: .utf8)

@@ -54,8 +54,10 @@ struct OptimizeCommand: ParsableCommand {
     var chart: String?
     @Flag(help: "Print JSON.")
     var json = false
-    @Option(name: .customLong("save-scenario"), help: "Save the answer as a scenario of this name (in <study>.scenarios.yaml).")
+    @Option(name: .customLong("save-scenario"), help: "Save the answer as a scenario of this name (in the study's scenario store).")
     var saveScenario: String?
+    @Flag(name: .customLong("skip-unreachable"), help: "median, center: leave out villages no candidate reaches (they are listed) instead of refusing.")
+    var skipUnreachable = false
 
     func validate() throws {
         if let sweep { _ = try Self.range(sweep) }
@@ -63,7 +65,13 @@ struct OptimizeCommand: ParsableCommand {
         if sweep != nil && objective == .minimum { throw ValidationError("--sweep varies p: use coverage, median or center") }
         if sweep != nil && saveScenario != nil { throw ValidationError("--save-scenario takes one answer, not a sweep") }
         if let chart, OutputKind.from(path: chart) == nil { throw ValidationError("the chart is .png, .svg or .pdf") }
-        guard timeLimit > 0 else { throw ValidationError("--time-limit must be positive") }
+        guard timeLimit > 0 && timeLimit <= 86_400 else { throw ValidationError("--time-limit is seconds, from above 0 to 86400") }
+        if let share, !(share > 0 && share <= 1) { throw ValidationError("--share is a share of the population, above 0 and at most 1") }
+        if let p, !(1...100_000).contains(p) { throw ValidationError("--facilities is a number of facilities from 1") }
+        if sweep == nil && objective != .minimum && p == nil { throw ValidationError("the \(objective.rawValue) objective needs --facilities p") }
+        if skipUnreachable && (objective == .coverage || objective == .minimum) {
+            throw ValidationError("--skip-unreachable is for median and center (coverage and minimum count such villages as not covered)")
+        }
     }
 
     static func range(_ text: String) throws -> ClosedRange<Int> {
@@ -74,7 +82,17 @@ struct OptimizeCommand: ParsableCommand {
         return a...b
     }
 
-    func thresholdValue(_ rule: CoverageRule) throws -> Double? {
+    /// The objective with what it needs: p facilities and/or the threshold (the rule's unless given) and share.
+    func goal(_ rule: CoverageRule, p: Int) throws -> LocationGoal {
+        switch objective {
+        case .coverage: .coverage(facilities: p, threshold: try thresholdValue(rule))
+        case .minimum: .minimum(threshold: try thresholdValue(rule), share: share ?? 1)
+        case .median: .median(facilities: p)
+        case .center: .center(facilities: p)
+        }
+    }
+
+    func thresholdValue(_ rule: CoverageRule) throws -> Double {
         guard let threshold else { return rule.threshold }
         let t = threshold.trimmingCharacters(in: .whitespaces).lowercased()
         if t.hasSuffix("km"), let v = Double(t.dropLast(2)) {
@@ -100,12 +118,11 @@ struct OptimizeCommand: ParsableCommand {
             default: source = .points(try PointFile.read(candidates, idField: candidateId, nameField: candidateName, crs: study.crs))
             }
             func list(_ s: String?) -> [String] { s?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? [] }
-            var query = OptimizeQuery(category: category, request: LocationRequest(objective: objective), keep: list(keep),
-                                      exclude: list(exclude), candidates: source)
             let rules = try StudyAnalysis.rules(study)
             let rule = rules[category] ?? .standard
-            query.request = LocationRequest(objective: objective, p: p, threshold: try thresholdValue(rule), share: share,
-                                            solver: solver, timeLimitSeconds: timeLimit)
+            let request = LocationRequest(goal: try goal(rule, p: p ?? Self.range(sweep ?? "1..1").lowerBound), solver: solver,
+                                          timeLimitSeconds: timeLimit, skipUnreachable: skipUnreachable)
+            let query = OptimizeQuery(category: category, request: request, keep: list(keep), exclude: list(exclude), candidates: source)
             let setup = try OptimizeSetup(study: study, network: network, query: query)
             let unit = rule.metric == .duration ? 60.0 : 1000.0, unitName = rule.metric == .duration ? "min" : "km"
             if let sweep {
@@ -114,8 +131,9 @@ struct OptimizeCommand: ParsableCommand {
             }
             let solution = try LocationAllocation.solve(setup.problem, query.request)
             if json {
-                struct Out: Encodable { var solution: LocationSolution; var chosen: [CandidateSite]; var threshold: Double? }
-                try printJSON(Out(solution: solution, chosen: solution.chosen.map { setup.sites[$0] }, threshold: query.request.threshold))
+                struct Out: Encodable { var solution: LocationSolution; var chosen: [CandidateSite]; var threshold: Double?; var leftOut: [String] }
+                try printJSON(Out(solution: solution, chosen: solution.chosen.map { setup.sites[$0] }, threshold: query.request.goal.threshold,
+                                  leftOut: solution.leftOut.map { setup.study.demand[$0].id }))
             } else {
                 printSolution(solution, setup, query.request, unit: unit, unitName: unitName)
             }
@@ -150,7 +168,7 @@ struct OptimizeCommand: ParsableCommand {
         let proof = s.proven ? "proven optimal" : "not proven optimal"
         let bound = s.bound.map { b in String(format: "; bound %@%@", s.objective == .median ? String(format: "%.0f person-%@", b / unit, unitName)
                                                 : s.objective == .center ? String(format: "%.1f %@", b / unit, unitName) : String(format: "%.1f", b),
-                                             s.gap.map { String(format: ", gap %.2f %%", $0 * 100) } ?? "") } ?? ""
+                                             s.gap.map { ", " + Self.gapText($0, proven: s.proven) } ?? "") } ?? ""
         print("  \(proof) (\(s.method), \(String(format: "%.2f", s.seconds)) s)\(bound)")
         for j in s.chosen {
             let site = setup.sites[j]
@@ -159,12 +177,31 @@ struct OptimizeCommand: ParsableCommand {
         for (j, site) in setup.sites.enumerated() where site.existing && !s.chosen.contains(j) {
             print("  drop: \(site.name.isEmpty ? site.id : site.name) [\(site.id)]")
         }
-        if let t = request.threshold, let c = s.coveredWeight, s.objective != .coverage {
+        if let t = request.goal.threshold, let c = s.coveredWeight, s.objective != .coverage {
             print(String(format: "  covered within %.1f %@: %.0f of %.0f", t / unit, unitName, c, setup.problem.totalWeight))
         }
-        if let mean = s.meanCost, let max = s.maxCost {
-            print(String(format: "  travel: mean %.1f %@, worst %.1f %@", mean / unit, unitName, max / unit, unitName))
+        if let mean = s.meanCost {
+            let worst = s.maxCost.map { String(format: "worst %.1f %@", $0 / unit, unitName) }
+                ?? String(format: "%.0f people reach none of the chosen sites", s.unreachedWeight)
+            print(String(format: "  travel: mean %.1f %@ (of those who reach one), %@", mean / unit, unitName, worst))
         }
+        if !s.leftOut.isEmpty {
+            let names = s.leftOut.prefix(8).map { setup.study.demand[$0].name }.joined(separator: ", ")
+            print(String(format: "  left out (no candidate reaches them): %d villages, %.0f people: %@%@", s.leftOut.count, s.leftOutWeight, names,
+                         s.leftOut.count > 8 ? " and \(s.leftOut.count - 8) more" : ""))
+        }
+    }
+
+    /// The gap with the digits it needs: a heuristic's gap never reads as a flat 0.00 % when it is not proven.
+    static func gapText(_ gap: Double, proven: Bool) -> String {
+        // A proof allows a relative difference of 1e-6 (floating point); below that the gap is noise.
+        if proven && gap < 1e-6 { return "gap 0 %" }
+        if gap == 0 { return "gap 0 % (bound and answer equal within rounding, though the solver did not prove it)" }
+        for digits in 2...8 {
+            let text = String(format: "%.\(digits)f", gap * 100)
+            if Double(text) != 0 { return "gap \(text) %" }
+        }
+        return String(format: "gap %.2e %%", gap * 100)
     }
 
     func runSweep(_ setup: OptimizeSetup, _ query: OptimizeQuery, range: ClosedRange<Int>, unit: Double, unitName: String) throws {
@@ -172,7 +209,7 @@ struct OptimizeCommand: ParsableCommand {
         var rows: [Row] = []
         for p in range where p >= setup.problem.required.count && p <= setup.problem.candidateCount - setup.problem.excluded.count {
             var r = query.request
-            r.p = p
+            r.goal = r.goal.with(facilities: p)
             let s = try LocationAllocation.solve(setup.problem, r)
             rows.append(Row(p: p, value: s.value, coveredShare: s.coveredWeight.map { $0 / setup.problem.totalWeight },
                             meanCost: s.meanCost, maxCost: s.maxCost, proven: s.proven, chosen: s.chosen.map { setup.sites[$0].id }))

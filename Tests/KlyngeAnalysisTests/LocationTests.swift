@@ -14,18 +14,19 @@ func bruteForce(_ prob: LocationProblem, _ req: LocationRequest) -> Double? {
     func sets(_ k: Int) -> [[Int]] { subsets(allowed, k - prob.required.count).map { Array(prob.required) + $0 } }
     switch req.objective {
     case .coverage:
-        return sets(req.p!).map { LocationAllocation.evaluate(prob, chosen: $0, threshold: req.threshold).covered! }.max()
+        return sets(req.goal.facilities!).map { LocationAllocation.evaluate(prob, chosen: $0, threshold: req.goal.threshold).covered! }.max()
     case .median, .center:
         // Only sets that reach every village count (the others cannot assign everyone).
-        let feasible = sets(req.p!).filter { set in
+        let feasible = sets(req.goal.facilities!).filter { set in
             prob.weights.indices.allSatisfy { i in prob.weights[i] == 0 || set.contains { prob.c(i, $0).isFinite } }
         }
         let values = feasible.map { LocationAllocation.evaluate(prob, chosen: $0, threshold: nil) }
         return req.objective == .median ? values.map(\.total).min() : values.map(\.max).min()
     case .minimum:
-        let need = (req.share ?? 1) * prob.totalWeight
+        guard case .minimum(_, let share) = req.goal else { return nil }
+        let need = share * prob.totalWeight
         for k in max(prob.required.count, 1)...prob.candidateCount {
-            if sets(k).contains(where: { LocationAllocation.evaluate(prob, chosen: $0, threshold: req.threshold).covered! >= need - 1e-9 }) {
+            if sets(k).contains(where: { LocationAllocation.evaluate(prob, chosen: $0, threshold: req.goal.threshold).covered! >= need - 1e-9 }) {
                 return Double(k)
             }
         }
@@ -46,15 +47,15 @@ func randomProblem(seed: UInt64, demand: Int = 14, candidates: Int = 8) -> Locat
                                cost: (0..<25).map { Double(abs($0 / 5 - $0 % 5)) * 1000 })
 
     @Test func textbookLine() throws {
-        #expect(try LocationAllocation.solve(line, .init(objective: .median, p: 1)).value == 6000)
-        #expect(try LocationAllocation.solve(line, .init(objective: .median, p: 1)).chosen == [2])
-        #expect(try LocationAllocation.solve(line, .init(objective: .median, p: 2)).value == 3000)
-        #expect(try LocationAllocation.solve(line, .init(objective: .center, p: 1)).value == 2000)
-        #expect(try LocationAllocation.solve(line, .init(objective: .center, p: 2)).value == 1000)
-        #expect(try LocationAllocation.solve(line, .init(objective: .coverage, p: 1, threshold: 1000)).value == 3)
-        #expect(try LocationAllocation.solve(line, .init(objective: .minimum, threshold: 1000)).value == 2)
-        #expect(try LocationAllocation.solve(line, .init(objective: .minimum, threshold: 1000, share: 0.6)).value == 1)
-        let s = try LocationAllocation.solve(line, .init(objective: .median, p: 2))
+        #expect(try LocationAllocation.solve(line, .init(goal: .median(facilities: 1))).value == 6000)
+        #expect(try LocationAllocation.solve(line, .init(goal: .median(facilities: 1))).chosen == [2])
+        #expect(try LocationAllocation.solve(line, .init(goal: .median(facilities: 2))).value == 3000)
+        #expect(try LocationAllocation.solve(line, .init(goal: .center(facilities: 1))).value == 2000)
+        #expect(try LocationAllocation.solve(line, .init(goal: .center(facilities: 2))).value == 1000)
+        #expect(try LocationAllocation.solve(line, .init(goal: .coverage(facilities: 1, threshold: 1000))).value == 3)
+        #expect(try LocationAllocation.solve(line, .init(goal: .minimum(threshold: 1000, share: 1))).value == 2)
+        #expect(try LocationAllocation.solve(line, .init(goal: .minimum(threshold: 1000, share: 0.6))).value == 1)
+        let s = try LocationAllocation.solve(line, .init(goal: .median(facilities: 2)))
         #expect(s.proven && s.gap! < 1e-9)
     }
 
@@ -64,8 +65,8 @@ func randomProblem(seed: UInt64, demand: Int = 14, candidates: Int = 8) -> Locat
         prob.required = seed % 2 == 0 ? [3] : []
         prob.excluded = seed % 3 == 0 ? [5] : []
         for p in 1...3 {
-            for req in [LocationRequest(objective: .coverage, p: p, threshold: 500), LocationRequest(objective: .median, p: p),
-                        LocationRequest(objective: .center, p: p)] {
+            for req in [LocationRequest(goal: .coverage(facilities: p, threshold: 500)), LocationRequest(goal: .median(facilities: p)),
+                        LocationRequest(goal: .center(facilities: p))] {
                 guard p >= prob.required.count else { continue }
                 guard let want = bruteForce(prob, req) else {
                     #expect(throws: LocationError.self) { try LocationAllocation.solve(prob, req) }
@@ -80,7 +81,7 @@ func randomProblem(seed: UInt64, demand: Int = 14, candidates: Int = 8) -> Locat
         }
         let thresholds = [700.0, 900]
         for t in thresholds {
-            let req = LocationRequest(objective: .minimum, threshold: t, share: 0.9)
+            let req = LocationRequest(goal: .minimum(threshold: t, share: 0.9))
             if let want = bruteForce(prob, req) {
                 let s = try LocationAllocation.solve(prob, req)
                 #expect(s.value == want, "minimum within \(t): \(s.value) vs \(want)")
@@ -93,9 +94,9 @@ func randomProblem(seed: UInt64, demand: Int = 14, candidates: Int = 8) -> Locat
         let prob = randomProblem(seed: seed, demand: 20, candidates: 10)
         var last: (cov: Double, med: Double, cen: Double)?
         for p in 1...6 {
-            let cov = try LocationAllocation.solve(prob, .init(objective: .coverage, p: p, threshold: 400)).value
-            let med = try LocationAllocation.solve(prob, .init(objective: .median, p: p)).value
-            let cen = try LocationAllocation.solve(prob, .init(objective: .center, p: p)).value
+            let cov = try LocationAllocation.solve(prob, .init(goal: .coverage(facilities: p, threshold: 400))).value
+            let med = try LocationAllocation.solve(prob, .init(goal: .median(facilities: p))).value
+            let cen = try LocationAllocation.solve(prob, .init(goal: .center(facilities: p))).value
             if let l = last { #expect(cov >= l.cov - 1e-9 && med <= l.med + 1e-9 && cen <= l.cen + 1e-9) }
             last = (cov, med, cen)
         }
@@ -105,13 +106,13 @@ func randomProblem(seed: UInt64, demand: Int = 14, candidates: Int = 8) -> Locat
     func heuristicBoundsNeverCrossTheOptimum(_ seed: UInt64) throws {
         let prob = randomProblem(seed: seed, demand: 30, candidates: 12)
         for p in [2, 4] {
-            let exact = try LocationAllocation.solve(prob, .init(objective: .median, p: p, solver: .exact))
-            let h = try LocationAllocation.solve(prob, .init(objective: .median, p: p, solver: .heuristic))
+            let exact = try LocationAllocation.solve(prob, .init(goal: .median(facilities: p), solver: .exact))
+            let h = try LocationAllocation.solve(prob, .init(goal: .median(facilities: p), solver: .heuristic))
             #expect(h.value >= exact.value - 1e-6)
             #expect(h.bound! <= exact.value + 1e-6, "Lagrangian bound \(h.bound!) above the optimum \(exact.value)")
             #expect(h.gap! >= 0 && h.gap! < 0.2)
-            let ec = try LocationAllocation.solve(prob, .init(objective: .coverage, p: p, threshold: 400, solver: .exact))
-            let hc = try LocationAllocation.solve(prob, .init(objective: .coverage, p: p, threshold: 400, solver: .heuristic))
+            let ec = try LocationAllocation.solve(prob, .init(goal: .coverage(facilities: p, threshold: 400), solver: .exact))
+            let hc = try LocationAllocation.solve(prob, .init(goal: .coverage(facilities: p, threshold: 400), solver: .heuristic))
             #expect(hc.value <= ec.value + 1e-6 && hc.bound! >= ec.value - 1e-6)
         }
     }
@@ -119,15 +120,51 @@ func randomProblem(seed: UInt64, demand: Int = 14, candidates: Int = 8) -> Locat
     @Test func infeasibleRequestsAreRefused() {
         var prob = line
         prob.required = [0, 4]
-        #expect(throws: LocationError.self) { try LocationAllocation.solve(prob, .init(objective: .median, p: 1)) }
+        #expect(throws: LocationError.self) { try LocationAllocation.solve(prob, .init(goal: .median(facilities: 1))) }
         prob.required = []
         prob.excluded = [0, 1]
         // Village 0 is 2 km from every allowed site: no set covers everyone within 1 km.
-        #expect(throws: LocationError.self) { try LocationAllocation.solve(prob, .init(objective: .minimum, threshold: 1000)) }
-        #expect(throws: LocationError.self) { try LocationAllocation.solve(prob, .init(objective: .minimum, threshold: 500, share: 0.9)) }
-        #expect(throws: LocationError.self) { try LocationAllocation.solve(prob, .init(objective: .coverage, p: 2)) }
+        #expect(throws: LocationError.self) { try LocationAllocation.solve(prob, .init(goal: .minimum(threshold: 1000, share: 1))) }
+        #expect(throws: LocationError.self) { try LocationAllocation.solve(prob, .init(goal: .minimum(threshold: 500, share: 0.9))) }
+        #expect(throws: LocationError.self) { try LocationAllocation.solve(prob, .init(goal: .coverage(facilities: 2, threshold: .nan))) }
         prob.required = [2]
         prob.excluded = [2]
-        #expect(throws: LocationError.self) { try LocationAllocation.solve(prob, .init(objective: .center, p: 1)) }
+        #expect(throws: LocationError.self) { try LocationAllocation.solve(prob, .init(goal: .center(facilities: 1))) }
+    }
+}
+
+/// What a planner reads when a question cannot be answered as asked.
+@Suite struct LocationMessageTests {
+    /// Three villages on a line, 0 – 1 km – 2 km, and a fourth (weight 7) that no site reaches.
+    var problem: LocationProblem {
+        let inf = Double.infinity
+        var p = LocationProblem(weights: [1, 2, 3, 7], candidateCount: 2, cost: [0, 2000, 1000, 1000, 2000, 0, inf, inf])
+        p.demandNames = ["A", "B", "C", "Øde"]
+        return p
+    }
+
+    @Test func medianCanLeaveOutWhoNoSiteReaches() throws {
+        #expect { try LocationAllocation.solve(problem, .init(goal: .median(facilities: 1))) } throws: {
+            let m = ($0 as? LocationError)?.message ?? ""
+            return m.contains("`Øde`") && m.contains("7 people") && m.contains("--skip-unreachable")
+        }
+        let s = try LocationAllocation.solve(problem, .init(goal: .median(facilities: 1), skipUnreachable: true))
+        #expect(s.leftOut == [3] && s.leftOutWeight == 7)
+        // By hand over the other three: site 0 costs 2·1000 + 3·2000 = 8000, site 1 costs 1·2000 + 2·1000 = 4000.
+        #expect(s.chosen == [1] && s.value == 4000)
+        let c = try LocationAllocation.solve(problem, .init(goal: .center(facilities: 1), skipUnreachable: true))
+        // Either site leaves someone 2 km away.
+        #expect(c.leftOut == [3] && c.value == 2000 && c.maxCost == 2000)
+    }
+
+    @Test func minimumSaysWhoAndWhatShareIsReachable() throws {
+        #expect { try LocationAllocation.solve(problem, .init(goal: .minimum(threshold: 1500, share: 1))) } throws: {
+            let m = ($0 as? LocationError)?.message ?? ""
+            // 6 of 13 people can be covered: 46.2 %.
+            return m.contains("1 demand point(s) with 7 people") && m.contains("`Øde`") && m.contains("46.2 %") && m.contains("--share 0.461")
+        }
+        let s = try LocationAllocation.solve(problem, .init(goal: .minimum(threshold: 1500, share: 0.45)))
+        // One site covers 3 or 5 of 13 people; both cover 6 (46.2 %).
+        #expect(s.value == 2 && s.maxCost == nil && s.unreachedWeight == 7)
     }
 }

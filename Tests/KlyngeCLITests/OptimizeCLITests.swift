@@ -64,9 +64,9 @@ import KlyngeTestSupport
         let s = try study(in: folder)
         let cases: [([String], String)] = [
             (["--objective", "median", "--facilities", "1", "--keep", "way/413945490,node/5938809867"], "smaller than the 2 facilities"),
-            (["--objective", "minimum", "--threshold", "1min"], "no set covers everyone"),
+            (["--objective", "minimum", "--threshold", "1min"], "have no candidate site within the threshold"),
             (["--objective", "coverage", "--facilities", "2", "--keep", "way/0"], "no candidate site has the id `way/0`"),
-            (["--objective", "median"], "needs the number of facilities"),
+            (["--objective", "median"], "needs --facilities"),
             (["--objective", "coverage", "--facilities", "9"], "only 3 candidate sites"),
         ]
         for (args, message) in cases {

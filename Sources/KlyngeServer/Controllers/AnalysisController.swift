@@ -134,6 +134,8 @@ struct AnalysisController {
         var candidates: String?
         var keep: [String]?
         var exclude: [String]?
+        /// Median and center: leave out villages no candidate reaches (listed in the answer).
+        var skipUnreachable: Bool?
     }
 
     @Sendable func optimize(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
@@ -158,7 +160,22 @@ struct AnalysisController {
         let p = try Checked.int(q.facilities, "facilities", in: 1...max(1, analysis.sites.count + analysis.study.demand.count))
         let threshold = try q.threshold.map { try Checked.double($0, "threshold", in: 1...10_000_000) }
             ?? analysis.engine.rules[q.category]?.threshold
-        let share = try q.share.map { try Checked.double($0, "share", in: 0...1) }
+        let share = try q.share.map { try Checked.double($0, "share", in: 0.000001...1) }
+        let goal: LocationGoal
+        switch objective {
+        case .minimum:
+            guard let threshold else { throw ServiceError.badRequest("the minimum objective needs a threshold", parameter: "threshold") }
+            goal = .minimum(threshold: threshold, share: share ?? 1)
+        case .coverage, .median, .center:
+            guard let p else { throw ServiceError.badRequest("the \(objective.rawValue) objective needs facilities", parameter: "facilities") }
+            switch objective {
+            case .coverage:
+                guard let threshold else { throw ServiceError.badRequest("the coverage objective needs a threshold", parameter: "threshold") }
+                goal = .coverage(facilities: p, threshold: threshold)
+            case .median: goal = .median(facilities: p)
+            default: goal = .center(facilities: p)
+            }
+        }
         for (name, list) in [("keep", q.keep ?? []), ("exclude", q.exclude ?? [])] where list.count > config.limits.maxClosedIds {
             throw ServiceError.badRequest("\(name) lists more than \(config.limits.maxClosedIds) ids", parameter: name)
         }
@@ -166,8 +183,8 @@ struct AnalysisController {
         let study = analysis.study, tables = analysis.tables
         struct Out: Encodable, Sendable { var solution: LocationSolution; var chosen: [CandidateSite] }
         let out = try await heavy.run(r, lane: .heavy, seconds: limit) { control in
-            var req = LocationRequest(objective: objective, p: p, threshold: threshold, share: share, solver: .auto,
-                                      timeLimitSeconds: max(1, (control.remainingSeconds ?? limit) - 0.5))
+            var req = LocationRequest(goal: goal, solver: .auto, timeLimitSeconds: max(1, (control.remainingSeconds ?? limit) - 0.5),
+                                      skipUnreachable: q.skipUnreachable ?? false)
             req.control = control
             let query = OptimizeQuery(category: q.category, request: req, keep: q.keep ?? [], exclude: q.exclude ?? [], candidates: candidates)
             let setup = try OptimizeSetup(study: study, tables: tables, query: query, control: control)
