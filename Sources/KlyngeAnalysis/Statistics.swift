@@ -1,3 +1,5 @@
+import KlyngeNetwork
+
 /// Population-weighted figures over demand points.
 public enum Weighted {
     /// The weighted percentile (p in 0…1): the smallest value v such that the points with a value ≤ v
@@ -27,8 +29,8 @@ public enum Weighted {
 /// The coverage of one category over a set of demand points.
 public struct CoverageSummary: Sendable, Hashable, Codable {
     public var category: String
-    public var mode: String
-    public var metric: String
+    public var mode: TravelMode
+    public var metric: Metric
     /// Seconds (duration) or metres (distance).
     public var threshold: Double
     public var openFacilities: Int
@@ -37,8 +39,12 @@ public struct CoverageSummary: Sendable, Hashable, Codable {
     public var coveredShare: Double
     /// Population beyond the threshold (unreachable included).
     public var populationBeyond: Double
+    /// Population that reaches a facility, but farther than the threshold (`populationBeyond` without the unreachable).
+    public var populationBeyondReachable: Double
     /// Population with no reachable open facility at all.
     public var populationUnreachable: Double
+    /// Demand points (villages) with no reachable open facility.
+    public var pointsUnreachable: Int
     /// Weighted over reachable points; in the metric's unit.
     public var mean: Double?
     /// Weighted percentiles over all points (nil if infinite: some of that share cannot reach one).
@@ -47,12 +53,16 @@ public struct CoverageSummary: Sendable, Hashable, Codable {
     public var max: Double?
     public var worstServedId: String?
     public var worstServedName: String?
+    /// The worst travel among those who reach a facility, and who that is (set even when `max` is nil).
+    public var maxReachable: Double?
+    public var worstReachableId: String?
+    public var worstReachableName: String?
 
     public init(category: String, rule: CoverageRule, openFacilities: Int, values: [Double], weights: [Double],
                 ids: [String], names: [String]) {
         self.category = category
-        mode = rule.mode.rawValue
-        metric = rule.metric.rawValue
+        mode = rule.mode
+        metric = rule.metric
         threshold = rule.threshold
         self.openFacilities = openFacilities
         population = weights.reduce(0, +)
@@ -60,6 +70,8 @@ public struct CoverageSummary: Sendable, Hashable, Codable {
         coveredShare = population > 0 ? coveredPopulation / population : 0
         populationBeyond = population - coveredPopulation
         populationUnreachable = zip(values, weights).filter { !$0.0.isFinite }.reduce(0) { $0 + $1.1 }
+        populationBeyondReachable = populationBeyond - populationUnreachable
+        pointsUnreachable = values.filter { !$0.isFinite }.count
         mean = Weighted.mean(values, weights: weights)
         func finite(_ v: Double?) -> Double? { v.flatMap { $0.isFinite ? $0 : nil } }
         median = finite(Weighted.percentile(values, weights: weights, 0.5))
@@ -68,6 +80,10 @@ public struct CoverageSummary: Sendable, Hashable, Codable {
         max = worst.flatMap { finite(values[$0]) }
         worstServedId = worst.map { ids[$0] }
         worstServedName = worst.map { names[$0] }
+        let worstReachable = values.indices.filter { weights[$0] > 0 && values[$0].isFinite }.max { (values[$0], weights[$0]) < (values[$1], weights[$1]) }
+        maxReachable = worstReachable.map { values[$0] }
+        worstReachableId = worstReachable.map { ids[$0] }
+        worstReachableName = worstReachable.map { names[$0] }
     }
 }
 

@@ -4,7 +4,6 @@ import KlyngeGeo
 import KlyngeIngest
 import KlyngeStudyAnalysis
 import KlyngeStudy
-import KlyngeStudyAnalysis
 
 /// The human-readable summary of the main job, in Danish (default) or English.
 public struct SummaryWriter {
@@ -14,29 +13,22 @@ public struct SummaryWriter {
 
     func t(_ da: String, _ en: String) -> String { language == "en" ? en : da }
 
-    /// Danish style `12.345,6` or English `12,345.6`, without relying on the platform's locale data.
-    func number(_ v: Double, decimals: Int = 0) -> String {
-        let fixed = String(format: "%.\(decimals)f", abs(v))
-        let parts = fixed.split(separator: ".")
-        var whole = String(parts[0])
-        let group = language == "en" ? "," : ".", point = language == "en" ? "." : ","
-        var grouped = ""
-        while whole.count > 3 {
-            grouped = group + whole.suffix(3) + grouped
-            whole = String(whole.dropLast(3))
-        }
-        let sign = v < 0 && fixed.contains(where: { $0 != "0" && $0 != "." }) ? "-" : ""
-        return sign + whole + grouped + (parts.count > 1 ? point + parts[1] : "")
-    }
+    var figures: Figures { Figures(language: language) }
 
-    func measure(_ v: Double?, _ metric: String) -> String {
+    func number(_ v: Double, decimals: Int = 0) -> String { figures.number(v, decimals: decimals) }
+
+    func measure(_ v: Double?, _ metric: Metric) -> String {
         guard let v else { return t("uopnåelig", "unreachable") }
-        return metric == "duration" ? "\(number(v / 60, decimals: 1)) min" : "\(number(v / 1000, decimals: 1)) km"
+        return figures.measure(v, metric)
     }
 
     func rule(_ s: CoverageSummary) -> String {
-        let mode = [("car", t("i bil", "by car")), ("bike", t("på cykel", "by bike")), ("walk", t("til fods", "on foot")),
-                    ("distance", t("ad vej", "by road"))].first { $0.0 == s.mode }?.1 ?? s.mode
+        let mode = switch s.mode {
+        case .car: t("i bil", "by car")
+        case .bike: t("på cykel", "by bike")
+        case .walk: t("til fods", "on foot")
+        case .distance: t("ad vej", "by road")
+        }
         return "\(measure(s.threshold, s.metric)) \(mode)"
     }
 

@@ -20,7 +20,12 @@ public struct CoverageReport: Sendable, Codable {
     public struct AreaRow: Sendable, Codable {
         public var areaId: String
         public var name: String
+        /// The people the figures count: the weights of the area's villages (demand points).
         public var population: Double
+        /// The area's own `population`, when the areas layer maps one (it may differ: see `notes`).
+        public var populationInAreaLayer: Double?
+        /// How many villages (demand points) lie in the area; 0 means no figures, but the area is listed.
+        public var villages: Int
         public var categories: [AreaCategory]
     }
     public struct PointCategory: Sendable, Codable {
@@ -45,6 +50,11 @@ public struct CoverageReport: Sendable, Codable {
     public var categories: [CoverageSummary]
     public var areas: [AreaRow]
     public var points: [PointRow]
+    /// What deserves a look before the figures are trusted (areas whose two populations disagree).
+    public var notes: [String] = []
+
+    /// Two populations of an area that differ by more than this share are named in `notes`.
+    public static let populationMismatchShare = 0.10
 
     public init(analysis: StudyAnalysis, plan: Plan, scenario: String?, categories only: [String]? = nil) {
         let engine = analysis.engine
@@ -58,14 +68,28 @@ public struct CoverageReport: Sendable, Codable {
         for c in cats {
             guard let cov = coverage[c] else { continue }
             for (areaId, s, main) in engine.areaSummaries(cov, plan: plan) {
-                var row = rows[areaId] ?? AreaRow(areaId: areaId, name: areaNames[areaId] ?? areaId, population: s.population, categories: [])
+                var row = rows[areaId] ?? AreaRow(areaId: areaId, name: areaNames[areaId] ?? areaId, population: s.population, villages: 0, categories: [])
                 row.categories.append(AreaCategory(category: c, coveredPopulation: s.coveredPopulation, coveredShare: s.coveredShare,
                                                    mean: s.mean, median: s.median, p90: s.p90, max: s.max,
                                                    mainFacilityId: main.map { engine.sites[$0].id }, mainFacilityName: main.map { engine.sites[$0].name }))
                 rows[areaId] = row
             }
         }
-        areas = rows.keys.sorted().map { rows[$0]! }
+        // Every area is listed, with or without villages, in the study's order of ids.
+        var villages: [String: Int] = [:]
+        for p in engine.demand { if let a = p.areaId { villages[a, default: 0] += 1 } }
+        var notes: [String] = []
+        areas = analysis.study.areas.sorted { $0.id < $1.id }.map { area in
+            var row = rows[area.id] ?? AreaRow(areaId: area.id, name: area.name, population: 0, villages: 0, categories: [])
+            row.villages = villages[area.id] ?? 0
+            row.populationInAreaLayer = area.population
+            if let own = area.population, own > 0, abs(own - row.population) > Self.populationMismatchShare * own {
+                notes.append(String(format: "area %@ (%@): the areas layer gives %.0f people, its %d village(s) hold %.0f; the figures count the villages' people",
+                                    area.id, area.name, own, row.villages, row.population))
+            }
+            return row
+        }
+        self.notes = notes
         points = engine.demand.indices.map { d in
             let p = engine.demand[d]
             return PointRow(demandId: p.id, name: p.name, areaId: p.areaId, population: p.weight, categories: cats.compactMap { c in
@@ -85,7 +109,8 @@ public struct CoverageReport: Sendable, Codable {
         var pointFields: [FieldDefinition] = [.init(name: "id", type: .string), .init(name: "name", type: .string),
                                               .init(name: "area_id", type: .string), .init(name: "population", type: .real)]
         var areaFields: [FieldDefinition] = [.init(name: "id", type: .string), .init(name: "name", type: .string),
-                                             .init(name: "population", type: .real)]
+                                             .init(name: "population", type: .real), .init(name: "population_area_layer", type: .real),
+                                             .init(name: "villages", type: .integer)]
         for c in categories.map(\.category) {
             pointFields += [.init(name: "\(c)_facility_id", type: .string), .init(name: "\(c)_facility", type: .string),
                             .init(name: "\(c)_min", type: .real), .init(name: "\(c)_km", type: .real), .init(name: "\(c)_covered", type: .boolean)]
@@ -107,10 +132,12 @@ public struct CoverageReport: Sendable, Codable {
         }
         let geometry = Dictionary(study.areas.map { ($0.id, $0.geometry) }, uniquingKeysWith: { a, _ in a })
         let areaFeatures = areas.map { r -> Feature in
-            var a: [String: AttributeValue] = ["id": .string(r.areaId), "name": .string(r.name), "population": .double(r.population)]
+            var a: [String: AttributeValue] = ["id": .string(r.areaId), "name": .string(r.name), "population": .double(r.population),
+                                               "population_area_layer": r.populationInAreaLayer.map(AttributeValue.double) ?? .null,
+                                               "villages": .int(Int64(r.villages))]
             for c in r.categories {
                 let rule = categories.first { $0.category == c.category }
-                let scale = rule?.metric == "duration" ? 60.0 : 1000.0
+                let scale = rule?.metric == .duration ? 60.0 : 1000.0
                 a["\(c.category)_covered_share"] = .double((c.coveredShare * 1000).rounded() / 1000)
                 a["\(c.category)_mean"] = c.mean.map { .double(($0 / scale * 10).rounded() / 10) } ?? .null
                 a["\(c.category)_max"] = c.max.map { .double(($0 / scale * 10).rounded() / 10) } ?? .null
@@ -123,14 +150,14 @@ public struct CoverageReport: Sendable, Codable {
     }
 }
 
-/// Text for people: durations in minutes, distances in km.
+/// The command line's figures (`Figures.plain`), kept under the name its commands use.
 public enum Format {
-    public static func value(_ v: Double?, metric: String) -> String {
+    public static func value(_ v: Double?, metric: Metric) -> String {
         guard let v else { return "–" }
-        return metric == "duration" ? String(format: "%.1f min", v / 60) : String(format: "%.2f km", v / 1000)
+        return metric == .duration ? Figures.plain.measure(v, metric) : Figures.plain.measure(v, metric, decimals: 2)
     }
 
-    public static func percent(_ share: Double) -> String { String(format: "%.1f %%", share * 100) }
+    public static func percent(_ share: Double) -> String { Figures.plain.percent(share) }
 
-    public static func people(_ n: Double) -> String { String(format: "%.0f", n) }
+    public static func people(_ n: Double) -> String { Figures.plain.people(n) }
 }

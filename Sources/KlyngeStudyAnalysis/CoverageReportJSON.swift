@@ -11,6 +11,7 @@ extension CoverageReport {
         out += try JSONText.encode(areas)
         out += ",\"categories\":"
         out += try JSONText.encode(categories)
+        out += ",\"notes\":" + (try JSONText.encode(notes))
         out += ",\"points\":["
         out.reserveCapacity(out.utf8.count + points.count * (120 + 160 * (points.first?.categories.count ?? 1)))
         for (i, p) in points.enumerated() {

@@ -15,10 +15,7 @@ public enum MapData {
                               control: WorkControl = .unlimited) throws -> [String: [Feature]] {
         let lang = language ?? study.language
         /// "7,5 min" / "3.2 km" in the map's language.
-        func valueText(_ v: Double, _ unit: String) -> String {
-            let s = String(format: "%.1f", v)
-            return (lang == "en" ? s : s.replacingOccurrences(of: ".", with: ",")) + " " + unit
-        }
+        func valueText(_ v: Double, _ unit: String) -> String { Figures(language: lang, grouping: false).value(v, unit: unit) }
         var out: [String: [Feature]] = [:]
         let labels = Dictionary(uniqueKeysWithValues: study.categories.map { ($0.key, $0.label(language: study.language)) })
         var areaPopulation: [String: Double] = [:]

@@ -217,10 +217,18 @@ public struct StudyAnalysis: Sendable {
             }
             location = Coordinate(x: xy[0], y: xy[1])
         } else {
-            let place = o.at!
-            if let d = study.demand.first(where: { $0.name == place || $0.id == place }) {
+            let place = o.at ?? ""
+            // An id names one place; a name may name several, and then the planner must choose.
+            let villages = study.demand.filter { $0.id == place }.isEmpty ? study.demand.filter { $0.name == place } : study.demand.filter { $0.id == place }
+            let areas = study.areas.filter { $0.id == place }.isEmpty ? study.areas.filter { $0.name == place } : study.areas.filter { $0.id == place }
+            if villages.count > 1 || (villages.isEmpty && areas.count > 1) {
+                let listed = villages.count > 1 ? villages.map { "village `\($0.id)`" } : areas.map { "area `\($0.id)`" }
+                throw ScenarioError(scenario: scenario, message: "the new facility `\(name)`: `at: \(place)` names \(listed.count) places ("
+                                    + listed.joined(separator: ", ") + "); give the id instead")
+            }
+            if let d = villages.first {
                 location = d.location
-            } else if let a = study.areas.first(where: { $0.name == place || $0.id == place }) {
+            } else if let a = areas.first {
                 location = try GEOSContext().pointOnSurface(a.geometry)
             } else {
                 throw ScenarioError(scenario: scenario, message: "the new facility `\(name)`: no village or area is called `\(place)`")

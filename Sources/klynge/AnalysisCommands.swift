@@ -40,12 +40,22 @@ func writeTables(_ tables: [FeatureTable], to path: String) throws {
     try Exporter.writeAny(tables, to: URL(fileURLWithPath: path))
 }
 
+/// One category's coverage in a line, each figure with what it counts.
 func summaryLine(_ s: CoverageSummary, label: String) -> String {
-    String(format: "%@: %d open; %@ of %@ covered (%@) within %@; mean %@, median %@, p90 %@, max %@%@",
-           label, s.openFacilities, Format.people(s.coveredPopulation), Format.people(s.population), Format.percent(s.coveredShare),
-           Format.value(s.threshold, metric: s.metric), Format.value(s.mean, metric: s.metric), Format.value(s.median, metric: s.metric),
-           Format.value(s.p90, metric: s.metric), Format.value(s.max, metric: s.metric),
-           s.worstServedName.map { " (worst served: \($0))" } ?? "")
+    var line = "\(label): \(s.openFacilities) open; \(Format.people(s.coveredPopulation)) of \(Format.people(s.population)) covered "
+        + "(\(Format.percent(s.coveredShare))) within \(Format.value(s.threshold, metric: s.metric))"
+    if s.populationBeyond > 0 {
+        line += "; \(Format.people(s.populationBeyondReachable)) reach one farther away"
+        if s.populationUnreachable > 0 {
+            line += ", \(Format.people(s.populationUnreachable)) in \(s.pointsUnreachable) village\(s.pointsUnreachable == 1 ? "" : "s") reach none at all"
+        }
+    }
+    line += "; mean \(Format.value(s.mean, metric: s.metric))" + (s.populationUnreachable > 0 ? " (of those who reach one)" : "")
+    line += ", median \(Format.value(s.median, metric: s.metric)), p90 \(Format.value(s.p90, metric: s.metric))"
+    if let worst = s.maxReachable {
+        line += ", worst \(Format.value(worst, metric: s.metric))" + (s.worstReachableName.map { " (\($0))" } ?? "")
+    }
+    return line
 }
 
 struct CoverageCommand: ParsableCommand {
@@ -69,6 +79,7 @@ struct CoverageCommand: ParsableCommand {
             let analysis = try loadAnalysis(options)
             let cats = try checkCategory(analysis, category)
             let report = CoverageReport(analysis: analysis, plan: try plan(analysis, scenario: scenario), scenario: scenario, categories: cats)
+            for note in report.notes { warn("note: \(note)") }
             if let output { try writeTables(report.tables(study: analysis.study), to: output) }
             if json { try printJSON(report); return }
             print("Coverage — \(analysis.study.name)\(scenario.map { ", scenario \($0)" } ?? ", baseline")")
