@@ -11,14 +11,34 @@ public struct Snap: Sendable, Hashable {
     /// Length of the off-network leg (point to `point`).
     public var distanceMeters: Double
     public var component: Int32
+    /// Set when the nearest road lay on a small piece cut off from the main network and the point was
+    /// attached to the main network instead: that nearer road's distance and its piece's size.
+    public var passedOver: CutOffPiece?
 
-    public init(edge: Int32, offsetMeters: Double, point: Coordinate, distanceMeters: Double, component: Int32) {
+    public init(edge: Int32, offsetMeters: Double, point: Coordinate, distanceMeters: Double, component: Int32,
+                passedOver: CutOffPiece? = nil) {
         self.edge = edge
         self.offsetMeters = offsetMeters
         self.point = point
         self.distanceMeters = distanceMeters
         self.component = component
+        self.passedOver = passedOver
     }
+}
+
+/// A small piece of road cut off from the main network that a point was nearer to.
+public struct CutOffPiece: Sendable, Hashable {
+    public var distanceMeters: Double
+    public var component: Int32
+    public var nodes: Int
+}
+
+/// What happens to a point whose nearest road lies on a small piece cut off from the main network.
+public enum CutOffPolicy: String, Sendable, Hashable, CaseIterable {
+    /// Attach it to the nearest road of the main network (as GraphHopper and OSRM do), flagged in the snap report.
+    case mainNetwork = "main_network"
+    /// Leave it unattached (it counts as unreachable), reported.
+    case unattached
 }
 
 /// Why a point was not attached.
@@ -32,12 +52,15 @@ public enum SnapFailure: Error, Sendable, Hashable {
 public struct SnapOptions: Sendable, Hashable {
     /// Points farther than this from every usable road are reported, not attached.
     public var maxSnapMeters: Double
-    /// Attach only to the largest connected component; points nearer a smaller piece are reported.
+    /// Attach only to the largest connected component (else to the nearest road of any piece).
     public var largestComponentOnly: Bool
+    /// With `largestComponentOnly`: a point nearer a cut-off piece goes to the main network, or stays unattached.
+    public var cutOff: CutOffPolicy
 
-    public init(maxSnapMeters: Double = 1000, largestComponentOnly: Bool = true) {
+    public init(maxSnapMeters: Double = 1000, largestComponentOnly: Bool = true, cutOff: CutOffPolicy = .mainNetwork) {
         self.maxSnapMeters = maxSnapMeters
         self.largestComponentOnly = largestComponentOnly
+        self.cutOff = cutOff
     }
 }
 
@@ -118,17 +141,22 @@ public final class Snapper: Sendable {
         segmentOffset = so
     }
 
-    /// The nearest usable edge point. With `largestComponentOnly`, a point whose nearest edge is on a
-    /// smaller piece is reported (not silently moved to a farther road).
+    /// The nearest usable edge point. With `largestComponentOnly`, a point whose nearest edge is on a smaller
+    /// piece is attached to the main network's nearest edge within the limit and flagged (`passedOver`), or, with
+    /// `cutOff: .unattached` or no main-network road within the limit, reported and left unattached.
     public func snap(_ p: Coordinate) -> Result<Snap, SnapFailure> {
         guard let best = nearest(p, limit: options.maxSnapMeters, onlyComponent: nil) else {
             let far = nearest(p, limit: .infinity, onlyComponent: nil)
             return .failure(.beyondLimit(nearestMeters: far?.distanceMeters))
         }
         if options.largestComponentOnly && best.component != graph.largestComponent {
-            return .failure(.disconnectedComponent(component: best.component,
-                                                   componentNodes: graph.componentSizes[Int(best.component)],
-                                                   distanceMeters: best.distanceMeters))
+            let piece = CutOffPiece(distanceMeters: best.distanceMeters, component: best.component,
+                                    nodes: graph.componentSizes[Int(best.component)])
+            if options.cutOff == .mainNetwork, var main = nearest(p, limit: options.maxSnapMeters, onlyComponent: graph.largestComponent) {
+                main.passedOver = piece
+                return .success(main)
+            }
+            return .failure(.disconnectedComponent(component: piece.component, componentNodes: piece.nodes, distanceMeters: piece.distanceMeters))
         }
         return .success(best)
     }

@@ -73,6 +73,9 @@ public struct StudyFile: Codable, Sendable, Hashable {
         public var maxSnapMeters: Double?
         /// Attach points only to the largest connected piece of the network.
         public var largestComponentOnly: Bool?
+        /// A point whose nearest road is on a small cut-off piece: `main_network` (default, attached to the main
+        /// network's nearest road and flagged) or `unattached` (reported, counted as unreachable).
+        public var cutOffPieces: String?
         /// Off-network legs longer than this are flagged in the snap report.
         public var suspiciousSnapMeters: Double?
         /// Per-mode overrides: `car`, `bike`, `walk`.
@@ -96,6 +99,7 @@ public struct StudyFile: Codable, Sendable, Hashable {
             case vertexToleranceMeters = "vertex_tolerance_m"
             case maxSnapMeters = "max_snap_m"
             case largestComponentOnly = "largest_component_only"
+            case cutOffPieces = "cut_off_pieces"
             case suspiciousSnapMeters = "suspicious_snap_m"
             case classValues = "class_values"
         }

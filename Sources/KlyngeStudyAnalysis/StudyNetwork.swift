@@ -45,8 +45,11 @@ public struct StudyNetwork: Sendable {
             throw NetworkSetupError(message: "network.vertex_tolerance_m must be between 0 and 10 m, not \(tolerance)")
         }
         roads = RoadNetwork(lines: lines, vertexToleranceMeters: tolerance)
+        guard let cutOff = CutOffPolicy(rawValue: settings.cutOffPieces ?? CutOffPolicy.mainNetwork.rawValue) else {
+            throw NetworkSetupError(message: "network.cut_off_pieces is \(CutOffPolicy.allCases.map(\.rawValue).joined(separator: " or ")), not `\(settings.cutOffPieces ?? "")`")
+        }
         snapOptions = SnapOptions(maxSnapMeters: settings.maxSnapMeters ?? 1000,
-                                  largestComponentOnly: settings.largestComponentOnly ?? true)
+                                  largestComponentOnly: settings.largestComponentOnly ?? true, cutOff: cutOff)
         var rules = OnewayRules.standard
         if let o = settings.oneway {
             if let f = o.forward { rules.forward = Set(f) }
@@ -134,8 +137,12 @@ public enum SnapReport {
         points.map { p in
             switch snapper.snap(p.location) {
             case .success(let s):
-                let warning = s.distanceMeters > suspiciousMeters
+                var warning = s.distanceMeters > suspiciousMeters
                     ? String(format: "long off-network leg: %.0f m to the nearest usable road", s.distanceMeters) : nil
+                if let piece = s.passedOver {
+                    warning = String(format: "attached to the main network %.0f m away: the nearest road (%.0f m) is on a piece of %d nodes cut off from it (`network.cut_off_pieces`)",
+                                     s.distanceMeters, piece.distanceMeters, piece.nodes)
+                }
                 return SnapRecord(layer: layer, id: p.id, name: p.name, location: p.location, snap: s, failure: nil, warning: warning)
             case .failure(let f):
                 return SnapRecord(layer: layer, id: p.id, name: p.name, location: p.location, snap: nil, failure: f,

@@ -81,6 +81,40 @@ struct Net {
     }
 }
 
+/// A point nearest a small cut-off piece joins the main network, as routers do, unless asked not to.
+@Suite struct CutOffPieceTests {
+    let lines = [line("main1", [c(0, 0), c(1000, 0)]), line("main2", [c(1000, 0), c(1000, 1000)]),
+                 line("islet", [c(1050, 500), c(1150, 500)])]
+
+    @Test func attachedToTheMainNetworkAndFlagged() throws {
+        let net = Net(lines)
+        let s = try net.snapper.snap(c(1060, 510)).get()
+        // By hand: the islet is 10 m away; the main road x = 1000 is 60 m away, at (1000, 510).
+        #expect(s.component == net.graph.largestComponent)
+        #expect(abs(s.distanceMeters - 60) < 1e-9 && s.point == c(1000, 510))
+        #expect(s.passedOver == CutOffPiece(distanceMeters: 10, component: s.passedOver!.component, nodes: 2))
+        // Its leg counts: to the main road's far end (1000, 1000) is 60 + 490 by road.
+        #expect(abs(try #require(try net.cost(c(1060, 510), c(1000, 1000))).cost - 550) < 1e-9)
+        // A point on the main network is never flagged.
+        #expect(try net.snapper.snap(c(500, 5)).get().passedOver == nil)
+    }
+
+    @Test func theStrictPolicyLeavesItUnattached() {
+        let net = Net(lines, snap: SnapOptions(cutOff: .unattached))
+        guard case .failure(.disconnectedComponent(_, 2, let d)) = net.snapper.snap(c(1060, 510)) else {
+            Issue.record("with cutOff: .unattached the point is reported")
+            return
+        }
+        #expect(abs(d - 10) < 1e-9)
+        // Beyond the limit from the main network it stays unattached whatever the policy.
+        let near = Net(lines, snap: SnapOptions(maxSnapMeters: 50))
+        guard case .failure(.disconnectedComponent) = near.snapper.snap(c(1060, 510)) else {
+            Issue.record("the main network is 60 m away, beyond a 50 m limit")
+            return
+        }
+    }
+}
+
 @Suite struct SnappingTests {
     let net = Net([line("h", [c(0, 0), c(100, 0)]), line("v", [c(100, 0), c(100, 100)]), line("far", [c(0, 50), c(50, 50)])])
 
