@@ -1,9 +1,13 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// The project's own code builds with warnings as errors (dependencies keep their own settings).
+let strict: [SwiftSetting] = [.unsafeFlags(["-warnings-as-errors"])]
+
 let package = Package(
     name: "Klynge",
-    platforms: [.macOS(.v13)],
+    // Synchronization's Mutex (macOS 15) is the newest API used; Linux has no minimum.
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "klynge", targets: ["klynge"]),
         .executable(name: "klynge-bench", targets: ["klynge-bench"]),
@@ -73,14 +77,19 @@ let package = Package(
                                                                 "KlyngeRender", "KlyngeIO"]),
         .testTarget(name: "KlyngeGeoTests", dependencies: ["KlyngeGeo"]),
         .testTarget(name: "KlyngeNetworkTests", dependencies: ["KlyngeNetwork", "KlyngeGeo"]),
-        .testTarget(name: "KlyngeRenderTests", dependencies: ["KlyngeRender", "KlyngeGeo", "KlyngeTestSupport"]),
+        .testTarget(name: "KlyngeRenderTests", dependencies: ["KlyngeRender", "KlyngeGeo", "KlyngeTestSupport"], resources: [.copy("golden")]),
         .testTarget(name: "KlyngeAnalysisTests", dependencies: ["KlyngeAnalysis", "KlyngeNetwork", "KlyngeGeo", "KlyngeMIP"]),
         .testTarget(name: "KlyngeBridgeTests", dependencies: ["KlyngeGEOS", "KlyngeProj", "KlyngeIO", "KlyngeGeo", "KlyngeTestSupport"]),
         .testTarget(name: "KlyngeIngestTests", dependencies: ["KlyngeIngest", "KlyngeStudy", "KlyngeIO", "KlyngeGeo", "KlyngeGEOS", "KlyngeTestSupport"]),
         .testTarget(name: "KlyngeStudyAnalysisTests", dependencies: ["KlyngeStudyAnalysis", "KlyngeJobs", "KlyngeIngest", "KlyngeStudy", "KlyngeIO", "KlyngeGeo",
-                                                                     "KlyngeGEOS", "KlyngeNetwork", "KlyngeTestSupport"]),
+                                                                     "KlyngeGEOS", "KlyngeNetwork", "KlyngeAnalysis", "KlyngeTestSupport",
+                                                                     .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "KlyngeServerTests", dependencies: ["KlyngeServer", "KlyngeStudyAnalysis", "KlyngeIngest", "KlyngeStudy", "KlyngeGeo", "KlyngeTestSupport", "KlyngeStore", "KlyngeIO",
                                                              .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "KlyngeCLITests", dependencies: ["klynge", "KlyngeGeo", "KlyngeTestSupport"]),
     ]
 )
+
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + strict
+}

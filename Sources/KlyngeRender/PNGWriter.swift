@@ -1,6 +1,7 @@
 import CZlib
 import Dispatch
 import Foundation
+import Synchronization
 import KlyngeWork
 
 /// A PNG encoder for Cairo's ARGB32 surfaces, faster than Cairo's own for large print maps: rows are
@@ -123,22 +124,26 @@ enum PNGWriter {
     }
 
     /// Each band's output, written by the worker that owns the band.
-    final class OutputBox: @unchecked Sendable {
-        var data: [Data]
-        var adlers: [UInt32]
-        var lengths: [Int]
-        let lock = NSLock()
+    final class OutputBox: Sendable {
+        struct Bands: Sendable {
+            var data: [Data]
+            var adlers: [UInt32]
+            var lengths: [Int]
+        }
+        let bands: Mutex<Bands>
         init(count: Int) {
-            data = Array(repeating: Data(), count: count)
-            adlers = Array(repeating: 1, count: count)
-            lengths = Array(repeating: 0, count: count)
+            bands = Mutex(Bands(data: Array(repeating: Data(), count: count), adlers: Array(repeating: 1, count: count),
+                                lengths: Array(repeating: 0, count: count)))
         }
         func set(_ i: Int, _ d: Data, adler: UInt32, length: Int) {
-            lock.lock()
-            defer { lock.unlock() }
-            data[i] = d
-            adlers[i] = adler
-            lengths[i] = length
+            bands.withLock { b in
+                b.data[i] = d
+                b.adlers[i] = adler
+                b.lengths[i] = length
+            }
         }
+        var data: [Data] { bands.withLock { $0.data } }
+        var adlers: [UInt32] { bands.withLock { $0.adlers } }
+        var lengths: [Int] { bands.withLock { $0.lengths } }
     }
 }

@@ -1,5 +1,6 @@
 import CCairo
 import Foundation
+import Synchronization
 import KlyngeGeo
 import KlyngeWork
 
@@ -123,12 +124,12 @@ public enum MapRenderer {
 }
 
 /// The report of each band (they are the same; the first is returned).
-final class BandResults: @unchecked Sendable {
-    private var results: [Result<RenderReport, Error>?]
-    private let lock = NSLock()
-    init(count: Int) { results = Array(repeating: nil, count: count) }
-    func set(_ i: Int, _ r: Result<RenderReport, Error>) { lock.lock(); results[i] = r; lock.unlock() }
+final class BandResults: Sendable {
+    private let results: Mutex<[Result<RenderReport, Error>?]>
+    init(count: Int) { results = Mutex(Array(repeating: nil, count: count)) }
+    func set(_ i: Int, _ r: Result<RenderReport, Error>) { results.withLock { $0[i] = r } }
     func first() throws -> RenderReport {
+        let results = self.results.withLock { $0 }
         for r in results { if case .failure(let e)? = r { throw e } }
         guard case .success(let report)? = results.first ?? nil else { throw RenderError("nothing was drawn") }
         return report

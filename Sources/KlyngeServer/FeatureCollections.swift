@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import KlyngeAnalysis
 import KlyngeStudyAnalysis
 import KlyngeIngest
@@ -132,14 +133,13 @@ enum Collections {
 /// Collections are rebuilt when the analysis changes: keyed by its revision, so they follow the content of
 /// the scenarios, not their names. The build runs on the work pool, once however many ask for it; a save
 /// starts it at once so that readers seldom wait.
-final class CollectionCache: @unchecked Sendable {
-    private let lock = NSLock()
+final class CollectionCache: Sendable {
     /// The builds of the last two revisions: readers of the one before a save keep theirs while the new
     /// one is made.
-    private var builds: [(revision: Int, task: Task<[String: FeatureCollection], Error>)] = []
+    private let builds = Mutex<[(revision: Int, task: Task<[String: FeatureCollection], Error>)]>([])
 
     func get(_ snapshot: AnalysisSnapshot, pool: WorkPool) async throws -> [String: FeatureCollection] {
-        let task: Task<[String: FeatureCollection], Error> = lock.withLock {
+        let task: Task<[String: FeatureCollection], Error> = builds.withLock { builds in
             if let b = builds.first(where: { $0.revision == snapshot.revision }) { return b.task }
             let before = builds.max { $0.revision < $1.revision }?.task
             let t = Task {
@@ -154,7 +154,7 @@ final class CollectionCache: @unchecked Sendable {
         do {
             return try await task.value
         } catch {
-            lock.withLock { builds.removeAll { $0.task == task } }
+            builds.withLock { $0.removeAll { $0.task == task } }
             throw error
         }
     }

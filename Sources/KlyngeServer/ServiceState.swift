@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import KlyngeAnalysis
 import KlyngeStudyAnalysis
 import KlyngeIngest
@@ -241,49 +242,50 @@ public enum IfMatch: Sendable {
 /// Answers computed once per revision of the analysis (a save starts a new one), so repeated reads of saved
 /// scenarios cost a lookup, not an evaluation over every village. Concurrent first requests share one
 /// computation.
-final class AnswerCache: @unchecked Sendable {
-    private let lock = NSLock()
-    private var revision = -1
-    private var texts: [String: Task<String, Error>] = [:]
-    private var reports: [String: CoverageReport] = [:]
+final class AnswerCache: Sendable {
+    private struct Entries {
+        var revision = -1
+        var texts: [String: Task<String, Error>] = [:]
+        var reports: [String: CoverageReport] = [:]
+    }
+    private let entries = Mutex(Entries())
     /// Enough for every category × scenario × selection of a large study; beyond it the cache starts over.
     private let capacity = 4096
 
-    private func locked<T>(_ revision: Int, _ body: () -> T) -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        if revision != self.revision {
-            self.revision = revision
-            texts = [:]
-            reports = [:]
+    /// Runs `body` on the entries of `revision` (those of an older one are dropped first).
+    private func locked<T>(_ revision: Int, _ body: (inout Entries) -> T) -> T {
+        entries.withLock { e in
+            if revision != e.revision { e = Entries(revision: revision) }
+            return body(&e)
         }
-        return body()
     }
 
     /// The answer's text, computed by the first caller; a failed computation is forgotten.
     func text(_ key: String, revision: Int, make: @escaping @Sendable () async throws -> String) async throws -> String {
-        let task: Task<String, Error> = locked(revision) {
-            if let t = texts[key] { return t }
-            if texts.count >= capacity { texts = [:] }
+        let capacity = capacity
+        let task: Task<String, Error> = locked(revision) { e in
+            if let t = e.texts[key] { return t }
+            if e.texts.count >= capacity { e.texts = [:] }
             let t = Task { try await make() }
-            texts[key] = t
+            e.texts[key] = t
             return t
         }
         do {
             return try await task.value
         } catch {
-            locked(revision) { if texts[key] == task { texts[key] = nil } }
+            locked(revision) { e in if e.texts[key] == task { e.texts[key] = nil } }
             throw error
         }
     }
 
     /// A report, made (outside the lock) when missing.
     func report(_ key: String, revision: Int, make: () throws -> CoverageReport) rethrows -> CoverageReport {
-        if let r = locked(revision, { reports[key] }) { return r }
+        if let r = locked(revision, { $0.reports[key] }) { return r }
         let r = try make()
-        locked(revision) {
-            if reports.count >= capacity { reports = [:] }
-            reports[key] = r
+        let capacity = capacity
+        locked(revision) { e in
+            if e.reports.count >= capacity { e.reports = [:] }
+            e.reports[key] = r
         }
         return r
     }

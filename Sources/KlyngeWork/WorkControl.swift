@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Why a piece of work stopped before it was done.
 public enum WorkStopped: Error, Sendable, Equatable, CustomStringConvertible {
@@ -18,9 +19,8 @@ public enum WorkStopped: Error, Sendable, Equatable, CustomStringConvertible {
 
 /// A stop signal for long work: cancelled from another thread, or past a deadline. Long loops call
 /// `check()` (or read `isStopped`) now and then, so abandoned work stops within a fraction of a second.
-public final class WorkControl: @unchecked Sendable {
-    private let lock = NSLock()
-    private var cancelled = false
+public final class WorkControl: Sendable {
+    private let cancelled = Mutex(false)
     private let deadline: DispatchTime?
     public let limitSeconds: Double?
 
@@ -34,17 +34,12 @@ public final class WorkControl: @unchecked Sendable {
     public static let unlimited = WorkControl()
 
     public func cancel() {
-        lock.lock()
-        cancelled = true
-        lock.unlock()
+        cancelled.withLock { $0 = true }
     }
 
     /// Why the work should stop now, if it should.
     public var reason: WorkStopped? {
-        lock.lock()
-        let c = cancelled
-        lock.unlock()
-        if c { return .cancelled }
+        if cancelled.withLock({ $0 }) { return .cancelled }
         if let deadline, DispatchTime.now() >= deadline { return .timedOut(limitSeconds: limitSeconds ?? 0) }
         return nil
     }

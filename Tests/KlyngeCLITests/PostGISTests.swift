@@ -5,11 +5,13 @@ import KlyngeTestSupport
 /// PostGIS as a source: runs where `make test` could set up a database (KLYNGE_TEST_PG holds its
 /// `PG:` string; as root it always can). Loads the sample into it with ogr2ogr, then reads it back.
 @Suite(.serialized) struct PostGISTests {
-    let pg = ProcessInfo.processInfo.environment["KLYNGE_TEST_PG"].flatMap { $0.isEmpty ? nil : $0 }
+    static let pg = ProcessInfo.processInfo.environment["KLYNGE_TEST_PG"].flatMap { $0.isEmpty ? nil : $0 }
     let klynge = TestSupport.klyngeBinary
 
-    @Test func inspectAndLoadAStudyFromPostGIS() throws {
-        guard let pg, TestSupport.isAvailable("ogr2ogr") else { return }
+    /// Skipped, and shown as skipped, without a database or ogr2ogr.
+    @Test(.enabled(if: Self.pg != nil && TestSupport.isAvailable("ogr2ogr"), "needs KLYNGE_TEST_PG (make test sets it up) and ogr2ogr"))
+    func inspectAndLoadAStudyFromPostGIS() throws {
+        let pg = try #require(Self.pg)
         let load = try TestSupport.run("ogr2ogr", ["-f", "PostgreSQL", pg, TestSupport.data("samsoe/samsoe_sogne.geojson"),
                                                    "-nln", "sogne", "-overwrite", "-lco", "GEOMETRY_NAME=geom"])
         #expect(load.status == 0, "\(load.stderr)")

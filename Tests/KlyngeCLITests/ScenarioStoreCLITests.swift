@@ -55,8 +55,8 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("study.scenarios.gpkg").path))
     }
 
-    @Test func theWebAndTheCommandLineShareOneStore() throws {
-        guard TestSupport.isAvailable("curl") else { return }
+    @Test(.enabled(if: TestSupport.isAvailable("curl"), "needs curl"))
+    func theWebAndTheCommandLineShareOneStore() throws {
         let folder = try TestSupport.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let s = try study(in: folder)
