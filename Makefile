@@ -52,8 +52,10 @@ test: build
 bench:
 	KLYNGE_BENCH=1 scripts/install-deps.sh
 	$(SWIFT) build -c release --product klynge-bench
+	$(SWIFT) build -c release --product klynge
 	.build/release/klynge-bench $(STUDY) out/bench
 	python3 scripts/bench_scipy.py out/bench
+	python3 scripts/bench_matrix_job.py .build/release/klynge out/bench
 	python3 scripts/bench_render_matplotlib.py out/bench
 	python3 scripts/bench_optimize_spopt.py out/bench
 

@@ -258,11 +258,14 @@ struct LoadRun {
     /// The extent of every layer read, in longitude/latitude.
     func lonLatExtent(_ raw: [String: RawLayer]) throws -> Envelope? {
         var corners: [Coordinate] = []
+        // One transformer per source CRS: creating one queries PROJ's database, the slow part of a load.
+        var transformers: [String: Transformer] = [:]
         for role in ["areas", "facilities", "demand", "roads"] {
             guard let layer = raw[role],
                   let env = Envelope(covering: layer.features.compactMap { $0.geometry }.flatMap { $0.allCoordinates })
             else { continue }
-            let t = try Transformer(from: layer.crs, to: .wgs84)
+            let t = try transformers[layer.crs.definition] ?? Transformer(from: layer.crs, to: .wgs84)
+            transformers[layer.crs.definition] = t
             corners += try t.transform([Coordinate(x: env.minX, y: env.minY), Coordinate(x: env.maxX, y: env.minY),
                                         Coordinate(x: env.minX, y: env.maxY), Coordinate(x: env.maxX, y: env.maxY)])
         }
@@ -271,6 +274,16 @@ struct LoadRun {
 
     mutating func reproject(_ layer: RawLayer, to crs: CRS) -> RawLayer {
         var out = layer
+        if layer.crs.definition == crs.definition {
+            // Already in the working CRS: nothing to transform, but a coordinate PROJ would refuse is refused here too.
+            out.features = layer.features.filter { f in
+                guard let g = f.geometry, g.allCoordinates.contains(where: { !$0.x.isFinite || !$0.y.isFinite }) else { return true }
+                issues.append(ValidationIssue(.error, file: layer.displaySource, layer: layer.layerName, featureId: label(f, layer),
+                                              "cannot reproject to \(crs.shortName): a coordinate is not a finite number"))
+                return false
+            }
+            return out
+        }
         do {
             let t = try Transformer(from: layer.crs, to: crs)
             out.features = []
@@ -438,9 +451,10 @@ struct LoadRun {
     }
 
     func text(_ f: Feature, _ role: String, _ layer: RawLayer) -> String? {
-        guard let field = layer.spec.fields[role] else { return nil }
-        let t = f[field].text?.trimmingCharacters(in: .whitespaces)
-        return t?.isEmpty == true ? nil : t
+        guard let field = layer.spec.fields[role], let raw = f[field].text else { return nil }
+        // Most values have no surrounding blanks; Foundation's trimming is the slow part of a large layer.
+        let t = raw.first?.isWhitespace == true || raw.last?.isWhitespace == true ? raw.trimmingCharacters(in: .whitespaces) : raw
+        return t.isEmpty ? nil : t
     }
 
     /// A numeric role: nil when unmapped or null; an error issue when present but not a number.

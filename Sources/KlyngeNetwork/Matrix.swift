@@ -88,11 +88,86 @@ public struct MatrixBlock {
         }
     }
 
+    /// The block's cells in `forEach` order, cut into at most `count` consecutive parts that may be walked on
+    /// different threads (a writer formats each part into its own buffer, then writes them in order).
+    public func parts(_ count: Int) -> [MatrixBlockPart] {
+        switch storage {
+        case .sparse(let entries):
+            let n = max(1, min(count, entries.count))
+            return (0..<n).map { k in MatrixBlockPart(storage: .sparse(Array(entries[(entries.count * k / n)..<(entries.count * (k + 1) / n)]))) }
+        case .dense(let sources, let reverse, let width, let cost, let meters):
+            // The outer loop of `forEach`: origins (all of them when searched from the destinations).
+            let outer = reverse ? 0..<width : sources
+            let n = max(1, min(count, outer.count))
+            return (0..<n).map { k in
+                let lo = outer.lowerBound + outer.count * k / n, hi = outer.lowerBound + outer.count * (k + 1) / n
+                return MatrixBlockPart(storage: .dense(sources: sources, reverse: reverse, width: width, cost: cost, meters: meters, outer: lo..<hi))
+            }
+        }
+    }
+
     public var entries: [MatrixEntry] {
         var out: [MatrixEntry] = []
         out.reserveCapacity(count)
         forEach { out.append(MatrixEntry(origin: $0, destination: $1, cost: $2)) }
         return out
+    }
+}
+
+/// A consecutive part of a `MatrixBlock`, to be walked on its own thread while the block's `emit` call runs.
+/// It reads the block's buffers and never writes them, and it is valid only as long as the block is (the
+/// engine reuses the buffers for the next block once `emit` returns): that is why it may cross threads.
+public struct MatrixBlockPart: @unchecked Sendable {
+    @usableFromInline
+    enum Storage {
+        case dense(sources: Range<Int>, reverse: Bool, width: Int, cost: UnsafeBufferPointer<Double>, meters: UnsafeBufferPointer<Double>,
+                   outer: Range<Int>)
+        case sparse([MatrixEntry])
+    }
+    @usableFromInline let storage: Storage
+
+    /// Cells in this part.
+    public var count: Int {
+        switch storage {
+        case .dense(let sources, let reverse, let width, _, _, let outer): outer.count * (reverse ? sources.count : width)
+        case .sparse(let entries): entries.count
+        }
+    }
+
+    /// As `forEach`, with the raw figures: `body(origin, destination, cost, meters)`, cost NaN for an empty cell.
+    /// For writers of millions of cells, which need no optional per cell (inlinable, so their loop is one loop).
+    @inlinable
+    public func forEachRaw(_ body: (Int, Int, Double, Double) -> Void) {
+        switch storage {
+        case .sparse(let entries):
+            for e in entries { body(e.origin, e.destination, e.cost?.cost ?? .nan, e.cost?.meters ?? .nan) }
+        case .dense(let sources, let reverse, let width, let cost, let meters, let outer):
+            if reverse {
+                for o in outer {
+                    for d in sources { let k = (d - sources.lowerBound) * width + o; body(o, d, cost[k], meters[k]) }
+                }
+            } else {
+                for o in outer {
+                    let row = (o - sources.lowerBound) * width
+                    for d in 0..<width { body(o, d, cost[row + d], meters[row + d]) }
+                }
+            }
+        }
+    }
+
+    /// Calls `body(origin, destination, cost)` for the part's cells, in the block's order.
+    public func forEach(_ body: (Int, Int, PathCost?) throws -> Void) rethrows {
+        switch storage {
+        case .sparse(let entries):
+            for e in entries { try body(e.origin, e.destination, e.cost) }
+        case .dense(let sources, let reverse, let width, let cost, let meters, let outer):
+            func cell(_ k: Int) -> PathCost? { cost[k].isNaN ? nil : PathCost(cost: cost[k], meters: meters[k]) }
+            if reverse {
+                for o in outer { for d in sources { try body(o, d, cell((d - sources.lowerBound) * width + o)) } }
+            } else {
+                for o in outer { for d in 0..<width { try body(o, d, cell((o - sources.lowerBound) * width + d)) } }
+            }
+        }
     }
 }
 

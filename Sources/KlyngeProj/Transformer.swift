@@ -155,23 +155,29 @@ extension CRS {
 }
 
 extension CRS {
-    /// The largest linear scale error of this projected CRS at the given longitude/latitude points: the Tissot
-    /// ellipse's semi-axes from PROJ's `proj_factors`, as max |a − 1|, |b − 1| (0.01 = distances 1 % off).
+    /// The largest linear scale error of this projected CRS at the given longitude/latitude points, as
+    /// max |h − 1|, |k − 1| (0.01 = distances 1 % off): the projected length of a small step east and north,
+    /// over its length on the WGS 84 ellipsoid (radii of curvature at the point). One transformation serves
+    /// every point; PROJ's `proj_factors` would build one from its database for each.
     public func maxScaleError(atLonLat points: [Coordinate]) throws -> Double {
-        let ctx = try ProjContext()
-        guard let raw = proj_create(ctx.handle, definition) else {
-            throw ProjError(operation: "CRS \(shortName)", message: ctx.lastError())
-        }
-        let crs = ProjObject(context: ctx, handle: raw)
+        let t = try Transformer(from: .wgs84, to: self)
+        let a = 6_378_137.0, f = 1 / 298.257223563
+        let e2 = f * (2 - f)
+        let stepDegrees = 1e-4
         var worst = 0.0
         for p in points {
-            // proj_factors takes radians, longitude first, whatever the CRS's axis order.
-            let f = proj_factors(crs.handle, proj_coord(p.x * .pi / 180, p.y * .pi / 180, 0, 0))
-            let a = f.tissot_semimajor, b = f.tissot_semiminor
-            guard a.isFinite, b.isFinite, a > 0, b > 0 else {
-                throw ProjError(operation: "scale factors of \(shortName)", message: ctx.lastError())
+            let phi = p.y * .pi / 180
+            let w = (1 - e2 * sin(phi) * sin(phi)).squareRoot()
+            let n = a / w, m = a * (1 - e2) / (w * w * w)
+            let step = stepDegrees * .pi / 180
+            let east = n * cos(phi) * step, north = m * step
+            let projected = try t.transform([p, Coordinate(x: p.x + stepDegrees, y: p.y), Coordinate(x: p.x, y: p.y + stepDegrees)])
+            func length(_ u: Coordinate, _ v: Coordinate) -> Double { ((v.x - u.x) * (v.x - u.x) + (v.y - u.y) * (v.y - u.y)).squareRoot() }
+            let k = length(projected[0], projected[1]) / east, h = length(projected[0], projected[2]) / north
+            guard k.isFinite, h.isFinite, k > 0, h > 0 else {
+                throw ProjError(operation: "scale of \(shortName)", message: "the study area lies outside the CRS's area")
             }
-            worst = Swift.max(worst, abs(a - 1), abs(b - 1))
+            worst = Swift.max(worst, abs(k - 1), abs(h - 1))
         }
         return worst
     }

@@ -346,3 +346,37 @@ do {
                  m, n, h!.value, h!.bound ?? .nan, (h!.gap ?? .nan) * 100, th))
     try ("[" + rows.joined(separator: ",\n") + "]\n").write(to: outFolder.appendingPathComponent("optimize.json"), atomically: true, encoding: .utf8)
 }
+
+// 6. The whole `klynge matrix` job as a user runs it, for scripts/bench_matrix_job.py: the study's roads as a
+// GeoPackage, 20,000 off-road origins and 200 destinations as CSV (x, y in the working CRS), and, for the scipy
+// peer, the identical car graph (the arcs above) with its node coordinates.
+do {
+    let roadFields: [FieldDefinition] = [.init(name: "id", type: .string), .init(name: "highway", type: .string),
+                                         .init(name: "maxspeed", type: .string), .init(name: "oneway", type: .string)]
+    let roadFeatures = study.roads.map { r in
+        Feature(geometry: r.parts.count == 1 ? .lineString(r.parts[0]) : .multiLineString(r.parts), attributes: [
+            "id": .string(r.id), "highway": r.roadClass.map(AttributeValue.string) ?? .null,
+            "maxspeed": r.maxspeed.map(AttributeValue.string) ?? .null, "oneway": r.oneway.map(AttributeValue.string) ?? .null,
+        ])
+    }
+    try VectorWriter.write([FeatureTable(name: "roads", crs: study.crs, fields: roadFields, features: roadFeatures)],
+                           to: outFolder.appendingPathComponent("job-roads.gpkg"), format: .geoPackage)
+    // Points up to 150 m off a random node of the main network: off-road, as villages and addresses are.
+    var r = LCG(state: 2027)
+    func points(_ count: Int, prefix: String) -> String {
+        var text = "id,x,y\n"
+        for k in 0..<count {
+            let n = graph.network.nodes[mainNodes[r.below(mainNodes.count)]]
+            let dx = Double(r.below(30_001)) / 100 - 150, dy = Double(r.below(30_001)) / 100 - 150
+            text += String(format: "%@%d,%.2f,%.2f\n", prefix, k, n.x + dx, n.y + dy)
+        }
+        return text
+    }
+    try points(20_000, prefix: "o").write(to: outFolder.appendingPathComponent("job-origins.csv"), atomically: true, encoding: .utf8)
+    try points(200, prefix: "d").write(to: outFolder.appendingPathComponent("job-destinations.csv"), atomically: true, encoding: .utf8)
+    try writeBinary(graph.network.nodes.flatMap { [$0.x, $0.y] }, "nodes.f64")
+    let access = network.profile(.car).accessSpeedKmh
+    try "{\"crs\": \"\(study.crs.definition)\", \"access_speed_kmh\": \(access), \"threads\": \(threads)}"
+        .write(to: outFolder.appendingPathComponent("job.json"), atomically: true, encoding: .utf8)
+    print("Matrix job inputs: 20,000 origins × 200 destinations written for scripts/bench_matrix_job.py")
+}
