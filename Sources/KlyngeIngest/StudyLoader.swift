@@ -54,7 +54,7 @@ public struct StudyLoader {
 
 /// A raw layer: features in their source CRS, with what is needed to name them.
 struct RawLayer {
-    var role: String
+    var role: LayerRole
     var spec: StudyFile.LayerSpec
     var displaySource: String
     var layerName: String
@@ -81,16 +81,12 @@ struct LoadRun {
     var maxOutsideMeters: Double { file.checks?.maxOutsideMeters ?? 1000 }
 
     mutating func execute() throws -> LoadResult {
-        for role in options.sourceOverrides.keys where StudyFile.roles[role] == nil {
+        for role in options.sourceOverrides.keys where LayerRole(rawValue: role) == nil {
             throw StudyFileError(path: "--source", message: "unknown layer `\(role)`; use areas, demand, facilities or roads")
         }
-        let specs: [(String, StudyFile.LayerSpec?)] = [
-            ("areas", file.layers.areas), ("demand", file.layers.demand),
-            ("facilities", file.layers.facilities), ("roads", file.layers.roads),
-        ]
-        var raw: [String: RawLayer] = [:]
-        for (role, spec) in specs {
-            guard let spec else { continue }
+        var raw: [LayerRole: RawLayer] = [:]
+        for role in LayerRole.allCases {
+            guard let spec = file.layers[role] else { continue }
             if let layer = read(role: role, spec: spec) { raw[role] = layer }
         }
         let workingCRS = try chooseWorkingCRS(raw)
@@ -106,40 +102,38 @@ struct LoadRun {
                           clusters: file.clusters ?? StudyFile.ClusterSettings())
         study.description = file.description
         study.attribution = file.attribution ?? []
-        let complete = (file.layers.areas == nil || raw["areas"] != nil) && (file.layers.facilities == nil || raw["facilities"] != nil)
-            && (file.layers.demand == nil || raw["demand"] != nil) && (file.layers.roads == nil || raw["roads"] != nil)
+        let complete = LayerRole.allCases.allSatisfy { file.layers[$0] == nil || raw[$0] != nil }
 
-        var reprojected: [String: RawLayer] = [:]
+        var reprojected: [LayerRole: RawLayer] = [:]
         for (role, layer) in raw {
             reprojected[role] = reproject(layer, to: workingCRS)
         }
-        if let areas = reprojected["areas"] {
+        if let areas = reprojected[.areas] {
             study.areas = buildAreas(areas)
             if let join = areas.spec.join { joinTable(join, to: &study.areas) }
         }
         let areaIndex = try AreaIndex(areas: study.areas, geos: geos)
-        if let demand = reprojected["demand"] {
+        if let demand = reprojected[.demand] {
             study.demand = buildDemand(demand, areas: areaIndex)
         } else if file.layers.demand == nil && file.layers.areas != nil {
-            study.demand = deriveDemand(from: study.areas, areaLayer: reprojected["areas"])
+            study.demand = deriveDemand(from: study.areas, areaLayer: reprojected[.areas])
         }
-        if let facilities = reprojected["facilities"] {
+        if let facilities = reprojected[.facilities] {
             study.facilities = buildFacilities(facilities, areas: areaIndex)
         }
-        if let roads = reprojected["roads"] { study.roads = buildRoads(roads) }
+        if let roads = reprojected[.roads] { study.roads = buildRoads(roads) }
         if let source = file.clusters?.source { readClusterTable(source, into: &study) }
 
         for i in summaries.indices {
             switch summaries[i].role {
-            case "areas": summaries[i].featuresLoaded = study.areas.count
+            case .areas: summaries[i].featuresLoaded = study.areas.count
                 summaries[i].extent = Envelope(covering: study.areas.flatMap { $0.geometry.allCoordinates })?.array
-            case "demand": summaries[i].featuresLoaded = study.demand.count
+            case .demand: summaries[i].featuresLoaded = study.demand.count
                 summaries[i].extent = Envelope(covering: study.demand.map(\.location))?.array
-            case "facilities": summaries[i].featuresLoaded = study.facilities.count
+            case .facilities: summaries[i].featuresLoaded = study.facilities.count
                 summaries[i].extent = Envelope(covering: study.facilities.map(\.location))?.array
-            case "roads": summaries[i].featuresLoaded = study.roads.count
+            case .roads: summaries[i].featuresLoaded = study.roads.count
                 summaries[i].extent = Envelope(covering: study.roads.flatMap { $0.parts.flatMap { $0 } })?.array
-            default: break
             }
         }
         let report = ValidationReport(workingCRS: workingCRS.definition, layers: summaries, issues: issues)
@@ -148,11 +142,11 @@ struct LoadRun {
 
     // MARK: reading
 
-    mutating func read(role: String, spec: StudyFile.LayerSpec) -> RawLayer? {
-        let path = options.sourceOverrides[role] ?? SourcePath.resolve(spec.source, relativeTo: base)
+    mutating func read(role: LayerRole, spec: StudyFile.LayerSpec) -> RawLayer? {
+        let path = options.sourceOverrides[role.rawValue] ?? SourcePath.resolve(spec.source, relativeTo: base)
         let shown = SourcePath.display(path)
         do {
-            if spec.join != nil, role != "areas" {
+            if spec.join != nil, role != .areas {
                 issues.append(ValidationIssue(.error, file: shown, layer: spec.layer, field: "join", "only the `areas` layer takes a joined table"))
             }
             guard var open = openOptions(path, numberFormat: spec.numberFormat, shown: shown, layer: spec.layer),
@@ -225,7 +219,7 @@ struct LoadRun {
     public static let maxScaleError = 0.005
 
     /// The study's CRS, or the default for where the data is; refused when it would distort distances.
-    func chooseWorkingCRS(_ raw: [String: RawLayer]) throws -> CRS {
+    func chooseWorkingCRS(_ raw: [LayerRole: RawLayer]) throws -> CRS {
         let extent = try lonLatExtent(raw)
         var crs: CRS
         if let c = file.crs {
@@ -256,11 +250,11 @@ struct LoadRun {
     }
 
     /// The extent of every layer read, in longitude/latitude.
-    func lonLatExtent(_ raw: [String: RawLayer]) throws -> Envelope? {
+    func lonLatExtent(_ raw: [LayerRole: RawLayer]) throws -> Envelope? {
         var corners: [Coordinate] = []
         // One transformer per source CRS: creating one queries PROJ's database, the slow part of a load.
         var transformers: [String: Transformer] = [:]
-        for role in ["areas", "facilities", "demand", "roads"] {
+        for role in LayerRole.allCases {
             guard let layer = raw[role],
                   let env = Envelope(covering: layer.features.compactMap { $0.geometry }.flatMap { $0.allCoordinates })
             else { continue }

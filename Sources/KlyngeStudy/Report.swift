@@ -39,7 +39,7 @@ public struct ValidationIssue: Hashable, Sendable, Codable, CustomStringConverti
 
 /// What was read for one study layer.
 public struct LayerSummary: Hashable, Sendable, Codable {
-    public var role: String
+    public var role: LayerRole
     public var source: String
     public var layer: String?
     public var featuresRead: Int
@@ -49,7 +49,7 @@ public struct LayerSummary: Hashable, Sendable, Codable {
     /// Extent of what was loaded, in the working CRS.
     public var extent: [Double]?
 
-    public init(role: String, source: String, layer: String?, featuresRead: Int, featuresLoaded: Int,
+    public init(role: LayerRole, source: String, layer: String?, featuresRead: Int, featuresLoaded: Int,
                 geometryTypes: [String], sourceCRS: String?, extent: [Double]?) {
         self.role = role
         self.source = source

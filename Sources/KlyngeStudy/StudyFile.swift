@@ -340,13 +340,32 @@ public struct StudyFile: Codable, Sendable, Hashable {
         }
     }
 
-    /// The roles each layer's field mapping knows.
-    public static let roles: [String: (required: [String], optional: [String])] = [
-        "areas": (["id"], ["name", "population", "cluster"]),
-        "demand": (["id"], ["name", "weight", "area"]),
-        "facilities": (["id", "category"], ["name", "capacity", "annual_cost", "condition"]),
-        "roads": ([], ["id", "class", "maxspeed", "oneway", "name"]),
-    ]
+}
+
+/// The layers a study reads, each with its job.
+public enum LayerRole: String, Sendable, Hashable, Codable, CaseIterable {
+    case areas, demand, facilities, roads
+
+    /// The field roles its mapping knows: those it needs, and those it may have.
+    public var fieldRoles: (required: [String], optional: [String]) {
+        switch self {
+        case .areas: (["id"], ["name", "population", "cluster"])
+        case .demand: (["id"], ["name", "weight", "area"])
+        case .facilities: (["id", "category"], ["name", "capacity", "annual_cost", "condition"])
+        case .roads: ([], ["id", "class", "maxspeed", "oneway", "name"])
+        }
+    }
+}
+
+extension StudyFile.Layers {
+    public subscript(role: LayerRole) -> StudyFile.LayerSpec? {
+        switch role {
+        case .areas: areas
+        case .demand: demand
+        case .facilities: facilities
+        case .roads: roads
+        }
+    }
 }
 
 /// Problems with the study file itself (before any data is read).
@@ -406,10 +425,9 @@ extension StudyFile {
     public func checkMappings(path: String) throws {
         if layers.areas == nil { throw StudyFileError(path: path, message: "missing key `layers.areas`") }
         if layers.facilities == nil { throw StudyFileError(path: path, message: "missing key `layers.facilities`") }
-        let specs: [(String, LayerSpec?)] = [("areas", layers.areas), ("demand", layers.demand),
-                                              ("facilities", layers.facilities), ("roads", layers.roads)]
-        for (name, spec) in specs {
-            guard let spec, let roles = Self.roles[name] else { continue }
+        for role in LayerRole.allCases {
+            guard let spec = layers[role] else { continue }
+            let name = role.rawValue, roles = role.fieldRoles
             for r in roles.required where spec.fields[r] == nil {
                 throw StudyFileError(path: path, message: "layers.\(name).fields: the `\(r)` field must be mapped")
             }

@@ -77,7 +77,11 @@ func reportSnapProblems(_ records: [SnapRecord], label: String) {
     let flagged = records.filter { $0.snap != nil && $0.warning != nil }
     if !failed.isEmpty || !flagged.isEmpty {
         warn("\(label): \(failed.count) point(s) not attached, \(flagged.count) to check")
-        for r in (failed + flagged).prefix(10) { warn("  \(r.layer) \(r.id) \(r.name): \(r.warning ?? "")") }
+        for r in (failed + flagged).prefix(10) {
+            // A point read without a name is named by its id; say it once.
+            let who = r.name.isEmpty || r.name == r.id ? r.id : "\(r.id) (\(r.name))"
+            warn("  \(r.layer) \(who): \(r.warning ?? "")")
+        }
         if failed.count + flagged.count > 10 { warn("  … (all of them with --snap-report FILE)") }
     }
 }

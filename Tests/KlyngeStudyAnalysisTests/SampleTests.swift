@@ -16,7 +16,7 @@ import KlyngeJobs
         let study = try #require(r.study)
         #expect(study.crs == .etrs89UTM32)
         // 20 DAGI polygons dissolved into the 5 parishes.
-        #expect(r.report.layers.first { $0.role == "areas" }?.featuresRead == 20)
+        #expect(r.report.layers.first { $0.role == .areas }?.featuresRead == 20)
         #expect(study.areas.map(\.id).sorted() == ["7240", "7241", "7242", "7243", "7244"])
         #expect(study.demand.count == 28)
         #expect(study.demand.reduce(0) { $0 + $1.weight } == 2774)
