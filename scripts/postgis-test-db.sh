@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Sets up a local PostgreSQL + PostGIS database for the PostGIS tests and prints its GDAL
-# connection string (PG:…) on stdout. Prints nothing (and says why on stderr) where it cannot:
+# connection string (PG:…) on stdout. The extension itself is `postgresql-postgis` (the `postgis` package alone
+# brings only its programs). Prints nothing (and says why on stderr) where it cannot:
 # the PostGIS tests then skip. Needs root to install and start the server.
 set -uo pipefail
 say() { echo "postgis-test-db: $*" >&2; }
 if [ "$(id -u)" -ne 0 ]; then say "not root: PostGIS tests skipped"; exit 0; fi
 if ! ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1; then
   apt-get update -qq >/dev/null 2>&1
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql postgis >/dev/null 2>&1 \
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql postgresql-postgis postgis >/dev/null 2>&1 \
     || { say "cannot install postgresql/postgis: PostGIS tests skipped"; exit 0; }
 fi
 cluster=$(pg_lsclusters -h 2>/dev/null | head -n 1)
