@@ -47,9 +47,33 @@ public struct SummaryWriter {
             out += "- **\(label(study, s.category))** (\(rule(s))): \(s.openFacilities) " + t("åbne", "open") + "; "
             out += "\(number(s.coveredShare * 100, decimals: 1)) % " + t("dækket", "covered")
             out += " (\(number(s.coveredPopulation)) / \(number(s.population))); "
+            if s.populationBeyond > 0 {
+                // Not covered, in its two kinds, each with what it means.
+                out += "\(number(s.populationBeyondReachable)) " + t("når en, men længere væk", "reach one farther away")
+                if s.populationUnreachable > 0 {
+                    out += ", \(number(s.populationUnreachable)) " + t("i \(s.pointsUnreachable) byer når ingen ad vejene",
+                                                                       "in \(s.pointsUnreachable) villages reach none by road")
+                }
+                out += "; "
+            }
             out += t("median ", "median ") + measure(s.median, s.metric) + ", 90 %: " + measure(s.p90, s.metric)
-            if let worst = s.worstServedName { out += "; " + t("længst: ", "farthest: ") + "\(worst) (\(measure(s.max, s.metric)))" }
+            if let worst = s.worstReachableName, let value = s.maxReachable {
+                let qualifier = s.populationUnreachable > 0 ? t(" (blandt dem, der når frem)", " (of those who reach one)") : ""
+                out += "; " + t("længst", "farthest") + qualifier + ": \(worst) (\(measure(value, s.metric)))"
+            }
             out += ".\n"
+        }
+        // Areas whose own population disagrees with their villages' (the figures count the villages).
+        let mismatched = baseline.areas.filter { a in
+            a.populationInAreaLayer.map { $0 > 0 && abs($0 - a.population) > CoverageReport.populationMismatchShare * $0 } ?? false
+        }
+        if !mismatched.isEmpty {
+            out += "\n" + t("Bemærk: tallene regner med byernes indbyggere. For disse områder angiver områdelaget et andet tal:",
+                            "Note: the figures count the villages' people. For these areas the areas layer gives another number:") + "\n\n"
+            for a in mismatched {
+                out += "- \(a.name) (\(a.areaId)): " + t("områdelaget \(number(a.populationInAreaLayer ?? 0)), byerne \(number(a.population)) (\(a.villages) byer)",
+                                                       "areas layer \(number(a.populationInAreaLayer ?? 0)), villages \(number(a.population)) (\(a.villages) villages)") + "\n"
+            }
         }
         for (name, description, cmp) in comparisons {
             out += "\n## " + t("Scenarie: ", "Scenario: ") + name + "\n\n"

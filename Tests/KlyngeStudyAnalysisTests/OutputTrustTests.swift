@@ -6,6 +6,7 @@ import KlyngeStudy
 import KlyngeTestSupport
 @testable import KlyngeStudyAnalysis
 @testable import KlyngeIngest
+import KlyngeJobs
 
 /// Outputs a planner can trust at a glance: nobody dropped silently, every definition stated.
 @Suite struct OutputTrustTests {
@@ -53,6 +54,12 @@ import KlyngeTestSupport
         #expect(s.max == nil && s.worstServedName == "Havet")
         let worst = try #require(s.maxReachable)
         #expect(worst.isFinite && worst > 0 && s.worstReachableName != "Havet")
+        // The summary states both kinds in words, in Danish and English.
+        let report = CoverageReport(analysis: analysis, plan: analysis.engine.baselinePlan, scenario: nil)
+        let da = SummaryWriter(language: "da").write(study: study, baseline: report, comparisons: [], impacts: [], clusters: nil)
+        let en = SummaryWriter(language: "en").write(study: study, baseline: report, comparisons: [], impacts: [], clusters: nil)
+        #expect(da.contains("50 i 1 byer når ingen ad vejene") && da.contains("længst (blandt dem, der når frem)"))
+        #expect(en.contains("50 in 1 villages reach none by road") && en.contains("farthest (of those who reach one)"))
     }
 
     @Test func anAmbiguousPlaceNameIsRefusedWithTheCandidates() throws {
