@@ -72,7 +72,7 @@ let package = Package(
 
         // Fixtures, paths and process helpers shared by the tests.
         .target(name: "KlyngeTestSupport", dependencies: ["KlyngeGeo"]),
-        // `make bench`: matrix speed on the sample and a scaled case, side by side with scipy.
+        // `make bench`: matrices, scenarios, what-ifs, maps and location-allocation, with inputs for the peers in scripts/.
         .executableTarget(name: "klynge-bench", dependencies: ["KlyngeJobs", "KlyngeStudyAnalysis", "KlyngeIngest", "KlyngeNetwork", "KlyngeAnalysis", "KlyngeStudy", "KlyngeGeo",
                                                                 "KlyngeRender", "KlyngeIO"]),
         .testTarget(name: "KlyngeGeoTests", dependencies: ["KlyngeGeo"]),

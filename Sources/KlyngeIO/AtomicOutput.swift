@@ -86,7 +86,7 @@ public enum Temporaries {
     public static func explain(_ error: Error, path: String, folder: URL) -> Error {
         var st = statvfs()
         if statvfs(folder.path, &st) == 0, UInt64(st.f_bavail) * UInt64(st.f_frsize) < 1 << 20 {
-            return AtomicOutput.Failure(path: path, message: "cannot write: the disk is full (\(error))")
+            return AtomicOutput.Failure(path: path, message: "cannot write: the disk is full")
         }
         return error
     }

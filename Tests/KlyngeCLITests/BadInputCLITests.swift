@@ -114,6 +114,35 @@ import KlyngeTestSupport
         }
     }
 
+    /// Whether a tiny filesystem can be mounted here (root, outside a locked-down container).
+    static let canMountTmpfs: Bool = {
+        guard getuid() == 0, let folder = try? TestSupport.temporaryFolder() else { return false }
+        defer { try? FileManager.default.removeItem(at: folder) }
+        guard (try? TestSupport.run("mount", ["-t", "tmpfs", "-o", "size=16k", "tmpfs", folder.path]))?.status == 0 else { return false }
+        _ = try? TestSupport.run("umount", [folder.path])
+        return true
+    }()
+
+    /// A full disk is named as such, from GDAL's writer, the text writer and the matrix, and leaves no file.
+    @Test(.enabled(if: Self.canMountTmpfs, "needs root to mount a tiny tmpfs"))
+    func aFullDiskIsNamedAndLeavesNothing() throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let tiny = folder.appendingPathComponent("tiny")
+        try FileManager.default.createDirectory(at: tiny, withIntermediateDirectories: false)
+        #expect(try TestSupport.run("mount", ["-t", "tmpfs", "-o", "size=16k", "tmpfs", tiny.path]).status == 0)
+        defer { _ = try? TestSupport.run("umount", [tiny.path]) }
+        let study = TestSupport.data("samsoe/study.yaml")
+        for args in [["export", study, "--layer", "roads", "-o", tiny.appendingPathComponent("roads.geojson").path],
+                     ["export", study, "--layer", "roads", "-o", tiny.appendingPathComponent("roads.gpkg").path],
+                     ["matrix", study, "--from", "demand", "--to", "demand", "-o", tiny.appendingPathComponent("m.csv").path]] {
+            let r = try TestSupport.run(klynge, args)
+            #expect(r.status == 1 && r.stderr.contains("the disk is full"), "\(args[0]): \(r.stderr)")
+            #expect(!r.stderr.contains("no such table") && !r.stderr.contains("640") && !r.stderr.contains("Cocoa"), "\(r.stderr)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: tiny.path).isEmpty)
+        }
+    }
+
     static let unsortedOSM = """
     <?xml version="1.0" encoding="UTF-8"?>
     <osm version="0.6" generator="JOSM">
