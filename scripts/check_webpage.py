@@ -233,6 +233,12 @@ def check_main(browser, server, tmp):
                                     capture_output=True, text=True, check=True).stdout)
     cli_share = cli["categories"][0]["coveredShare"]
     check("page share equals the CLI", page_share is not None and abs(page_share - cli_share) < 1e-6, f"page {page_share}, CLI {cli_share}")
+    # The farthest village shown is the CLI's worst among those who reach a hall, with its time in minutes.
+    worst_text = page.evaluate("document.getElementById('worst').textContent")
+    cli_worst = cli["categories"][0]
+    minutes = f"{cli_worst['maxReachable'] / 60:.1f}".replace(".", ",")
+    check("the farthest village is the CLI's worst reachable", cli_worst["worstReachableName"] in worst_text and minutes in worst_text,
+          f"page {worst_text!r}, CLI {cli_worst['worstReachableName']} {minutes}")
     baseline = get_json(f"{base}/api/coverage?category=hall")["categories"][0]["coveredShare"]
     check("closing halls changed the share", page_share is not None and page_share < baseline, f"{page_share} vs {baseline}")
     check("the page's language is Danish", page.evaluate("document.documentElement.lang") == "da")

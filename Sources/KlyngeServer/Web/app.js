@@ -8,6 +8,7 @@ const T = {
     skip: "Gå til tal og mødesteder", subtitle: "Mødesteder i landsbyklyngerne", category: "Kategori", lang: "English",
     figures: "Nøgletal", covered: "dækket", mean: "Gennemsnit", worst: "Længst væk", today: "i dag",
     within: (cov, pop, thr, mode) => `${cov} af ${pop} indb. har højst ${thr}${mode}`,
+    noneReach: (p, n) => `${p} indb. i ${n} ${T.da.byer(n)} når ingen ad vejene`,
     modes: { car: " i bil", bike: " på cykel", walk: " til fods", distance: "" },
     byer: n => (n === 1 ? "by" : "byer"),
     loseHead: (n, p) => `${n} ${T.da.byer(n)} mister dækning (${p} indb.)`,
@@ -52,6 +53,7 @@ const T = {
     skip: "Skip to figures and meeting places", subtitle: "Meeting places in the village clusters", category: "Category", lang: "Dansk",
     figures: "Key figures", covered: "covered", mean: "Mean", worst: "Farthest", today: "today",
     within: (cov, pop, thr, mode) => `${cov} of ${pop} people within ${thr}${mode}`,
+    noneReach: (p, n) => `${p} people in ${n} ${T.en.villagesN(n)} reach none by road`,
     modes: { car: " by car", bike: " by bike", walk: " on foot", distance: "" },
     villagesN: n => (n === 1 ? "village" : "villages"),
     loseHead: (n, p) => `${n} ${T.en.villagesN(n)} lose coverage (${p} people)`,
@@ -561,11 +563,13 @@ function drawFigures() {
   const mode = s0.metric === "distance" ? "" : (t("modes")[s0.mode] || "");
   $("within").textContent = t("within", num(s0.coveredPopulation), num(s0.population), formatValue(s0.threshold), mode);
   $("mean").textContent = `${formatValue(s0.mean)} (${t("today")} ${formatValue(b0.mean)})`;
+  // The farthest of those who reach a facility, and apart from them those who reach none.
   let worst = "–";
-  if (s0.worstServedId != null) {
-    const v = state.villageById.get(String(s0.worstServedId));
-    worst = `${villageLabel(s0.worstServedName, v ? v.properties.weight : 0, s0.worstServedId)}, ${formatValue(s0.max)}`;
+  if (s0.worstReachableId != null) {
+    const v = state.villageById.get(String(s0.worstReachableId));
+    worst = `${villageLabel(s0.worstReachableName, v ? v.properties.weight : 0, s0.worstReachableId)}, ${formatValue(s0.maxReachable)}`;
   }
+  if (s0.populationUnreachable > 0) worst += ` · ${t("noneReach", num(s0.populationUnreachable), s0.pointsUnreachable)}`;
   $("worst").textContent = worst;
 }
 
