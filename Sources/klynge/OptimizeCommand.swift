@@ -154,7 +154,8 @@ struct OptimizeCommand: ParsableCommand {
     }
 
     func describe(_ s: LocationSolution, _ setup: OptimizeSetup, unit: Double, unitName: String) -> String {
-        let total = setup.problem.totalWeight
+        // Those left out (--skip-unreachable) are not in the answer's figures.
+        let total = setup.problem.totalWeight - s.leftOutWeight
         switch s.objective {
         case .coverage: return String(format: "%.0f of %.0f people covered (%.1f %%)", s.value, total, s.value / total * 100)
         case .minimum: return "\(Int(s.value)) facilities"
