@@ -128,10 +128,10 @@ public final class OutputSet {
 
     public func add(text: String, name: String) throws {
         let u = url(name)
+        let shown = folder.appendingPathComponent(name).path
         do { try Data(text.utf8).write(to: u) } catch {
-            throw Temporaries.explain(AtomicOutput.Failure(path: folder.appendingPathComponent(name).path,
-                                                           message: "cannot write: \(error.localizedDescription)"),
-                                      path: u.path, folder: folder)
+            throw Temporaries.explain(AtomicOutput.Failure(path: shown, message: "cannot write: \(error.localizedDescription)"),
+                                      path: shown, folder: folder)
         }
     }
 
