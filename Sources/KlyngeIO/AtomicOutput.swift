@@ -82,11 +82,17 @@ public enum Temporaries {
         }
     }
 
-    /// A write error in words, saying so when the disk is full (GDAL's own message then names a symptom).
+    /// A write error in words, saying so when the disk is full (GDAL's own message then names a symptom, and
+    /// Foundation's an error domain and code such as 640).
     public static func explain(_ error: Error, path: String, folder: URL) -> Error {
         var st = statvfs()
         if statvfs(folder.path, &st) == 0, UInt64(st.f_bavail) * UInt64(st.f_frsize) < 1 << 20 {
             return AtomicOutput.Failure(path: path, message: "cannot write: the disk is full")
+        }
+        if let e = error as? CocoaError {
+            let cause = e.code == .fileWriteOutOfSpace ? "the disk is full"
+                : (e.underlying as? POSIXError).map { String(cString: strerror($0.code.rawValue)) } ?? e.localizedDescription
+            return AtomicOutput.Failure(path: path, message: "cannot write: \(cause)")
         }
         return error
     }

@@ -23,23 +23,17 @@ public enum MatrixCSV {
                 throw AtomicOutput.Failure(path: url.path, message: "cannot create the file")
             }
             defer { try? handle.close() }
-            do {
-                try handle.write(contentsOf: Array(header.utf8))
-                summary = try MatrixEngine(graph: graph).compute(origins: origins, destinations: destinations, options: options,
-                                                                 progress: progress) { (block: MatrixBlock) in
-                    let parts = block.parts(threads)
-                    let out = Mutex<[[UInt8]]>(Array(repeating: [], count: parts.count))
-                    forEachInParallel(parts.count, threads: threads) { k in
-                        let bytes = format(parts[k], from: from, to: to, timed: timed)
-                        out.withLock { $0[k] = bytes }
-                    }
-                    for bytes in out.withLock({ $0 }) { try handle.write(contentsOf: bytes) }
+            // Write errors are put in words by AtomicOutput (Temporaries.explain).
+            try handle.write(contentsOf: Array(header.utf8))
+            summary = try MatrixEngine(graph: graph).compute(origins: origins, destinations: destinations, options: options,
+                                                             progress: progress) { (block: MatrixBlock) in
+                let parts = block.parts(threads)
+                let out = Mutex<[[UInt8]]>(Array(repeating: [], count: parts.count))
+                forEachInParallel(parts.count, threads: threads) { k in
+                    let bytes = format(parts[k], from: from, to: to, timed: timed)
+                    out.withLock { $0[k] = bytes }
                 }
-            } catch let e as CocoaError {
-                // Foundation's own text names an error domain and code (640), not the cause.
-                let cause = e.code == .fileWriteOutOfSpace ? "the disk is full"
-                    : (e.underlying as? POSIXError).map { String(cString: strerror($0.code.rawValue)) } ?? e.localizedDescription
-                throw AtomicOutput.Failure(path: url.path, message: "cannot write: \(cause)")
+                for bytes in out.withLock({ $0 }) { try handle.write(contentsOf: bytes) }
             }
         }
         return summary

@@ -79,12 +79,10 @@ public struct MatrixBlock {
         case .sparse(let entries):
             for e in entries { try body(e.origin, e.destination, e.cost) }
         case .dense(let sources, let reverse, let width, let cost, let meters):
-            func cell(_ k: Int) -> PathCost? { cost[k].isNaN ? nil : PathCost(cost: cost[k], meters: meters[k]) }
-            if reverse {
-                for o in 0..<width { for d in sources { try body(o, d, cell((d - sources.lowerBound) * width + o)) } }
-            } else {
-                for o in sources { for d in 0..<width { try body(o, d, cell((o - sources.lowerBound) * width + d)) } }
-            }
+            // One walk over dense storage: the whole block as a single part.
+            let all = MatrixBlockPart(storage: .dense(sources: sources, reverse: reverse, width: width, cost: cost, meters: meters,
+                                                      outer: reverse ? 0..<width : sources))
+            try all.forEach(body)
         }
     }
 
@@ -137,19 +135,19 @@ public struct MatrixBlockPart: @unchecked Sendable {
     /// As `forEach`, with the raw figures: `body(origin, destination, cost, meters)`, cost NaN for an empty cell.
     /// For writers of millions of cells, which need no optional per cell (inlinable, so their loop is one loop).
     @inlinable
-    public func forEachRaw(_ body: (Int, Int, Double, Double) -> Void) {
+    public func forEachRaw(_ body: (Int, Int, Double, Double) throws -> Void) rethrows {
         switch storage {
         case .sparse(let entries):
-            for e in entries { body(e.origin, e.destination, e.cost?.cost ?? .nan, e.cost?.meters ?? .nan) }
+            for e in entries { try body(e.origin, e.destination, e.cost?.cost ?? .nan, e.cost?.meters ?? .nan) }
         case .dense(let sources, let reverse, let width, let cost, let meters, let outer):
             if reverse {
                 for o in outer {
-                    for d in sources { let k = (d - sources.lowerBound) * width + o; body(o, d, cost[k], meters[k]) }
+                    for d in sources { let k = (d - sources.lowerBound) * width + o; try body(o, d, cost[k], meters[k]) }
                 }
             } else {
                 for o in outer {
                     let row = (o - sources.lowerBound) * width
-                    for d in 0..<width { body(o, d, cost[row + d], meters[row + d]) }
+                    for d in 0..<width { try body(o, d, cost[row + d], meters[row + d]) }
                 }
             }
         }
@@ -157,17 +155,7 @@ public struct MatrixBlockPart: @unchecked Sendable {
 
     /// Calls `body(origin, destination, cost)` for the part's cells, in the block's order.
     public func forEach(_ body: (Int, Int, PathCost?) throws -> Void) rethrows {
-        switch storage {
-        case .sparse(let entries):
-            for e in entries { try body(e.origin, e.destination, e.cost) }
-        case .dense(let sources, let reverse, let width, let cost, let meters, let outer):
-            func cell(_ k: Int) -> PathCost? { cost[k].isNaN ? nil : PathCost(cost: cost[k], meters: meters[k]) }
-            if reverse {
-                for o in outer { for d in sources { try body(o, d, cell((d - sources.lowerBound) * width + o)) } }
-            } else {
-                for o in outer { for d in 0..<width { try body(o, d, cell((o - sources.lowerBound) * width + d)) } }
-            }
-        }
+        try forEachRaw { o, d, c, m in try body(o, d, c.isNaN ? nil : PathCost(cost: c, meters: m)) }
     }
 }
 

@@ -64,7 +64,7 @@ public struct CostTables: Sendable {
         for (mode, mt) in modes {
             try control.check()
             let snapper = network.snapper(mode)
-            let records = Self.snap(layer: "facilities", newSites.map { ($0.id, $0.name, $0.location) }, snapper: snapper,
+            let records = SnapReport.snap(layer: "facilities", points: newSites.map { ($0.id, $0.name, $0.location) }, snapper: snapper,
                                     suspiciousMeters: network.suspiciousSnapMeters)
             let (seconds, meters) = try Self.search(graph: snapper.graph, demand: mt.demand, sites: records)
             out.modes[mode] = ModeTable(demand: mt.demand, sites: mt.sites + records,
@@ -78,7 +78,7 @@ public struct CostTables: Sendable {
     public func columns(for sites: [Site], mode: TravelMode, layer: String = "candidates") throws -> ModeTable {
         let mt = try including(mode).modes[mode]!
         let snapper = network.snapper(mode)
-        let records = Self.snap(layer: layer, sites.map { ($0.id, $0.name, $0.location) }, snapper: snapper,
+        let records = SnapReport.snap(layer: layer, points: sites.map { ($0.id, $0.name, $0.location) }, snapper: snapper,
                                 suspiciousMeters: network.suspiciousSnapMeters)
         let (seconds, meters) = try Self.search(graph: snapper.graph, demand: mt.demand, sites: records)
         return ModeTable(demand: mt.demand, sites: records,
@@ -88,17 +88,12 @@ public struct CostTables: Sendable {
     private mutating func addMode(_ mode: TravelMode) throws {
         let snapper = network.snapper(mode)
         let suspicious = network.suspiciousSnapMeters
-        let d = Self.snap(layer: "demand", zip(demand, demandLocations).map { ($0.id, $0.name, $1) }, snapper: snapper,
+        let d = SnapReport.snap(layer: "demand", points: zip(demand, demandLocations).map { ($0.id, $0.name, $1) }, snapper: snapper,
                           suspiciousMeters: suspicious)
-        let s = Self.snap(layer: "facilities", sites.map { ($0.id, $0.name, $0.location) }, snapper: snapper, suspiciousMeters: suspicious)
+        let s = SnapReport.snap(layer: "facilities", points: sites.map { ($0.id, $0.name, $0.location) }, snapper: snapper, suspiciousMeters: suspicious)
         let (seconds, meters) = try Self.search(graph: snapper.graph, demand: d, sites: s)
         modes[mode] = ModeTable(demand: d, sites: s,
                                 table: AccessTable(demandCount: demand.count, siteCount: sites.count, seconds: seconds, meters: meters))
-    }
-
-    private static func snap(layer: String, _ points: [(id: String, name: String, location: Coordinate)], snapper: Snapper,
-                             suspiciousMeters: Double) -> [SnapRecord] {
-        SnapReport.snap(layer: layer, points: points, snapper: snapper, suspiciousMeters: suspiciousMeters)
     }
 
     /// Demand-major seconds and metres, NaN where unreachable.

@@ -140,19 +140,11 @@ public enum SnapReport {
         guard parts > 1 else { return snapEach(layer: layer, points[...], snapper: snapper, suspiciousMeters: suspiciousMeters) }
         let chunks = (0..<parts).map { k in (points.count * k / parts)..<(points.count * (k + 1) / parts) }
         let out = Mutex<[[SnapRecord]]>(Array(repeating: [], count: parts))
-        let points = points.map { SnapInput(id: $0.id, name: $0.name, location: $0.location) }
         forEachInParallel(parts, threads: parts) { k in
-            let records = snapEach(layer: layer, points[chunks[k]].map { ($0.id, $0.name, $0.location) }[...], snapper: snapper,
-                                   suspiciousMeters: suspiciousMeters)
+            let records = snapEach(layer: layer, points[chunks[k]], snapper: snapper, suspiciousMeters: suspiciousMeters)
             out.withLock { $0[k] = records }
         }
         return out.withLock { $0.flatMap { $0 } }
-    }
-
-    private struct SnapInput: Sendable {
-        var id: String
-        var name: String
-        var location: Coordinate
     }
 
     private static func snapEach(layer: String, _ points: ArraySlice<(id: String, name: String, location: Coordinate)>,
