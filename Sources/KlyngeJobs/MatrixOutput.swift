@@ -6,7 +6,8 @@ import Synchronization
 
 /// Writes a matrix as CSV (`from_id,to_id,distance_m,duration_s`), streaming block by block into a temporary
 /// file that is renamed into place when complete. Each block is cut into parts formatted as bytes on every
-/// core (no `String` per number: that was two thirds of the job), then written in order.
+/// core (no `String` per number: that was two thirds of the job), then written in order by a writer thread
+/// while the next block is searched.
 public enum MatrixCSV {
     public static let header = "from_id,to_id,distance_m,duration_s\n"
 
@@ -25,6 +26,10 @@ public enum MatrixCSV {
             defer { try? handle.close() }
             // Write errors are put in words by AtomicOutput (Temporaries.explain).
             try handle.write(contentsOf: Array(header.utf8))
+            // Blocks are written on their own thread while the next one is searched and formatted. Queued
+            // writes end before the handle closes, also when the search fails (defers run last-first).
+            let writer = OrderedWriter(handle: handle)
+            defer { writer.wait() }
             summary = try MatrixEngine(graph: graph).compute(origins: origins, destinations: destinations, options: options,
                                                              progress: progress) { (block: MatrixBlock) in
                 let parts = block.parts(threads)
@@ -33,10 +38,52 @@ public enum MatrixCSV {
                     let bytes = format(parts[k], from: from, to: to, timed: timed)
                     out.withLock { $0[k] = bytes }
                 }
-                for bytes in out.withLock({ $0 }) { try handle.write(contentsOf: bytes) }
+                try writer.enqueue(out.withLock { $0 })
             }
+            try writer.finish()
         }
         return summary
+    }
+
+    /// Writes chunks to a file in the order given, on a thread of its own; at most `depth` batches wait, so
+    /// memory stays bounded. The first write error is thrown by the next `enqueue` or by `finish`.
+    final class OrderedWriter: @unchecked Sendable {
+        private let handle: FileHandle
+        private let queue = DispatchQueue(label: "klynge.ordered-writer")
+        private let slots: DispatchSemaphore
+        private let failure = Mutex<(any Error)?>(nil)
+
+        init(handle: FileHandle, depth: Int = 2) {
+            self.handle = handle
+            slots = DispatchSemaphore(value: depth)
+        }
+
+        func enqueue(_ chunks: [[UInt8]]) throws {
+            try rethrowFailure()
+            slots.wait()
+            queue.async { [self] in
+                defer { slots.signal() }
+                guard failure.withLock({ $0 == nil }) else { return }
+                do {
+                    for c in chunks { try handle.write(contentsOf: c) }
+                } catch {
+                    failure.withLock { $0 = error }
+                }
+            }
+        }
+
+        /// Waits for every queued write.
+        func wait() { queue.sync {} }
+
+        /// Waits for every queued write, and throws the first that failed.
+        func finish() throws {
+            wait()
+            try rethrowFailure()
+        }
+
+        private func rethrowFailure() throws {
+            if let error = failure.withLock({ $0 }) { throw error }
+        }
     }
 
     /// Ids as CSV cells, their bytes in one array (no per-row copies of strings).
@@ -66,6 +113,8 @@ public enum MatrixCSV {
             to.bytes.withUnsafeBufferPointer { tb in
             from.start.withUnsafeBufferPointer { fs in
             to.start.withUnsafeBufferPointer { ts in
+            digitPairs.withUnsafeBufferPointer { pairBuffer in
+                let pairs = pairBuffer.baseAddress!
                 part.forEachRaw { o, d, cost, meters in
                     // Ids are short: a byte loop beats a call to memmove.
                     for i in fs[o]..<fs[o + 1] { out[p] = fb[i]; p += 1 }
@@ -73,23 +122,26 @@ public enum MatrixCSV {
                     for i in ts[d]..<ts[d + 1] { out[p] = tb[i]; p += 1 }
                     out[p] = UInt8(ascii: ","); p += 1
                     if !cost.isNaN {
-                        p = writeFixed2(meters, out, p)
+                        p = writeFixed2(meters, out, p, pairs)
                         out[p] = UInt8(ascii: ","); p += 1
-                        if timed { p = writeFixed2(cost, out, p) }
+                        if timed { p = writeFixed2(cost, out, p, pairs) }
                     } else {
                         out[p] = UInt8(ascii: ","); p += 1
                     }
                     out[p] = UInt8(ascii: "\n"); p += 1
                 }
-            }}}}
+            }}}}}
             initialized = p
         }
     }
 
-    /// A number with two decimals, rounded half away from zero (as the hundredths are), digit by digit
-    /// into `out` at `start`; returns the position after it. Values beyond ±10¹⁵ (no travel cost is) are clamped.
+    /// "00" "01" … "99": two digits per division halves the divisions of a digit-by-digit loop.
+    static let digitPairs: [UInt8] = (0..<100).flatMap { [UInt8(ascii: "0") + UInt8($0 / 10), UInt8(ascii: "0") + UInt8($0 % 10)] }
+
+    /// A number with two decimals, rounded half away from zero (as the hundredths are), into `out` at `start`;
+    /// returns the position after it. `pairs` is `digitPairs`. Values beyond ±10¹⁵ (no travel cost is) are clamped.
     @inline(__always)
-    static func writeFixed2(_ v: Double, _ out: UnsafeMutablePointer<UInt8>, _ start: Int) -> Int {
+    static func writeFixed2(_ v: Double, _ out: UnsafeMutablePointer<UInt8>, _ start: Int, _ pairs: UnsafePointer<UInt8>) -> Int {
         var p = start
         let x = max(-1e17, min(1e17, v * 100))
         // Half away from zero without a libm call: the fraction of |x| is exact below 2⁵².
@@ -97,27 +149,39 @@ public enum MatrixCSV {
         var m = UInt64(ax)
         if ax - Double(m) >= 0.5 { m += 1 }
         if x < 0 && m > 0 { out[p] = UInt8(ascii: "-"); p += 1 }
-        // Digits: at least three (0.05 is 005 hundredths), the point before the last two.
-        var count = 3
-        var t = m / 1000
-        while t > 0 { count += 1; t /= 10 }
-        var q = p + count  // the point takes one byte
-        p = q + 1
-        var written = 0
-        while written < count {
-            if written == 2 { out[q] = UInt8(ascii: "."); q -= 1 }
-            out[q] = UInt8(ascii: "0") + UInt8(m % 10)
-            m /= 10
-            q -= 1
-            written += 1
+        var whole = m / 100
+        let cents = Int(m - whole * 100)
+        var digits = 1
+        var limit: UInt64 = 10
+        while whole >= limit { digits += 1; limit &*= 10 }  // whole < 10¹⁶: no overflow
+        // The whole part from its last digit back, two at a time; then the point and the hundredths.
+        var e = p + digits
+        out[e] = UInt8(ascii: ".")
+        out[e + 1] = pairs[2 * cents]
+        out[e + 2] = pairs[2 * cents + 1]
+        let end = e + 3
+        while whole >= 100 {
+            let r = Int(whole % 100)
+            whole /= 100
+            e -= 2
+            out[e] = pairs[2 * r]
+            out[e + 1] = pairs[2 * r + 1]
         }
-        return p
+        if whole >= 10 {
+            out[e - 2] = pairs[2 * Int(whole)]
+            out[e - 1] = pairs[2 * Int(whole) + 1]
+        } else {
+            out[e - 1] = UInt8(ascii: "0") + UInt8(whole)
+        }
+        return end
     }
 
     /// `writeFixed2` into an array (tests, small outputs).
     static func fixed2(_ v: Double) -> String {
         var out = [UInt8](repeating: 0, count: numberBytes + 1)
-        let n = out.withUnsafeMutableBufferPointer { writeFixed2(v, $0.baseAddress!, 0) }
+        let n = out.withUnsafeMutableBufferPointer { o in
+            digitPairs.withUnsafeBufferPointer { writeFixed2(v, o.baseAddress!, 0, $0.baseAddress!) }
+        }
         return String(decoding: out[0..<n], as: UTF8.self)
     }
 
