@@ -35,6 +35,9 @@ run: build
 	$(KLYNGE) render $(STUDY) --style coverage --category school -o out/maps/coverage-school.svg
 	$(KLYNGE) render $(STUDY) --style scenario --category hall --scenario "Multihus i Nordby" --dpi 200 -o out/maps/scenario-multihus.png
 	$(KLYNGE) render $(STUDY) --style clusters --dpi 200 -o out/maps/clusters.png
+	$(KLYNGE) regions $(STUDY) --clusters 3 --max-minutes 12 --store out/proposals.gpkg --save "Tre klynger" -o out/regions.gpkg
+	$(KLYNGE) regions $(STUDY) --max-clusters --min-population 600 --json > out/regions-max-p.json
+	$(KLYNGE) render $(STUDY) --style clusters --store out/proposals.gpkg --clustering "Tre klynger" --dpi 200 -o out/maps/regions.png
 	$(KLYNGE) render $(STUDY) --style masterplan --paper A3 --landscape -o out/maps/masterplan.pdf
 	$(KLYNGE) optimize $(STUDY) --category hall --objective coverage --candidates places --sweep 1..5 --chart out/maps/halls-how-many.png
 	$(KLYNGE) optimize $(STUDY) --category hall --objective median --facilities 2 --candidates places

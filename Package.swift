@@ -85,7 +85,7 @@ let package = Package(
                                                                      "KlyngeGEOS", "KlyngeNetwork", "KlyngeAnalysis", "KlyngeTestSupport",
                                                                      .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "KlyngeServerTests", dependencies: ["KlyngeServer", "KlyngeStudyAnalysis", "KlyngeIngest", "KlyngeStudy", "KlyngeGeo", "KlyngeTestSupport", "KlyngeStore", "KlyngeIO",
-                                                             .product(name: "HummingbirdTesting", package: "hummingbird")]),
+                                                             "KlyngeWork", .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "KlyngeCLITests", dependencies: ["klynge", "KlyngeGeo", "KlyngeTestSupport"]),
     ]
 )

@@ -520,7 +520,10 @@ struct LoadRun {
     // MARK: building the study
 
     mutating func buildAreas(_ layer: RawLayer) -> [Area] {
-        struct Part { var id: String; var name: String; var population: Double?; var populationKnown: Bool; var cluster: String?; var geometry: Geometry }
+        struct Part {
+            var id: String; var name: String; var population: Double?; var populationKnown: Bool; var cluster: String?; var geometry: Geometry
+            var attributes: [String: AttributeValue]
+        }
         var parts: [Part] = []
         var groups: [String: [Int]] = [:]
         var order: [String] = []
@@ -532,7 +535,8 @@ struct LoadRun {
             if groups[key] == nil { order.append(key) }
             groups[key, default: []].append(parts.count)
             parts.append(Part(id: id, name: text(f, "name", layer) ?? id, population: pop.value,
-                              populationKnown: pop.value != nil, cluster: text(f, "cluster", layer), geometry: g))
+                              populationKnown: pop.value != nil, cluster: text(f, "cluster", layer), geometry: g,
+                              attributes: f.attributes))
         }
         var areas: [Area] = []
         for key in order {
@@ -560,7 +564,7 @@ struct LoadRun {
                 population = byId.values.reduce(0, +)
             }
             areas.append(Area(id: members[0].id, name: members[0].name, population: population,
-                              cluster: members[0].cluster, geometry: geometry))
+                              cluster: members[0].cluster, geometry: geometry, attributes: members[0].attributes))
         }
         checkDuplicates(areas.map(\.id), layer)
         return areas
@@ -741,11 +745,11 @@ struct LoadRun {
 }
 
 /// Point-in-area lookups for validation and area assignment.
-final class AreaIndex {
+public final class AreaIndex {
     private let areas: [(id: String, envelope: Envelope, prepared: PreparedGeometry)]
     private let union: PreparedGeometry?
 
-    init(areas: [Area], geos: GEOSContext) throws {
+    public init(areas: [Area], geos: GEOSContext) throws {
         self.areas = try areas.compactMap { a in
             guard let env = a.geometry.envelope else { return nil }
             return (a.id, env, try PreparedGeometry(a.geometry, context: geos))
@@ -753,7 +757,7 @@ final class AreaIndex {
         union = areas.isEmpty ? nil : try PreparedGeometry(geos.unaryUnion(areas.map(\.geometry)), context: geos)
     }
 
-    func areaId(containing c: Coordinate) -> String? {
+    public func areaId(containing c: Coordinate) -> String? {
         for a in areas where a.envelope.contains(c) {
             if (try? a.prepared.covers(c)) == true { return a.id }
         }

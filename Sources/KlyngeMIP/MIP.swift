@@ -88,7 +88,10 @@ public enum GLPKSolver {
             default: type = GLP_FR
             }
             glp_set_row_bnds(lp, i, type, c.lower.isFinite ? c.lower : 0, c.upper.isFinite ? c.upper : 0)
-            for (v, a) in c.terms where a != 0 {
+            // GLPK aborts the process on a repeated column in a row: terms of one variable are summed first.
+            var merged: [Int: Double] = [:]
+            for (v, a) in c.terms { merged[v, default: 0] += a }
+            for (v, a) in merged.sorted(by: { $0.key < $1.key }) where a != 0 {
                 ia.append(i)
                 ja.append(Int32(v + 1))
                 ar.append(a)

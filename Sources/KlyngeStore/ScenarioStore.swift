@@ -92,6 +92,55 @@ public final class ScenarioStore: @unchecked Sendable {
         return try s.delete(id)
     }
 
+    // MARK: proposals (saved clusterings), a second table of the same store
+
+    public static let proposalTable = "klynge_proposals"
+    private var proposalRecords: (any RecordStore)?
+    private var proposalsWritable = false
+
+    private func openedProposals(forWriting: Bool) throws -> (any RecordStore)? {
+        if let proposalRecords, proposalsWritable || !forWriting { return proposalRecords }
+        guard forWriting || FileManager.default.fileExists(atPath: path) else { return nil }
+        // A new store gets its scenario table too, so readers of scenarios find the file as they expect.
+        if forWriting && backing == nil { _ = try opened(forWriting: true) }
+        do {
+            let s = try GeoPackageRecordStore(path: path, table: Self.proposalTable, readOnly: !forWriting)
+            proposalRecords = s
+            proposalsWritable = forWriting
+            return s
+        } catch let e as GDALError {
+            // A store made before proposals existed has no such table: no proposals.
+            if !forWriting { return nil }
+            throw StoreError(path: path, message: e.message)
+        }
+    }
+
+    /// Every saved clustering; a record that cannot be read is named with its problem.
+    public func proposals() throws -> [(record: StoredRecord, clustering: SavedClustering?, problem: String?)] {
+        guard let s = try openedProposals(forWriting: false) else { return [] }
+        return try s.all().sorted { $0.id < $1.id }.map { r in
+            do { return (r, try JSONDecoder().decode(SavedClustering.self, from: Data(r.document.utf8)), nil) } catch {
+                return (r, nil, "the stored record is not a readable clustering (\(DecodingProblem.describe(error)))")
+            }
+        }
+    }
+
+    /// A saved clustering by id or name; nil when there is none.
+    public func proposal(_ key: String) throws -> SavedClustering? {
+        let all = try proposals()
+        guard let hit = all.first(where: { $0.record.id == key }) ?? all.first(where: { $0.record.name == key }) else { return nil }
+        guard let c = hit.clustering else { throw StoreError(path: path, message: "proposal `\(key)`: \(hit.problem ?? "unreadable")") }
+        return c
+    }
+
+    /// Saves a clustering under an id made from its name (replacing one of the same name); the caller holds the writer's lock.
+    @discardableResult
+    public func putProposal(_ clustering: SavedClustering) throws -> StoredRecord {
+        guard let s = try openedProposals(forWriting: true) else { throw StoreError(path: path, message: "cannot open the store") }
+        let document = String(decoding: try Self.encoder.encode(clustering), as: UTF8.self)
+        return try s.put(id: ScenarioNaming.id(for: clustering.name), name: clustering.name, document: document)
+    }
+
     static let encoder: JSONEncoder = {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys]

@@ -20,12 +20,16 @@ public struct Area: Hashable, Sendable {
     public var population: Double?
     public var cluster: String?
     public var geometry: Geometry
-    public init(id: String, name: String, population: Double?, cluster: String?, geometry: Geometry) {
+    /// Every attribute of the source (of the first part, after a dissolve), for `regions --within FIELD`.
+    public var attributes: [String: AttributeValue]
+    public init(id: String, name: String, population: Double?, cluster: String?, geometry: Geometry,
+                attributes: [String: AttributeValue] = [:]) {
         self.id = id
         self.name = name
         self.population = population
         self.cluster = cluster
         self.geometry = geometry
+        self.attributes = attributes
     }
 }
 

@@ -329,13 +329,18 @@ public struct StudyFile: Codable, Sendable, Hashable {
         /// Cluster → the name or id of its hub village (default: its most populous village).
         public var hubs: [String: String]?
         public var candidateMinutes: Double?
-        public init(assignments: [String: String]? = nil, hubs: [String: String]? = nil, candidateMinutes: Double? = nil) {
+        /// Pairs of areas (ids or names) that `regions` treats as neighbours although they share no boundary
+        /// and no road: a ferry island and its harbour parish.
+        public var links: [[String]]?
+        public init(assignments: [String: String]? = nil, hubs: [String: String]? = nil, candidateMinutes: Double? = nil,
+                    links: [[String]]? = nil) {
             self.assignments = assignments
             self.hubs = hubs
             self.candidateMinutes = candidateMinutes
+            self.links = links
         }
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case assignments, hubs, source, layer, fields
+            case assignments, hubs, source, layer, fields, links
             case candidateMinutes = "candidate_minutes"
         }
     }

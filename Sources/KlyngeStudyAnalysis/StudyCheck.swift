@@ -53,6 +53,15 @@ public enum StudyCheck {
         let geography = ClusterGeography(study: study)
         for p in geography.problems { refuse(p.key, p.message) }
         if let m = study.clusters.candidateMinutes, !(m.isFinite && m > 0) { refuse("clusters.candidate_minutes", "must be a positive number of minutes") }
+        for (k, pair) in (study.clusters.links ?? []).enumerated() {
+            guard pair.count == 2 else { refuse("clusters.links[\(k)]", "a link is a pair of two areas, not \(pair.count)"); continue }
+            for key in pair where !study.areas.contains(where: { $0.id == key }) {
+                let named = study.areas.filter { $0.name == key }.count
+                if named != 1 {
+                    refuse("clusters.links[\(k)]", named == 0 ? "no area has the id or name `\(key)`" : "`\(key)` names \(named) areas; use an id")
+                }
+            }
+        }
         // Points that no road of a mode in use reaches: counted as unreachable, worth a look.
         if let network {
             for mode in Set(ruleCheck.rules.values.map(\.mode)).sorted(by: { $0.rawValue < $1.rawValue }) {

@@ -6,6 +6,7 @@ import KlyngeIngest
 import KlyngeJobs
 import KlyngeGeo
 import KlyngeIO
+import KlyngeStore
 import KlyngeStudy
 
 /// JSON for people and scripts: sorted keys, indented, non-finite figures as null, fractions as `JSONText.figure`.
@@ -14,9 +15,19 @@ func printJSON<T: Encodable>(_ value: T) throws {
 }
 
 /// Loads the study with its saved scenarios and builds the analysis (network, access tables, scenarios).
-func loadAnalysis(_ options: StudyOptions) throws -> StudyAnalysis {
+func loadAnalysis(_ options: StudyOptions, clustering: String? = nil) throws -> StudyAnalysis {
     let loaded = try loadStudyWithSaved(options)
-    let analysis = try StudyAnalysis(study: loaded.set.study, network: loaded.network)
+    var study = loaded.set.study
+    if let clustering {
+        let store = ScenarioStore(path: options.storePath)
+        guard let saved = try store.proposal(clustering) else {
+            let names = try store.proposals().map(\.record.name)
+            throw ValidationError("--clustering: no saved proposal `\(clustering)` in \(options.storePath)"
+                                  + (names.isEmpty ? " (none saved yet: `klynge regions … --save NAME`)" : " (saved: \(names.joined(separator: ", ")))"))
+        }
+        study = study.using(saved)
+    }
+    let analysis = try StudyAnalysis(study: study, network: loaded.network)
     if !analysis.unattached.isEmpty { reportSnapProblems(analysis.unattached, label: "not on the road network (counted as unreachable)") }
     return analysis
 }
@@ -196,10 +207,12 @@ struct ClustersCommand: ParsableCommand {
     var json = false
     @Option(name: .shortAndLong, help: "Write the dissolved clusters with their figures (.geojson, .gpkg, .csv).")
     var output: String?
+    @Option(help: "A proposal saved by `regions --save`, in place of the study's own clusters.")
+    var clustering: String?
 
     func run() throws {
         try failing {
-            let analysis = try loadAnalysis(options)
+            let analysis = try loadAnalysis(options, clustering: clustering)
             let report = try ClusterReport(analysis: analysis)
             if let output { try writeTables([report.table(crs: analysis.study.crs, categories: analysis.engine.categories)], to: output) }
             if json { try printJSON(report); return }
@@ -229,6 +242,8 @@ struct ReportCommand: ParsableCommand {
     var outDir: String = "out"
     @Option(help: "Language of the summary: da or en (default: the study's).")
     var lang: String?
+    @Option(help: "A proposal saved by `regions --save`, in place of the study's own clusters.")
+    var clustering: String?
 
     func validate() throws {
         if let lang, !["da", "en"].contains(lang) { throw ValidationError("--lang is da or en") }
@@ -236,7 +251,7 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         try failing {
-            let analysis = try loadAnalysis(options)
+            let analysis = try loadAnalysis(options, clustering: clustering)
             let report = try MainReport(analysis: analysis, folder: URL(fileURLWithPath: outDir), language: lang ?? analysis.study.language)
             print(report.summary)
             print("Results in \(outDir)/ (\(report.files.count) files, listed in \(MainReport.manifestName))")

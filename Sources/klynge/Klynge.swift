@@ -14,6 +14,7 @@ struct Klynge: AsyncParsableCommand {
         commandName: "klynge",
         abstract: "Village clusters and shared meeting places: load, check and export geodata; road travel times.",
         subcommands: [Inspect.self, ImportOSM.self, Validate.self, Export.self, SnapCommand.self, MatrixCommand.self, IsochronesCommand.self,
+                      RegionsCommand.self,
                       CoverageCommand.self, CompareCommand.self, ImpactCommand.self, ClustersCommand.self, ReportCommand.self,
                       RenderCommand.self, OptimizeCommand.self, ScenariosCommand.self, ServeCommand.self]
     )

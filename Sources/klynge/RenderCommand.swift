@@ -34,6 +34,8 @@ struct RenderCommand: ParsableCommand {
     var width: Int?
     @Option(help: "Height in pixels (instead of a paper size).")
     var height: Int?
+    @Option(help: "A proposal saved by `regions --save`, drawn in place of the study's own clusters.")
+    var clustering: String?
     @Option(help: "What the map shows: study, area:ID, cluster:NAME or bbox:minx,miny,maxx,maxy (working CRS).")
     var frame: String = "study"
     @Option(help: "Map title (default: the study's name).")
@@ -66,6 +68,12 @@ struct RenderCommand: ParsableCommand {
             if store.exists || FileManager.default.fileExists(atPath: ScenarioStore.legacyYAMLPath(forStudy: options.study)) {
                 network = try StudyNetwork(study: study)
                 study = try savedScenarios(options, study: study, network: network!).study
+            }
+            if let clustering {
+                guard let saved = try store.proposal(clustering) else {
+                    throw ValidationError("--clustering: no saved proposal `\(clustering)` in \(options.storePath)")
+                }
+                study = study.using(saved)
             }
             let page = try self.page()
             // The same request builder as the server's /maps.

@@ -1,0 +1,154 @@
+import ArgumentParser
+import Foundation
+import KlyngeAnalysis
+import KlyngeIngest
+import KlyngeNetwork
+import KlyngeStore
+import KlyngeStudy
+import KlyngeStudyAnalysis
+
+extension RegionObjective: ExpressibleByArgument {}
+extension RegionSolverChoice: ExpressibleByArgument {}
+
+struct RegionsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "regions",
+        abstract: "Propose clusters: partition the study's areas into contiguous clusters, each with a hub, under constraints.",
+        discussion: """
+        Areas are neighbours when they share at least --min-shared-m of boundary (corners never count), when a \
+        road runs from one into the other, or when `clusters.links` in the study file pairs them. Every village \
+        is costed to every possible hub on the roads. Give --clusters k, or --max-clusters for as many as the \
+        constraints allow. --solver auto proves the optimum with the exact solver on kommune-sized inputs and \
+        uses the heuristic (deterministic for a --seed) on larger ones. Nothing is written when no partition \
+        fits: the reasons name the areas, villages or categories at fault.
+        """
+    )
+
+    @OptionGroup var options: StudyOptions
+
+    @Option(help: "Number of clusters.")
+    var clusters: Int?
+    @Flag(name: .customLong("max-clusters"), help: "As many clusters as the constraints allow (max-p).")
+    var maxClusters = false
+    @Option(help: "travel (least population-weighted travel to the hub), balance (populations closest to equal) or count (most clusters).")
+    var objective: RegionObjective?
+    @Option(name: .customLong("min-population"), help: "Least population of a cluster.")
+    var minPopulation: Double?
+    @Option(name: .customLong("max-population"), help: "Largest population of a cluster.")
+    var maxPopulation: Double?
+    @Option(name: .customLong("max-minutes"), help: "Every village reaches its cluster's hub within this many minutes.")
+    var maxMinutes: Double?
+    @Option(help: "Travel mode for the hub: car, bike, walk or distance.")
+    var mode: TravelMode = .car
+    @Option(help: "Categories every cluster must hold an open facility of, comma-separated (e.g. hall,school).")
+    var require: String?
+    @Option(help: "With --require: facilities as under this scenario.")
+    var scenario: String?
+    @Option(help: "An area field whose values clusters never mix (a kommune code, a school district).")
+    var within: String?
+    @Option(help: "AREA=CLUSTER: the area (id or name) belongs to that cluster (repeatable).")
+    var lock: [String] = []
+    @Option(help: "Villages or facilities (ids or names) that must be hubs, comma-separated.")
+    var hubs: String?
+    @Option(name: .customLong("min-shared-m"), help: "Least shared boundary, in metres, for two areas to be neighbours.")
+    var minSharedMeters: Double = RegionContiguity.defaultMinSharedMeters
+    @Option(help: "exact, heuristic or auto.")
+    var solver: RegionSolverChoice = .auto
+    @Option(help: "Seed of the heuristic search (same seed, same answer).")
+    var seed: UInt64 = 1
+    @Option(name: .customLong("time-limit"), help: "Seconds the search may take.")
+    var timeLimit: Double = 60
+    @Flag(help: "Print JSON.")
+    var json = false
+    @Option(name: .shortAndLong, help: "Write the clusters (.gpkg with the areas too, .geojson, .csv).")
+    var output: String?
+    @Option(help: "Save the proposal in the study's store under this name.")
+    var save: String?
+
+    func validate() throws {
+        if clusters == nil && !maxClusters { throw ValidationError("give --clusters k, or --max-clusters for as many as the constraints allow") }
+        if clusters != nil && maxClusters { throw ValidationError("--clusters and --max-clusters exclude each other") }
+        for l in lock where !l.contains("=") { throw ValidationError("--lock takes AREA=CLUSTER, got `\(l)`") }
+        if let output, ExportFormat.from(path: output) == nil { throw ValidationError("unknown output format `\(output)`; use .gpkg, .geojson or .csv") }
+        if let save, save.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--save needs a name") }
+    }
+
+    func request() -> RegionRequest {
+        var r = RegionRequest()
+        r.count = clusters.map { .exactly($0) } ?? .most
+        r.objective = objective ?? (clusters == nil ? .count : .travel)
+        r.minPopulation = minPopulation
+        r.maxPopulation = maxPopulation
+        r.maxMinutes = maxMinutes
+        r.mode = mode
+        r.require = require.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } } ?? []
+        r.scenario = scenario
+        r.within = within
+        r.locks = lock.map { l in
+            let parts = l.split(separator: "=", maxSplits: 1).map(String.init)
+            return (parts[0], parts.count > 1 ? parts[1] : "")
+        }
+        r.hubs = hubs.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } } ?? []
+        r.minSharedMeters = minSharedMeters
+        r.solver = solver
+        r.seed = seed
+        r.timeLimitSeconds = timeLimit
+        return r
+    }
+
+    func run() throws {
+        try failing {
+            let analysis = try loadAnalysis(options)
+            let setup = try RegionSetup(analysis: analysis, request: request())
+            for i in setup.contiguity.isolated {
+                let a = analysis.study.areas[i]
+                warn("note: \(a.name) (\(a.id)) has no neighbour (no shared boundary, road or link): it can only be a cluster of its own; "
+                     + "pair it with another area under `clusters.links` in the study file to join them")
+            }
+            let proposal: RegionProposal
+            do { proposal = try setup.solve() } catch let e as RegionsInfeasible {
+                warn("klynge: error: \(e)")
+                throw ExitCode.failure
+            }
+            if let output {
+                // A GeoPackage gets the areas with their cluster as a second layer; other formats hold one.
+                let clusters = try proposal.table(study: analysis.study)
+                let tables = ExportFormat.from(path: output) == .gpkg ? [clusters, proposal.areaTable(study: analysis.study)] : [clusters]
+                try writeTables(tables, to: output)
+            }
+            if let save {
+                let store = ScenarioStore(path: options.storePath)
+                let record = try store.withWriterLock { try store.putProposal(proposal.saved(name: save)) }
+                if !json { print("Saved as \(record.id) in \(options.storePath)") }
+            }
+            if json { try printJSON(proposal); return }
+            print(summary(proposal))
+            if let output { print("Wrote \(output)") }
+        }
+    }
+
+    func summary(_ p: RegionProposal) -> String {
+        let s = p.search
+        let unit = p.mode.isTimed ? "min" : "km"
+        var how = s.solver == .exact ? (s.proven ? "exact, proven optimal" : "exact, not proven optimal") : "heuristic, seed \(s.seed)"
+        if let stop = s.stoppedEarly { how += "; \(stop)" }
+        let value: String
+        switch s.objective {
+        case .travel: value = "travel \(Format.people(s.value)) person-\(unit)" + (s.proven ? "" : s.bound.map { " (bound \(Format.people($0)))" } ?? "")
+        case .balance: value = "total deviation from the mean population \(Format.people(s.value))"
+        case .count: value = "\(p.clusters.count) clusters" + (s.proven ? "" : s.bound.map { " (at most \(Format.people($0)))" } ?? "")
+        }
+        var lines = ["\(p.clusters.reduce(0) { $0 + $1.areas.count }) areas in \(p.clusters.count) clusters (\(how); \(value); \(String(format: "%.2f", s.seconds)) s)"]
+        lines.append("Constraints: " + p.constraints.joined(separator: "; "))
+        for c in p.clusters {
+            let areas = c.areas.map { $0.name == $0.id ? $0.id : "\($0.name) (\($0.id))" }.joined(separator: ", ")
+            var line = "\(c.name): hub \(c.hub.name) (\(c.hub.kind.rawValue)); \(Format.people(c.population)) people in \(c.areas.count) area\(c.areas.count == 1 ? "" : "s"): \(areas)"
+            if let mean = c.meanToHub, let worst = c.worstToHub {
+                line += "; to the hub \(String(format: "%.1f", mean)) \(unit) on average, at most \(String(format: "%.1f", worst)) \(unit) (\(c.worstVillage ?? "–"))"
+            }
+            if !c.required.isEmpty { line += "; " + c.required.keys.sorted().map { "\($0): \(c.required[$0]!)" }.joined(separator: ", ") }
+            lines.append(line)
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import Testing
+import KlyngeTestSupport
+
+/// `klynge regions` end to end on the sample, each proposal checked from outside: every area in exactly one
+/// cluster, clusters connected through the neighbour pairs the proposal lists, and each village's time to
+/// its hub recomputed from `klynge matrix` (village to village) against the limit.
+@Suite(.serialized) struct RegionsCLITests {
+    let klynge = TestSupport.klyngeBinary
+    let study = TestSupport.data("samsoe/study.yaml")
+
+    func json(_ args: [String]) throws -> [String: Any] {
+        let r = try TestSupport.run(klynge, args)
+        #expect(r.status == 0, "\(args): \(r.stderr)")
+        return try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+    }
+
+    /// Village → area and weight, from the coverage answer (not from the regions code).
+    func villages() throws -> [String: (area: String, name: String, weight: Double)] {
+        let cov = try json(["coverage", study, "--category", "hall", "--json"])
+        var out: [String: (String, String, Double)] = [:]
+        for p in cov["points"] as! [[String: Any]] {
+            out[p["demandId"] as! String] = (p["areaId"] as! String, p["name"] as! String, (p["population"] as! NSNumber).doubleValue)
+        }
+        return out
+    }
+
+    /// Seconds from each village to each village by car, from `klynge matrix`.
+    func matrix(in folder: URL) throws -> [String: [String: Double]] {
+        let csv = folder.appendingPathComponent("m.csv").path
+        let r = try TestSupport.run(klynge, ["matrix", study, "--from", "demand", "--to", "demand", "-o", csv])
+        #expect(r.status == 0, "\(r.stderr)")
+        var out: [String: [String: Double]] = [:]
+        for line in try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n").dropFirst() {
+            let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            if let s = Double(f[3]) { out[f[0], default: [:]][f[1]] = s }
+        }
+        return out
+    }
+
+    func check(_ p: [String: Any], maxMinutes: Double?, villages: [String: (area: String, name: String, weight: Double)],
+               times: [String: [String: Double]]) {
+        let clusters = p["clusters"] as! [[String: Any]]
+        let pairs = (p["contiguity"] as! [[String: Any]]).map { ($0["a"] as! String, $0["b"] as! String) }
+        let areaIds = ["7240", "7241", "7242", "7243", "7244"]
+        var seen: [String] = []
+        for c in clusters {
+            let areas = (c["areas"] as! [[String: Any]]).map { $0["id"] as! String }
+            seen += areas
+            // Connected through the listed pairs (indexes in the study's area order).
+            let idx = Set(areas)
+            var reached: Set<String> = [areas[0]], grew = true
+            while grew {
+                grew = false
+                for (x, y) in pairs {
+                    if idx.contains(x) && idx.contains(y) && reached.contains(x) != reached.contains(y) { reached.formUnion([x, y]); grew = true }
+                }
+            }
+            #expect(reached == idx, "cluster \(c["name"]!) is not connected")
+            let hub = (c["hub"] as! [String: Any])["id"] as! String
+            #expect(areas.contains(villages[hub]!.area), "the hub lies outside its cluster")
+            for (id, v) in villages where areas.contains(v.area) {
+                let t = id == hub ? 0 : times[id]?[hub]
+                #expect(t != nil, "\(v.name) cannot reach its hub")
+                if let maxMinutes, let t { #expect(t <= maxMinutes * 60 + 0.5, "\(v.name): \(t / 60) min to the hub") }
+            }
+        }
+        #expect(seen.sorted() == areaIds)
+    }
+
+    @Test func proposalsHoldEveryConstraint() throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let villages = try self.villages(), times = try matrix(in: folder)
+        let three = try json(["regions", study, "--clusters", "3", "--json"])
+        #expect((three["search"] as! [String: Any])["proven"] as? Bool == true)
+        #expect((three["clusters"] as! [[String: Any]]).count == 3)
+        check(three, maxMinutes: nil, villages: villages, times: times)
+        let limited = try json(["regions", study, "--max-clusters", "--min-population", "600", "--max-minutes", "12", "--json"])
+        for c in limited["clusters"] as! [[String: Any]] { #expect((c["population"] as! NSNumber).doubleValue >= 600) }
+        check(limited, maxMinutes: 12, villages: villages, times: times)
+        // Kolby is locked with Nordby's parish: two far ends in one cluster, so every parish between joins them.
+        let locked = try json(["regions", study, "--clusters", "2", "--lock", "7244=Nord", "--lock", "7243=Nord", "--json"])
+        let nord = (locked["clusters"] as! [[String: Any]]).first { $0["name"] as? String == "Nord" }!
+        #expect((nord["areas"] as! [[String: Any]]).count >= 4)
+        check(locked, maxMinutes: nil, villages: villages, times: times)
+    }
+
+    @Test func impossibleRequestsNameTheirCauseAndWriteNothing() throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let out = folder.appendingPathComponent("r.gpkg").path
+        let cases: [([String], [String])] = [
+            (["--clusters", "3", "--max-minutes", "4"], ["Nordby", "Langør", "limit 4 min"]),
+            (["--clusters", "3", "--require", "library"], ["only 1 area(s) hold an open library"]),
+            (["--max-clusters", "--min-population", "5000"], ["2774 people", "minimum of 5000"]),
+            (["--clusters", "2", "--within", "SOGNEKODE"], ["5 separate groups"]),
+            (["--clusters", "0"], ["--clusters must be at least 1"]),
+            (["--clusters", "2", "--min-population=-5"], ["--min-population must be a positive"]),
+            (["--clusters", "2", "--max-minutes", "nan"], ["--max-minutes must be a positive"]),
+            (["--clusters", "2", "--min-population", "900", "--max-population", "800"], ["is above --max-population"]),
+            (["--clusters", "2", "--require", "svømmehal"], ["unknown category `svømmehal`"]),
+            (["--clusters", "2", "--within", "NOPE"], ["no field `NOPE`"]),
+            (["--clusters", "2", "--lock", "Atlantis=X"], ["no area has the id or name `Atlantis`"]),
+            (["--clusters", "2", "--max-minutes", "10", "--mode", "distance"], ["needs a timed mode"]),
+        ]
+        for (args, words) in cases {
+            let r = try TestSupport.run(klynge, ["regions", study] + args + ["-o", out])
+            #expect(r.status != 0, "\(args)")
+            for w in words { #expect(r.stderr.contains(w), "\(args): \(r.stderr)") }
+            #expect(!FileManager.default.fileExists(atPath: out), "\(args) wrote a file")
+        }
+    }
+
+    @Test func theHeuristicRepeatsItselfAndAProposalIsSavedAndUsed() throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let a = try json(["regions", study, "--clusters", "2", "--solver", "heuristic", "--seed", "7", "--json"])
+        let b = try json(["regions", study, "--clusters", "2", "--solver", "heuristic", "--seed", "7", "--json"])
+        #expect(a["assignments"] as! [String: String] == b["assignments"] as! [String: String])
+        #expect((a["search"] as! [String: Any])["proven"] as? Bool == false)
+        let store = folder.appendingPathComponent("s.gpkg").path
+        let out = folder.appendingPathComponent("r.gpkg").path
+        let save = try TestSupport.run(klynge, ["regions", study, "--store", store, "--clusters", "2", "--save", "To klynger", "-o", out])
+        #expect(save.status == 0, "\(save.stderr)")
+        let layers = try TestSupport.run("ogrinfo", ["-q", out])
+        if layers.status == 0 { #expect(layers.stdout.contains("regions") && layers.stdout.contains("region_areas")) }
+        let used = try json(["clusters", study, "--store", store, "--clustering", "To klynger", "--json"])
+        #expect((used["clusters"] as! [[String: Any]]).count == 2)
+        let missing = try TestSupport.run(klynge, ["clusters", study, "--store", store, "--clustering", "Tre"])
+        #expect(missing.status != 0 && missing.stderr.contains("saved: To klynger"))
+    }
+}
