@@ -380,3 +380,56 @@ do {
         .write(to: outFolder.appendingPathComponent("job.json"), atomically: true, encoding: .utf8)
     print("Matrix job inputs: 20,000 origins × 200 destinations written for scripts/bench_matrix_job.py")
 }
+
+// 7. Regionalisation (`klynge regions`) on square grids: travel from each cell to hubs grows with grid steps
+// (5 minutes a step, plus a little per cell), populations vary. The exact solver on kommune sizes, the heuristic
+// up to national size (about 2,150 parishes in Denmark).
+do {
+    func grid(_ side: Int, clusters: RegionCount, objective: RegionObjective, minPopulation: Double? = nil) -> RegionProblem {
+        var r = LCG(state: UInt64(side) * 7919)
+        let n = side * side
+        var neighbours = Array(repeating: [Int](), count: n)
+        for i in 0..<n {
+            if i % side + 1 < side { neighbours[i].append(i + 1); neighbours[i + 1].append(i) }
+            if i + side < n { neighbours[i].append(i + side); neighbours[i + side].append(i) }
+        }
+        let population = (0..<n).map { _ in Double(50 + r.below(450)) }
+        let hubs = (0..<n).map { RegionHub(id: "h\($0)", name: "h\($0)", kind: .village, area: $0) }
+        // Cells farther than 12 steps from a hub may not join it: keeps the table and the programme local.
+        let cost: [[Double]] = (0..<n).map { i in
+            (0..<n).map { h in
+                let steps = abs(i / side - h / side) + abs(i % side - h % side)
+                return steps > 12 ? .infinity : population[i] * (Double(steps) * 300 + Double(i == h ? 0 : r.below(60)))
+            }
+        }
+        return RegionProblem(areaIds: (0..<n).map { "c\($0)" }, areaNames: (0..<n).map { "c\($0)" }, population: population,
+                             neighbours: neighbours, hubs: hubs, cost: cost, minPopulation: minPopulation, count: clusters, objective: objective)
+    }
+    print("Regions (grids; travel objective with k = cells / 9, max-p with a minimum of 2,000 people):")
+    for side in [5, 7, 9] {
+        let p = grid(side, clusters: .exactly(side * side / 9), objective: .travel)
+        let t0 = Date()
+        let exact = try RegionExact.solve(p, timeLimitSeconds: 60)
+        let te = Date().timeIntervalSince(t0)
+        let h = RegionHeuristic.solve(p)
+        var line = String(format: "  %d cells, k = %d: ", side * side, side * side / 9)
+        if case .solved(let s) = exact {
+            line += String(format: "exact %.2f s (%@), travel %.0f", te, s.proven ? "proven" : "not proven", s.objectiveValue / 60)
+            if let h { line += String(format: "; heuristic %.2f s, travel %.0f (%.2f %% above)", h.seconds, h.objectiveValue / 60, (h.objectiveValue / s.objectiveValue - 1) * 100) }
+        } else {
+            line += String(format: "exact: no answer in %.0f s", te)
+        }
+        print(line)
+    }
+    for side in [20, 46] {
+        let k = side * side / 9
+        let p = grid(side, clusters: .exactly(k), objective: .travel)
+        if let h = RegionHeuristic.solve(p) {
+            print(String(format: "  %d cells, k = %d: heuristic %.2f s, travel %.0f (bound %.0f)", side * side, k, h.seconds, h.objectiveValue / 60, (h.bound ?? 0) / 60))
+        }
+        let m = grid(side, clusters: .most, objective: .count, minPopulation: 2000)
+        if let h = RegionHeuristic.solve(m) {
+            print(String(format: "  %d cells, max-p: heuristic %.2f s, %d clusters (at most %.0f)", side * side, h.seconds, h.clusterCount, h.bound ?? 0))
+        }
+    }
+}

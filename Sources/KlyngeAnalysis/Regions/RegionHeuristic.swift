@@ -5,13 +5,14 @@ import KlyngeWork
 /// safety stop that is reported, never part of normal termination.
 public struct RegionSearchOptions: Sendable {
     public var seed: UInt64
-    /// Constructions tried (each followed by a local search for a fixed count; max-p keeps the best few).
-    public var restarts: Int
+    /// Constructions tried (each followed by a local search for a fixed count; max-p keeps the best few);
+    /// nil: 8 on up to 150 areas, 4 up to 600, else 2.
+    public var restarts: Int?
     /// Local-search moves without a new best before it stops.
     public var stallMoves: Int
     public var control: WorkControl
 
-    public init(seed: UInt64 = 1, restarts: Int = 8, stallMoves: Int = 150, control: WorkControl = .unlimited) {
+    public init(seed: UInt64 = 1, restarts: Int? = nil, stallMoves: Int = 150, control: WorkControl = .unlimited) {
         self.seed = seed
         self.restarts = restarts
         self.stallMoves = stallMoves
@@ -27,7 +28,8 @@ public enum RegionHeuristic {
         let started = Date()
         var rng = SplitMix64(seed: options.seed)
         var best: Partition?
-        let tries = max(1, options.restarts)
+        let n = problem.areaCount
+        let tries = max(1, options.restarts ?? (n <= 150 ? 8 : n <= 600 ? 4 : 2))
         switch problem.count {
         case .exactly(let k):
             for _ in 0..<tries {
@@ -329,45 +331,66 @@ struct Partition {
     // MARK: local search
 
     /// Tabu search over single-area moves to a neighbouring cluster. A move keeps both clusters contiguous
-    /// and each with a hub every member reaches; a moved area may not go back for a while unless that gives
-    /// a new best. Stops after `stall` moves without a new best.
+    /// and each with a hub every member reaches; a moved area stays put for a while unless moving it gives a
+    /// new best. Stops after `stall` moves without a new best. A move's effect depends only on its two
+    /// clusters, so it is kept until one of them changes: each step re-evaluates only moves touching the two
+    /// clusters the last move changed.
     mutating func localSearch(stall: Int, rng: inout SplitMix64, control: WorkControl) {
-        let k = members.count
+        let k = members.count, n = problem.areaCount
         guard k > 1 else { return }
+        struct Leaving { var cluster = -1, version = -1, ok = false, fit = RegionProblem.ClusterFit(population: 0, hub: nil, travel: 0) }
+        struct Joining { var cluster: Int, version: Int, from: Int, fromVersion: Int, ok: Bool, delta: RegionScore, fit: RegionProblem.ClusterFit }
+        var version = Array(repeating: 0, count: k)
+        var leaving = Array(repeating: Leaving(), count: n)
+        var joining = Array(repeating: [Joining](), count: n)
         var best = self
-        var bestScore = score
-        var tabu: [Int: Int] = [:]  // area → the move index until which it may not return
-        let tenure = max(5, min(30, problem.areaCount / 10))
+        var current = score
+        var bestScore = current
+        var tabu = Array(repeating: 0, count: n)  // the move number until which an area stays put
+        let tenure = max(5, min(30, n / 10))
+        let mean = self.mean
         var sinceBest = 0, move = 0
+        var order = Array(0..<n)
         while sinceBest < stall && !control.isStopped {
             move += 1
-            let current = score
-            let mean = self.mean
             var bestMove: (area: Int, to: Int, score: RegionScore, fa: RegionProblem.ClusterFit, fb: RegionProblem.ClusterFit)?
-            var order = Array(0..<problem.areaCount)
             order.shuffle(using: &rng)
             for i in order where !pinned.contains(i) {
                 let a = assignment[i]
                 guard members[a].count > 1 else { continue }
-                let targets = Set(problem.neighbours[i].map { assignment[$0] }).subtracting([a]).sorted()
-                if targets.isEmpty { continue }
-                let rest = members[a].filter { $0 != i }
-                guard problem.isConnected(rest) else { continue }
-                let fa = problem.fit(rest)
-                guard fa.hub != nil else { continue }
-                for b in targets where members[b].first.map({ problem.group[$0] == problem.group[i] }) ?? false {
-                    let fb = problem.fit(members[b] + [i])
-                    guard fb.hub != nil else { continue }
-                    var s = current
-                    let (oa, sa) = parts(fits[a], mean: mean), (ob, sb) = parts(fits[b], mean: mean)
-                    let (na, ta) = parts(fa, mean: mean), (nb, tb) = parts(fb, mean: mean)
-                    s.primary += na + nb - oa - ob
-                    s.secondary += ta + tb - sa - sb
-                    s.violation += violation(rest, fa) + violation(members[b] + [i], fb)
-                        - violation(members[a], fits[a]) - violation(members[b], fits[b])
-                    let isTabu = (tabu[i] ?? 0) > move && assignment[i] != b
-                    if isTabu && !(s < bestScore) { continue }
-                    if bestMove == nil || s < bestMove!.score { bestMove = (i, b, s, fa, fb) }
+                if leaving[i].cluster != a || leaving[i].version != version[a] {
+                    let rest = members[a].filter { $0 != i }
+                    let fa = problem.isConnected(rest) ? problem.fit(rest) : RegionProblem.ClusterFit(population: 0, hub: nil, travel: 0)
+                    leaving[i] = Leaving(cluster: a, version: version[a], ok: fa.hub != nil, fit: fa)
+                }
+                guard leaving[i].ok else { continue }
+                let fa = leaving[i].fit
+                var targets: [Int] = []
+                for j in problem.neighbours[i] where assignment[j] != a && !targets.contains(assignment[j]) { targets.append(assignment[j]) }
+                for b in targets.sorted() where members[b].first.map({ problem.group[$0] == problem.group[i] }) ?? false {
+                    var e = joining[i].first { $0.cluster == b && $0.version == version[b] && $0.from == a && $0.fromVersion == version[a] }
+                    if e == nil {
+                        let joined = members[b] + [i]
+                        let fb = problem.fit(joined)
+                        var d = RegionScore(violation: 0, primary: 0, secondary: 0)
+                        if fb.hub != nil {
+                            let rest = members[a].filter { $0 != i }
+                            let (oa, sa) = parts(fits[a], mean: mean), (ob, sb) = parts(fits[b], mean: mean)
+                            let (na, ta) = parts(fa, mean: mean), (nb, tb) = parts(fb, mean: mean)
+                            d.primary = na + nb - oa - ob
+                            d.secondary = ta + tb - sa - sb
+                            d.violation = violation(rest, fa) + violation(joined, fb) - violation(members[a], fits[a]) - violation(members[b], fits[b])
+                        }
+                        let made = Joining(cluster: b, version: version[b], from: a, fromVersion: version[a], ok: fb.hub != nil, delta: d, fit: fb)
+                        joining[i].removeAll { $0.cluster == b }
+                        joining[i].append(made)
+                        e = made
+                    }
+                    guard let e, e.ok else { continue }
+                    let s = RegionScore(violation: current.violation + e.delta.violation, primary: current.primary + e.delta.primary,
+                                        secondary: current.secondary + e.delta.secondary)
+                    if tabu[i] > move && !(s < bestScore) { continue }
+                    if bestMove == nil || s < bestMove!.score { bestMove = (i, b, s, fa, e.fit) }
                 }
             }
             guard let m = bestMove else { break }
@@ -377,7 +400,10 @@ struct Partition {
             assignment[m.area] = m.to
             fits[from] = m.fa
             fits[m.to] = m.fb
+            version[from] += 1
+            version[m.to] += 1
             tabu[m.area] = move + tenure
+            current = m.score
             if m.score < bestScore {
                 best = self
                 bestScore = m.score
