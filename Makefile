@@ -37,6 +37,7 @@ run: build
 	$(KLYNGE) render $(STUDY) --style clusters --dpi 200 -o out/maps/clusters.png
 	$(KLYNGE) regions $(STUDY) --clusters 3 --max-minutes 12 --store out/proposals.gpkg --save "Tre klynger" -o out/regions.gpkg
 	$(KLYNGE) regions $(STUDY) --max-clusters --min-population 600 --json > out/regions-max-p.json
+	$(KLYNGE) regions compare $(STUDY) --store out/proposals.gpkg -o out/regions-compare.md
 	$(KLYNGE) render $(STUDY) --style clusters --store out/proposals.gpkg --clustering "Tre klynger" --dpi 200 -o out/maps/regions.png
 	$(KLYNGE) render $(STUDY) --style masterplan --paper A3 --landscape -o out/maps/masterplan.pdf
 	$(KLYNGE) optimize $(STUDY) --category hall --objective coverage --candidates places --sweep 1..5 --chart out/maps/halls-how-many.png
@@ -51,7 +52,7 @@ test: build
 	python3 scripts/check_coverage.py $(KLYNGE) $(STUDY)
 	python3 scripts/check_webpage.py $(KLYNGE) $(STUDY) out/test
 
-# Every benchmark: matrices (against scipy), scenarios, maps (against geopandas + matplotlib), location-allocation (against spopt).
+# Every benchmark: matrices (against scipy), scenarios, maps (against geopandas + matplotlib), location-allocation and regions (against spopt).
 bench:
 	KLYNGE_BENCH=1 scripts/install-deps.sh
 	$(SWIFT) build -c release --product klynge-bench
@@ -61,6 +62,7 @@ bench:
 	python3 scripts/bench_matrix_job.py .build/release/klynge out/bench
 	python3 scripts/bench_render_matplotlib.py out/bench
 	python3 scripts/bench_optimize_spopt.py out/bench
+	python3 scripts/bench_regions_spopt.py out/bench
 
 # The service on loopback (wrk): light and heavy mixes, renders running, abandoned requests; on the sample and
 # on a 4,000-village study made from it.

@@ -48,8 +48,10 @@ public struct ClusterReport: Sendable, Codable {
 
     enum CodingKeys: String, CodingKey { case study, candidateMinutes, clusters }
 
-    public init(analysis: StudyAnalysis) throws {
-        let study = analysis.study
+    /// The study's own clusters, or `clustering` in their place (the analysis is the same: clusterings change
+    /// no village, facility or road).
+    public init(analysis: StudyAnalysis, clustering: SavedClustering? = nil) throws {
+        let study = clustering.map(analysis.study.using) ?? analysis.study
         let settings = study.clusters
         let geography = ClusterGeography(study: study)
         guard !geography.members.isEmpty else {

@@ -421,15 +421,25 @@ do {
         }
         print(line)
     }
+    // The larger grids also go to scripts/bench_regions_spopt.py: populations and the cost table (person-seconds,
+    // infinite beyond reach), with Klynge's answers, for spopt's max-p and SKATER on the same cells.
+    var rows: [String] = []
     for side in [20, 46] {
         let k = side * side / 9
         let p = grid(side, clusters: .exactly(k), objective: .travel)
-        if let h = RegionHeuristic.solve(p) {
+        let h = RegionHeuristic.solve(p)
+        if let h {
             print(String(format: "  %d cells, k = %d: heuristic %.2f s, travel %.0f (bound %.0f)", side * side, k, h.seconds, h.objectiveValue / 60, (h.bound ?? 0) / 60))
         }
         let m = grid(side, clusters: .most, objective: .count, minPopulation: 2000)
-        if let h = RegionHeuristic.solve(m) {
-            print(String(format: "  %d cells, max-p: heuristic %.2f s, %d clusters (at most %.0f)", side * side, h.seconds, h.clusterCount, h.bound ?? 0))
+        let hm = RegionHeuristic.solve(m)
+        if let hm {
+            print(String(format: "  %d cells, max-p: heuristic %.2f s, %d clusters (at most %.0f)", side * side, hm.seconds, hm.clusterCount, hm.bound ?? 0))
         }
+        try writeBinary(p.population, "regions-\(side)-population.f64")
+        try writeBinary(p.cost.flatMap { $0 }, "regions-\(side)-cost.f64")
+        rows.append("{\"side\": \(side), \"k\": \(k), \"threshold\": 2000, \"travel_seconds\": \(h?.seconds ?? -1), "
+                    + "\"travel\": \(h?.objectiveValue ?? -1), \"maxp_seconds\": \(hm?.seconds ?? -1), \"maxp_regions\": \(hm?.clusterCount ?? -1)}")
     }
+    try ("[" + rows.joined(separator: ", ") + "]").write(to: outFolder.appendingPathComponent("regions.json"), atomically: true, encoding: .utf8)
 }

@@ -1,11 +1,14 @@
 import ArgumentParser
 import Foundation
 import KlyngeAnalysis
+import KlyngeGeo
 import KlyngeIngest
+import KlyngeIO
 import KlyngeNetwork
 import KlyngeStore
 import KlyngeStudy
 import KlyngeStudyAnalysis
+import KlyngeWork
 
 extension RegionObjective: ExpressibleByArgument {}
 extension RegionSolverChoice: ExpressibleByArgument {}
@@ -13,6 +16,70 @@ extension RegionSolverChoice: ExpressibleByArgument {}
 struct RegionsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "regions",
+        abstract: "Propose clusters of areas (the default), or compare clusterings.",
+        subcommands: [RegionsPropose.self, RegionsCompare.self],
+        defaultSubcommand: RegionsPropose.self
+    )
+}
+
+struct RegionsCompare: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Clusterings side by side: sizes, travel to the hubs, facilities, coverage with own facilities, and changes.",
+        discussion: """
+        Each --clustering is `study` (the study's own clusters) or a proposal saved by `regions --save`. Without         any: the study's own clusters and every saved proposal. Areas changed and the adjusted Rand index are         counted against the first.
+        """
+    )
+
+    @OptionGroup var options: StudyOptions
+    @Option(help: "`study` or a saved proposal's name (repeatable, in the order of the columns).")
+    var clustering: [String] = []
+    @Option(help: "Language of the table: da or en (default: the study's).")
+    var lang: String?
+    @Flag(help: "Print JSON.")
+    var json = false
+    @Option(name: .shortAndLong, help: "Write the table (.md) or the figures (.json).")
+    var output: String?
+
+    func validate() throws {
+        if let lang, !["da", "en"].contains(lang) { throw ValidationError("--lang is da or en") }
+        if let output, !(output.hasSuffix(".md") || output.hasSuffix(".json")) { throw ValidationError("-o writes .md or .json") }
+    }
+
+    func run() throws {
+        try failing {
+            let analysis = try loadAnalysis(options)
+            let store = ScenarioStore(path: options.storePath)
+            var alternatives: [(name: String, clustering: SavedClustering?)] = []
+            let language = lang ?? analysis.study.language
+            let names = clustering.isEmpty ? ["study"] + (try store.proposals().compactMap { $0.clustering?.name }) : clustering
+            for name in names {
+                if name == "study" {
+                    alternatives.append((language == "en" ? "The study's own" : "Studiets egne", nil))
+                } else if let saved = try store.proposal(name) {
+                    alternatives.append((saved.name, saved))
+                } else {
+                    let saved = try store.proposals().map(\.record.name)
+                    throw ValidationError("--clustering: no saved proposal `\(name)` in \(options.storePath)"
+                                          + (saved.isEmpty ? " (none saved yet)" : " (saved: \(saved.joined(separator: ", ")))"))
+                }
+            }
+            let comparison = try ClusteringComparison(analysis: analysis, alternatives: alternatives)
+            let table = comparison.markdown(language: language)
+            if let output {
+                try AtomicOutput.write(text: output.hasSuffix(".json") ? try JSONText.encode(comparison, pretty: true) : table,
+                                       to: URL(fileURLWithPath: output))
+            }
+            if json { try printJSON(comparison); return }
+            print(table, terminator: "")
+            if let output { print("Wrote \(output)") }
+        }
+    }
+}
+
+struct RegionsPropose: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "propose",
         abstract: "Propose clusters: partition the study's areas into contiguous clusters, each with a hub, under constraints.",
         discussion: """
         Areas are neighbours when they share at least --min-shared-m of boundary (corners never count), when a \
@@ -106,7 +173,8 @@ struct RegionsCommand: ParsableCommand {
                      + "pair it with another area under `clusters.links` in the study file to join them")
             }
             let proposal: RegionProposal
-            do { proposal = try setup.solve() } catch let e as RegionsInfeasible {
+            // --time-limit bounds the whole search: the exact solver, and the heuristic after it.
+            do { proposal = try setup.solve(control: WorkControl(timeLimitSeconds: timeLimit)) } catch let e as RegionsInfeasible {
                 warn("klynge: error: \(e)")
                 throw ExitCode.failure
             }

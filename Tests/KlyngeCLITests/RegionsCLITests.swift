@@ -130,4 +130,45 @@ import KlyngeTestSupport
         let missing = try TestSupport.run(klynge, ["clusters", study, "--store", store, "--clustering", "Tre"])
         #expect(missing.status != 0 && missing.stderr.contains("saved: To klynger"))
     }
+
+    /// Adjusted Rand index by counting pairs (Steinley's form), not by the contingency table the code uses.
+    static func pairCountingARI(_ x: [String], _ y: [String]) -> Double {
+        var a = 0.0, b = 0.0, c = 0.0, d = 0.0
+        for i in x.indices {
+            for j in x.indices where j > i {
+                switch (x[i] == x[j], y[i] == y[j]) {
+                case (true, true): a += 1
+                case (true, false): b += 1
+                case (false, true): c += 1
+                case (false, false): d += 1
+                }
+            }
+        }
+        let denominator = (a + b) * (b + d) + (a + c) * (c + d)
+        return denominator == 0 ? 1 : 2 * (a * d - b * c) / denominator
+    }
+
+    @Test func alternativesAreComparedAgainstTheFirst() throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = folder.appendingPathComponent("s.gpkg").path
+        for (k, name) in [(2, "To"), (3, "Tre")] {
+            #expect(try TestSupport.run(klynge, ["regions", study, "--store", store, "--clusters", "\(k)", "--save", name]).status == 0)
+        }
+        let out = folder.appendingPathComponent("cmp.md").path
+        let md = try TestSupport.run(klynge, ["regions", "compare", study, "--store", store, "-o", out])
+        #expect(md.status == 0, "\(md.stderr)")
+        #expect(md.stdout.contains("| Klyngeinddeling | Studiets egne | To | Tre |") && md.stdout.contains("Forsamlingshus: dækket med klyngens egne"))
+        #expect(try String(contentsOfFile: out, encoding: .utf8) + "Wrote \(out)\n" == md.stdout)
+        let cmp = try json(["regions", "compare", study, "--store", store, "--clustering", "Tre", "--clustering", "To", "--json"])
+        let alternatives = cmp["alternatives"] as! [[String: Any]]
+        #expect(alternatives.map { $0["clusters"] as! Int } == [3, 2])
+        // The index against an independent count over the two proposals' assignments.
+        let tre = try json(["regions", study, "--clusters", "3", "--json"])["assignments"] as! [String: String]
+        let to = try json(["regions", study, "--clusters", "2", "--json"])["assignments"] as! [String: String]
+        let ids = tre.keys.sorted()
+        let expected = Self.pairCountingARI(ids.map { tre[$0]! }, ids.map { to[$0]! })
+        #expect(abs((alternatives[1]["adjustedRand"] as! Double) - expected) < 0.001)
+        #expect(alternatives[0]["adjustedRand"] == nil)
+    }
 }

@@ -33,7 +33,8 @@ public enum RegionHeuristic {
         switch problem.count {
         case .exactly(let k):
             for _ in 0..<tries {
-                if options.control.isStopped { break }
+                // A stopped search still answers with its first construction.
+                if options.control.isStopped && best != nil { break }
                 guard var p = Partition.grow(problem, clusters: k, rng: &rng) else { continue }
                 p.localSearch(stall: options.stallMoves, rng: &rng, control: options.control)
                 if best == nil || p.score < best!.score { best = p }
@@ -41,15 +42,22 @@ public enum RegionHeuristic {
         case .most:
             // Max-p: many cheap constructions; the local search polishes the few with the most clusters.
             var built: [Partition] = []
-            for _ in 0..<(tries * 4) {
-                if options.control.isStopped { break }
-                if let p = Partition.growToMinimum(problem, rng: &rng) { built.append(p) }
+            for round in 0..<(tries * 8) {
+                if options.control.isStopped && !built.isEmpty { break }
+                if let p = Partition.growToMinimum(problem, fill: round % 2 == 1, rng: &rng) { built.append(p) }
             }
-            built.sort { ($0.clusterCount, $1.score) > ($1.clusterCount, $0.score) }
+            // Better: meets every constraint, then more clusters, then a lower score.
+            func better(_ x: Partition, _ y: Partition) -> Bool {
+                let fx = x.score.violation == 0, fy = y.score.violation == 0
+                if fx != fy { return fx }
+                if x.clusterCount != y.clusterCount { return x.clusterCount > y.clusterCount }
+                return x.score < y.score
+            }
+            built.sort(by: better)
             for var p in built.prefix(3) {
-                if options.control.isStopped { break }
+                if options.control.isStopped && best != nil { break }
                 p.localSearch(stall: options.stallMoves, rng: &rng, control: options.control)
-                if best == nil || (p.clusterCount, best!.score) > (best!.clusterCount, p.score) { best = p }
+                if best == nil || better(p, best!) { best = p }
             }
         }
         guard let best, best.score.violation == 0 else { return nil }
@@ -258,8 +266,13 @@ struct Partition {
     /// Max-p construction: seeds in random order, each region grown until it has the minimum population and
     /// every required category; regions that cannot get there give their areas back, and leftover areas join
     /// the cheapest neighbouring region. Nil when some area joins none.
-    static func growToMinimum(_ p: RegionProblem, rng: inout SplitMix64) -> Partition? {
+    ///
+    /// With `fill`, regions aim at the minimum with little to spare (more regions): seeds on the edge of the
+    /// free land first, the largest neighbour while short of the minimum, then the one that passes it by least.
+    /// Without, each step takes the neighbour that adds least travel (better regions, perhaps fewer).
+    static func growToMinimum(_ p: RegionProblem, fill: Bool, rng: inout SplitMix64) -> Partition? {
         guard var (regions, assignment) = startingRegions(p) else { return nil }
+        let minimum = p.minPopulation ?? 0
         func satisfied(_ m: [Int]) -> Bool {
             let pop = m.reduce(0) { $0 + p.population[$1] }
             if let lo = p.minPopulation, pop < lo { return false }
@@ -267,14 +280,20 @@ struct Partition {
         }
         func bestNeighbour(_ m: [Int], free: (Int) -> Bool) -> Int? {
             let now = p.fit(m)
-            var best: (Int, Double)?
+            var best: (area: Int, key: (Int, Double, Double))?
             for j in Set(m.flatMap { a in p.neighbours[a].filter { p.group[$0] == p.group[a] } }) where free(j) {
                 let f = p.fit(m + [j])
                 guard f.hub != nil, p.maxPopulation.map({ f.population <= $0 }) ?? true else { continue }
                 let d = f.travel - now.travel
-                if best == nil || d < best!.1 || (d == best!.1 && j < best!.0) { best = (j, d) }
+                let key: (Int, Double, Double)
+                if fill {
+                    key = f.population >= minimum ? (0, f.population - minimum, d) : (1, -p.population[j], d)
+                } else {
+                    key = (0, d, 0)
+                }
+                if best == nil || key < best!.key || (key == best!.key && j < best!.area) { best = (j, key) }
             }
-            return best?.0
+            return best?.area
         }
         // Locked and fixed-hub regions grow first, then seeds in random order.
         var r = 0
@@ -287,6 +306,12 @@ struct Partition {
         }
         var order = (0..<p.areaCount).filter { !p.hubsInArea[$0].isEmpty }
         order.shuffle(using: &rng)
+        if fill {
+            // Edge first: an area with few free neighbours left is the one most easily stranded.
+            let freeNeighbours = order.map { i in p.neighbours[i].filter { assignment[$0] < 0 }.count }
+            let rank = Dictionary(uniqueKeysWithValues: zip(order, freeNeighbours))
+            order = order.enumerated().sorted { (rank[$0.element]!, $0.offset) < (rank[$1.element]!, $1.offset) }.map(\.element)
+        }
         for s in order where assignment[s] < 0 {
             var region = [s]
             assignment[s] = regions.count
