@@ -138,6 +138,9 @@ public struct RegionContiguity: Sendable {
 
 /// A regionalisation of the study, ready to solve: the pure problem, with what is needed to name its parts.
 public struct RegionSetup: Sendable {
+    /// Every village is a possible hub up to this many villages; beyond, each area's most populous few.
+    public static let allVillagesAsHubsUpTo = 500
+    public static let hubsPerAreaInLargeStudies = 5
     public let request: RegionRequest
     public let problem: RegionProblem
     public let contiguity: RegionContiguity
@@ -177,11 +180,14 @@ public struct RegionSetup: Sendable {
         self.villages = villages
         let population = villages.map { $0.reduce(0) { $0 + study.demand[$1].weight } }
 
-        // Hubs: every village, and the facilities named in --hubs.
+        // Hubs: every village (each area's most populous few in a large study, as each candidate costs a
+        // search), and the facilities named in --hubs.
         var hubs: [RegionHub] = []
         var sites: [Site] = []
+        let many = study.demand.count > Self.allVillagesAsHubsUpTo
         for (a, vs) in villages.enumerated() {
-            for d in vs {
+            let candidates = many ? Array(vs.sorted { (study.demand[$0].weight, $1) > (study.demand[$1].weight, $0) }.prefix(Self.hubsPerAreaInLargeStudies)) : vs
+            for d in candidates {
                 let v = study.demand[d]
                 hubs.append(RegionHub(id: v.id, name: v.name.isEmpty ? v.id : v.name, kind: .village, area: a))
                 sites.append(Site(id: v.id, name: v.name, categories: [], location: v.location, isCandidate: true))
@@ -191,6 +197,16 @@ public struct RegionSetup: Sendable {
         let index = try AreaIndex(areas: areas, geos: geos)
         var fixed = Set<Int>()
         for key in request.hubs {
+            // A named village that is not a candidate yet becomes one.
+            if many, !hubs.contains(where: { $0.id == key || $0.name == key }),
+               let d = study.demand.indices.first(where: { study.demand[$0].id == key }) ?? {
+                   let named = study.demand.indices.filter { study.demand[$0].name == key }
+                   return named.count == 1 ? named[0] : nil
+               }(), let a = study.demand[d].areaId.flatMap({ position[$0] }) {
+                let v = study.demand[d]
+                hubs.append(RegionHub(id: v.id, name: v.name.isEmpty ? v.id : v.name, kind: .village, area: a))
+                sites.append(Site(id: v.id, name: v.name, categories: [], location: v.location, isCandidate: true))
+            }
             if let h = hubs.firstIndex(where: { $0.id == key }) ?? {
                 let named = hubs.indices.filter { hubs[$0].name == key }
                 return named.count == 1 ? named[0] : nil
@@ -377,6 +393,9 @@ public struct RegionProposal: Sendable, Codable {
         for l in request.locks { c.append("lock: \(l.area)=\(l.cluster)") }
         if !request.hubs.isEmpty { c.append("hubs: \(request.hubs.joined(separator: ", "))") }
         c.append("neighbours: shared boundary ≥ \(shown(request.minSharedMeters)) m, or a road, or a link")
+        if study.demand.count > RegionSetup.allVillagesAsHubsUpTo {
+            c.append("possible hubs: the \(RegionSetup.hubsPerAreaInLargeStudies) most populous villages of each area (the study has \(study.demand.count) villages)")
+        }
         constraints = c
         let value = s.objective == .travel ? s.objectiveValue / unit : s.objectiveValue
         let bound = s.bound.map { s.objective == .travel ? $0 / unit : $0 }

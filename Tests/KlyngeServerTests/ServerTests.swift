@@ -215,6 +215,33 @@ let closeHall = #"{"name": "Luk Sambiosen", "close": ["node/5938809867"]}"#
                                      body: ByteBuffer(string: #"{"category": "hall", "objective": "median", "facilities": 1, "keep": ["way/413945490", "node/5938809867"]}"#)) { r in
                 #expect(r.status == .unprocessableContent)
             }
+            // Cluster proposals: the same answer as the command line's library call, every number checked.
+            try await client.execute(uri: "/api/regions", method: .post, headers: auth,
+                                     body: ByteBuffer(string: #"{"clusters": 3, "maxMinutes": 12}"#)) { r in
+                #expect(r.status == .ok)
+                let o = try object(r)
+                var req = RegionRequest()
+                req.count = .exactly(3)
+                req.maxMinutes = 12
+                let lib = try RegionSetup(analysis: analysis, request: req).solve()
+                #expect(o["assignments"] as? [String: String] == lib.assignments)
+                #expect((o["search"] as! [String: Any])["proven"] as? Bool == true)
+            }
+            for bad in [#"{"clusters": 0}"#, #"{"clusters": 99}"#, #"{"maxClusters": true, "minPopulation": -1}"#, #"{"clusters": 2, "maxMinutes": 1e308}"#,
+                        #"{"clusters": 2, "objective": "nej"}"#, #"{"clusters": 2, "seed": -1}"#, #"{}"#, #"{"clusters": 2, "maxClusters": true}"#,
+                        #"{"clusters": 2, "require": ["svømmehal"]}"#, #"{"clusters": 2, "lock": 5}"#, #"[1]"#] {
+                try await client.execute(uri: "/api/regions", method: .post, headers: auth, body: ByteBuffer(string: bad)) { r in
+                    #expect(r.status == .badRequest, "\(bad): \(r.status)")
+                }
+            }
+            try await client.execute(uri: "/api/regions", method: .post, headers: auth,
+                                     body: ByteBuffer(string: #"{"clusters": 3, "maxMinutes": 4}"#)) { r in
+                #expect(r.status == .unprocessableContent)
+                #expect(String(buffer: r.body).contains("Langør"))
+            }
+            try await client.execute(uri: "/api/regions", method: .post, body: ByteBuffer(string: #"{"clusters": 3}"#)) { r in
+                #expect(r.status == .unauthorized)
+            }
             try await client.execute(uri: "/maps/overview.png?width=400&height=300", method: .get) { r in
                 #expect(r.status == .ok && r.headers[.contentType] == "image/png")
                 #expect(r.body.readableBytes > 1000 && r.body.getBytes(at: 1, length: 3) == Array("PNG".utf8))
