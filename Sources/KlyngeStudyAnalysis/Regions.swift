@@ -150,8 +150,11 @@ public struct RegionSetup: Sendable {
     let villageCost: [[Double?]]
     let study: Study
 
-    public init(analysis: StudyAnalysis, request: RegionRequest) throws {
+    public init(analysis: StudyAnalysis, request given: RegionRequest) throws {
         let study = analysis.study
+        var request = given
+        var seen = Set<String>()
+        request.require = given.require.filter { seen.insert($0).inserted }  // `hall,hall` asks for one hall
         let problems = request.problems(study: study)
         guard problems.isEmpty else { throw AnalysisSetupError(problems.joined(separator: "\n")) }
         self.request = request
@@ -319,7 +322,7 @@ public struct RegionSetup: Sendable {
             if lines.isEmpty {
                 lines = [proven
                     ? "no partition meets all the constraints together (proven by the exact solver); loosen one of them"
-                    : "no partition meeting all the constraints was found (not proven impossible: try --solver exact, a longer --time-limit, or looser constraints)"]
+                    : "no partition meeting all the constraints was found (not proven impossible: try a longer --time-limit, another --solver, or looser constraints)"]
             }
             throw RegionsInfeasible(reasons: lines, proven: proven)
         }

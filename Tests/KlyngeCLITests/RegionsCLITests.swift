@@ -76,6 +76,8 @@ import KlyngeTestSupport
         #expect((three["search"] as! [String: Any])["proven"] as? Bool == true)
         #expect((three["clusters"] as! [[String: Any]]).count == 3)
         check(three, maxMinutes: nil, villages: villages, times: times)
+        let twice = try json(["regions", study, "--clusters", "2", "--require", "school,school", "--json"])
+        #expect((twice["clusters"] as! [[String: Any]]).allSatisfy { ($0["required"] as! [String: Int])["school"]! >= 1 })
         let limited = try json(["regions", study, "--max-clusters", "--min-population", "600", "--max-minutes", "12", "--json"])
         for c in limited["clusters"] as! [[String: Any]] { #expect((c["population"] as! NSNumber).doubleValue >= 600) }
         check(limited, maxMinutes: 12, villages: villages, times: times)

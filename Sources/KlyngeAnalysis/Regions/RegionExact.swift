@@ -48,8 +48,9 @@ public enum RegionExact {
             let second = build(p, count: .exactly(k), goal: p.objective == .balance ? .balance : .travel)
             let r2 = try GLPKSolver.solve(second.model, timeLimitSeconds: left, shouldStop: stop)
             let use = (r2.status == .optimal || r2.status == .feasible) ? (second, r2) : (first, r1)
-            return outcome(p, use.0, use.1, proven: r1.status == .optimal, bound: r1.relaxationBound.map { $0.rounded(.down) },
-                           started: started)
+            // Proven only when both the count and the tie-breaker at that count are.
+            return outcome(p, use.0, use.1, proven: r1.status == .optimal && r2.status == .optimal,
+                           bound: r1.relaxationBound.map { $0.rounded(.down) }, started: started)
         }
     }
 
