@@ -178,17 +178,21 @@ struct RegionsPropose: ParsableCommand {
                 warn("klynge: error: \(e)")
                 throw ExitCode.failure
             }
-            if let output {
-                // A GeoPackage gets the areas with their cluster as a second layer; other formats hold one.
-                let clusters = try proposal.table(study: analysis.study)
-                let tables = ExportFormat.from(path: output) == .gpkg ? [clusters, proposal.areaTable(study: analysis.study)] : [clusters]
-                try writeTables(tables, to: output)
+            let store = ScenarioStore(path: options.storePath)
+            func publish() throws {
+                if let output {
+                    // A GeoPackage gets the areas with their cluster as a second layer; other formats hold one.
+                    let clusters = try proposal.table(study: analysis.study)
+                    let tables = ExportFormat.from(path: output) == .gpkg ? [clusters, proposal.areaTable(study: analysis.study)] : [clusters]
+                    try writeTables(tables, to: output)
+                }
+                if let save {
+                    let record = try store.putProposal(proposal.saved(name: save))
+                    if !json { print("Saved as \(record.id) in \(options.storePath)") }
+                }
             }
-            if let save {
-                let store = ScenarioStore(path: options.storePath)
-                let record = try store.withWriterLock { try store.putProposal(proposal.saved(name: save)) }
-                if !json { print("Saved as \(record.id) in \(options.storePath)") }
-            }
+            // With --save the store's lock comes first: when a running service holds it, nothing is written.
+            if save != nil { try store.withWriterLock(publish) } else { try publish() }
             if json { try printJSON(proposal); return }
             print(summary(proposal))
             if let output { print("Wrote \(output)") }

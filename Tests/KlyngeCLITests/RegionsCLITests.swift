@@ -173,4 +173,27 @@ import KlyngeTestSupport
         #expect(abs((alternatives[1]["adjustedRand"] as! Double) - expected) < 0.001)
         #expect(alternatives[0]["adjustedRand"] == nil)
     }
+
+    /// A store whose writer lock is held (a running service) refuses --save, and then no file is written either.
+    @Test(.enabled(if: TestSupport.isAvailable("flock"))) func aLockedStoreLeavesNothingWritten() throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = folder.appendingPathComponent("s.gpkg").path
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        holder.arguments = ["flock", store + ".lock", "sleep", "30"]
+        try holder.run()
+        defer { holder.terminate() }
+        // Wait until the lock is held: a non-blocking try fails then.
+        var held = false
+        for _ in 0..<50 where !held {
+            held = try TestSupport.run("flock", ["-n", store + ".lock", "true"]).status != 0
+            if !held { Thread.sleep(forTimeInterval: 0.1) }
+        }
+        try #require(held)
+        let out = folder.appendingPathComponent("r.gpkg").path
+        let r = try TestSupport.run(klynge, ["regions", study, "--store", store, "--clusters", "2", "--save", "To", "-o", out])
+        #expect(r.status != 0 && r.stderr.contains("writing to this scenario store"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
 }
