@@ -24,14 +24,19 @@ public final class ScenarioStore: @unchecked Sendable {
     public let path: String
     private var backing: (any RecordStore)?
 
+    /// Whether the store is a GeoPackage file (proposals are kept there as a second table).
+    private let isFile: Bool
+
     public init(path: String) {
         self.path = path
+        isFile = true
     }
 
     /// A store that is not a file (e.g. PostgreSQL, or a test double of the protocol's contract).
     public init(records: any RecordStore, path: String) {
         self.path = path
         backing = records
+        isFile = false
     }
 
     public static func defaultPath(forStudy study: String) -> String {
@@ -100,9 +105,13 @@ public final class ScenarioStore: @unchecked Sendable {
 
     private func openedProposals(forWriting: Bool) throws -> (any RecordStore)? {
         if let proposalRecords, proposalsWritable || !forWriting { return proposalRecords }
+        guard isFile else {
+            if forWriting { throw StoreError(path: path, message: "this store keeps scenarios only; save proposals in a GeoPackage store (--store FILE.gpkg)") }
+            return nil
+        }
         guard forWriting || FileManager.default.fileExists(atPath: path) else { return nil }
         // A new store gets its scenario table too, so readers of scenarios find the file as they expect.
-        if forWriting && backing == nil { _ = try opened(forWriting: true) }
+        if forWriting { _ = try opened(forWriting: true) }
         do {
             let s = try GeoPackageRecordStore(path: path, table: Self.proposalTable, readOnly: !forWriting)
             proposalRecords = s
