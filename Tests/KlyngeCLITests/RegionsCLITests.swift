@@ -121,6 +121,10 @@ import KlyngeTestSupport
         let b = try json(["regions", study, "--clusters", "2", "--solver", "heuristic", "--seed", "7", "--json"])
         #expect(a["assignments"] as! [String: String] == b["assignments"] as! [String: String])
         #expect((a["search"] as! [String: Any])["proven"] as? Bool == false)
+        // The exact solver too gives the same partition in every process (rows and columns in a fixed order).
+        let e1 = try json(["regions", study, "--clusters", "2", "--objective", "balance", "--solver", "exact", "--json"])
+        let e2 = try json(["regions", study, "--clusters", "2", "--objective", "balance", "--solver", "exact", "--json"])
+        #expect(e1["assignments"] as! [String: String] == e2["assignments"] as! [String: String])
         let store = folder.appendingPathComponent("s.gpkg").path
         let out = folder.appendingPathComponent("r.gpkg").path
         let save = try TestSupport.run(klynge, ["regions", study, "--store", store, "--clusters", "2", "--save", "To klynger", "-o", out])

@@ -77,7 +77,10 @@ public enum RegionExact {
         if goal == .count { for (_, v) in y { m.variables[v].objective = 1 } }
         for i in 0..<p.areaCount { m.add(.init((x[i] ?? [:]).map { ($0.value, 1.0) }, lower: 1, upper: 1)) }
         let hubsByRoot = Dictionary(grouping: y.keys.sorted(), by: { p.hubs[$0].area })
-        for (h, yh) in y {
+        // Rows and columns in a fixed order: GLPK then picks the same optimum among equals on every run.
+        let hubOrder = y.keys.sorted()
+        for h in hubOrder {
+            let yh = y[h]!
             for i in 0..<p.areaCount where i != p.hubs[h].area { if let v = x[i]?[h] { m.add(.init([(v, 1), (yh, -1)], upper: 0)) } }
             let members = (0..<p.areaCount).compactMap { i in x[i]?[h].map { ($0, p.population[i]) } }
             if let lo = p.minPopulation { m.add(.init(members + [(yh, -lo)], lower: 0)) }
@@ -89,10 +92,11 @@ public enum RegionExact {
             if p.fixedHubs.contains(h) { m.variables[yh].lower = 1 }
         }
         for f in p.fixedHubs where y[f] == nil { m.add(.init([], lower: 1)) }  // a fixed hub that cannot be one: infeasible
-        if case .exactly(let k) = count { m.add(.init(y.values.map { ($0, 1.0) }, lower: Double(k), upper: Double(k))) }
+        if case .exactly(let k) = count { m.add(.init(hubOrder.map { (y[$0]!, 1.0) }, lower: Double(k), upper: Double(k))) }
         if goal == .balance, case .exactly(let k) = count, k > 0 {
             let mean = p.population.reduce(0, +) / Double(k)
-            for (h, yh) in y {
+            for h in hubOrder {
+                let yh = y[h]!
                 let d = m.add(.init(lower: 0, upper: .infinity, objective: 1))
                 let members = (0..<p.areaCount).compactMap { i in x[i]?[h].map { ($0, p.population[i]) } }
                 m.add(.init([(d, 1)] + members.map { ($0.0, -$0.1) } + [(yh, mean)], lower: 0))
@@ -124,7 +128,8 @@ public enum RegionExact {
             }
         }
         // Contiguity: one flow per root area; membership m_ia = Σ over a's hubs of x_ih.
-        for (root, rootHubs) in hubsByRoot {
+        for root in hubsByRoot.keys.sorted() {
+            let rootHubs = hubsByRoot[root]!
             func membership(_ i: Int) -> [(Int, Double)] { rootHubs.compactMap { x[i]?[$0] }.map { ($0, 1.0) } }
             let inReach = (0..<p.areaCount).filter { !membership($0).isEmpty }
             let reach = Set(inReach)
