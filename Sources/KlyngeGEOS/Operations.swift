@@ -126,16 +126,19 @@ public final class SharedBoundaries {
         self.context = context
         self.toleranceMeters = toleranceMeters
         var boundaries: [GEOSHandle] = [], buffers: [GEOSHandle] = [], prepared: [OpaquePointer] = []
-        for p in polygons {
-            let g = try context.make(p)
-            boundaries.append(try context.owned(GEOSBoundary_r(context.handle, g.pointer), "boundary"))
-            let b = try context.owned(GEOSBuffer_r(context.handle, g.pointer, toleranceMeters, 2), "buffer")
-            buffers.append(b)
-            guard let pr = GEOSPrepare_r(context.handle, b.pointer) else {
-                for q in prepared { GEOSPreparedGeom_destroy_r(context.handle, q) }
-                throw context.error("prepare")
+        do {
+            for p in polygons {
+                let g = try context.make(p)
+                boundaries.append(try context.owned(GEOSBoundary_r(context.handle, g.pointer), "boundary"))
+                let b = try context.owned(GEOSBuffer_r(context.handle, g.pointer, toleranceMeters, 2), "buffer")
+                buffers.append(b)
+                guard let pr = GEOSPrepare_r(context.handle, b.pointer) else { throw context.error("prepare") }
+                prepared.append(pr)
             }
-            prepared.append(pr)
+        } catch {
+            // deinit does not run for an init that throws: free what was prepared here.
+            for q in prepared { GEOSPreparedGeom_destroy_r(context.handle, q) }
+            throw error
         }
         self.boundaries = boundaries
         self.buffers = buffers
