@@ -747,14 +747,20 @@ struct LoadRun {
 /// Point-in-area lookups for validation and area assignment.
 public final class AreaIndex {
     private let areas: [(id: String, envelope: Envelope, prepared: PreparedGeometry)]
-    private let union: PreparedGeometry?
+    private let source: [Area]
+    private let geos: GEOSContext
+    /// The study area as one shape, made on first use (only the distance checks need it, and a union of
+    /// many areas is the costly part of the index).
+    private lazy var union: PreparedGeometry? = source.isEmpty ? nil
+        : (try? geos.unaryUnion(source.map(\.geometry))).flatMap { try? PreparedGeometry($0, context: geos) }
 
     public init(areas: [Area], geos: GEOSContext) throws {
         self.areas = try areas.compactMap { a in
             guard let env = a.geometry.envelope else { return nil }
             return (a.id, env, try PreparedGeometry(a.geometry, context: geos))
         }
-        union = areas.isEmpty ? nil : try PreparedGeometry(geos.unaryUnion(areas.map(\.geometry)), context: geos)
+        source = areas
+        self.geos = geos
     }
 
     public func areaId(containing c: Coordinate) -> String? {

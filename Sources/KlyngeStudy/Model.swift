@@ -134,3 +134,28 @@ public struct Study: Sendable {
         self.roads = roads
     }
 }
+
+/// An area named by its id, or by a name only one area has.
+public enum AreaMatch: Sendable, Equatable {
+    case found(Int)
+    case ambiguous(ids: [String])
+    case none
+
+    /// In words, for a key path or option: nil when found.
+    public func problem(_ key: String) -> String? {
+        switch self {
+        case .found: nil
+        case .ambiguous(let ids): "`\(key)` names \(ids.count) areas (ids \(ids.joined(separator: ", "))); use an id"
+        case .none: "no area has the id or name `\(key)`"
+        }
+    }
+}
+
+extension Study {
+    public func area(matching key: String) -> AreaMatch {
+        if let i = areas.firstIndex(where: { $0.id == key }) { return .found(i) }
+        let named = areas.indices.filter { areas[$0].name == key }
+        if named.count == 1 { return .found(named[0]) }
+        return named.isEmpty ? .none : .ambiguous(ids: named.map { areas[$0].id })
+    }
+}

@@ -87,7 +87,8 @@ public struct RegionContiguity: Sendable {
     /// Areas with no neighbour at all.
     public var isolated: [Int]
 
-    public init(study: Study, minSharedMeters: Double, links: [(Int, Int)]) throws {
+    /// `index`: the study's point-in-area lookup when the caller has one already.
+    public init(study: Study, minSharedMeters: Double, links: [(Int, Int)], index given: AreaIndex? = nil) throws {
         let n = study.areas.count
         let geos = try GEOSContext()
         let shared = try SharedBoundaries(study.areas.map(\.geometry), toleranceMeters: Self.toleranceMeters, context: geos)
@@ -107,7 +108,7 @@ public struct RegionContiguity: Sendable {
             }
         }
         // Roads: consecutive vertices in two different areas, with at most roadGapMeters outside every area between.
-        let index = try AreaIndex(areas: study.areas, geos: geos)
+        let index = try given ?? AreaIndex(areas: study.areas, geos: geos)
         let position = Dictionary(uniqueKeysWithValues: study.areas.enumerated().map { ($1.id, $0) })
         func locate(_ c: Coordinate) -> Int? {
             index.areaId(containing: c).flatMap { position[$0] }
@@ -162,20 +163,18 @@ public struct RegionSetup: Sendable {
         let areas = study.areas
         let position = Dictionary(uniqueKeysWithValues: areas.enumerated().map { ($1.id, $0) })
         func area(_ key: String, option: String) throws -> Int {
-            if let i = position[key] { return i }
-            let named = areas.indices.filter { areas[$0].name == key }
-            if named.count == 1 { return named[0] }
-            if named.count > 1 {
-                throw AnalysisSetupError("\(option): `\(key)` names \(named.count) areas (ids \(named.map { areas[$0].id }.joined(separator: ", "))); use an id")
-            }
-            throw AnalysisSetupError("\(option): no area has the id or name `\(key)`")
+            let match = study.area(matching: key)
+            guard case .found(let i) = match else { throw AnalysisSetupError("\(option): \(match.problem(key) ?? "")") }
+            return i
         }
         var links: [(Int, Int)] = []
         for (k, pair) in (study.clusters.links ?? []).enumerated() {
             guard pair.count == 2 else { throw AnalysisSetupError("clusters.links[\(k)]: a link is a pair of two areas, not \(pair.count)") }
             links.append((try area(pair[0], option: "clusters.links[\(k)]"), try area(pair[1], option: "clusters.links[\(k)]")))
         }
-        contiguity = try RegionContiguity(study: study, minSharedMeters: request.minSharedMeters, links: links)
+        let geos = try GEOSContext()
+        let index = try AreaIndex(areas: areas, geos: geos)
+        contiguity = try RegionContiguity(study: study, minSharedMeters: request.minSharedMeters, links: links, index: index)
 
         // Villages per area, and the areas' populations from them (as every other figure of the study).
         var villages = Array(repeating: [Int](), count: areas.count)
@@ -196,8 +195,6 @@ public struct RegionSetup: Sendable {
                 sites.append(Site(id: v.id, name: v.name, categories: [], location: v.location, isCandidate: true))
             }
         }
-        let geos = try GEOSContext()
-        let index = try AreaIndex(areas: areas, geos: geos)
         var fixed = Set<Int>()
         for key in request.hubs {
             // A named village that is not a candidate yet becomes one.

@@ -55,12 +55,7 @@ public enum StudyCheck {
         if let m = study.clusters.candidateMinutes, !(m.isFinite && m > 0) { refuse("clusters.candidate_minutes", "must be a positive number of minutes") }
         for (k, pair) in (study.clusters.links ?? []).enumerated() {
             guard pair.count == 2 else { refuse("clusters.links[\(k)]", "a link is a pair of two areas, not \(pair.count)"); continue }
-            for key in pair where !study.areas.contains(where: { $0.id == key }) {
-                let named = study.areas.filter { $0.name == key }.count
-                if named != 1 {
-                    refuse("clusters.links[\(k)]", named == 0 ? "no area has the id or name `\(key)`" : "`\(key)` names \(named) areas; use an id")
-                }
-            }
+            for key in pair { if let problem = study.area(matching: key).problem(key) { refuse("clusters.links[\(k)]", problem) } }
         }
         // Points that no road of a mode in use reaches: counted as unreachable, worth a look.
         if let network {

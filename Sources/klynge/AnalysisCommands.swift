@@ -18,15 +18,7 @@ func printJSON<T: Encodable>(_ value: T) throws {
 func loadAnalysis(_ options: StudyOptions, clustering: String? = nil) throws -> StudyAnalysis {
     let loaded = try loadStudyWithSaved(options)
     var study = loaded.set.study
-    if let clustering {
-        let store = ScenarioStore(path: options.storePath)
-        guard let saved = try store.proposal(clustering) else {
-            let names = try store.proposals().map(\.record.name)
-            throw ValidationError("--clustering: no saved proposal `\(clustering)` in \(options.storePath)"
-                                  + (names.isEmpty ? " (none saved yet: `klynge regions … --save NAME`)" : " (saved: \(names.joined(separator: ", ")))"))
-        }
-        study = study.using(saved)
-    }
+    if let clustering { study = study.using(try savedClustering(clustering, options)) }
     let analysis = try StudyAnalysis(study: study, network: loaded.network)
     if !analysis.unattached.isEmpty { reportSnapProblems(analysis.unattached, label: "not on the road network (counted as unreachable)") }
     return analysis
@@ -43,6 +35,17 @@ func checkCategory(_ analysis: StudyAnalysis, _ category: String?) throws -> [St
         throw ValidationError("unknown category `\(category)` (the study has: \(analysis.engine.categories.joined(separator: ", ")))")
     }
     return [category]
+}
+
+/// A proposal saved by `regions --save`, by name or id; refused naming the saved ones.
+func savedClustering(_ name: String, _ options: StudyOptions) throws -> SavedClustering {
+    let store = ScenarioStore(path: options.storePath)
+    guard let saved = try store.proposal(name) else {
+        let names = try store.proposals().map(\.record.name)
+        throw ValidationError("--clustering: no saved proposal `\(name)` in \(options.storePath)"
+                              + (names.isEmpty ? " (none saved yet: `klynge regions … --save NAME`)" : " (saved: \(names.joined(separator: ", ")))"))
+    }
+    return saved
 }
 
 /// Writes tables by extension (see `Exporter.writeAny`).

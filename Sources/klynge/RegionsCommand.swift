@@ -56,12 +56,9 @@ struct RegionsCompare: ParsableCommand {
             for name in names {
                 if name == "study" {
                     alternatives.append((language == "en" ? "The study's own" : "Studiets egne", nil))
-                } else if let saved = try store.proposal(name) {
-                    alternatives.append((saved.name, saved))
                 } else {
-                    let saved = try store.proposals().map(\.record.name)
-                    throw ValidationError("--clustering: no saved proposal `\(name)` in \(options.storePath)"
-                                          + (saved.isEmpty ? " (none saved yet)" : " (saved: \(saved.joined(separator: ", ")))"))
+                    let saved = try savedClustering(name, options)
+                    alternatives.append((saved.name, saved))
                 }
             }
             let comparison = try ClusteringComparison(analysis: analysis, alternatives: alternatives)

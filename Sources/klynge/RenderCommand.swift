@@ -69,12 +69,7 @@ struct RenderCommand: ParsableCommand {
                 network = try StudyNetwork(study: study)
                 study = try savedScenarios(options, study: study, network: network!).study
             }
-            if let clustering {
-                guard let saved = try store.proposal(clustering) else {
-                    throw ValidationError("--clustering: no saved proposal `\(clustering)` in \(options.storePath)")
-                }
-                study = study.using(saved)
-            }
+            if let clustering { study = study.using(try savedClustering(clustering, options)) }
             let page = try self.page()
             // The same request builder as the server's /maps.
             let request = try MapMaker.request(study: study, analysis: nil, network: network, style: theStyle, category: category, scenario: scenario,
