@@ -30,6 +30,9 @@ public struct RegionRequest: Sendable {
     public var solver: RegionSolverChoice = .auto
     public var seed: UInt64 = 1
     public var timeLimitSeconds: Double = 60
+    /// `--from`: a clustering the search starts from, and (`--keep`) those of its clusters that stay whole.
+    public var start: SavedClustering?
+    public var keep: [String] = []
 
     public init() {}
 
@@ -61,6 +64,19 @@ public struct RegionRequest: Sendable {
             out.append("--within: the areas have no field `\(within)` (fields: \(fields.joined(separator: ", ")))")
         }
         if study.areas.isEmpty { out.append("the study has no areas layer to partition") }
+        if !keep.isEmpty && start == nil { out.append("--keep names clusters of a --from clustering: give --from too") }
+        if let start {
+            let clusters = Set(start.assignments.values)
+            for k in keep where !clusters.contains(k) {
+                out.append("--keep: the clustering `\(start.name)` has no cluster `\(k)` (its clusters: \(clusters.sorted().joined(separator: ", ")))")
+            }
+            let ids = Set(study.areas.map(\.id))
+            let stale = start.assignments.keys.filter { !ids.contains($0) }.sorted()
+            if !stale.isEmpty {
+                out.append("--from: the clustering `\(start.name)` places areas the study does not have: \(stale.prefix(10).joined(separator: ", "))"
+                           + (stale.count > 10 ? " and \(stale.count - 10) more" : ""))
+            }
+        }
         return out
     }
 }
@@ -142,14 +158,17 @@ public struct RegionSetup: Sendable {
     /// Every village is a possible hub up to this many villages; beyond, each area's most populous few.
     public static let allVillagesAsHubsUpTo = 500
     public static let hubsPerAreaInLargeStudies = 5
-    public let request: RegionRequest
-    public let problem: RegionProblem
+    public internal(set) var request: RegionRequest
+    public internal(set) var problem: RegionProblem
     public let contiguity: RegionContiguity
     /// Demand indexes per area.
     public let villages: [[Int]]
     /// Per area and hub, the travel of each village in seconds (nil unreachable), for messages and figures.
     let villageCost: [[Double?]]
     let study: Study
+    /// `--from` as area → cluster index, and why the search cannot start from it (nil when it can).
+    public let start: [Int]?
+    public let startNote: String?
 
     public init(analysis: StudyAnalysis, request given: RegionRequest) throws {
         let study = analysis.study
@@ -263,10 +282,16 @@ public struct RegionSetup: Sendable {
             }
         }
         var locks: [Int: String] = [:]
+        // --keep: every area of a kept cluster is locked to it, under its name.
+        let kept = Set(request.keep)
+        for (id, cluster) in (request.start?.assignments ?? [:]).sorted(by: { $0.key < $1.key }) where kept.contains(cluster) {
+            if let a = position[id] { locks[a] = cluster }
+        }
         for lock in request.locks {
             let a = try area(lock.area, option: "--lock")
             if let other = locks[a], other != lock.cluster {
-                throw AnalysisSetupError("--lock: \(areas[a].name) (\(areas[a].id)) is locked to both \(other) and \(lock.cluster)")
+                throw AnalysisSetupError("--lock: \(areas[a].name) (\(areas[a].id)) is locked to both \(other) and \(lock.cluster)"
+                                         + (kept.contains(other) ? " (kept whole from --from)" : ""))
             }
             locks[a] = lock.cluster
         }
@@ -275,6 +300,30 @@ public struct RegionSetup: Sendable {
                                 areaHas: areaHas, group: group, locks: locks, fixedHubs: fixed,
                                 minPopulation: request.minPopulation, maxPopulation: request.maxPopulation,
                                 count: request.count, objective: request.objective)
+        (start, startNote) = Self.start(request.start, problem: problem, areas: areas)
+    }
+
+    /// `--from` as area → cluster index when the search can start from it, else why not.
+    static func start(_ from: SavedClustering?, problem: RegionProblem, areas: [Area]) -> ([Int]?, String?) {
+        guard let from else { return (nil, nil) }
+        var labels: [String: Int] = [:]
+        var names: [String] = []
+        var assignment: [Int] = []
+        for a in areas {
+            guard let c = from.assignments[a.id] else { assignment.append(-1); continue }
+            if labels[c] == nil { labels[c] = names.count; names.append(c) }
+            assignment.append(labels[c]!)
+        }
+        let missing = areas.indices.filter { assignment[$0] < 0 }
+        if !missing.isEmpty {
+            return (nil, "the search does not start from `\(from.name)`: it places no cluster for "
+                    + missing.prefix(5).map { "\(areas[$0].name) (\(areas[$0].id))" }.joined(separator: ", ")
+                    + (missing.count > 5 ? " and \(missing.count - 5) more" : ""))
+        }
+        // Labels were numbered in area order, as `evaluate` numbers clusters: the same indexes.
+        let wrong = problem.unmendable(assignment)
+        guard !wrong.isEmpty else { return (assignment, nil) }
+        return (nil, "the search does not start from `\(from.name)`: " + wrong.prefix(3).map { problem.describe($0) { names[$0] } }.joined(separator: "; "))
     }
 
     /// The obstacles in words, with the villages behind a missing hub named.
@@ -308,7 +357,7 @@ public struct RegionSetup: Sendable {
 
     /// Solves, and names the result; throws with every known reason when there is none.
     public func solve(control: WorkControl = .unlimited) throws -> RegionProposal {
-        let options = RegionSearchOptions(seed: request.seed, control: control)
+        let options = RegionSearchOptions(seed: request.seed, control: control, start: start)
         switch try Regionalisation.solve(problem, solver: request.solver, options: options, timeLimitSeconds: request.timeLimitSeconds) {
         case .solved(let s):
             let wrong = problem.violations(assignment: s.assignment, hubs: s.hubs)
@@ -339,7 +388,8 @@ public struct RegionProposal: Sendable, Codable {
     public struct Hub: Sendable, Codable { public var id: String; public var name: String; public var kind: RegionHub.Kind }
     public struct Cluster: Sendable, Codable {
         public var name: String
-        public var hub: Hub
+        /// Nil only in a check of a hand-made partition, for a cluster no hub fits.
+        public var hub: Hub?
         public var areas: [Member]
         public var population: Double
         /// Population-weighted mean and worst travel from the villages to the hub, minutes (km in distance mode).
@@ -383,20 +433,7 @@ public struct RegionProposal: Sendable, Codable {
         let unit = request.mode.isTimed ? 60.0 : 1000.0
         self.study = study.name
         mode = request.mode
-        var c: [String] = []
-        switch request.count { case .exactly(let k): c.append("clusters: \(k)"); case .most: c.append("clusters: as many as possible") }
-        if let v = request.minPopulation { c.append("min population: \(shown(v))") }
-        if let v = request.maxPopulation { c.append("max population: \(shown(v))") }
-        if let v = request.maxMinutes { c.append("max minutes to hub (\(request.mode.rawValue)): \(shown(v))") }
-        if !request.require.isEmpty { c.append("require: \(request.require.joined(separator: ", "))" + (request.scenario.map { " (scenario \($0))" } ?? "")) }
-        if let w = request.within { c.append("within: \(w)") }
-        for l in request.locks { c.append("lock: \(l.area)=\(l.cluster)") }
-        if !request.hubs.isEmpty { c.append("hubs: \(request.hubs.joined(separator: ", "))") }
-        c.append("neighbours: shared boundary ≥ \(shown(request.minSharedMeters)) m, or a road, or a link")
-        if study.demand.count > RegionSetup.allVillagesAsHubsUpTo {
-            c.append("possible hubs: the \(RegionSetup.hubsPerAreaInLargeStudies) most populous villages of each area (the study has \(study.demand.count) villages)")
-        }
-        constraints = c
+        constraints = setup.constraintTexts
         let value = s.objective == .travel ? s.objectiveValue / unit : s.objectiveValue
         let bound = s.bound.map { s.objective == .travel ? $0 / unit : $0 }
         search = Search(solver: s.method, proven: s.proven, objective: s.objective, value: value, bound: bound,
@@ -411,28 +448,8 @@ public struct RegionProposal: Sendable, Codable {
             var n = 2
             while used.contains(name) { name = "\(lock ?? h.name) \(n)"; n += 1 }
             used.insert(name)
-            var worst: (Double, Int)?
-            var weighted = 0.0, people = 0.0
-            for a in members {
-                for d in setup.villages[a] {
-                    let v = study.demand[d]
-                    let t = (h.kind == .village && h.id == v.id) ? 0 : (setup.villageCost[d][s.hubs[k]] ?? .infinity)
-                    weighted += v.weight * t
-                    people += v.weight
-                    if worst == nil || t > worst!.0 { worst = (t, d) }
-                }
-            }
-            let required = Dictionary(uniqueKeysWithValues: request.require.enumerated().map { r, cat in
-                (cat, members.filter { p.areaHas[$0][r] }.count)
-            })
             for a in members { assignments[p.areaIds[a]] = name }
-            out.append(Cluster(name: name, hub: Hub(id: h.id, name: h.name, kind: h.kind),
-                               areas: members.map { Member(id: p.areaIds[$0], name: p.areaNames[$0]) },
-                               population: s.population[k],
-                               meanToHub: people > 0 ? tenths(weighted / people / unit) : nil,
-                               worstToHub: worst.map { tenths($0.0 / unit) },
-                               worstVillage: worst.map { study.demand[$0.1].name.isEmpty ? study.demand[$0.1].id : study.demand[$0.1].name },
-                               required: required))
+            out.append(setup.figures(name: name, members: members, hub: s.hubs[k]))
         }
         clusters = out
         self.assignments = assignments
@@ -440,6 +457,59 @@ public struct RegionProposal: Sendable, Codable {
         contiguity = setup.contiguity.pairs.map {
             Neighbours(a: p.areaIds[$0.a], b: p.areaIds[$0.b], reason: $0.reason, sharedMeters: $0.sharedMeters.rounded())
         }
+    }
+}
+
+extension RegionSetup {
+    /// The constraints in force, in words, as a proposal lists them.
+    public var constraintTexts: [String] {
+        var c: [String] = []
+        switch request.count { case .exactly(let k): c.append("clusters: \(k)"); case .most: c.append("clusters: as many as possible") }
+        if let v = request.minPopulation { c.append("min population: \(shown(v))") }
+        if let v = request.maxPopulation { c.append("max population: \(shown(v))") }
+        if let v = request.maxMinutes { c.append("max minutes to hub (\(request.mode.rawValue)): \(shown(v))") }
+        if !request.require.isEmpty { c.append("require: \(request.require.joined(separator: ", "))" + (request.scenario.map { " (scenario \($0))" } ?? "")) }
+        if let w = request.within { c.append("within: \(w)") }
+        if let from = request.start { c.append("from: \(from.name)" + (start == nil ? " (not used as a start)" : "")) }
+        if !request.keep.isEmpty { c.append("kept whole: \(request.keep.joined(separator: ", "))") }
+        for l in request.locks { c.append("lock: \(l.area)=\(l.cluster)") }
+        if !request.hubs.isEmpty { c.append("hubs: \(request.hubs.joined(separator: ", "))") }
+        c.append("neighbours: shared boundary ≥ \(shown(request.minSharedMeters)) m, or a road, or a link")
+        if study.demand.count > RegionSetup.allVillagesAsHubsUpTo {
+            c.append("possible hubs: the \(RegionSetup.hubsPerAreaInLargeStudies) most populous villages of each area (the study has \(study.demand.count) villages)")
+        }
+        return c
+    }
+
+    /// A cluster's figures: population, travel from its villages to the hub, required categories.
+    func figures(name: String, members: [Int], hub: Int?) -> RegionProposal.Cluster {
+        let p = problem
+        let unit = request.mode.isTimed ? 60.0 : 1000.0
+        var worst: (Double, Int)?
+        var weighted = 0.0, people = 0.0
+        if let hub {
+            let h = p.hubs[hub]
+            for a in members {
+                for d in villages[a] {
+                    let v = study.demand[d]
+                    let t = (h.kind == .village && h.id == v.id) ? 0 : (villageCost[d][hub] ?? .infinity)
+                    weighted += v.weight * t
+                    people += v.weight
+                    if worst == nil || t > worst!.0 { worst = (t, d) }
+                }
+            }
+        }
+        let required = Dictionary(uniqueKeysWithValues: request.require.enumerated().map { r, cat in
+            (cat, members.filter { p.areaHas[$0][r] }.count)
+        })
+        return RegionProposal.Cluster(
+            name: name, hub: hub.map { RegionProposal.Hub(id: p.hubs[$0].id, name: p.hubs[$0].name, kind: p.hubs[$0].kind) },
+            areas: members.map { RegionProposal.Member(id: p.areaIds[$0], name: p.areaNames[$0]) },
+            population: members.reduce(0) { $0 + p.population[$1] },
+            meanToHub: people > 0 ? tenths(weighted / people / unit) : nil,
+            worstToHub: worst.map { tenths($0.0 / unit) },
+            worstVillage: worst.map { study.demand[$0.1].name.isEmpty ? study.demand[$0.1].id : study.demand[$0.1].name },
+            required: required)
     }
 }
 
@@ -467,7 +537,8 @@ extension RegionProposal {
         let features = try clusters.map { c -> Feature in
             let shape = try geos.unaryUnion(c.areas.compactMap { byId[$0.id]?.geometry })
             var a: [String: AttributeValue] = [
-                "cluster": .string(c.name), "hub": .string(c.hub.name), "hub_id": .string(c.hub.id), "hub_kind": .string(c.hub.kind.rawValue),
+                "cluster": .string(c.name), "hub": c.hub.map { .string($0.name) } ?? .null, "hub_id": c.hub.map { .string($0.id) } ?? .null,
+                "hub_kind": c.hub.map { .string($0.kind.rawValue) } ?? .null,
                 "areas": .string(c.areas.map(\.id).joined(separator: ";")), "area_count": .int(Int64(c.areas.count)),
                 "population": .double(c.population),
                 "mean_\(unit)_to_hub": c.meanToHub.map(AttributeValue.double) ?? .null,
@@ -496,6 +567,6 @@ extension RegionProposal {
     /// What the store keeps of it.
     public func saved(name: String) -> SavedClustering {
         SavedClustering(name: name, description: (["\(search.objective.rawValue), \(search.solver.rawValue)"] + constraints).joined(separator: "; "),
-                        assignments: assignments, hubs: Dictionary(uniqueKeysWithValues: clusters.map { ($0.name, $0.hub.id) }))
+                        assignments: assignments, hubs: Dictionary(uniqueKeysWithValues: clusters.compactMap { c in c.hub.map { (c.name, $0.id) } }))
     }
 }

@@ -18,7 +18,7 @@ func printJSON<T: Encodable>(_ value: T) throws {
 func loadAnalysis(_ options: StudyOptions, clustering: String? = nil) throws -> StudyAnalysis {
     let loaded = try loadStudyWithSaved(options)
     var study = loaded.set.study
-    if let clustering { study = study.using(try savedClustering(clustering, options)) }
+    if let clustering, let saved = try namedClustering(clustering, options) { study = study.using(saved) }
     let analysis = try StudyAnalysis(study: study, network: loaded.network)
     if !analysis.unattached.isEmpty { reportSnapProblems(analysis.unattached, label: "not on the road network (counted as unreachable)") }
     return analysis
@@ -37,12 +37,17 @@ func checkCategory(_ analysis: StudyAnalysis, _ category: String?) throws -> [St
     return [category]
 }
 
-/// A proposal saved by `regions --save`, by name or id; refused naming the saved ones.
-func savedClustering(_ name: String, _ options: StudyOptions) throws -> SavedClustering {
+/// A clustering named on the command line: `study` (the study's own clusters: nil), a file (`.gpkg`,
+/// `.geojson`, `.csv` from `regions -o` or a GIS: an area id and a cluster per row), or a proposal saved
+/// by `regions --save`, by name or id; refused naming the saved ones.
+func namedClustering(_ name: String, _ options: StudyOptions, option: String = "--clustering") throws -> SavedClustering? {
+    if name == "study" { return nil }
+    if ClusteringFile.isFile(name) { return try ClusteringFile.read(name) }
+    if ClusteringFile.looksLikeFile(name) { throw ValidationError("\(option): no such file `\(name)`") }
     let store = ScenarioStore(path: options.storePath)
     guard let saved = try store.proposal(name) else {
         let names = try store.proposals().map(\.record.name)
-        throw ValidationError("--clustering: no saved proposal `\(name)` in \(options.storePath)"
+        throw ValidationError("\(option): no saved proposal or clustering file `\(name)` in \(options.storePath)"
                               + (names.isEmpty ? " (none saved yet: `klynge regions … --save NAME`)" : " (saved: \(names.joined(separator: ", ")))"))
     }
     return saved

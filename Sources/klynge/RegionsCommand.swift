@@ -27,12 +27,15 @@ struct RegionsCompare: ParsableCommand {
         commandName: "compare",
         abstract: "Clusterings side by side: sizes, travel to the hubs, facilities, coverage with own facilities, and changes.",
         discussion: """
-        Each --clustering is `study` (the study's own clusters) or a proposal saved by `regions --save`. Without         any: the study's own clusters and every saved proposal. Areas changed and the adjusted Rand index are         counted against the first.
+        Each --clustering is `study` (the study's own clusters), a proposal saved by `regions --save`, or a \
+        file: the .gpkg, .geojson or .csv `regions -o` writes, or any table with `area_id` and `cluster` columns. \
+        Without any: the study's own clusters and every saved proposal. Areas changed and the adjusted Rand \
+        index are counted against the first. --map draws one panel per clustering.
         """
     )
 
     @OptionGroup var options: StudyOptions
-    @Option(help: "`study` or a saved proposal's name (repeatable, in the order of the columns).")
+    @Option(help: "`study`, a saved proposal's name, or a clustering file (repeatable, in the order of the columns).")
     var clustering: [String] = []
     @Option(help: "Language of the table: da or en (default: the study's).")
     var lang: String?
@@ -54,11 +57,10 @@ struct RegionsCompare: ParsableCommand {
             let language = lang ?? analysis.study.language
             let names = clustering.isEmpty ? ["study"] + (try store.proposals().compactMap { $0.clustering?.name }) : clustering
             for name in names {
-                if name == "study" {
-                    alternatives.append((language == "en" ? "The study's own" : "Studiets egne", nil))
-                } else {
-                    let saved = try savedClustering(name, options)
+                if let saved = try namedClustering(name, options) {
                     alternatives.append((saved.name, saved))
+                } else {
+                    alternatives.append((language == "en" ? "The study's own" : "Studiets egne", nil))
                 }
             }
             let comparison = try ClusteringComparison(analysis: analysis, alternatives: alternatives)
@@ -112,6 +114,10 @@ struct RegionsPropose: ParsableCommand {
     var within: String?
     @Option(help: "AREA=CLUSTER: the area (id or name) belongs to that cluster (repeatable).")
     var lock: [String] = []
+    @Option(help: "Start from a clustering: `study`, a saved proposal, or a clustering file (its cluster count is the default --clusters).")
+    var from: String?
+    @Option(help: "With --from: its clusters (names, comma-separated) that stay whole, each under its own name.")
+    var keep: String?
     @Option(help: "Villages or facilities (ids or names) that must be hubs, comma-separated.")
     var hubs: String?
     @Option(name: .customLong("min-shared-m"), help: "Least shared boundary, in metres, for two areas to be neighbours.")
@@ -130,29 +136,35 @@ struct RegionsPropose: ParsableCommand {
     var save: String?
 
     func validate() throws {
-        if clusters == nil && !maxClusters { throw ValidationError("give --clusters k, or --max-clusters for as many as the constraints allow") }
+        if clusters == nil && !maxClusters && from == nil {
+            throw ValidationError("give --clusters k, or --max-clusters for as many as the constraints allow (or --from a clustering to keep its count)")
+        }
+        if keep != nil && from == nil { throw ValidationError("--keep names clusters of a --from clustering: give --from too") }
         if clusters != nil && maxClusters { throw ValidationError("--clusters and --max-clusters exclude each other") }
         for l in lock where !l.contains("=") { throw ValidationError("--lock takes AREA=CLUSTER, got `\(l)`") }
         if let output, ExportFormat.from(path: output) == nil { throw ValidationError("unknown output format `\(output)`; use .gpkg, .geojson or .csv") }
         if let save, save.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--save needs a name") }
     }
 
-    func request() -> RegionRequest {
+    func request(start: SavedClustering?) -> RegionRequest {
         var r = RegionRequest()
-        r.count = clusters.map { .exactly($0) } ?? .most
-        r.objective = objective ?? (clusters == nil ? .count : .travel)
+        let startCount = start.map { Set($0.assignments.values).count }
+        r.count = (clusters ?? (maxClusters ? nil : startCount)).map { .exactly($0) } ?? .most
+        r.objective = objective ?? (r.count == .most ? .count : .travel)
+        r.start = start
+        r.keep = list(keep)
         r.minPopulation = minPopulation
         r.maxPopulation = maxPopulation
         r.maxMinutes = maxMinutes
         r.mode = mode
-        r.require = require.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } } ?? []
+        r.require = list(require)
         r.scenario = scenario
         r.within = within
         r.locks = lock.map { l in
             let parts = l.split(separator: "=", maxSplits: 1).map(String.init)
             return (parts[0], parts.count > 1 ? parts[1] : "")
         }
-        r.hubs = hubs.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } } ?? []
+        r.hubs = list(hubs)
         r.minSharedMeters = minSharedMeters
         r.solver = solver
         r.seed = seed
@@ -160,10 +172,17 @@ struct RegionsPropose: ParsableCommand {
         return r
     }
 
+    /// A comma-separated option as its items.
+    func list(_ text: String?) -> [String] {
+        text.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } } ?? []
+    }
+
     func run() throws {
         try failing {
             let analysis = try loadAnalysis(options)
-            let setup = try RegionSetup(analysis: analysis, request: request())
+            let start = try from.map { key in try namedClustering(key, options, option: "--from") ?? SavedClustering.own(analysis.study, name: "study") }
+            let setup = try RegionSetup(analysis: analysis, request: request(start: start))
+            if let note = setup.startNote { warn("note: \(note)") }
             for i in setup.contiguity.isolated {
                 let a = analysis.study.areas[i]
                 warn("note: \(a.name) (\(a.id)) has no neighbour (no shared boundary, road or link): it can only be a cluster of its own; "
@@ -211,7 +230,7 @@ struct RegionsPropose: ParsableCommand {
         lines.append("Constraints: " + p.constraints.joined(separator: "; "))
         for c in p.clusters {
             let areas = c.areas.map { $0.name == $0.id ? $0.id : "\($0.name) (\($0.id))" }.joined(separator: ", ")
-            var line = "\(c.name): hub \(c.hub.name) (\(c.hub.kind.rawValue)); \(Format.people(c.population)) people in \(c.areas.count) area\(c.areas.count == 1 ? "" : "s"): \(areas)"
+            var line = "\(c.name): hub \(c.hub?.name ?? "–") (\(c.hub?.kind.rawValue ?? "none")); \(Format.people(c.population)) people in \(c.areas.count) area\(c.areas.count == 1 ? "" : "s"): \(areas)"
             if let mean = c.meanToHub, let worst = c.worstToHub {
                 line += "; to the hub \(String(format: "%.1f", mean)) \(unit) on average, at most \(String(format: "%.1f", worst)) \(unit) (\(c.worstVillage ?? "–"))"
             }

@@ -69,7 +69,7 @@ struct RenderCommand: ParsableCommand {
                 network = try StudyNetwork(study: study)
                 study = try savedScenarios(options, study: study, network: network!).study
             }
-            if let clustering { study = study.using(try savedClustering(clustering, options)) }
+            if let clustering, let saved = try namedClustering(clustering, options) { study = study.using(saved) }
             let page = try self.page()
             // The same request builder as the server's /maps.
             let request = try MapMaker.request(study: study, analysis: nil, network: network, style: theStyle, category: category, scenario: scenario,

@@ -222,6 +222,44 @@ import KlyngeWork
         #expect(hits >= 8, "the heuristic reached the optimum on \(hits) of 10 maps")
     }
 
+    @Test func aStartIsKeptWhenBestAndIgnoredWhenBroken() throws {
+        for seed in UInt64(1)...5 {
+            let p = Self.grid(rows: 3, columns: 4, seed: seed, count: .exactly(3))
+            guard case .solved(let optimum) = try Regionalisation.solve(p, solver: .exact, options: RegionSearchOptions(), timeLimitSeconds: 60) else {
+                Issue.record("no optimum"); continue
+            }
+            // From the proven optimum, a single construction with no moves left still answers with it.
+            let started = try #require(RegionHeuristic.solve(p, options: RegionSearchOptions(seed: 3, restarts: 1, start: optimum.assignment)))
+            #expect(abs(started.objectiveValue - optimum.objectiveValue) <= 1e-6 * optimum.objectiveValue)
+            // Columns as clusters would be contiguous; a checkerboard is not, and is no start at all.
+            let broken = (0..<12).map { ($0 / 4 + $0 % 4) % 3 }
+            #expect(p.unmendable(broken).contains { $0.kind == .notContiguous })
+            let fresh = RegionHeuristic.solve(p, options: RegionSearchOptions(seed: 3))
+            let ignored = RegionHeuristic.solve(p, options: RegionSearchOptions(seed: 3, start: broken))
+            #expect(fresh?.assignment == ignored?.assignment)
+        }
+    }
+
+    @Test func aHandMadePartitionIsEvaluatedWithItsBestHubs() throws {
+        let p = Self.grid(rows: 2, columns: 3, seed: 11, count: .exactly(2), minPopulation: 400, maxPopulation: 1200)
+        // Left column + middle column | right column: contiguous; its hubs are each cluster's cheapest.
+        let (assignment, fits, problems) = p.evaluate(assignment: [5, 5, 9, 5, 5, 9])
+        #expect(assignment == [0, 0, 1, 0, 0, 1])
+        for (c, members) in [[0, 1, 3, 4], [2, 5]].enumerated() {
+            let best = members.flatMap { p.hubsInArea[$0] }.min { h, g in
+                members.reduce(0) { $0 + p.cost[$1][h] } < members.reduce(0) { $0 + p.cost[$1][g] }
+            }
+            #expect(fits[c].hub == best)
+        }
+        let pops = [[0, 1, 3, 4], [2, 5]].map { $0.reduce(0) { $0 + p.population[$1] } }
+        #expect(problems.contains(.tooManyPeople(cluster: 0, population: pops[0], maximum: 1200)) == (pops[0] > 1200))
+        #expect(problems.contains(.tooFewPeople(cluster: 1, population: pops[1], minimum: 400)) == (pops[1] < 400))
+        // Corners only: areas 0 and 4 share no edge.
+        let corner = p.evaluate(assignment: [0, 1, 1, 1, 0, 1]).problems
+        #expect(corner.contains(.notContiguous(cluster: 0)))
+        #expect(p.evaluate(assignment: [0, 0, 0, -1, 1, 1]).problems.contains(.unassigned(area: 3)))
+    }
+
     @Test func obstaclesNameTheirCause() throws {
         // A line of four areas and an island: the island alone is below the minimum.
         let neighbours = [[1], [0, 2], [1, 3], [2], []]

@@ -178,6 +178,53 @@ import KlyngeTestSupport
         #expect(alternatives[0]["adjustedRand"] == nil)
     }
 
+    /// `--from` starts from a clustering and `--keep` keeps some of its clusters whole; clusterings are read
+    /// back from the files `regions -o` writes and from a table a GIS would export.
+    @Test func proposalsStartFromClusteringsAndFilesAreAlternatives() throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let gpkg = folder.appendingPathComponent("three.gpkg").path
+        let geojson = folder.appendingPathComponent("three.geojson").path
+        let three = try json(["regions", study, "--clusters", "3", "-o", gpkg, "--json"])["assignments"] as! [String: String]
+        #expect(try TestSupport.run(klynge, ["regions", study, "--clusters", "3", "-o", geojson]).status == 0)
+        // A CSV such as a planner writes by hand: area id and cluster.
+        let csv = folder.appendingPathComponent("hand.csv").path
+        try ("area_id,cluster\n" + three.keys.sorted().map { "\($0),\(three[$0]!)" }.joined(separator: "\n") + "\n").write(toFile: csv, atomically: true, encoding: .utf8)
+        let cmp = try json(["regions", "compare", study, "--clustering", gpkg, "--clustering", geojson, "--clustering", csv, "--clustering", "study", "--json"])
+        let alternatives = cmp["alternatives"] as! [[String: Any]]
+        #expect(alternatives.map { $0["name"] as! String } == ["three", "three", "hand", "Studiets egne"])
+        // The same partition from all three files: nothing changed, adjusted Rand index 1.
+        for a in alternatives[1...2] { #expect(a["areasChanged"] as? Int == 0 && a["adjustedRand"] as? Double == 1) }
+        #expect((alternatives[3]["areasChanged"] as! Int) > 0)
+
+        // Started from its own answer, the heuristic keeps the optimum the exact solver proved.
+        let from = try json(["regions", study, "--from", gpkg, "--solver", "heuristic", "--json"])
+        #expect(from["assignments"] as! [String: String] == three)
+        #expect((from["constraints"] as! [String]).contains("from: three"))
+        // Kept whole: every area of the kept cluster stays together under its name.
+        let kept = three.values.sorted().first!
+        let keep = try json(["regions", study, "--from", csv, "--keep", kept, "--clusters", "2", "--json"])
+        let keptAreas = three.filter { $0.value == kept }.map(\.key)
+        let assigned = keep["assignments"] as! [String: String]
+        #expect(Set(keptAreas.map { assigned[$0]! }) == [kept])
+        // The study's own clusters are not contiguous on Samsø (Nordby and Besser do not touch): said, not used.
+        let own = try TestSupport.run(klynge, ["regions", study, "--from", "study", "--solver", "heuristic"])
+        #expect(own.status == 0 && own.stderr.contains("does not start from `study`: Nordøen is not contiguous"), "\(own.stderr)")
+        // Bad references name what is wrong.
+        let bad: [([String], String)] = [
+            (["--from", "study", "--keep", "Atlantis"], "has no cluster `Atlantis` (its clusters: Midtøen, Nordøen, Sydøen)"),
+            (["--keep", "Nordøen", "--clusters", "2"], "give --from too"),
+            (["--from", folder.appendingPathComponent("none.gpkg").path], "no such file"),
+        ]
+        for (args, words) in bad {
+            let r = try TestSupport.run(klynge, ["regions", study] + args)
+            #expect(r.status != 0 && r.stderr.contains(words), "\(args): \(r.stderr)")
+        }
+        try "id;klynge\n7240;A\n7240;B\n".write(toFile: csv, atomically: true, encoding: .utf8)
+        let twice = try TestSupport.run(klynge, ["regions", "compare", study, "--clustering", csv])
+        #expect(twice.status != 0 && twice.stderr.contains("area `7240` is in both `A` and `B`"), "\(twice.stderr)")
+    }
+
     /// A store whose writer lock is held (a running service) refuses --save, and then no file is written either.
     @Test(.enabled(if: TestSupport.isAvailable("flock"))) func aLockedStoreLeavesNothingWritten() throws {
         let folder = try TestSupport.temporaryFolder()

@@ -11,9 +11,14 @@ public struct RegionSearchOptions: Sendable {
     /// Local-search moves without a new best before it stops.
     public var stallMoves: Int
     public var control: WorkControl
+    /// A partition to start from (area → cluster, as `--from` gives it): searched first, and kept when
+    /// nothing better is found. Ignored when it breaks a rule moves cannot mend (contiguity, a hub, locks,
+    /// `--within`) or, with a fixed k, has another number of clusters.
+    public var start: [Int]?
 
-    public init(seed: UInt64 = 1, restarts: Int? = nil, stallMoves: Int = 150, control: WorkControl = .unlimited) {
+    public init(seed: UInt64 = 1, restarts: Int? = nil, stallMoves: Int = 150, control: WorkControl = .unlimited, start: [Int]? = nil) {
         self.seed = seed
+        self.start = start
         self.restarts = restarts
         self.stallMoves = stallMoves
         self.control = control
@@ -30,8 +35,13 @@ public enum RegionHeuristic {
         var best: Partition?
         let n = problem.areaCount
         let tries = max(1, options.restarts ?? (n <= 150 ? 8 : n <= 600 ? 4 : 2))
+        let start = options.start.flatMap { Partition.start(problem, $0) }
         switch problem.count {
         case .exactly(let k):
+            if var p = start, p.clusterCount == k {
+                p.localSearch(stall: options.stallMoves, rng: &rng, control: options.control)
+                best = p
+            }
             for _ in 0..<tries {
                 // A stopped search still answers with its first construction.
                 if options.control.isStopped && best != nil { break }
@@ -41,7 +51,7 @@ public enum RegionHeuristic {
             }
         case .most:
             // Max-p: many cheap constructions; the local search polishes the few with the most clusters.
-            var built: [Partition] = []
+            var built: [Partition] = start.map { [$0] } ?? []
             for round in 0..<(tries * 8) {
                 if options.control.isStopped && !built.isEmpty { break }
                 if let p = Partition.growToMinimum(problem, fill: round % 2 == 1, rng: &rng) { built.append(p) }
@@ -158,6 +168,14 @@ struct Partition {
     }
 
     // MARK: construction
+
+    /// A given partition as a start, when moves can work from it: every cluster contiguous, with a hub,
+    /// within one `--within` group and holding at most one lock label, and each label in one cluster.
+    /// Populations and required categories may be off: the search mends those.
+    static func start(_ p: RegionProblem, _ given: [Int]) -> Partition? {
+        guard p.unmendable(given).isEmpty else { return nil }
+        return Partition(problem: p, assignment: p.evaluate(assignment: given).assignment)
+    }
 
     /// Areas locked to each label, joined by shortest paths through unlocked areas of their group, as
     /// starting regions; nil when a label's areas cannot be joined.

@@ -123,41 +123,103 @@ public struct RegionProblem: Sendable {
     /// Everything wrong with a partition, in words (empty when it is valid): contiguity, every constraint, and
     /// that each area is in exactly one cluster. `hubs[c]` is cluster c's hub.
     public func violations(assignment: [Int], hubs chosen: [Int]) -> [String] {
-        var out: [String] = []
-        guard assignment.count == areaCount else { return ["the partition has \(assignment.count) areas, the problem \(areaCount)"] }
+        problems(assignment: assignment, hubs: chosen).map { describe($0) }
+    }
+
+    /// Everything wrong with a partition (empty when it is valid). `hubs[c]` is cluster c's hub, nil when
+    /// the cluster has none that every village of it reaches.
+    public func problems(assignment: [Int], hubs chosen: [Int?]) -> [RegionViolation] {
+        var out: [RegionViolation] = []
+        guard assignment.count == areaCount else { return [.areaCount(got: assignment.count, want: areaCount)] }
         let k = chosen.count
         var members = Array(repeating: [Int](), count: k)
         for (i, c) in assignment.enumerated() {
-            guard c >= 0 && c < k else { out.append("area \(areaIds[i]) is in no cluster"); continue }
+            guard c >= 0 && c < k else { out.append(.unassigned(area: i)); continue }
             members[c].append(i)
         }
-        if case .exactly(let want) = count, want != k { out.append("\(k) clusters, not \(want)") }
+        if case .exactly(let want) = count, want != k { out.append(.clusterCount(got: k, want: want)) }
         for c in 0..<k {
             let m = members[c]
-            guard !m.isEmpty else { out.append("cluster \(c + 1) is empty"); continue }
-            if !isConnected(m) { out.append("cluster \(c + 1) is not contiguous") }
+            guard !m.isEmpty else { out.append(.empty(cluster: c)); continue }
+            if !isConnected(m) { out.append(.notContiguous(cluster: c)) }
             let pop = m.reduce(0) { $0 + population[$1] }
-            if let lo = minPopulation, pop < lo { out.append("cluster \(c + 1) has \(pop) people, fewer than \(lo)") }
-            if let hi = maxPopulation, pop > hi { out.append("cluster \(c + 1) has \(pop) people, more than \(hi)") }
-            let h = chosen[c]
-            if h < 0 || h >= hubs.count || assignment[hubs[h].area] != c {
-                out.append("cluster \(c + 1)'s hub is not inside it")
+            if let lo = minPopulation, pop < lo { out.append(.tooFewPeople(cluster: c, population: pop, minimum: lo)) }
+            if let hi = maxPopulation, pop > hi { out.append(.tooManyPeople(cluster: c, population: pop, maximum: hi)) }
+            if let h = chosen[c] {
+                if h < 0 || h >= hubs.count || assignment[hubs[h].area] != c {
+                    out.append(.hubOutside(cluster: c))
+                } else {
+                    for i in m where !cost[i][h].isFinite { out.append(.unreachable(area: i, cluster: c, hub: h)) }
+                }
             } else {
-                for i in m where !cost[i][h].isFinite { out.append("area \(areaIds[i]) cannot reach its hub \(hubs[h].name) within the limit") }
+                out.append(.noHub(cluster: c))
             }
             for (r, name) in required.enumerated() where !m.contains(where: { areaHas[$0][r] }) {
-                out.append("cluster \(c + 1) has no \(name)")
+                out.append(.missing(cluster: c, category: name))
             }
-            if Set(m.map { group[$0] }).count > 1 { out.append("cluster \(c + 1) crosses a --within boundary") }
-            if Set(m.compactMap { locks[$0] }).count > 1 { out.append("cluster \(c + 1) holds areas locked to different clusters") }
+            if Set(m.map { group[$0] }).count > 1 { out.append(.crossesWithin(cluster: c)) }
+            if Set(m.compactMap { locks[$0] }).count > 1 { out.append(.mixedLocks(cluster: c)) }
         }
         var lockCluster: [String: Int] = [:]
+        var split = Set<String>()
         for (i, label) in locks.sorted(by: { $0.key < $1.key }) {
-            if let c = lockCluster[label], c != assignment[i] { out.append("areas locked to \(label) are in different clusters") }
+            if let c = lockCluster[label], c != assignment[i], split.insert(label).inserted { out.append(.splitLock(label: label)) }
             lockCluster[label] = assignment[i]
         }
-        for f in fixedHubs.sorted() where !chosen.contains(f) { out.append("the fixed hub \(hubs[f].name) is not a hub") }
+        for f in fixedHubs.sorted() where !chosen.contains(f) { out.append(.fixedHubUnused(hub: f)) }
         return out
+    }
+
+    /// A partition as a planner drew it: each cluster's best hub and figures, and everything wrong with it.
+    /// Clusters are numbered by their first area, as in `RegionSolution`.
+    public func evaluate(assignment given: [Int]) -> (assignment: [Int], fits: [ClusterFit], problems: [RegionViolation]) {
+        var renumber: [Int: Int] = [:]
+        let assignment = given.map { c -> Int in
+            guard c >= 0 else { return -1 }
+            if let r = renumber[c] { return r }
+            renumber[c] = renumber.count
+            return renumber.count - 1
+        }
+        var members = Array(repeating: [Int](), count: renumber.count)
+        for (i, c) in assignment.enumerated() where c >= 0 { members[c].append(i) }
+        let fits = members.map(fit)
+        return (assignment, fits, problems(assignment: assignment, hubs: fits.map(\.hub)))
+    }
+
+    /// What keeps a partition from being a start for the search (empty when it can be one): every area in
+    /// a cluster, each cluster contiguous, with a hub, in one `--within` group and with one lock label at
+    /// most, and each label in one cluster. Populations, categories and the count may be off.
+    public func unmendable(_ assignment: [Int]) -> [RegionViolation] {
+        guard assignment.count == areaCount else { return [.areaCount(got: assignment.count, want: areaCount)] }
+        return evaluate(assignment: assignment).problems.filter { v in
+            switch v {
+            case .tooFewPeople, .tooManyPeople, .missing, .clusterCount: return false
+            default: return true
+            }
+        }
+    }
+
+    /// A violation in words; `cluster` names clusters (default "cluster 1", "cluster 2", …).
+    public func describe(_ v: RegionViolation, cluster name: (Int) -> String = { "cluster \($0 + 1)" }) -> String {
+        func area(_ i: Int) -> String { areaNames[i].isEmpty || areaNames[i] == areaIds[i] ? areaIds[i] : "\(areaNames[i]) (\(areaIds[i]))" }
+        func people(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String(format: "%.1f", v) }
+        switch v {
+        case .areaCount(let got, let want): return "the partition has \(got) areas, the problem \(want)"
+        case .unassigned(let a): return "area \(area(a)) is in no cluster"
+        case .clusterCount(let got, let want): return "\(got) clusters, not \(want)"
+        case .empty(let c): return "\(name(c)) is empty"
+        case .notContiguous(let c): return "\(name(c)) is not contiguous"
+        case .tooFewPeople(let c, let p, let lo): return "\(name(c)) has \(people(p)) people, fewer than \(people(lo))"
+        case .tooManyPeople(let c, let p, let hi): return "\(name(c)) has \(people(p)) people, more than \(people(hi))"
+        case .hubOutside(let c): return "\(name(c))'s hub is not inside it"
+        case .noHub(let c): return "\(name(c)) has no village or hub that every village of it reaches within the limit"
+        case .unreachable(let a, _, let h): return "area \(area(a)) cannot reach its hub \(hubs[h].name) within the limit"
+        case .missing(let c, let category): return "\(name(c)) has no \(category)"
+        case .crossesWithin(let c): return "\(name(c)) crosses a --within boundary"
+        case .mixedLocks(let c): return "\(name(c)) holds areas locked to different clusters"
+        case .splitLock(let label): return "areas locked to \(label) are in different clusters"
+        case .fixedHubUnused(let h): return "the fixed hub \(hubs[h].name) is not a hub"
+        }
     }
 
     /// Whether `members` is connected through `neighbours`.
@@ -185,6 +247,60 @@ public struct RegionProblem: Sendable {
         guard !populations.isEmpty else { return 0 }
         let mean = populations.reduce(0, +) / Double(populations.count)
         return populations.reduce(0) { $0 + abs($1 - mean) }
+    }
+}
+
+/// One thing wrong with a partition; indexes are areas, clusters and hubs of the problem.
+public enum RegionViolation: Sendable, Hashable {
+    case areaCount(got: Int, want: Int)
+    case unassigned(area: Int)
+    case clusterCount(got: Int, want: Int)
+    case empty(cluster: Int)
+    case notContiguous(cluster: Int)
+    case tooFewPeople(cluster: Int, population: Double, minimum: Double)
+    case tooManyPeople(cluster: Int, population: Double, maximum: Double)
+    case hubOutside(cluster: Int)
+    case noHub(cluster: Int)
+    case unreachable(area: Int, cluster: Int, hub: Int)
+    case missing(cluster: Int, category: String)
+    case crossesWithin(cluster: Int)
+    case mixedLocks(cluster: Int)
+    case splitLock(label: String)
+    case fixedHubUnused(hub: Int)
+
+    /// What kind of violation, for callers that word it themselves (the web page, in Danish or English).
+    public enum Kind: String, Sendable, Hashable, Codable {
+        case areaCount, unassigned, clusterCount, empty, notContiguous, tooFewPeople, tooManyPeople, hubOutside, noHub
+        case unreachable, missing, crossesWithin, mixedLocks, splitLock, fixedHubUnused
+    }
+
+    public var kind: Kind {
+        switch self {
+        case .areaCount: .areaCount
+        case .unassigned: .unassigned
+        case .clusterCount: .clusterCount
+        case .empty: .empty
+        case .notContiguous: .notContiguous
+        case .tooFewPeople: .tooFewPeople
+        case .tooManyPeople: .tooManyPeople
+        case .hubOutside: .hubOutside
+        case .noHub: .noHub
+        case .unreachable: .unreachable
+        case .missing: .missing
+        case .crossesWithin: .crossesWithin
+        case .mixedLocks: .mixedLocks
+        case .splitLock: .splitLock
+        case .fixedHubUnused: .fixedHubUnused
+        }
+    }
+
+    /// The cluster it is about, if one.
+    public var cluster: Int? {
+        switch self {
+        case .empty(let c), .notContiguous(let c), .hubOutside(let c), .noHub(let c), .crossesWithin(let c), .mixedLocks(let c): c
+        case .tooFewPeople(let c, _, _), .tooManyPeople(let c, _, _), .unreachable(_, let c, _), .missing(let c, _): c
+        default: nil
+        }
     }
 }
 
