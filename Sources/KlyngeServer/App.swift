@@ -4,9 +4,12 @@ import Hummingbird
 /// Refuses writes without the bearer token; a service without a token is read-only.
 struct TokenMiddleware<Context: RequestContext>: RouterMiddleware {
     let token: String?
+    /// POST routes that only compute (a check), open to every reader.
+    var readOnlyPosts: Set<String> = []
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard [.post, .put, .delete, .patch].contains(request.method) else { return try await next(request, context) }
+        if request.method == .post, readOnlyPosts.contains(request.uri.path) { return try await next(request, context) }
         guard let token else { throw HTTPError(.forbidden, message: "this service is read-only (started without a token)") }
         guard let auth = request.headers[.authorization], Self.same(auth, "Bearer \(token)") else {
             throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer"], message: "writes need the bearer token")
@@ -29,11 +32,12 @@ public func buildRouter(state: ServiceState, config: ServerConfig) -> Router<Bas
     let router = Router(options: .autoGenerateHeadEndpoints)
     router.middlewares.add(SecurityHeadersMiddleware())
     router.middlewares.add(ErrorMiddleware())
-    router.middlewares.add(TokenMiddleware(token: config.token))
+    router.middlewares.add(TokenMiddleware(token: config.token, readOnlyPosts: RegionsController.readOnlyPosts))
     let heavy = HeavyWork(heavy: state.pool, analysis: state.analysisPool, watchClient: config.cancelWhenClientLeaves)
     FeaturesController(state: state, config: config).add(to: router)
     AnalysisController(state: state, config: config, heavy: heavy).add(to: router)
     ScenariosController(state: state, config: config).add(to: router)
+    RegionsController(state: state, config: config, heavy: heavy).add(to: router)
     MapsController(state: state, config: config, heavy: heavy).add(to: router)
     PageController().add(to: router)
     return router

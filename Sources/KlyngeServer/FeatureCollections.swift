@@ -111,6 +111,21 @@ enum Collections {
             try add("clusters", "Clusters", "Village clusters with their figures",
                     try ClusterReport(analysis: analysis).table(crs: study.crs, categories: analysis.engine.categories), "cluster")
         }
+        // One collection per saved clustering: its clusters dissolved, with their figures.
+        for p in snapshot.proposals where p.valid {
+            let id = "clustering-" + p.id
+            var h = Hasher()
+            h.combine(p.clustering)
+            let made = h.finalize()
+            if let old = previous[id], old.madeFrom == made {
+                out[id] = old
+                continue
+            }
+            try add(id, "Clusters: \(p.name)", p.clustering.description ?? "A saved clustering with its figures",
+                    try ClusterReport(analysis: analysis, clustering: p.clustering).table(crs: study.crs, categories: analysis.engine.categories),
+                    "cluster")
+            out[id]?.madeFrom = made
+        }
         for s in analysis.scenarios {
             let id = "coverage-" + (snapshot.ids[s.name] ?? ScenarioNaming.id(for: s.name))
             var h = Hasher()

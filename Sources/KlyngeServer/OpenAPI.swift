@@ -8,6 +8,11 @@ enum OpenAPI {
        "schemas": {
          "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["status", "message"], "properties": {
            "status": {"type": "integer"}, "message": {"type": "string"}, "parameter": {"type": "string", "description": "the query or body parameter at fault"}}}}},
+         "ClusteringCheck": {"type": "object", "required": ["assignments"], "properties": {
+           "assignments": {"type": "object", "additionalProperties": {"type": "string"}, "description": "area id → cluster name"},
+           "minPopulation": {"type": "number"}, "maxPopulation": {"type": "number"}, "maxMinutes": {"type": "number"},
+           "mode": {"type": "string", "enum": ["car", "bike", "walk", "distance"]}, "require": {"type": "array", "items": {"type": "string"}},
+           "scenario": {"type": "string"}, "within": {"type": "string"}, "minSharedMeters": {"type": "number"}}},
          "Scenario": {"type": "object", "required": ["name"], "properties": {
            "name": {"type": "string"}, "description": {"type": "string"},
            "close": {"type": "array", "items": {"type": "string"}},
@@ -57,6 +62,13 @@ enum OpenAPI {
            "hubs": {"type": "array", "items": {"type": "string"}}, "minSharedMeters": {"type": "number"},
            "solver": {"type": "string", "enum": ["exact", "heuristic", "auto"]}, "seed": {"type": "integer", "minimum": 0}}}}}},
          "responses": {"200": {"description": "RegionProposal"}, "422": {"description": "no partition fits; the reasons"}}}},
+       "/api/regions/check": {"post": {"summary": "Check a hand-made clustering against constraints (read-only: no token)",
+         "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ClusteringCheck"}}}},
+         "responses": {"200": {"description": "RegionCheck: clusters with their best hub and figures, problems (kind, text, cluster, area …), valid, neighbours"}}}},
+       "/api/clusterings": {"get": {"responses": {"200": {"description": "the study's own clusters and the saved clusterings, with assignments; each saved one is also the collection clustering-{id}"}}},
+         "post": {"security": [{"bearer": []}], "requestBody": {"content": {"application/json": {"schema": {"allOf": [{"$ref": "#/components/schemas/ClusteringCheck"},
+             {"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "maxLength": 200}}}]}}}},
+           "responses": {"201": {"description": "saved"}, "409": {"description": "the name is taken"}, "422": {"description": "the check found problems; they are listed"}}}},
        "/api/scenarios": {"get": {"responses": {"200": {"description": "the study's own (read-only), the saved, and the invalid saved scenarios with their problem"}}},
          "post": {"security": [{"bearer": []}], "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Scenario"}}}},
            "responses": {"201": {"description": "saved; its ETag is never reused"}, "400": {"description": "invalid"}, "401": {"description": "no token"}, "409": {"description": "exists"}, "413": {"description": "too large"}}}},

@@ -24,6 +24,44 @@ public struct ScenarioRecord: Sendable, Encodable {
     public var reason: String?
 }
 
+/// A saved clustering as the API shows it: with the area → cluster assignments, so the page can draw and
+/// edit it. `reason` says why one the study cannot use any more is listed without a collection.
+public struct ProposalRecord: Sendable, Encodable {
+    public var id: String
+    public var name: String
+    public var clustering: SavedClustering
+    /// The study's own clusters (read-only), rather than a saved proposal.
+    public var ownClusters: Bool
+    public var valid: Bool
+    public var reason: String?
+
+    enum CodingKeys: String, CodingKey { case id, name, description, assignments, hubs, ownClusters, valid, reason }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(name, forKey: .name)
+        try c.encodeIfPresent(clustering.description, forKey: .description)
+        try c.encode(clustering.assignments, forKey: .assignments)
+        try c.encode(clustering.hubs, forKey: .hubs)
+        try c.encode(ownClusters, forKey: .ownClusters)
+        try c.encode(valid, forKey: .valid)
+        try c.encodeIfPresent(reason, forKey: .reason)
+    }
+
+    /// The store's records, each checked against the study's areas.
+    static func load(_ store: ScenarioStore, study: Study) throws -> [ProposalRecord] {
+        let ids = Set(study.areas.map(\.id))
+        return try store.proposals().compactMap { entry in
+            guard let c = entry.clustering else { return nil }
+            let stale = c.assignments.keys.filter { !ids.contains($0) }.sorted()
+            let missing = ids.subtracting(c.assignments.keys).sorted()
+            let reason: String? = !stale.isEmpty ? "it places areas the study does not have: \(stale.prefix(5).joined(separator: ", "))"
+                : !missing.isEmpty ? "it places no cluster for the areas \(missing.prefix(5).joined(separator: ", "))" : nil
+            return ProposalRecord(id: entry.record.id, name: entry.record.name, clustering: c, ownClusters: false, valid: reason == nil, reason: reason)
+        }
+    }
+}
+
 /// The analysis in force: the study with its own and its valid saved scenarios, and the revision that
 /// changes with every save (caches key on it, so they follow content, not names).
 public struct AnalysisSnapshot: Sendable {
@@ -33,6 +71,16 @@ public struct AnalysisSnapshot: Sendable {
     public var ids: [String: String]
     public var invalid: [InvalidScenario]
     public var saved: [SavedScenario]
+    /// Saved clusterings (`regions --save`, or the page's editor), in id order.
+    public var proposals: [ProposalRecord] = []
+
+    /// The study's own clusters and every usable saved clustering, as the page and compare list them.
+    public func clusterings() -> [ProposalRecord] {
+        let own = (try? SavedClustering.own(analysis.study, name: "Studiets egne")).map {
+            ProposalRecord(id: "study", name: $0.name, clustering: $0, ownClusters: true, valid: true, reason: nil)
+        }
+        return (own.map { [$0] } ?? []) + proposals
+    }
 
     /// A scenario by name or id.
     public func scenario(_ key: String) throws -> ResolvedScenario {
@@ -89,6 +137,7 @@ public actor ServiceState {
             }
         }
         current = try Self.build(study: study, network: network, saved: store.all(), revision: 0, control: .unlimited)
+        current.proposals = try ProposalRecord.load(store, study: study)
         for i in current.invalid { notes.append("saved scenario `\(i.saved.record.id)` is listed as invalid: \(i.reason)") }
         self.notes = notes
     }
@@ -169,7 +218,8 @@ public actor ServiceState {
                 : ServiceError.badRequest("scenario \(name): \(refused.reason)")
         }
         let record = try store.put(spec, id: key)
-        let next = Self.renumber(rebuilt, replacing: key, with: record, revision: current.revision + 1)
+        var next = Self.renumber(rebuilt, replacing: key, with: record, revision: current.revision + 1)
+        next.proposals = current.proposals
         // The answer waits for the new collections, so no reader ever waits for them.
         _ = try? await collections.get(next, pool: pool)
         current = next
@@ -185,9 +235,28 @@ public actor ServiceState {
         let rebuilt = try await rebuild(allSaved().filter { $0.record.id != id })
         try store.delete(id)
         let next = AnalysisSnapshot(analysis: rebuilt.analysis, revision: current.revision + 1, ids: rebuilt.ids, invalid: rebuilt.invalid,
-                                    saved: rebuilt.saved)
+                                    saved: rebuilt.saved, proposals: current.proposals)
         _ = try? await collections.get(next, pool: pool)
         current = next
+    }
+
+    /// Saves a clustering made on the page (checked by the caller); a name whose id is taken is refused.
+    public func saveProposal(_ clustering: SavedClustering) async throws -> ProposalRecord {
+        guard lock != nil else { throw ServiceError.preconditionFailed("this service is read-only") }
+        await beginWrite()
+        defer { endWrite() }
+        let id = ScenarioNaming.id(for: clustering.name)
+        guard id != "study", !current.proposals.contains(where: { $0.id == id || $0.name == clustering.name }) else {
+            throw ServiceError.conflict("a clustering called `\(clustering.name)` is saved already; choose another name")
+        }
+        let record = try store.putProposal(clustering)
+        var next = current
+        next.revision += 1
+        next.proposals = (current.proposals + [ProposalRecord(id: record.id, name: record.name, clustering: clustering, ownClusters: false,
+                                                              valid: true, reason: nil)]).sorted { $0.id < $1.id }
+        _ = try? await collections.get(next, pool: pool)
+        current = next
+        return next.proposals.first { $0.id == record.id }!
     }
 
     /// Builds the OGC collections of the analysis before the service opens, so the first readers do not wait.

@@ -6,6 +6,7 @@ import KlyngeStudyAnalysis
 import KlyngeIngest
 import KlyngeJobs
 import KlyngeStudy
+import KlyngeStore
 import KlyngeTestSupport
 @testable import KlyngeServer
 
@@ -37,6 +38,88 @@ let auth: HTTPFields = [.authorization: "Bearer \(Fixture.token)", .contentType:
 let closeHall = #"{"name": "Luk Sambiosen", "close": ["node/5938809867"]}"#
 
 @Suite(.serialized) struct ServerTests {
+    /// The page's cluster editor: clusterings listed with their assignments, a hand-made one checked without
+    /// a token, and saved with one as a new alternative that becomes a collection and a stored proposal.
+    @Test func clusteringsAreCheckedAndSaved() async throws {
+        let fx = try Fixture()
+        defer { fx.cleanup() }
+        let analysis = await fx.state.snapshot().analysis
+        var req = RegionRequest()
+        req.count = .exactly(2)
+        let optimum = try RegionSetup(analysis: analysis, request: req).solve()
+        let encoded = String(decoding: try JSONEncoder().encode(optimum.assignments), as: UTF8.self)
+        let body: @Sendable (String) -> ByteBuffer = { extra in ByteBuffer(string: #"{"assignments": "# + encoded + extra + "}") }
+        let json: HTTPFields = [.contentType: "application/json"]
+        let own = String(decoding: try JSONEncoder().encode(try SavedClustering.own(analysis.study, name: "own").assignments), as: UTF8.self)
+        try await fx.app.test(.router) { client in
+            try await client.execute(uri: "/api/clusterings", method: .get) { r in
+                let list = (try object(r))["clusterings"] as! [[String: Any]]
+                #expect(list.map { $0["id"] as! String } == ["study"] && list[0]["ownClusters"] as? Bool == true)
+                #expect((list[0]["assignments"] as! [String: String])["7243"] == "Sydøen")
+            }
+            // The study's own clusters: Nordby and Besser do not touch.
+            try await client.execute(uri: "/api/regions/check", method: .post, headers: json,
+                                     body: ByteBuffer(string: #"{"assignments": "# + own + "}")) { r in
+                #expect(r.status == .ok)
+                let o = try object(r)
+                #expect(o["valid"] as? Bool == false)
+                let problems = o["problems"] as! [[String: Any]]
+                #expect(problems.contains { $0["kind"] as? String == "notContiguous" && $0["cluster"] as? String == "Nordøen" })
+                #expect((o["neighbours"] as! [String: [String]])["7244"] == ["7242"])
+            }
+            // The proven optimum, drawn by hand: valid, with the hubs and figures the solver gave it.
+            try await client.execute(uri: "/api/regions/check", method: .post, headers: json, body: body("")) { r in
+                let o = try object(r)
+                #expect(o["valid"] as? Bool == true && (o["problems"] as! [Any]).isEmpty)
+                let clusters = o["clusters"] as! [[String: Any]]
+                for c in optimum.clusters {
+                    let mine = try #require(clusters.first { $0["name"] as? String == c.name })
+                    #expect((mine["hub"] as! [String: Any])["id"] as? String == c.hub?.id)
+                    #expect(mine["meanToHub"] as? Double == c.meanToHub && mine["population"] as? Double == c.population)
+                }
+            }
+            try await client.execute(uri: "/api/regions/check", method: .post, headers: json, body: body(#", "maxPopulation": 100, "require": ["library"]"#)) { r in
+                let problems = (try object(r))["problems"] as! [[String: Any]]
+                #expect(problems.filter { $0["kind"] as? String == "tooManyPeople" && $0["limit"] as? Double == 100 }.count == 2)
+                #expect(problems.filter { $0["kind"] as? String == "missing" && $0["category"] as? String == "library" }.count == 1)
+            }
+            for bad in [#"{"assignments": {"7240": "A", "Atlantis": "B"}}"#, #"{"assignments": {"7240": ""}}"#, #"{}"#, #"{"assignments": {}, "clusters": 2}"#,
+                        #"{"assignments": {}, "maxMinutes": 1e308}"#, #"{"assignments": 5}"#] {
+                try await client.execute(uri: "/api/regions/check", method: .post, headers: json, body: ByteBuffer(string: bad)) { r in
+                    #expect(r.status == .badRequest, "\(bad): \(r.status)")
+                }
+            }
+            // Saving needs the token, a name, and a clustering the check finds nothing wrong with.
+            try await client.execute(uri: "/api/clusterings", method: .post, headers: json, body: body(#", "name": "To""#)) { r in
+                #expect(r.status == .unauthorized)
+            }
+            try await client.execute(uri: "/api/clusterings", method: .post, headers: auth, body: body(#", "name": "To", "maxPopulation": 100"#)) { r in
+                #expect(r.status == .unprocessableContent && String(buffer: r.body).contains("more than 100"))
+            }
+            try await client.execute(uri: "/api/clusterings", method: .post, headers: auth, body: body(#", "name": "  ""#)) { r in
+                #expect(r.status == .badRequest)
+            }
+            try await client.execute(uri: "/api/clusterings", method: .post, headers: auth, body: body(#", "name": "To klynger""#)) { r in
+                #expect(r.status == .created && r.headers[.location] == "/collections/clustering-to-klynger")
+            }
+            try await client.execute(uri: "/api/clusterings", method: .post, headers: auth, body: body(#", "name": "To klynger""#)) { r in
+                #expect(r.status == .conflict)
+            }
+            try await client.execute(uri: "/collections/clustering-to-klynger/items", method: .get) { r in
+                #expect(r.status == .ok)
+                let features = (try object(r))["features"] as! [[String: Any]]
+                #expect(Set(features.map { ($0["properties"] as! [String: Any])["cluster"] as! String }) == Set(optimum.clusters.map(\.name)))
+            }
+            try await client.execute(uri: "/api/clusterings", method: .get) { r in
+                let ids = ((try object(r))["clusterings"] as! [[String: Any]]).map { $0["id"] as! String }
+                #expect(ids == ["study", "to-klynger"])
+            }
+        }
+        // The command line finds it in the store, as `regions --save` would have left it.
+        let stored = try #require(try ScenarioStore(path: fx.folder.appendingPathComponent("store.gpkg").path).proposal("To klynger"))
+        #expect(stored.assignments == optimum.assignments)
+    }
+
     @Test func ogcAPIFeatures() async throws {
         let fx = try Fixture()
         defer { fx.cleanup() }

@@ -15,6 +15,7 @@ enum PointSelection: String, CaseIterable {
 }
 
 /// The analysis API: coverage (with unsaved what-ifs), compare, impact, clusters, categories, optimize.
+/// Cluster geography is in `RegionsController`.
 struct AnalysisController {
     let state: ServiceState
     let config: ServerConfig
@@ -35,7 +36,6 @@ struct AnalysisController {
             })
         }
         router.post("/api/optimize", use: optimize)
-        router.post("/api/regions", use: regions)
     }
 
     /// A category of the study, checked the same way for every route.
@@ -192,89 +192,6 @@ struct AnalysisController {
             let setup = try OptimizeSetup(study: study, tables: tables, query: query, control: control)
             let solution = try LocationAllocation.solve(setup.problem, query.request)
             return Out(solution: solution, chosen: solution.chosen.map { setup.sites[$0] })
-        }
-        return JSONBody.response(out)
-    }
-
-    /// A cluster proposal, as `klynge regions` makes it; every number checked before any work starts.
-    struct RegionsBody: Decodable {
-        var clusters: Int?
-        var maxClusters: Bool?
-        var objective: String?
-        var minPopulation: Double?
-        var maxPopulation: Double?
-        var maxMinutes: Double?
-        var mode: String?
-        var require: [String]?
-        var scenario: String?
-        var within: String?
-        /// Area id or name → cluster name.
-        var locks: [String: String]?
-        var hubs: [String]?
-        var minSharedMeters: Double?
-        var solver: String?
-        var seed: UInt64?
-    }
-
-    @Sendable func regions(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        var r = request
-        let body = try await r.collectBody(upTo: config.maxBodyBytes)
-        let data = Data(buffer: body)
-        // A misspelt key would be ignored silently and change the answer: refuse it.
-        let known: Set<String> = ["clusters", "maxClusters", "objective", "minPopulation", "maxPopulation", "maxMinutes", "mode", "require",
-                                  "scenario", "within", "locks", "hubs", "minSharedMeters", "solver", "seed"]
-        if let keys = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any], let unknown = keys.keys.sorted().first(where: { !known.contains($0) }) {
-            throw ServiceError.badRequest("unknown key `\(unknown)` (keys: \(known.sorted().joined(separator: ", ")))", parameter: unknown)
-        }
-        let q = try JSONDecoder().decode(RegionsBody.self, from: data)
-        let snapshot = await state.snapshot()
-        let analysis = snapshot.analysis
-        let areaCount = max(1, analysis.study.areas.count)
-        var req = RegionRequest()
-        switch (q.clusters, q.maxClusters ?? false) {
-        case (let k?, false): req.count = .exactly(try Checked.int(k, "clusters", in: 1...areaCount)!)
-        case (nil, true): req.count = .most
-        default: throw ServiceError.badRequest("give clusters (a number), or maxClusters: true", parameter: "clusters")
-        }
-        if let o = q.objective {
-            guard let objective = RegionObjective(rawValue: o) else {
-                throw ServiceError.badRequest("objective is travel, balance or count", parameter: "objective")
-            }
-            req.objective = objective
-        } else {
-            req.objective = q.clusters == nil ? .count : .travel
-        }
-        req.minPopulation = try q.minPopulation.map { try Checked.double($0, "minPopulation", in: 0.001...1e9) }
-        req.maxPopulation = try q.maxPopulation.map { try Checked.double($0, "maxPopulation", in: 0.001...1e9) }
-        req.maxMinutes = try q.maxMinutes.map { try Checked.double($0, "maxMinutes", in: 0.01...10_000) }
-        req.minSharedMeters = try Checked.double(q.minSharedMeters ?? RegionContiguity.defaultMinSharedMeters, "minSharedMeters", in: 0.01...1_000_000)
-        if let m = q.mode {
-            guard let mode = TravelMode(rawValue: m) else { throw ServiceError.badRequest("mode is car, bike, walk or distance", parameter: "mode") }
-            req.mode = mode
-        }
-        if let s = q.solver {
-            guard let solver = RegionSolverChoice(rawValue: s) else { throw ServiceError.badRequest("solver is exact, heuristic or auto", parameter: "solver") }
-            req.solver = solver
-        }
-        for (name, count, limit) in [("require", q.require?.count ?? 0, 50), ("hubs", q.hubs?.count ?? 0, 100), ("locks", q.locks?.count ?? 0, areaCount)]
-            where count > limit {
-            throw ServiceError.badRequest("\(name) lists more than \(limit) items", parameter: name)
-        }
-        req.require = q.require ?? []
-        req.scenario = try q.scenario.map { try snapshot.scenario($0).name }
-        req.within = q.within
-        req.locks = (q.locks ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-        req.hubs = q.hubs ?? []
-        req.seed = q.seed ?? 1
-        let checked = req
-        let limit = config.limits.analysisSeconds
-        let out = try await heavy.run(r, lane: .heavy, seconds: limit) { control in
-            var bounded = checked
-            bounded.timeLimitSeconds = max(1, (control.remainingSeconds ?? limit) - 0.5)
-            let setup = try RegionSetup(analysis: analysis, request: bounded)
-            do { return try setup.solve(control: control) } catch let e as RegionsInfeasible {
-                throw ServiceError.unprocessable(e.description)
-            }
         }
         return JSONBody.response(out)
     }
