@@ -323,6 +323,74 @@ def check_main(browser, server, tmp):
     return cli_share
 
 
+def check_clusters(browser, server, tmp):
+    """The cluster editor: the study's own clusters (not contiguous on Samsø) are flagged; moving Besser to
+    Midtøen by clicking the map mends it, checked against the command line's view of the same clustering;
+    the keyboard list moves areas too; the result is saved as a new alternative the CLI can use."""
+    base = server.base
+    page = open_page(browser, f"{base}/app/?category=hall")
+    page.wait_for("+(document.body.dataset.clusterChecks || 0) >= 1", timeout=30)
+    check("clusters: the editor starts on the study's own clusters",
+          page.evaluate("document.getElementById('clusterA').value") == "study" and not page.evaluate("document.getElementById('clusterCard').hidden"))
+    problems = text_of(page, "#clusterProblems")
+    check("clusters: the study's own Nordøen is flagged as not contiguous", "Nordøen hænger ikke sammen" in problems, problems)
+    check("clusters: saving is disabled while a rule is broken", page.evaluate("document.getElementById('clusterSave').disabled"))
+    # Besser (7241) is Nordøen's part that does not touch Nordby: click it on the left map until it is in Midtøen.
+    for _ in range(3):
+        if page.evaluate("document.querySelector('#areaRows select[data-area=\"7241\"]').value") == "Midtøen":
+            break
+        n = int(page.evaluate("+document.body.dataset.clusterChecks"))
+        page.evaluate("document.querySelector('#miniA path[data-area=\"7241\"]').dispatchEvent(new MouseEvent('click', {bubbles: true}))")
+        page.wait_for(f"+document.body.dataset.clusterChecks > {n}", timeout=30)
+    check("clusters: a click moved Besser to Midtøen", page.evaluate("document.querySelector('#areaRows select[data-area=\"7241\"]').value") == "Midtøen")
+    check("clusters: the edited clustering is valid", page.evaluate("document.body.dataset.clusterValid") == "1", text_of(page, "#clusterProblems"))
+    # The same clustering through the command line: a file with area_id,cluster, compared with the CLI's figures.
+    work = page.evaluate("JSON.stringify(clusterState.work)")
+    assignments = json.loads(work)
+    path = os.path.join(tmp, "edited.csv")
+    with open(path, "w") as f:
+        f.write("area_id,cluster\n" + "".join(f"{a},{c}\n" for a, c in sorted(assignments.items())))
+    cli = json.loads(subprocess.run([klynge, "regions", "compare", study, "--clustering", path, "--json"],
+                                    capture_output=True, text=True, check=True).stdout)["alternatives"][0]
+    figures = page.evaluate("[...document.querySelectorAll('#clusterFigures tr')].map(r => [...r.cells].map(c => c.textContent))")
+    rows = {r[0]: r[1] for r in figures}
+    check("clusters: the page counts the CLI's clusters", rows.get("Klynger") == str(cli["clusters"]), (rows, cli["clusters"]))
+    people = f"{int(cli['populationMin']):,}".replace(",", ".") + "–" + f"{int(cli['populationMax']):,}".replace(",", ".")
+    check("clusters: the page's smallest and largest cluster are the CLI's", rows.get("Indb. pr. klynge (mindst–flest)") == people, (rows, people))
+    # A limit the edit breaks: 2,000 people at most.
+    n = int(page.evaluate("+document.body.dataset.clusterChecks"))
+    page.evaluate("(() => { const e = document.getElementById('maxPop'); e.value = '2000'; e.dispatchEvent(new Event('change')); })()")
+    page.wait_for(f"+document.body.dataset.clusterChecks > {n}", timeout=30)
+    check("clusters: a population limit is checked live", "flere end 2.000" in text_of(page, "#clusterProblems"), text_of(page, "#clusterProblems"))
+    n = int(page.evaluate("+document.body.dataset.clusterChecks"))
+    page.evaluate("(() => { const e = document.getElementById('maxPop'); e.value = ''; e.dispatchEvent(new Event('change')); })()")
+    page.wait_for(f"+document.body.dataset.clusterChecks > {n}", timeout=30)
+    # The keyboard way: Kolby (7243) joins a neighbouring cluster through its select.
+    sel = "#areaRows select[data-area=\"7243\"]"
+    options = page.evaluate(f"[...document.querySelector({js(sel)}).options].map(o => o.value)")
+    target = next((o for o in options if o not in ("Sydøen", "\u0000new")), None)
+    check("clusters: Kolby's list offers its neighbouring clusters", target is not None, options)
+    if target:
+        n = int(page.evaluate("+document.body.dataset.clusterChecks"))
+        page.evaluate(f"(() => {{ const e = document.querySelector({js(sel)}); e.focus(); e.value = {js(target)}; e.dispatchEvent(new Event('change')); }})()")
+        page.wait_for(f"+document.body.dataset.clusterChecks > {n}", timeout=30)
+        check("clusters: the list moved Kolby", page.evaluate("clusterState.work['7243']") == target)
+    page.evaluate("document.activeElement && document.activeElement.blur(); document.getElementById('clusterCard').scrollIntoView({block: 'start'})")
+    time.sleep(0.5)
+    page.screenshot(os.path.join(out, "webpage-clusters.png"))
+    audit(page, "clusters")
+    # Saved with the token as a new alternative; the command line uses it from the store.
+    page.evaluate(f"document.getElementById('token').value = {js(TOKEN)}; document.getElementById('clusterName').value = 'Fra siden'")
+    page.evaluate("document.body.dataset.lastError = ''; document.getElementById('clusterSave').click()")
+    page.wait_for("document.body.dataset.clusterSaved === '1' || !!document.body.dataset.lastError", timeout=30)
+    check("clusters: saved from the page", page.evaluate("document.body.dataset.clusterSaved") == "1", page.evaluate("document.body.dataset.lastError"))
+    saved = [c for c in get_json(f"{base}/api/clusterings")["clusterings"] if c["name"] == "Fra siden"]
+    check("clusters: the service lists the saved alternative with the page's assignments",
+          len(saved) == 1 and saved[0]["assignments"] == page.evaluate("clusterState.work"), saved)
+    check("clusters: the saved alternative is an OGC collection", request("GET", f"{base}/collections/clustering-fra-siden/items")[0] == 200)
+    page.close()
+
+
 def check_cli_store(store, tmp):
     """The scenario saved on the page is in the one store the command line reads too."""
     r = subprocess.run([klynge, "scenarios", "list", study, "--store", store, "--json"], capture_output=True, text=True)
@@ -688,6 +756,7 @@ def main():
             section("headers", check_headers, base)
             cli_share = section("main page", check_main, browser, server, tmp)
             section("the command line reads the page's store", check_cli_store, store, tmp)
+            section("cluster editor", check_clusters, browser, server, tmp)
             section("URL parameters", check_url_params, browser, base)
             section("hostile scenarios", check_hostile_scenarios, browser, base)
             section("ogrinfo", check_ogr, base)

@@ -48,6 +48,27 @@ const T = {
     badOpen: s => `Kunne ikke læse stedet „${s}“ (lon,lat,navn).`,
     busy: s => `Tjenesten har travlt – prøv igen om ${s} s`, offline: "Ingen forbindelse til tjenesten.", loading: "Henter data …",
     httpError: c => `Fejl fra tjenesten (HTTP ${c}).`,
+    clusters: "Klyngeforslag", clustersHelp: "Sammenlign to inddelinger. Klik på et område på det venstre kort (eller vælg i listen) for at flytte det til en naboklynge.",
+    clusterA: "Rediger", clusterB: "Sammenlign med", limits: "Krav til klyngerne", minPop: "Mindst indb.", maxPop: "Højst indb.",
+    maxMin: "Højst min. til knudepunkt", clusterFigures: "Tal for de to inddelinger", areaList: "Områderne som liste",
+    colArea: "Område", colCluster: "Klynge", clusterName: "Navn på det nye alternativ",
+    clusterTokenHelp: "Gemmes med nøglen (token) fra Scenarier.", clusterSave: "Gem som nyt alternativ",
+    ownClusters: "Studiets egne", edited: n => `${n} (redigeret)`, newCluster: "Ny klynge", newClusterN: n => `Ny klynge ${n}`,
+    fClusters: "Klynger", fPeople: "Indb. pr. klynge (mindst–flest)", fMean: "Rejsetid til knudepunkt, gns.", fWorst: "Rejsetid, længst",
+    fMoved: "Områder flyttet", fProblems: "Brud på kravene",
+    moved: (a, c) => `${a} er flyttet til ${c}.`, noNeighbour: a => `${a} har ingen naboklynge at flytte til.`,
+    valid: "Inddelingen opfylder alle krav.", miniTitle: n => `Kort over klyngerne i ${n}`,
+    areaInCluster: (a, c, p) => `${a}: ${c} (${p} indb. i klyngen)`, hubOf: h => `knudepunkt ${h}`,
+    needClusterName: "Giv alternativet et navn.", clusterSaved: n => `Gemt som nyt alternativ: ${n}`,
+    problem: {
+      notContiguous: p => `${p.cluster} hænger ikke sammen`,
+      tooFewPeople: p => `${p.cluster} har ${num(p.population)} indb., færre end ${num(p.limit)}`,
+      tooManyPeople: p => `${p.cluster} har ${num(p.population)} indb., flere end ${num(p.limit)}`,
+      noHub: p => `${p.cluster} har intet knudepunkt, som alle klyngens byer når inden for grænsen`,
+      unreachable: p => `${p.areaName || p.area} når ikke knudepunktet ${p.hub} inden for grænsen`,
+      missing: p => `${p.cluster} har intet ${categoryLabel(p.category).toLowerCase()}`,
+      unassigned: p => `${p.areaName || p.area} er ikke i nogen klynge`,
+    },
   },
   en: {
     skip: "Skip to figures and meeting places", subtitle: "Meeting places in the village clusters", category: "Category", lang: "Dansk",
@@ -93,6 +114,27 @@ const T = {
     badOpen: s => `Could not read the place “${s}” (lon,lat,name).`,
     busy: s => `The service is busy – try again in ${s} s`, offline: "No connection to the service.", loading: "Loading data …",
     httpError: c => `Error from the service (HTTP ${c}).`,
+    clusters: "Cluster alternatives", clustersHelp: "Compare two divisions. Click an area on the left map (or choose in the list) to move it to a neighbouring cluster.",
+    clusterA: "Edit", clusterB: "Compare with", limits: "Rules for the clusters", minPop: "Least people",
+    maxPop: "Most people", maxMin: "Most minutes to the hub", clusterFigures: "Figures of the two divisions", areaList: "The areas as a list",
+    colArea: "Area", colCluster: "Cluster", clusterName: "Name of the new alternative",
+    clusterTokenHelp: "Saved with the key (token) from Scenarios.", clusterSave: "Save as a new alternative",
+    ownClusters: "The study's own", edited: n => `${n} (edited)`, newCluster: "New cluster", newClusterN: n => `New cluster ${n}`,
+    fClusters: "Clusters", fPeople: "People per cluster (least–most)", fMean: "Travel to the hub, mean", fWorst: "Travel, longest",
+    fMoved: "Areas moved", fProblems: "Rules broken",
+    moved: (a, c) => `${a} moved to ${c}.`, noNeighbour: a => `${a} has no neighbouring cluster to move to.`,
+    valid: "The division meets every rule.", miniTitle: n => `Map of the clusters in ${n}`,
+    areaInCluster: (a, c, p) => `${a}: ${c} (${p} people in the cluster)`, hubOf: h => `hub ${h}`,
+    needClusterName: "Give the alternative a name.", clusterSaved: n => `Saved as a new alternative: ${n}`,
+    problem: {
+      notContiguous: p => `${p.cluster} is not contiguous`,
+      tooFewPeople: p => `${p.cluster} has ${num(p.population)} people, fewer than ${num(p.limit)}`,
+      tooManyPeople: p => `${p.cluster} has ${num(p.population)} people, more than ${num(p.limit)}`,
+      noHub: p => `${p.cluster} has no hub that all its villages reach within the limit`,
+      unreachable: p => `${p.areaName || p.area} does not reach the hub ${p.hub} within the limit`,
+      missing: p => `${p.cluster} has no ${categoryLabel(p.category).toLowerCase()}`,
+      unassigned: p => `${p.areaName || p.area} is in no cluster`,
+    },
   },
 };
 
@@ -785,6 +827,207 @@ async function loadScenario(id) {
   setStatus(partial ? t("partial") : t("loaded", String(sc.name ?? "")), partial ? "warn" : "info");
 }
 
+// ---------- cluster alternatives ----------
+
+// Two clusterings side by side; the left one is a working copy the planner edits area by area. Every
+// change is checked by the service against the rules typed here (POST /api/regions/check, no token).
+const clusterState = { list: [], a: null, b: null, work: null, original: null, checkA: null, checkB: null, seq: 0, names: 0 };
+
+async function loadClusterings(select) {
+  const r = await getJSON("/api/clusterings");
+  clusterState.list = (Array.isArray(r.clusterings) ? r.clusterings : []).filter(c => c && c.valid && c.assignments && typeof c.assignments === "object");
+  $("clusterCard").hidden = !clusterState.list.length || !state.areas.length;
+  if ($("clusterCard").hidden) return;
+  const options = () => clusterState.list.map(c => h("option", { value: String(c.id), text: clusteringLabel(c) }));
+  $("clusterA").replaceChildren(...options());
+  $("clusterB").replaceChildren(...options());
+  const ids = clusterState.list.map(c => String(c.id));
+  clusterState.a = select && ids.includes(select) ? select : (ids.includes(clusterState.a) ? clusterState.a : ids[0]);
+  clusterState.b = ids.includes(clusterState.b) ? clusterState.b : ids[Math.min(1, ids.length - 1)];
+  $("clusterA").value = clusterState.a;
+  $("clusterB").value = clusterState.b;
+  startEditing();
+  await checkClusters();
+}
+function clusteringLabel(c) { return c.ownClusters ? t("ownClusters") : clean(c.name) || String(c.id); }
+function clusteringById(id) { return clusterState.list.find(c => String(c.id) === String(id)); }
+function areaIdOf(a) { return String(a.id ?? a.properties.id); }
+
+function startEditing() {
+  const c = clusteringById(clusterState.a);
+  clusterState.original = Object.assign({}, c ? c.assignments : {});
+  clusterState.work = Object.assign({}, clusterState.original);
+  clusterState.names = 0;
+}
+
+// Colours by cluster name, in sorted order, so a cluster keeps its colour while areas move.
+function colourIndex(assignments) {
+  const names = [...new Set(Object.values(assignments).map(String))].sort((x, y) => x.localeCompare(y, locale()));
+  return new Map(names.map((n, i) => [n, i % 8]));
+}
+
+function drawMini(svgId, assignments, check, label) {
+  const svg = $(svgId), g = svg.querySelector("g"), b = view.full;
+  svg.setAttribute("viewBox", `${b.x} ${b.y} ${b.w} ${b.h}`);
+  svg.querySelector("title").textContent = t("miniTitle", label);
+  const colours = colourIndex(assignments);
+  const clusters = (check && check.clusters) || [];
+  const people = new Map(clusters.map(c => [String(c.name), c.population]));
+  // The key: each cluster's colour, name, hub and people.
+  $(svgId === "miniA" ? "keyA" : "keyB").replaceChildren(...[...colours.keys()].map(name => {
+    const c = clusters.find(x => String(x.name) === name);
+    const hub = c && c.hub ? t("hubOf", clean(c.hub.name) || String(c.hub.id)) : "";
+    return h("li", {}, h("span", { class: "swatch k" + colours.get(name), "aria-hidden": "true" }), h("span", { text: name }),
+      h("span", { class: "meta", text: ` · ${num(people.get(name) || 0)} ${state.lang === "da" ? "indb." : "people"}${hub ? " · " + hub : ""}` }));
+  }));
+  g.replaceChildren();
+  for (const a of state.areas) {
+    const id = areaIdOf(a), cluster = assignments[id];
+    const d = rings(a.geometry).map(r => pathOf(r, true)).join("");
+    const moved = svgId === "miniA" && clusterState.original[id] !== cluster;
+    const cls = (cluster == null ? "none" : "k" + colours.get(String(cluster))) + (moved ? " moved" : "");
+    const text = cluster == null ? areaLabel(id) : t("areaInCluster", areaLabel(id), String(cluster), num(people.get(String(cluster)) || 0));
+    const path = s("path", { d, class: cls, "data-area": id }, s("title", { text }));
+    g.append(path);
+  }
+}
+
+function neighbourClusters(id) {
+  const n = (clusterState.checkA && clusterState.checkA.neighbours && clusterState.checkA.neighbours[id]) || [];
+  const own = clusterState.work[id];
+  return [...new Set(n.map(x => clusterState.work[x]).filter(c => c != null && c !== own).map(String))].sort((x, y) => x.localeCompare(y, locale()));
+}
+
+// A click moves the area to the next neighbouring cluster in turn.
+function moveArea(id, to) {
+  const choices = neighbourClusters(id);
+  const target = to != null ? to : choices[(choices.indexOf(String(clusterState.work[id])) + 1) % Math.max(1, choices.length)];
+  if (target == null) { setStatus(t("noNeighbour", areaLabel(id)), "warn"); return; }
+  clusterState.work[id] = target;
+  setStatus(t("moved", areaLabel(id), target));
+  run(checkClusters);
+}
+
+function limitsBody() {
+  const body = {};
+  for (const [field, key] of [["minPop", "minPopulation"], ["maxPop", "maxPopulation"], ["maxMin", "maxMinutes"]]) {
+    const v = $(field).value.trim();
+    if (v === "") continue;
+    const n = Number(v.replace(",", "."));
+    if (Number.isFinite(n) && n > 0) body[key] = n;
+  }
+  return body;
+}
+
+async function postCheck(assignments) {
+  return api("/api/regions/check", { method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(Object.assign({ assignments }, limitsBody())) }, 2);
+}
+
+async function checkClusters() {
+  const seq = ++clusterState.seq;
+  const other = clusteringById(clusterState.b);
+  const [a, b] = await Promise.all([postCheck(clusterState.work), other ? postCheck(other.assignments) : Promise.resolve(null)]);
+  if (seq !== clusterState.seq) return;  // a later change is being checked
+  clusterState.checkA = a;
+  clusterState.checkB = b;
+  drawClusters();
+  document.body.dataset.clusterChecks = String(+(document.body.dataset.clusterChecks || 0) + 1);
+  document.body.dataset.clusterValid = a && a.valid ? "1" : "0";
+}
+
+function figuresOf(check, assignments, original) {
+  const clusters = (check && check.clusters) || [];
+  const pops = clusters.map(c => c.population);
+  let weighted = 0, people = 0, worst = null;
+  for (const c of clusters) {
+    if (Number.isFinite(c.meanToHub)) { weighted += c.meanToHub * c.population; people += c.population; }
+    if (Number.isFinite(c.worstToHub)) worst = worst == null ? c.worstToHub : Math.max(worst, c.worstToHub);
+  }
+  const moved = original ? Object.keys(assignments).filter(id => original[id] !== assignments[id]).length : null;
+  return [
+    [t("fClusters"), num(clusters.length)],
+    [t("fPeople"), pops.length ? `${num(Math.min(...pops))}–${num(Math.max(...pops))}` : "–"],
+    [t("fMean"), people > 0 ? `${num(weighted / people, 1)} min` : "–"],
+    [t("fWorst"), worst == null ? "–" : `${num(worst, 1)} min`],
+    [t("fMoved"), moved == null ? "–" : num(moved)],
+    [t("fProblems"), num(((check && check.problems) || []).length)],
+  ];
+}
+
+function problemText(p) {
+  const f = T[state.lang].problem[p.kind];
+  return f ? f(p) : String(p.text || p.kind);
+}
+
+function drawClusters() {
+  const a = clusteringById(clusterState.a), b = clusteringById(clusterState.b);
+  const nameA = a ? t("edited", clusteringLabel(a)) : "", nameB = b ? clusteringLabel(b) : "";
+  drawMini("miniA", clusterState.work, clusterState.checkA, nameA);
+  if (b) drawMini("miniB", b.assignments, clusterState.checkB, nameB);
+  $("figAName").textContent = nameA;
+  $("figBName").textContent = nameB;
+  const fa = figuresOf(clusterState.checkA, clusterState.work, clusterState.original), fb = figuresOf(clusterState.checkB, b ? b.assignments : {}, null);
+  $("clusterFigures").replaceChildren(...fa.map((row, i) => h("tr", {}, h("th", { scope: "row", text: row[0] }), h("td", { text: row[1] }), h("td", { text: fb[i][1] }))));
+  const problems = (clusterState.checkA && clusterState.checkA.problems) || [];
+  $("clusterProblems").replaceChildren(problems.length
+    ? h("ul", {}, ...problems.map(p => h("li", { text: problemText(p) })))
+    : h("p", { class: "ok", text: t("valid") }));
+  $("clusterSave").disabled = !(clusterState.checkA && clusterState.checkA.valid);
+  drawAreaRows();
+}
+
+// The keyboard and screen-reader way to move areas: one select per area, offering its own cluster, the
+// clusters of its neighbours and a new cluster.
+function drawAreaRows() {
+  const rows = state.areas.map(a => {
+    const id = areaIdOf(a), own = clusterState.work[id];
+    const choices = [...new Set([own == null ? null : String(own), ...neighbourClusters(id)].filter(x => x != null))];
+    const sel = h("select", { "data-area": id, "aria-label": t("colCluster") + ": " + areaLabel(id) },
+      ...choices.map(c => h("option", { value: c, text: c })), h("option", { value: "\u0000new", text: t("newCluster") }));
+    if (own != null) sel.value = String(own);
+    sel.addEventListener("change", () => {
+      let to = sel.value;
+      if (to === "\u0000new") {
+        const used = new Set(Object.values(clusterState.work).map(String));
+        do { clusterState.names += 1; to = t("newClusterN", clusterState.names); } while (used.has(to));
+      }
+      moveArea(id, to);
+    });
+    return h("tr", {}, h("td", { text: areaLabel(id) }), h("td", {}, sel));
+  });
+  $("areaRows").replaceChildren(...rows);
+}
+
+async function saveClustering() {
+  const name = clean($("clusterName").value);
+  document.body.dataset.clusterSaved = "0";
+  if (!name) { setStatus(t("needClusterName"), "warn"); $("clusterName").focus(); return; }
+  const key = token();
+  if (!key) return;
+  let r;
+  try {
+    r = await api("/api/clusterings", { method: "POST", headers: { "Content-Type": "application/json", Authorization: "Bearer " + key },
+      body: JSON.stringify(Object.assign({ name, assignments: clusterState.work }, limitsBody())) });
+  } catch (e) { throw writeError(e); }
+  setStatus(t("clusterSaved", name));
+  $("clusterName").value = "";
+  await loadClusterings(r && r.id != null ? String(r.id) : null);
+  document.body.dataset.clusterSaved = "1";
+}
+
+function setupClusterEvents() {
+  $("clusterA").addEventListener("change", e => { clusterState.a = e.target.value; startEditing(); run(checkClusters); });
+  $("clusterB").addEventListener("change", e => { clusterState.b = e.target.value; run(checkClusters); });
+  for (const id of ["minPop", "maxPop", "maxMin"]) $(id).addEventListener("change", () => run(checkClusters));
+  $("miniA").addEventListener("click", e => {
+    const path = e.target.closest ? e.target.closest("path[data-area]") : null;
+    if (path) moveArea(path.getAttribute("data-area"));
+  });
+  $("clusterReset").addEventListener("click", () => { startEditing(); run(checkClusters); });
+  $("clusterForm").addEventListener("submit", e => { e.preventDefault(); run(saveClustering); });
+}
+
 // ---------- refresh: one what-if, merged over the category's baseline ----------
 
 function statusOf(c, b) {
@@ -951,6 +1194,8 @@ async function start() {
   notes.push(...applyUrl());
   await selectCategory(cat);
   setStatus(notes.join(" "), notes.length ? "warn" : "info");
+  setupClusterEvents();
+  await loadClusterings().catch(e => setStatus(e.message, "warn"));
 
   const load = params.get("load");
   if (load != null) {
@@ -977,6 +1222,7 @@ async function start() {
     drawFacilityList();
     drawImpact();
     drawSavedList();
+    if (!$("clusterCard").hidden) { for (const o of [...$("clusterA").options, ...$("clusterB").options]) o.textContent = clusteringLabel(clusteringById(o.value)); drawClusters(); }
     for (const m of marks.values()) { m.status = ""; m.text = ""; }
     run(refresh);
   });
