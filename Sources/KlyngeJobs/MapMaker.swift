@@ -13,7 +13,7 @@ public enum MapMaker {
     /// `network`: one built already (so the analysis, when the style needs one, does not build it again).
     public static func request(study: Study, analysis: StudyAnalysis?, network: StudyNetwork? = nil, style: Style, category: String?, scenario: String?,
                                page: Page, kind: OutputKind, language: String?, title: String? = nil,
-                               extent: Envelope? = nil, control: WorkControl = .unlimited) throws -> MapRequest {
+                               extent: Envelope? = nil, clustering: SavedClustering? = nil, control: WorkControl = .unlimited) throws -> MapRequest {
         let needed = Set(style.layers.compactMap(\.data))
         let cat = category ?? study.categories.first?.key ?? ""
         guard study.categories.contains(where: { $0.key == cat }) else {
@@ -31,8 +31,9 @@ public enum MapMaker {
             chosen = try analysis.scenario(named: scenario)
         }
         let lang = language ?? study.language
-        let data = try MapData.layers(study: study, needed: needed, analysis: analysis, category: cat, scenario: chosen, language: lang,
-                                      control: control)
+        // The study's areas carry the clustering too (their `cluster` field), as the clusters layer does.
+        let data = try MapData.layers(study: clustering.map(study.using) ?? study, needed: needed, analysis: analysis, category: cat,
+                                      scenario: chosen, language: lang, clustering: clustering, control: control)
         guard let frame = extent ?? Envelope(covering: study.areas.flatMap { $0.geometry.allCoordinates })
                 ?? Envelope(covering: study.demand.map(\.location) + study.facilities.map(\.location)) else {
             throw AnalysisSetupError("the study has nothing to draw")
@@ -46,5 +47,20 @@ public enum MapMaker {
                                  subtitle: subtitle, attribution: study.attribution.isEmpty ? ["Klynge"] : study.attribution)
         request.control = control
         return request
+    }
+
+    /// Small multiples of clusterings: one panel per alternative, in the same frame and style, each titled
+    /// with its name (nil clustering: the study's own clusters).
+    public static func clusteringPanels(study: Study, analysis: StudyAnalysis, style: Style,
+                                        alternatives: [(name: String, clustering: SavedClustering?)], page: Page, kind: OutputKind,
+                                        language: String?) throws -> (layout: MapRenderer.PanelLayout, panels: [MapRequest]) {
+        let frame = Envelope(covering: study.areas.flatMap { $0.geometry.allCoordinates })
+        let aspect = frame.map { ($0.maxX - $0.minX) / max(1e-9, $0.maxY - $0.minY) } ?? 1
+        let layout = MapRenderer.PanelLayout(page: page, count: alternatives.count, contentAspect: aspect)
+        let panels = try alternatives.map { alternative in
+            try request(study: study, analysis: analysis, style: style, category: nil, scenario: nil, page: layout.panel, kind: kind,
+                        language: language, title: alternative.name, clustering: alternative.clustering)
+        }
+        return (layout, panels)
     }
 }

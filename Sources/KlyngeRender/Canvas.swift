@@ -118,6 +118,7 @@ final class Canvas {
     func save() { cairo_save(cr) }
     func restore() { cairo_restore(cr) }
     func clip(_ x: Double, _ y: Double, _ w: Double, _ h: Double) { cairo_rectangle(cr, x, y, w, h); cairo_clip(cr) }
+    func translate(_ x: Double, _ y: Double) { cairo_translate(cr, x, y) }
     func evenOdd() { cairo_set_fill_rule(cr, CAIRO_FILL_RULE_EVEN_ODD) }
 
     func dash(_ lengths: [Double]) {

@@ -63,44 +63,129 @@ public enum MapRenderer {
     /// Draws the map into `path` (the caller makes it atomic). PNGs are drawn in horizontal bands, one per
     /// core, into one pixel buffer: every band lays the map out identically and draws only its rows.
     public static func render(_ r: MapRequest, to path: String) throws -> RenderReport {
-        try r.page.validate()
-        guard r.kind == .png else {
-            let canvas = try Canvas(kind: r.kind, path: path, widthPt: r.page.widthPt, heightPt: r.page.heightPt, dpi: r.page.dpi)
+        try paint(page: r.page, kind: r.kind, threads: r.threads, control: r.control, to: path) { canvas in
             var ctx = Context(r: r, canvas: canvas)
-            let report = ctx.draw()
-            try r.control.check()
+            return ctx.draw()
+        }
+    }
+
+    /// Where each panel of a small-multiples page goes: a grid under a title band, with gutters.
+    public struct PanelLayout: Sendable {
+        public let page: Page
+        public let columns: Int
+        public let rows: Int
+        /// Each panel's own page (its size), for building its `MapRequest`.
+        public let panel: Page
+        public let titleBandPt: Double
+        public let gutterPt: Double
+
+        /// `contentAspect`: width / height of what each panel shows; the grid that draws it largest wins.
+        public init(page: Page, count: Int, contentAspect: Double = 1) {
+            self.page = page
+            let n = max(1, count)
+            let titleBandPt = max(page.heightPt * 0.06, 24)
+            let gutterPt = max(min(page.widthPt, page.heightPt) * 0.015, 6)
+            let aspect = contentAspect.isFinite && contentAspect > 0 ? contentAspect : 1
+            func cell(_ columns: Int) -> (w: Double, h: Double) {
+                let rows = (n + columns - 1) / columns
+                return ((page.widthPt - gutterPt * Double(columns + 1)) / Double(columns),
+                        (page.heightPt - titleBandPt - gutterPt * Double(rows)) / Double(rows))
+            }
+            // The content's scale in a cell: limited by its width or its height.
+            let columns = (1...n).max { a, b in
+                let (x, y) = (cell(a), cell(b))
+                return min(x.w / aspect, x.h) < min(y.w / aspect, y.h)
+            }!
+            self.columns = columns
+            rows = (n + columns - 1) / columns
+            self.titleBandPt = titleBandPt
+            self.gutterPt = gutterPt
+            let size = cell(columns)
+            panel = Page(widthPt: size.w, heightPt: size.h, dpi: page.dpi)
+        }
+
+        func origin(_ i: Int) -> (x: Double, y: Double) {
+            (gutterPt + Double(i % columns) * (panel.widthPt + gutterPt), titleBandPt + Double(i / columns) * (panel.heightPt + gutterPt))
+        }
+    }
+
+    /// Several maps on one page (small multiples, e.g. one clustering per panel), each drawn as a map of
+    /// its own (title, legend, scale) in its cell, under a common title. Panels share the layout's page kind.
+    public static func renderPanels(_ panels: [MapRequest], layout: PanelLayout, title: String, kind: OutputKind,
+                                    threads: Int = coreCount, control: WorkControl = .unlimited, to path: String) throws -> [RenderReport] {
+        guard !panels.isEmpty else { throw RenderError("no panels to draw") }
+        for p in panels where p.page.widthPt != layout.panel.widthPt || p.page.heightPt != layout.panel.heightPt {
+            throw RenderError("a panel's page is not the layout's panel size")
+        }
+        return try paint(page: layout.page, kind: kind, threads: threads, control: control, to: path) { canvas in
+            canvas.color(.white)
+            cairo_paint(canvas.cr)
+            let base = min(layout.page.widthPt, layout.page.heightPt) / 42
+            var heading = canvas.layout(title, size: base * 1.35, bold: true)
+            let room = layout.page.widthPt - 2 * layout.gutterPt
+            if heading.width > room { heading = canvas.layout(title, size: base * 1.35 * room / heading.width * 0.98, bold: true) }
+            canvas.draw(heading, x: layout.gutterPt, y: (layout.titleBandPt - heading.height) / 2, color: RGBA(0.12, 0.14, 0.16))
+            var drawn: [RenderReport] = []
+            for (i, panel) in panels.enumerated() {
+                let o = layout.origin(i)
+                canvas.save()
+                canvas.translate(o.x, o.y)
+                canvas.clip(0, 0, layout.panel.widthPt, layout.panel.heightPt)
+                var ctx = Context(r: panel, canvas: canvas)
+                drawn.append(ctx.draw())
+                canvas.restore()
+                // A hairline around each panel, so they read as separate maps.
+                canvas.save()
+                canvas.color(RGBA(0.7, 0.7, 0.7))
+                canvas.lineWidth(0.5)
+                canvas.rectangle(o.x, o.y, layout.panel.widthPt, layout.panel.heightPt)
+                canvas.stroke()
+                canvas.restore()
+            }
+            return drawn
+        }
+    }
+
+    /// One page: PNGs are drawn in horizontal bands, one per core, into one pixel buffer (every band lays
+    /// the page out identically and draws only its rows); PDF and SVG on one canvas.
+    static func paint<Report: Sendable>(page: Page, kind: OutputKind, threads: Int, control: WorkControl, to path: String,
+                                        draw: @escaping @Sendable (Canvas) -> Report) throws -> Report {
+        try page.validate()
+        guard kind == .png else {
+            let canvas = try Canvas(kind: kind, path: path, widthPt: page.widthPt, heightPt: page.heightPt, dpi: page.dpi)
+            let report = draw(canvas)
+            try control.check()
             try canvas.finish()
             return report
         }
-        let width = r.page.pixelWidth, height = r.page.pixelHeight
+        let width = page.pixelWidth, height = page.pixelHeight
         let stride = Int(cairo_format_stride_for_width(CAIRO_FORMAT_ARGB32, Int32(width)))
         let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: stride * height)
         defer { buffer.deallocate() }
         buffer.initialize(repeating: 0, count: stride * height)
-        let bands = max(1, min(r.threads, height / 256))
+        let bands = max(1, min(threads, height / 256))
         let rowsPerBand = (height + bands - 1) / bands
         // Font set-up is not something to race on: one layout first, on this thread.
-        _ = try Canvas(band: buffer, stride: stride, widthPx: width, y0: 0, rows: 1, widthPt: r.page.widthPt,
-                       heightPt: r.page.heightPt, dpi: r.page.dpi).layout("Æøå", size: 10)
-        let results = BandResults(count: bands)
+        _ = try Canvas(band: buffer, stride: stride, widthPx: width, y0: 0, rows: 1, widthPt: page.widthPt,
+                       heightPt: page.heightPt, dpi: page.dpi).layout("Æøå", size: 10)
+        let results = BandResults<Report>(count: bands)
         let pixels = BufferBox(buffer)
-        forEachInParallel(bands, threads: r.threads) { b in
+        forEachInParallel(bands, threads: threads) { b in
             let y0 = b * rowsPerBand, rows = min(rowsPerBand, height - y0)
             guard rows > 0 else { return }
             do {
                 let canvas = try Canvas(band: pixels.buffer, stride: stride, widthPx: width, y0: y0, rows: rows,
-                                        widthPt: r.page.widthPt, heightPt: r.page.heightPt, dpi: r.page.dpi)
-                var ctx = Context(r: r, canvas: canvas)
-                results.set(b, .success(ctx.draw()))
+                                        widthPt: page.widthPt, heightPt: page.heightPt, dpi: page.dpi)
+                results.set(b, .success(draw(canvas)))
             } catch {
                 results.set(b, .failure(error))
             }
         }
-        try r.control.check()
+        try control.check()
         let report = try results.first()
         // Every band painted its page white first: the image is opaque.
-        try PNGWriter.write(argb: buffer, width: width, height: height, stride: stride, dpi: r.page.dpi, opaque: true,
-                            threads: r.threads, control: r.control, to: path)
+        try PNGWriter.write(argb: buffer, width: width, height: height, stride: stride, dpi: page.dpi, opaque: true,
+                            threads: threads, control: control, to: path)
         return report
     }
 
@@ -124,11 +209,11 @@ public enum MapRenderer {
 }
 
 /// The report of each band (they are the same; the first is returned).
-final class BandResults: Sendable {
-    private let results: Mutex<[Result<RenderReport, Error>?]>
+final class BandResults<Report: Sendable>: Sendable {
+    private let results: Mutex<[Result<Report, Error>?]>
     init(count: Int) { results = Mutex(Array(repeating: nil, count: count)) }
-    func set(_ i: Int, _ r: Result<RenderReport, Error>) { results.withLock { $0[i] = r } }
-    func first() throws -> RenderReport {
+    func set(_ i: Int, _ r: Result<Report, Error>) { results.withLock { $0[i] = r } }
+    func first() throws -> Report {
         let results = self.results.withLock { $0 }
         for r in results { if case .failure(let e)? = r { throw e } }
         guard case .success(let report)? = results.first ?? nil else { throw RenderError("nothing was drawn") }

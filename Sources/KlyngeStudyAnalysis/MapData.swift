@@ -11,7 +11,7 @@ public enum MapData {
     public static let analysisLayers: Set<String> = ["coverage", "isochrones", "scenario", "scenario_facilities", "clusters", "hubs"]
 
     public static func layers(study: Study, needed: Set<String>, analysis: StudyAnalysis?, category: String,
-                              scenario: ResolvedScenario?, language: String? = nil,
+                              scenario: ResolvedScenario?, language: String? = nil, clustering: SavedClustering? = nil,
                               control: WorkControl = .unlimited) throws -> [String: [Feature]] {
         let lang = language ?? study.language
         /// "7,5 min" / "3.2 km" in the map's language.
@@ -128,7 +128,8 @@ public enum MapData {
             }
         }
         if needed.contains("clusters") || needed.contains("hubs") {
-            let report = try ClusterReport(analysis: analysis)
+            // A saved clustering in place of the study's own (the analysis is the same for every clustering).
+            let report = try ClusterReport(analysis: analysis, clustering: clustering)
             out["clusters"] = report.table(crs: study.crs, categories: engine.categories).features.enumerated().map { i, f in
                 var g = f
                 g.attributes["color_index"] = .int(Int64(i % 8))

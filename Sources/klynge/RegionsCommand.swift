@@ -5,6 +5,8 @@ import KlyngeGeo
 import KlyngeIngest
 import KlyngeIO
 import KlyngeNetwork
+import KlyngeRender
+import KlyngeJobs
 import KlyngeStore
 import KlyngeStudy
 import KlyngeStudyAnalysis
@@ -43,10 +45,21 @@ struct RegionsCompare: ParsableCommand {
     var json = false
     @Option(name: .shortAndLong, help: "Write the table (.md) or the figures (.json).")
     var output: String?
+    @Option(help: "Draw the clusterings side by side, one map panel each (.png, .pdf or .svg).")
+    var map: String?
+    @Option(help: "Paper of the map: A5, A4, A3, A2, A1 (landscape).")
+    var paper: String = "A3"
+    @Flag(help: "Portrait paper for the map.")
+    var portrait = false
+    @Option(help: "Resolution of a PNG map (dots per inch).")
+    var dpi: Double = 200
+    @Option(help: "Folder of named styles (the panels use `clusters`).")
+    var styles: String = "styles"
 
     func validate() throws {
         if let lang, !["da", "en"].contains(lang) { throw ValidationError("--lang is da or en") }
         if let output, !(output.hasSuffix(".md") || output.hasSuffix(".json")) { throw ValidationError("-o writes .md or .json") }
+        if let map, OutputKind.from(path: map) == nil { throw ValidationError("--map writes .png, .pdf or .svg") }
     }
 
     func run() throws {
@@ -65,13 +78,39 @@ struct RegionsCompare: ParsableCommand {
             }
             let comparison = try ClusteringComparison(analysis: analysis, alternatives: alternatives)
             let table = comparison.markdown(language: language)
+            // The map is drawn beside its place first and moved in after the table: a failure leaves neither half.
+            var drawn: URL?
+            defer { if let drawn { try? FileManager.default.removeItem(at: drawn) } }
+            if let map {
+                let target = URL(fileURLWithPath: map)
+                let page: Page
+                do { page = try Page.checked(paper: paper, landscape: !portrait, dpi: dpi, width: nil, height: nil, defaultDPI: 200, maxPixels: 400_000_000) }
+                catch let e as PageError { throw ValidationError("--\(e.parameter): \(e.message)") }
+                let folder = URL(fileURLWithPath: styles.hasPrefix("/") ? styles : FileManager.default.currentDirectoryPath + "/" + styles)
+                let style = try Style.load("clusters", stylesFolder: folder)
+                let kind = OutputKind.from(path: map)!
+                let (layout, panels) = try MapMaker.clusteringPanels(study: analysis.study, analysis: analysis, style: style, alternatives: alternatives,
+                                                                     page: page, kind: kind, language: language)
+                let title = language == "en" ? "\(analysis.study.name): clusterings compared" : "\(analysis.study.name): klyngeinddelinger sammenlignet"
+                let temporary = target.deletingLastPathComponent().appendingPathComponent("." + target.lastPathComponent + Temporaries.marker() + "." + target.pathExtension)
+                try AtomicOutput.write(to: temporary) { tmp in _ = try MapRenderer.renderPanels(panels, layout: layout, title: title, kind: kind, to: tmp.path) }
+                drawn = temporary
+            }
             if let output {
                 try AtomicOutput.write(text: output.hasSuffix(".json") ? try JSONText.encode(comparison, pretty: true) : table,
                                        to: URL(fileURLWithPath: output))
             }
+            if let map, let temporary = drawn {
+                // rename(2) replaces an older map in one step.
+                guard rename(temporary.path, map) == 0 else {
+                    throw AtomicOutput.Failure(path: map, message: "cannot move the map into place: \(String(cString: strerror(errno)))")
+                }
+                drawn = nil
+            }
             if json { try printJSON(comparison); return }
             print(table, terminator: "")
             if let output { print("Wrote \(output)") }
+            if let map { print("Wrote \(map)") }
         }
     }
 }

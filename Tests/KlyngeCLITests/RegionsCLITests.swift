@@ -5,6 +5,15 @@ import KlyngeTestSupport
 /// `klynge regions` end to end on the sample, each proposal checked from outside: every area in exactly one
 /// cluster, clusters connected through the neighbour pairs the proposal lists, and each village's time to
 /// its hub recomputed from `klynge matrix` (village to village) against the limit.
+/// A PNG's size from its header.
+enum PNGSize {
+    static func read(_ path: String) throws -> (Int, Int) {
+        let d = try Data(contentsOf: URL(fileURLWithPath: path))
+        func be(_ o: Int) -> Int { d[o..<o + 4].reduce(0) { $0 << 8 | Int($1) } }
+        return (be(16), be(20))
+    }
+}
+
 @Suite(.serialized) struct RegionsCLITests {
     let klynge = TestSupport.klyngeBinary
     let study = TestSupport.data("samsoe/study.yaml")
@@ -223,6 +232,40 @@ import KlyngeTestSupport
         try "id;klynge\n7240;A\n7240;B\n".write(toFile: csv, atomically: true, encoding: .utf8)
         let twice = try TestSupport.run(klynge, ["regions", "compare", study, "--clustering", csv])
         #expect(twice.status != 0 && twice.stderr.contains("area `7240` is in both `A` and `B`"), "\(twice.stderr)")
+    }
+
+    /// One map panel per clustering, in a grid sized to the study's shape; with the table, both or neither.
+    @Test func comparisonsDrawSmallMultiples() throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = folder.appendingPathComponent("s.gpkg").path
+        for (k, name) in [(2, "To"), (3, "Tre")] {
+            #expect(try TestSupport.run(klynge, ["regions", study, "--store", store, "--clusters", "\(k)", "--save", name]).status == 0)
+        }
+        let png = folder.appendingPathComponent("cmp.png").path
+        let md = folder.appendingPathComponent("cmp.md").path
+        let r = try TestSupport.run(klynge, ["regions", "compare", study, "--store", store, "--map", png, "--paper", "A4", "--dpi", "100", "-o", md],
+                                    in: TestSupport.packageRoot)
+        #expect(r.status == 0, "\(r.stderr)")
+        let image = try PNGSize.read(png)
+        // A4 landscape at 100 dpi; Samsø is tall, so three panels stand side by side.
+        #expect(image == (1169, 827))
+        #expect(FileManager.default.fileExists(atPath: md))
+        let pdf = folder.appendingPathComponent("cmp.pdf").path
+        #expect(try TestSupport.run(klynge, ["regions", "compare", study, "--store", store, "--map", pdf], in: TestSupport.packageRoot).status == 0)
+        if TestSupport.isAvailable("pdftotext") {
+            let text = try TestSupport.run("pdftotext", [pdf, "-"]).stdout
+            for title in ["klyngeinddelinger sammenlignet", "Studiets egne", "To", "Tre"] { #expect(text.contains(title), "\(title)") }
+        }
+        // A table that cannot be written leaves no map either.
+        let lost = folder.appendingPathComponent("lost.png").path
+        let bad = try TestSupport.run(klynge, ["regions", "compare", study, "--store", store, "--map", lost, "-o", "/nonexistent/cmp.md"],
+                                      in: TestSupport.packageRoot)
+        #expect(bad.status != 0 && !FileManager.default.fileExists(atPath: lost), "\(bad.stderr)")
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix(".") }
+        #expect(leftovers.isEmpty, "\(leftovers)")
+        let wrong = try TestSupport.run(klynge, ["regions", "compare", study, "--map", folder.appendingPathComponent("x.jpg").path])
+        #expect(wrong.status != 0 && wrong.stderr.contains("--map writes .png, .pdf or .svg"))
     }
 
     /// A store whose writer lock is held (a running service) refuses --save, and then no file is written either.

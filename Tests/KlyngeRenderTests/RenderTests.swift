@@ -106,6 +106,33 @@ func smallMap(kind: OutputKind, page: Page) throws -> MapRequest {
 }
 
 @Suite struct RenderTests {
+    /// Small multiples: the grid that draws the content largest, and every panel drawn inside its own cell.
+    @Test func panelsFillTheirCells() throws {
+        let a4 = try #require(Page.paper("A4", landscape: true, dpi: 72))
+        #expect(MapRenderer.PanelLayout(page: a4, count: 3, contentAspect: 0.5).columns == 3)   // tall island: side by side
+        #expect(MapRenderer.PanelLayout(page: a4, count: 3, contentAspect: 4).columns == 1)     // long coast: stacked
+        #expect(MapRenderer.PanelLayout(page: a4, count: 4, contentAspect: 1.4).columns == 2)
+        let layout = MapRenderer.PanelLayout(page: Page.pixels(width: 900, height: 500, dpi: 72), count: 2, contentAspect: 1)
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("p.png").path
+        let panels = [try smallMap(kind: .png, page: layout.panel), try smallMap(kind: .png, page: layout.panel)]
+        let reports = try MapRenderer.renderPanels(panels, layout: layout, title: "To kort", kind: .png, to: path)
+        #expect(reports.count == 2)
+        let (w, h, px) = try PNGPixels.read(path: path)
+        #expect(w == 900 && h == 500)
+        // The sample's red road crosses each panel: red pixels in both halves, none in the gutter between them.
+        // Cairo's ARGB32 words are B, G, R, A in memory here.
+        func red(_ x: Int, _ y: Int) -> Bool { let i = (y * w + x) * 4; return px[i + 2] > 150 && px[i + 1] < 100 && px[i] < 100 }
+        let half = w / 2
+        let left = (0..<h).contains { y in (0..<half).contains { red($0, y) } }
+        let right = (0..<h).contains { y in (half..<w).contains { red($0, y) } }
+        #expect(left && right)
+        let gutter = Int(layout.gutterPt + layout.panel.widthPt) + 1
+        #expect(!(0..<h).contains { red(gutter, $0) })
+        #expect(throws: RenderError.self) { try MapRenderer.renderPanels([try smallMap(kind: .png, page: a4)], layout: layout, title: "x", kind: .png, to: path) }
+    }
+
     @Test func labelsNeverOverlapAndStayInsideTheFrame() throws {
         let folder = try TestSupport.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
