@@ -37,7 +37,7 @@ run: build
 	$(KLYNGE) render $(STUDY) --style clusters --dpi 200 -o out/maps/clusters.png
 	$(KLYNGE) regions $(STUDY) --clusters 3 --max-minutes 12 --store out/proposals.gpkg --save "Tre klynger" -o out/regions.gpkg
 	$(KLYNGE) regions $(STUDY) --max-clusters --min-population 600 --json > out/regions-max-p.json
-	$(KLYNGE) regions compare $(STUDY) --store out/proposals.gpkg -o out/regions-compare.md
+	$(KLYNGE) regions compare $(STUDY) --store out/proposals.gpkg -o out/regions-compare.md --map out/maps/regions-compare.png
 	$(KLYNGE) render $(STUDY) --style clusters --store out/proposals.gpkg --clustering "Tre klynger" --dpi 200 -o out/maps/regions.png
 	$(KLYNGE) render $(STUDY) --style masterplan --paper A3 --landscape -o out/maps/masterplan.pdf
 	$(KLYNGE) optimize $(STUDY) --category hall --objective coverage --candidates places --sweep 1..5 --chart out/maps/halls-how-many.png

@@ -68,7 +68,10 @@ struct RegionsCompare: ParsableCommand {
             let store = ScenarioStore(path: options.storePath)
             var alternatives: [(name: String, clustering: SavedClustering?)] = []
             let language = lang ?? analysis.study.language
-            let names = clustering.isEmpty ? ["study"] + (try store.proposals().compactMap { $0.clustering?.name }) : clustering
+            // By default the study's own clusters (when it has any) and every saved proposal.
+            let own = (try? SavedClustering.own(analysis.study, name: "study")) != nil ? ["study"] : []
+            let names = clustering.isEmpty ? own + (try store.proposals().compactMap { $0.clustering?.name }) : clustering
+            guard !names.isEmpty else { throw ValidationError("nothing to compare: the study has no clusters of its own and no saved proposals; name clusterings with --clustering") }
             for name in names {
                 if let saved = try namedClustering(name, options) {
                     alternatives.append((saved.name, saved))
