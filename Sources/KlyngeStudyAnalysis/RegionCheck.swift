@@ -50,16 +50,31 @@ public struct RegionCheck: Sendable, Codable {
 }
 
 extension RegionSetup {
-    /// The same set-up (contiguity, hubs, travel) under other population limits and count: what a check
-    /// changes most often, without a new search per hub.
-    public func adjusted(minPopulation: Double?, maxPopulation: Double?, count: RegionCount) -> RegionSetup {
+    /// What a set-up is made from (contiguity, possible hubs, travel to them, categories, groups, locks and the
+    /// start): requests with the same key share one set-up, and differ only in what `retargeted` changes.
+    public static func key(_ r: RegionRequest) -> String {
+        var parts = [r.mode.rawValue, r.maxMinutes.map { "\($0)" } ?? "", r.require.joined(separator: ","), r.scenario ?? "", r.within ?? "",
+                     "\(r.minSharedMeters)", r.hubs.joined(separator: ","), r.keep.joined(separator: ",")]
+        parts += r.locks.map { "\($0.area)=\($0.cluster)" }
+        if let start = r.start { parts += start.assignments.sorted { $0.key < $1.key }.map { "\($0.key)>\($0.value)" } }
+        return parts.map { $0.replacingOccurrences(of: "|", with: "||") }.joined(separator: "|")
+    }
+
+    /// The same set-up under another count, objective, population limits and search settings: the parts
+    /// that cost a search per hub are kept.
+    public func retargeted(_ r: RegionRequest) -> RegionSetup {
         var s = self
-        s.request.minPopulation = minPopulation
-        s.request.maxPopulation = maxPopulation
-        s.request.count = count
-        s.problem.minPopulation = minPopulation
-        s.problem.maxPopulation = maxPopulation
-        s.problem.count = count
+        s.request.count = r.count
+        s.request.objective = r.objective
+        s.request.minPopulation = r.minPopulation
+        s.request.maxPopulation = r.maxPopulation
+        s.request.solver = r.solver
+        s.request.seed = r.seed
+        s.request.timeLimitSeconds = r.timeLimitSeconds
+        s.problem.count = r.count
+        s.problem.objective = r.objective
+        s.problem.minPopulation = r.minPopulation
+        s.problem.maxPopulation = r.maxPopulation
         return s
     }
 

@@ -114,10 +114,12 @@ struct RegionsController {
         req.seed = q.seed ?? 1
         let checked = req
         let limit = config.limits.analysisSeconds
+        let setups = self.setups, revision = snapshot.revision
         let out = try await heavy.run(request, lane: .heavy, seconds: limit) { control in
             var bounded = checked
             bounded.timeLimitSeconds = max(1, (control.remainingSeconds ?? limit) - 0.5)
-            let setup = try RegionSetup(analysis: analysis, request: bounded)
+            let setup = try setups.get(RegionSetup.key(bounded), revision: revision) { try RegionSetup(analysis: analysis, request: bounded) }
+                .retargeted(bounded)
             do { return try setup.solve(control: control) } catch let e as RegionsInfeasible {
                 throw ServiceError.unprocessable(e.description)
             }
@@ -137,13 +139,13 @@ struct RegionsController {
             throw ServiceError.badRequest("assignments: area ids and cluster names have 1 to 200 characters", parameter: "assignments")
         }
         let req = try constraints(q, snapshot)
-        let key = "\(req.mode.rawValue)|\(req.maxMinutes.map { "\($0)" } ?? "")|\(req.require.joined(separator: ","))|\(req.scenario ?? "")|\(req.within ?? "")|\(req.minSharedMeters)"
         let analysis = snapshot.analysis
         let limit = config.limits.analysisSeconds, heavy = self.heavy, setups = self.setups
         let base = try await heavy.run(request, lane: .analysis, seconds: limit) { _ in
-            try setups.get(key, revision: snapshot.revision) { try RegionSetup(analysis: analysis, request: req) }
+            try setups.get(RegionSetup.key(req), revision: snapshot.revision) { try RegionSetup(analysis: analysis, request: req) }
         }
-        return (base.adjusted(minPopulation: req.minPopulation, maxPopulation: req.maxPopulation, count: .most), assignments)
+        // A check has no count to meet: any number of clusters is fine.
+        return (base.retargeted(req), assignments)
     }
 
     @Sendable func check(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
@@ -168,8 +170,8 @@ struct RegionsController {
     }
 }
 
-/// Region set-ups of the current revision, by the settings they were made with: a set-up costs one
-/// search per possible hub, and the page's editor checks after every move.
+/// Region set-ups of the current revision, by `RegionSetup.key`: a set-up costs one search per possible
+/// hub, and the page's editor checks after every move.
 final class RegionSetupCache: Sendable {
     private struct Entries {
         var revision = -1
