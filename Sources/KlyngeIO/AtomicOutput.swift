@@ -18,33 +18,80 @@ public enum AtomicOutput {
 
     /// Calls `write` with a temporary path (same folder, same extension), then renames it to `url`.
     public static func write(to url: URL, _ write: (URL) throws -> Void) throws {
-        let dir = url.deletingLastPathComponent()
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDir), isDir.boolValue else {
-            throw Failure(path: url.path, message: "the folder \(dir.path) does not exist")
+        try withoutActuallyEscaping(write) { try writeAll([(url, $0)]) }
+    }
+
+    /// Several outputs of one run (a map and its GeoJSON, a table and its map): every folder is checked
+    /// first, each output is written to a temporary beside its place, and only when all are complete are
+    /// they renamed into place. A failure leaves no new file and no temporary.
+    public static func writeAll(_ outputs: [(url: URL, write: (URL) throws -> Void)]) throws {
+        for o in outputs {
+            let dir = o.url.deletingLastPathComponent()
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDir), isDir.boolValue else {
+                throw Failure(path: o.url.path, message: "the folder \(dir.path) does not exist")
+            }
         }
-        Temporaries.removeStale(in: dir)
-        let ext = url.pathExtension
-        let stem = url.deletingPathExtension().lastPathComponent
-        let tmpStem = ".\(stem)" + Temporaries.marker()
-        let tmp = dir.appendingPathComponent(tmpStem + (ext.isEmpty ? "" : ".\(ext)"))
+        var staged: [Staged] = []
+        var current: Staged?
+        do {
+            for o in outputs {
+                let s = Staged(o.url)
+                current = s
+                Temporaries.removeStale(in: s.dir)
+                try o.write(s.temporary)
+                staged.append(s)
+            }
+            current = nil
+            for s in staged { try s.publish() }
+        } catch {
+            for s in staged + (current.map { [$0] } ?? []) { s.discard() }
+            let failed = current ?? staged.last
+            throw Temporaries.explain(error, path: failed?.url.path ?? "", folder: failed?.dir ?? URL(fileURLWithPath: "."))
+        }
+    }
+
+    /// One output under way: its temporary (and the side files a multi-file format writes with its stem).
+    struct Staged {
+        let url: URL
+        let dir: URL
+        let stem: String
+        let temporaryStem: String
+        let temporary: URL
+
+        init(_ url: URL) {
+            self.url = url
+            dir = url.deletingLastPathComponent()
+            let ext = url.pathExtension
+            stem = url.deletingPathExtension().lastPathComponent
+            temporaryStem = ".\(stem)" + Temporaries.marker()
+            temporary = dir.appendingPathComponent(temporaryStem + (ext.isEmpty ? "" : ".\(ext)"))
+        }
+
         // Multi-file formats (a Shapefile's .shx, .dbf, .prj) write side files with the same stem.
         func sideFiles() -> [String] {
-            ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).filter { $0.hasPrefix(tmpStem) }
+            ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).filter { $0.hasPrefix(temporaryStem) }
         }
-        do {
-            try write(tmp)
+
+        func publish() throws {
             for name in sideFiles() {
-                let final = dir.appendingPathComponent(stem + name.dropFirst(tmpStem.count))
-                let from = dir.appendingPathComponent(name)
+                let final = dir.appendingPathComponent(stem + name.dropFirst(temporaryStem.count))
                 // rename(2) replaces an existing file atomically.
-                guard rename(from.path, final.path) == 0 else {
+                guard rename(dir.appendingPathComponent(name).path, final.path) == 0 else {
                     throw Failure(path: final.path, message: "cannot move the finished file into place: \(String(cString: strerror(errno)))")
                 }
             }
-        } catch {
+        }
+
+        func discard() {
             for name in sideFiles() { try? FileManager.default.removeItem(at: dir.appendingPathComponent(name)) }
-            throw Temporaries.explain(error, path: url.path, folder: dir)
+        }
+    }
+
+    /// Writes text to a path (a temporary of `writeAll`), naming `shown` in the error.
+    public static func writeText(_ text: String, to url: URL, shown: String) throws {
+        do { try Data(text.utf8).write(to: url) } catch {
+            throw Failure(path: shown, message: "cannot write: \(error.localizedDescription)")
         }
     }
 

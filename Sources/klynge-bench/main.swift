@@ -9,6 +9,8 @@ import KlyngeStudyAnalysis
 import KlyngeIngest
 import KlyngeJobs
 import KlyngeGeo
+import KlyngeGEOS
+import KlyngeProj
 import KlyngeIO
 import KlyngeNetwork
 import KlyngeRender
@@ -68,6 +70,10 @@ guard args.count >= 3 else {
 }
 let outFolder = URL(fileURLWithPath: args[2])
 try FileManager.default.createDirectory(at: outFolder, withIntermediateDirectories: true)
+if ProcessInfo.processInfo.environment["KLYNGE_BENCH_SECTION"] == "parishes" {
+    try benchParishes()
+    exit(0)
+}
 let originCount = args.count > 3 ? Int(args[3]) ?? 30000 : 30000
 let destinationCount = args.count > 4 ? Int(args[4]) ?? 300 : 300
 let threads = ProcessInfo.processInfo.activeProcessorCount
@@ -442,4 +448,116 @@ do {
                     + "\"travel\": \(h?.objectiveValue ?? -1), \"maxp_seconds\": \(hm?.seconds ?? -1), \"maxp_regions\": \(hm?.clusterCount ?? -1)}")
     }
     try ("[" + rows.joined(separator: ", ") + "]").write(to: outFolder.appendingPathComponent("regions.json"), atomically: true, encoding: .utf8)
+}
+
+// 8. Regionalisation of all Danish parishes (DAGI, dissolved by code) with the populations derived in
+// data/denmark/sogne_befolkning.csv (scripts/derive_parish_population.py). No national road network is
+// bundled, so travel is the straight line from each parish's point on surface to the hub parish's, weighted
+// by population; neighbours share at least 50 m of boundary, as `klynge regions` decides by default. Timed as
+// a user's run would be: reading and reprojecting, dissolving, contiguity, costs, then each search.
+// scripts/bench_regions_parishes_spopt.py runs spopt on the same neighbours, populations and costs.
+try benchParishes()
+
+/// Section 8 on its own: `KLYNGE_BENCH_SECTION=parishes klynge-bench STUDY OUT` runs only this.
+func benchParishes() throws {
+    let denmark = URL(fileURLWithPath: args[1]).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("denmark")
+    let t0 = Date()
+    let layer = try VectorSource(denmark.appendingPathComponent("sogne_dk.geojson").path).layer(named: nil)
+    let toUTM = try Transformer(from: .wgs84, to: .etrs89UTM32)
+    var parts: [String: [Geometry]] = [:], names: [String: String] = [:]
+    for f in try layer.readFeatures() {
+        guard let code = f["SOGNEKODE"].text, let g = f.geometry else { continue }
+        parts[code, default: []].append(try toUTM.transform(g))
+        names[code] = f["SOGNENAVN"].text ?? code
+    }
+    var population: [String: Double] = [:]
+    let table = try String(contentsOf: denmark.appendingPathComponent("sogne_befolkning.csv"), encoding: .utf8)
+    for line in table.split(separator: "\n").dropFirst() {
+        let c = line.split(separator: ",", omittingEmptySubsequences: false)
+        if c.count >= 4, let p = Double(c[3]) { population[String(c[0])] = p }
+    }
+    let geos = try GEOSContext()
+    let codes = parts.keys.sorted().filter { population[$0] != nil }
+    var areas: [Area] = []
+    var points: [Coordinate] = []
+    var repaired = 0
+    for code in codes {
+        // Some DAGI polygons self-intersect: repaired first, as the study loader repairs (and reports) them.
+        let valid = try parts[code]!.map { g -> Geometry in
+            guard try geos.validity(g).isValid else { repaired += 1; return try geos.makeValid(g) }
+            return g
+        }
+        let shape = try geos.unaryUnion(valid)
+        areas.append(Area(id: code, name: names[code] ?? code, population: population[code], cluster: nil, geometry: shape))
+        points.append(try geos.pointOnSurface(shape))
+    }
+    let tLoad = Date().timeIntervalSince(t0)
+    let study = Study(name: "Danmarks sogne", crs: .etrs89UTM32, language: "da", categories: [], areas: areas, demand: [],
+                      demandDerivedFromAreas: true, facilities: [], roads: [])
+    let t1 = Date()
+    let contiguity = try RegionContiguity(study: study, minSharedMeters: RegionContiguity.defaultMinSharedMeters, links: [])
+    let tContiguity = Date().timeIntervalSince(t1)
+    let n = areas.count
+    let people = codes.map { population[$0]! }
+    // Islands reached by ferry share no boundary: each group of areas cut off from the rest is linked to the
+    // nearest area outside it (point to point), as a study's `clusters.links` would, until all are one piece.
+    var neighbours = contiguity.neighbours
+    var ferryLinks = 0
+    while true {
+        var piece = Array(repeating: -1, count: n), pieces = 0
+        for s in 0..<n where piece[s] < 0 {
+            var stack = [s]
+            piece[s] = pieces
+            while let a = stack.popLast() { for b in neighbours[a] where piece[b] < 0 { piece[b] = pieces; stack.append(b) } }
+            pieces += 1
+        }
+        guard pieces > 1 else { break }
+        let sizes = (0..<pieces).map { p in piece.filter { $0 == p }.count }
+        let main = sizes.indices.max { sizes[$0] < sizes[$1] }!
+        for p in 0..<pieces where p != main {
+            var best: (Double, Int, Int)?
+            for a in 0..<n where piece[a] == p {
+                for b in 0..<n where piece[b] != p {
+                    let d = hypot(points[a].x - points[b].x, points[a].y - points[b].y)
+                    if best == nil || d < best!.0 { best = (d, a, b) }
+                }
+            }
+            if let (_, a, b) = best, !neighbours[a].contains(b) { neighbours[a].append(b); neighbours[b].append(a); ferryLinks += 1 }
+        }
+    }
+    let hubs = (0..<n).map { RegionHub(id: codes[$0], name: areas[$0].name, kind: .village, area: $0) }
+    let t2 = Date()
+    let cost: [[Double]] = (0..<n).map { i in (0..<n).map { h in people[i] * hypot(points[i].x - points[h].x, points[i].y - points[h].y) } }
+    let tCost = Date().timeIntervalSince(t2)
+    let k = 98, threshold = 10_000.0
+    func problem(_ count: RegionCount, _ objective: RegionObjective, minimum: Double?) -> RegionProblem {
+        RegionProblem(areaIds: codes, areaNames: areas.map(\.name), population: people, neighbours: neighbours, hubs: hubs,
+                      cost: cost, minPopulation: minimum, count: count, objective: objective)
+    }
+    print(String(format: "Regions, Danish parishes: %d parishes, %.0f people, %d neighbour pairs, %d ferry links; "
+                 + "read + repair %d + dissolve %.2f s, contiguity %.2f s, costs %.2f s", n, people.reduce(0, +), contiguity.pairs.count,
+                 ferryLinks, repaired, tLoad, tContiguity, tCost))
+    let travel = RegionHeuristic.solve(problem(.exactly(k), .travel, minimum: nil))
+    if let travel {
+        print(String(format: "  k = %d: heuristic %.2f s, %.4g person-km (bound %.4g)", k, travel.seconds, travel.objectiveValue / 1000, (travel.bound ?? 0) / 1000))
+    }
+    let maxp = RegionHeuristic.solve(problem(.most, .count, minimum: threshold))
+    if let maxp {
+        print(String(format: "  max-p, at least %.0f people: heuristic %.2f s, %d clusters (at most %.0f)", threshold, maxp.seconds,
+                     maxp.clusterCount, maxp.bound ?? 0))
+    } else {
+        print("  max-p: no partition found")
+    }
+    try writeBinary(cost.flatMap { $0 }, "parishes-cost.f64")
+    func list(_ v: [Double]) -> String { "[" + v.map { String($0) }.joined(separator: ",") + "]" }
+    let json = """
+    {"ids": [\(codes.map { "\"\($0)\"" }.joined(separator: ","))], "population": \(list(people)),
+     "x": \(list(points.map(\.x))), "y": \(list(points.map(\.y))),
+     "neighbours": [\(neighbours.map { "[" + $0.map(String.init).joined(separator: ",") + "]" }.joined(separator: ","))],
+     "threshold": \(threshold), "k": \(k), "ferry_links": \(ferryLinks),
+     "klynge": {"maxp_regions": \(maxp?.clusterCount ?? -1), "maxp_seconds": \(maxp?.seconds ?? -1), "travel_k": \(k),
+                "travel": \(travel?.objectiveValue ?? -1), "travel_seconds": \(travel?.seconds ?? -1),
+                "setup_seconds": \(tLoad + tContiguity + tCost)}}
+    """
+    try json.write(to: outFolder.appendingPathComponent("parishes.json"), atomically: true, encoding: .utf8)
 }

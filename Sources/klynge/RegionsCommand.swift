@@ -81,11 +81,13 @@ struct RegionsCompare: ParsableCommand {
             }
             let comparison = try ClusteringComparison(analysis: analysis, alternatives: alternatives)
             let table = comparison.markdown(language: language)
-            // The map is drawn beside its place first and moved in after the table: a failure leaves neither half.
-            var drawn: URL?
-            defer { if let drawn { try? FileManager.default.removeItem(at: drawn) } }
+            // The table and the map are published together, or neither.
+            var outputs: [(url: URL, write: (URL) throws -> Void)] = []
+            if let output {
+                let text = output.hasSuffix(".json") ? try JSONText.encode(comparison, pretty: true) : table
+                outputs.append((URL(fileURLWithPath: output), { tmp in try AtomicOutput.writeText(text, to: tmp, shown: output) }))
+            }
             if let map {
-                let target = URL(fileURLWithPath: map)
                 let page: Page
                 do { page = try Page.checked(paper: paper, landscape: !portrait, dpi: dpi, width: nil, height: nil, defaultDPI: 200, maxPixels: 400_000_000) }
                 catch let e as PageError { throw ValidationError("--\(e.parameter): \(e.message)") }
@@ -95,21 +97,9 @@ struct RegionsCompare: ParsableCommand {
                 let (layout, panels) = try MapMaker.clusteringPanels(study: analysis.study, analysis: analysis, style: style, alternatives: alternatives,
                                                                      page: page, kind: kind, language: language)
                 let title = language == "en" ? "\(analysis.study.name): clusterings compared" : "\(analysis.study.name): klyngeinddelinger sammenlignet"
-                let temporary = target.deletingLastPathComponent().appendingPathComponent("." + target.lastPathComponent + Temporaries.marker() + "." + target.pathExtension)
-                try AtomicOutput.write(to: temporary) { tmp in _ = try MapRenderer.renderPanels(panels, layout: layout, title: title, kind: kind, to: tmp.path) }
-                drawn = temporary
+                outputs.append((URL(fileURLWithPath: map), { tmp in _ = try MapRenderer.renderPanels(panels, layout: layout, title: title, kind: kind, to: tmp.path) }))
             }
-            if let output {
-                try AtomicOutput.write(text: output.hasSuffix(".json") ? try JSONText.encode(comparison, pretty: true) : table,
-                                       to: URL(fileURLWithPath: output))
-            }
-            if let map, let temporary = drawn {
-                // rename(2) replaces an older map in one step.
-                guard rename(temporary.path, map) == 0 else {
-                    throw AtomicOutput.Failure(path: map, message: "cannot move the map into place: \(String(cString: strerror(errno)))")
-                }
-                drawn = nil
-            }
+            try AtomicOutput.writeAll(outputs)
             if json { try printJSON(comparison); return }
             print(table, terminator: "")
             if let output { print("Wrote \(output)") }

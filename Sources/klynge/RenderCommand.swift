@@ -75,16 +75,23 @@ struct RenderCommand: ParsableCommand {
             let request = try MapMaker.request(study: study, analysis: nil, network: network, style: theStyle, category: category, scenario: scenario,
                                                page: page, kind: output.flatMap(OutputKind.from(path:)) ?? .png, language: lang,
                                                title: title, extent: try frameExtent(study: study))
-            if let output {
-                var report: RenderReport?
-                try AtomicOutput.write(to: URL(fileURLWithPath: output)) { tmp in report = try MapRenderer.render(request, to: tmp.path) }
-                for w in report?.warnings ?? [] { warn("warning: \(w)") }
+            // The map and its GeoJSON are published together, or neither: every path is checked before drawing.
+            var report: RenderReport?
+            var outputs: [(url: URL, write: (URL) throws -> Void)] = []
+            if let output { outputs.append((URL(fileURLWithPath: output), { tmp in report = try MapRenderer.render(request, to: tmp.path) })) }
+            let styled = geojson.map { _ in styledTable(request, crs: study.crs) }
+            if let geojson, let styled {
+                outputs.append((URL(fileURLWithPath: geojson), { tmp in try AtomicOutput.writeText(try Exporter.geoJSON(styled), to: tmp, shown: geojson) }))
+            }
+            try AtomicOutput.writeAll(outputs)
+            if let output, let report {
+                for w in report.warnings { warn("warning: \(w)") }
                 let sizeText = request.kind == .png ? "\(page.pixelWidth) × \(page.pixelHeight) px at \(Int(page.dpi)) dpi"
                     : String(format: "%.0f × %.0f pt", page.widthPt, page.heightPt)
-                print("Wrote \(output) (\(sizeText)); scale 1:\(Int(report!.viewport.scaleDenominator.rounded())), "
-                      + "scale bar \(report!.scaleBar.label), \(report!.labels.count) labels")
+                print("Wrote \(output) (\(sizeText)); scale 1:\(Int(report.viewport.scaleDenominator.rounded())), "
+                      + "scale bar \(report.scaleBar.label), \(report.labels.count) labels")
             }
-            if let geojson { try writeStyledGeoJSON(request, crs: study.crs, to: geojson) }
+            if let geojson, let styled { print("Wrote \(geojson): \(styled.features.count) styled features") }
         }
     }
 
@@ -127,7 +134,7 @@ struct RenderCommand: ParsableCommand {
     }
 
     /// Every drawn feature with simplestyle properties (fill, stroke, marker-color, title), in RFC 7946 GeoJSON.
-    func writeStyledGeoJSON(_ request: MapRequest, crs: CRS, to path: String) throws {
+    func styledTable(_ request: MapRequest, crs: CRS) -> FeatureTable {
         let drawn = MapRenderer.styledFeatures(request)
         var names = Set<String>()
         let features = drawn.map { d -> Feature in
@@ -141,8 +148,6 @@ struct RenderCommand: ParsableCommand {
             names.formUnion(a.keys)
             return Feature(geometry: d.feature.geometry, attributes: a)
         }
-        let table = FeatureTable(name: "map", crs: crs, fields: names.sorted().map { FieldDefinition(name: $0, type: .string) }, features: features)
-        try Exporter.write([table], to: URL(fileURLWithPath: path))
-        print("Wrote \(path): \(features.count) styled features")
+        return FeatureTable(name: "map", crs: crs, fields: names.sorted().map { FieldDefinition(name: $0, type: .string) }, features: features)
     }
 }

@@ -57,4 +57,27 @@ import KlyngeTestSupport
         #expect(missing.status == 1 && missing.stderr.contains("overview"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["bad.json"])
     }
+
+    /// A map and its GeoJSON are published together: a GeoJSON path that cannot be written leaves the map as it
+    /// was (issue 13, defect 8), and a map that cannot be drawn leaves no GeoJSON.
+    @Test func aFailingOutputLeavesEveryOutputAsItWas() throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let png = folder.appendingPathComponent("m.png")
+        try Data("old map".utf8).write(to: png)
+        let r = try TestSupport.run(klynge, ["render", study, "--style", "overview", "--styles", styles, "--dpi", "72", "-o", png.path,
+                                             "--geojson", "/nonexistent-folder/x.geojson"])
+        #expect(r.status == 1 && r.stderr.contains("/nonexistent-folder"), "\(r.stderr)")
+        #expect(try String(contentsOf: png, encoding: .utf8) == "old map")
+        let geojson = folder.appendingPathComponent("m.geojson").path
+        let r2 = try TestSupport.run(klynge, ["render", study, "--style", "overview", "--styles", styles, "-o", "/nonexistent-folder/m.png",
+                                              "--geojson", geojson])
+        #expect(r2.status == 1 && !FileManager.default.fileExists(atPath: geojson))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["m.png"])
+        // Both written when both can be.
+        let ok = try TestSupport.run(klynge, ["render", study, "--style", "overview", "--styles", styles, "--dpi", "72", "-o", png.path, "--geojson", geojson])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        try RFC7946.check(file: geojson)
+        #expect(try Data(contentsOf: png).prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]))
+    }
 }
