@@ -2,13 +2,25 @@ import Foundation
 import KlyngeGeo
 
 /// A value in a style: what JSON holds, plus colours.
-public indirect enum StyleValue: Hashable, Sendable {
+public indirect enum StyleValue: Hashable, Sendable, CustomStringConvertible {
     case null
     case bool(Bool)
     case number(Double)
     case string(String)
     case color(RGBA)
     case array([StyleValue])
+
+    /// As the style's JSON would write it, for messages.
+    public var description: String {
+        switch self {
+        case .null: "null"
+        case .bool(let b): b ? "true" : "false"
+        case .number(let n): n == n.rounded() && abs(n) < 1e15 ? String(Int(n)) : String(n)
+        case .string(let s): "\"\(s)\""
+        case .color(let c): "\"\(c.hex)\""
+        case .array(let a): "[" + a.map(\.description).joined(separator: ", ") + "]"
+        }
+    }
 
     public var number: Double? {
         switch self {

@@ -5,33 +5,37 @@ public enum LayerType: String, Sendable, CaseIterable {
     case background, fill, line, circle, symbol
 }
 
-/// What a property holds, for validation.
+/// What a property holds, for validation. Numbers carry the range a literal must fall in.
 enum PropertyKind: Sendable {
-    case color, number, string, bool, numbers, enumeration([String]), text
+    case color, number(ClosedRange<Double>), string, bool, numbers, enumeration([String]), text, icon
+
+    static let any = PropertyKind.number(-Double.greatestFiniteMagnitude...Double.greatestFiniteMagnitude)
+    static let size = PropertyKind.number(0...Double.greatestFiniteMagnitude)
+    static let opacity = PropertyKind.number(0...1)
 }
 
 /// The paint and layout properties each layer type supports (a documented subset of MapLibre's).
 enum PropertySpecs {
     static let paint: [LayerType: [String: PropertyKind]] = [
-        .background: ["background-color": .color, "background-opacity": .number],
-        .fill: ["fill-color": .color, "fill-opacity": .number, "fill-outline-color": .color],
-        .line: ["line-color": .color, "line-width": .number, "line-opacity": .number, "line-dasharray": .numbers],
-        .circle: ["circle-radius": .number, "circle-color": .color, "circle-opacity": .number, "circle-stroke-color": .color,
-                  "circle-stroke-width": .number, "circle-stroke-opacity": .number],
-        .symbol: ["text-color": .color, "text-halo-color": .color, "text-halo-width": .number, "text-opacity": .number,
-                  "icon-color": .color, "icon-opacity": .number],
+        .background: ["background-color": .color, "background-opacity": .opacity],
+        .fill: ["fill-color": .color, "fill-opacity": .opacity, "fill-outline-color": .color],
+        .line: ["line-color": .color, "line-width": .size, "line-opacity": .opacity, "line-dasharray": .numbers],
+        .circle: ["circle-radius": .size, "circle-color": .color, "circle-opacity": .opacity, "circle-stroke-color": .color,
+                  "circle-stroke-width": .size, "circle-stroke-opacity": .opacity],
+        .symbol: ["text-color": .color, "text-halo-color": .color, "text-halo-width": .size, "text-opacity": .opacity,
+                  "icon-color": .color, "icon-opacity": .opacity],
     ]
     static let layout: [LayerType: [String: PropertyKind]] = [
         .background: ["visibility": .enumeration(["visible", "none"])],
-        .fill: ["visibility": .enumeration(["visible", "none"]), "fill-sort-key": .number],
+        .fill: ["visibility": .enumeration(["visible", "none"]), "fill-sort-key": .any],
         .line: ["visibility": .enumeration(["visible", "none"]), "line-cap": .enumeration(["butt", "round", "square"]),
-                "line-join": .enumeration(["bevel", "round", "miter"]), "line-sort-key": .number],
-        .circle: ["visibility": .enumeration(["visible", "none"]), "circle-sort-key": .number],
-        .symbol: ["visibility": .enumeration(["visible", "none"]), "text-field": .text, "text-size": .number, "text-font": .numbers,
+                "line-join": .enumeration(["bevel", "round", "miter"]), "line-sort-key": .any],
+        .circle: ["visibility": .enumeration(["visible", "none"]), "circle-sort-key": .any],
+        .symbol: ["visibility": .enumeration(["visible", "none"]), "text-field": .text, "text-size": .number(0.1...Double.greatestFiniteMagnitude), "text-font": .numbers,
                   "text-offset": .numbers, "text-anchor": .enumeration(["center", "left", "right", "top", "bottom", "top-left",
                                                                          "top-right", "bottom-left", "bottom-right"]),
-                  "text-allow-overlap": .bool, "text-padding": .number, "text-transform": .enumeration(["none", "uppercase", "lowercase"]),
-                  "icon-image": .string, "icon-size": .number, "icon-allow-overlap": .bool, "symbol-sort-key": .number],
+                  "text-allow-overlap": .bool, "text-padding": .size, "text-transform": .enumeration(["none", "uppercase", "lowercase"]),
+                  "icon-image": .icon, "icon-size": .number(0.01...Double.greatestFiniteMagnitude), "icon-allow-overlap": .bool, "symbol-sort-key": .any],
     ]
 }
 
@@ -82,9 +86,14 @@ public struct Style: Sendable {
     public static func parse(_ data: Data, name: String) throws -> Style {
         let root: JSONValue
         do { root = try JSONDecoder().decode(JSONValue.self, from: data) } catch {
-            throw StyleError(layer: nil, property: nil, "\(name) is not valid JSON: \(error)")
+            throw StyleError(layer: nil, property: nil, "\(name) is not valid JSON" + jsonErrorPlace(data))
         }
         guard let obj = root.object else { throw StyleError(layer: nil, property: nil, "\(name): a style is a JSON object") }
+        guard obj["version"]?.number == 8 else {
+            let got = obj["version"].map { v in v.number.map { $0 == $0.rounded() ? String(Int($0)) : String($0) } ?? v.string.map { "\"\($0)\"" } ?? "another value" }
+            throw StyleError(layer: nil, property: "version", "Klynge reads MapLibre style version 8, got \(got ?? "none")")
+        }
+        try checkMetadata(obj["metadata"], known: ["klynge:title"], layer: nil)
         let knownTop: Set<String> = ["version", "name", "metadata", "sources", "layers", "glyphs", "sprite", "center", "zoom"]
         for k in obj.keys where !knownTop.contains(k) {
             throw StyleError(layer: nil, property: k, "unknown top-level key")
@@ -128,6 +137,7 @@ public struct Style: Sendable {
                     }
                     var e = try Expression.compile(StyleValue.from(json: value), layer: id, property: key)
                     if case .literal(let v) = e { try check(v, kind, layer: id, property: key) }
+                    if case .icon = kind { try checkIcons(value, layer: id, property: key) }
                     if case .color = kind { e = e.resolvingColors() }
                     out[key] = e
                 }
@@ -136,6 +146,7 @@ public struct Style: Sendable {
             let paint = try properties("paint", PropertySpecs.paint[type]!)
             let layout = try properties("layout", PropertySpecs.layout[type]!)
             let meta = lo["metadata"]
+            try checkMetadata(meta, known: ["klynge:legend", "klynge:legend-items"], layer: id)
             var items: [LegendItem] = []
             if case .array(let list)? = meta?["klynge:legend-items"] {
                 for item in list {
@@ -157,12 +168,58 @@ public struct Style: Sendable {
         func fail(_ what: String) -> StyleError { StyleError(layer: layer, property: property, "expected \(what), got \(v)") }
         switch kind {
         case .color: guard v.color != nil else { throw fail("a colour") }
-        case .number: guard case .number = v else { throw fail("a number") }
+        case .number(let range):
+            guard case .number(let n) = v else { throw fail("a number") }
+            guard range.contains(n) else {
+                throw StyleError(layer: layer, property: property, range.upperBound == 1 && range.lowerBound == 0 ? "must be from 0 to 1, got \(n)"
+                                 : "must be at least \(range.lowerBound == 0 ? "0" : "\(range.lowerBound)"), got \(n)")
+            }
         case .bool: guard case .bool = v else { throw fail("true or false") }
-        case .string, .text: guard case .string = v else { throw fail("a string") }
+        case .string, .text, .icon: guard case .string = v else { throw fail("a string") }
         case .numbers: guard case .array = v else { throw fail("an array") }
         case .enumeration(let allowed):
             guard case .string(let s) = v, allowed.contains(s) else { throw fail("one of \(allowed.joined(separator: ", "))") }
+        }
+    }
+
+    /// `klynge:` keys in a metadata object must be ones Klynge reads: a misspelt one would be ignored silently.
+    static func checkMetadata(_ meta: JSONValue?, known: Set<String>, layer: String?) throws {
+        guard let keys = meta?.object?.keys else { return }
+        for k in keys.sorted() where k.hasPrefix("klynge:") && !known.contains(k) {
+            throw StyleError(layer: layer, property: "metadata.\(k)", "unknown Klynge metadata key (known here: \(known.sorted().joined(separator: ", ")))")
+        }
+    }
+
+    /// Every icon an `icon-image` can give (a literal, or the outputs of `match`, `case` and `coalesce`) must
+    /// be one the renderer draws.
+    static func checkIcons(_ value: JSONValue, layer: String, property: String) throws {
+        func outputs(_ v: JSONValue) -> [JSONValue] {
+            guard case .array(let a) = v, let op = a.first?.string else { return [v] }
+            switch op {
+            case "match": return a.count < 3 ? [] : stride(from: 3, to: a.count - 1, by: 2).flatMap { outputs(a[$0]) } + outputs(a[a.count - 1])
+            case "case": return a.count < 2 ? [] : stride(from: 2, to: a.count - 1, by: 2).flatMap { outputs(a[$0]) } + outputs(a[a.count - 1])
+            case "coalesce": return a.dropFirst().flatMap(outputs)
+            case "literal": return a.count > 1 ? [a[1]] : []
+            default: return []  // data-driven: checked when drawn
+            }
+        }
+        for case .string(let name) in outputs(value) where !Icons.names.contains(name) {
+            throw StyleError(layer: layer, property: property, "unknown icon `\(name)` (icons: \(Icons.names.sorted().joined(separator: ", ")))")
+        }
+    }
+
+    /// "at line L, column C" of the first JSON syntax error, when Foundation says where it is.
+    static func jsonErrorPlace(_ data: Data) -> String {
+        do { _ = try JSONSerialization.jsonObject(with: data); return "" } catch let e as NSError {
+            let text = (e.userInfo[NSDebugDescriptionErrorKey] as? String) ?? ""
+            guard let r = text.range(of: "character "), let offset = Int(text[r.upperBound...].prefix { $0.isNumber }) else {
+                return text.isEmpty ? "" : ": \(text)"
+            }
+            var line = 1, column = 1
+            for byte in data.prefix(offset) {
+                if byte == UInt8(ascii: "\n") { line += 1; column = 1 } else if byte & 0xC0 != 0x80 { column += 1 }
+            }
+            return ": \(text.split(separator: " around").first ?? "syntax error") at line \(line), column \(column)"
         }
     }
 

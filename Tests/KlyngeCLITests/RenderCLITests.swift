@@ -43,6 +43,12 @@ import KlyngeTestSupport
             (#"{"id": "veje", "type": "line", "source": "r", "paint": {"line-color": ["farve", 1]}}"#, "layer `veje`, property `line-color`"),
             (#"{"id": "veje", "type": "line", "source": "vandløb"}"#, "layer `veje`, property `source`"),
             (#"{"id": "veje", "type": "line", "source": "r", "paint": {"line-blur": 2}}"#, "layer `veje`, property `line-blur`"),
+            // Issue 13, defect 9: mistakes that used to pass silently.
+            (#"{"id": "ikon", "type": "symbol", "source": "r", "layout": {"icon-image": "stjerne"}}"#, "layer `ikon`, property `icon-image`"),
+            (#"{"id": "ikon", "type": "symbol", "source": "r", "layout": {"icon-image": ["match", ["get", "k"], "a", "circle", "kirke"]}}"#, "unknown icon `kirke`"),
+            (#"{"id": "veje", "type": "line", "source": "r", "metadata": {"klynge:legend-itmes": []}}"#, "layer `veje`, property `metadata.klynge:legend-itmes`"),
+            (#"{"id": "prik", "type": "circle", "source": "r", "paint": {"circle-radius": -2}}"#, "layer `prik`, property `circle-radius`"),
+            (#"{"id": "prik", "type": "circle", "source": "r", "paint": {"circle-opacity": 1.5}}"#, "must be from 0 to 1"),
         ]
         for (layer, message) in cases {
             let file = folder.appendingPathComponent("bad.json")
@@ -52,6 +58,14 @@ import KlyngeTestSupport
             #expect(r.status == 1)
             #expect(r.stderr.contains(message), "\(r.stderr)")
             #expect(!FileManager.default.fileExists(atPath: out))
+        }
+        // Whole-style mistakes: the version, and JSON syntax with the line and column.
+        let file = folder.appendingPathComponent("bad.json")
+        for (text, message) in [(#"{"version": 7, "sources": {}, "layers": []}"#, "version 8, got 7"),
+                                ("{\"version\": 8,\n \"layers\": [\n  {\"id\": x}\n ]}", "line 3, column 10")] {
+            try TestSupport.write(text, to: file)
+            let r = try TestSupport.run(klynge, ["render", study, "--style", file.path, "-o", folder.appendingPathComponent("map.png").path])
+            #expect(r.status == 1 && r.stderr.contains(message), "\(r.stderr)")
         }
         let missing = try TestSupport.run(klynge, ["render", study, "--style", "findes-ikke", "--styles", styles, "-o", folder.appendingPathComponent("m.png").path])
         #expect(missing.status == 1 && missing.stderr.contains("overview"))
