@@ -110,13 +110,14 @@ public enum MapData {
                 ])
             }
             let base = engine.baselinePlan, plan = scenario.plan
-            // Status for the category drawn: a facility that stops serving it counts as closed for it.
+            // Status for the category drawn: a facility that stops serving it is closed only when it closes;
+            // one that stays open for other uses is recategorised.
             out["scenario_facilities"] = engine.sites.indices.compactMap { s in
                 guard base.open[s] || plan.open[s] else { return nil }
                 let before = base.serves(s, category), after = plan.serves(s, category)
                 let status: String
                 switch (before, after) {
-                case (true, false): status = "closed"
+                case (true, false): status = plan.open[s] ? "recategorised" : "closed"
                 case (false, true): status = "new"
                 case (true, true): status = base.categories[s] != plan.categories[s] ? "changed" : "kept"
                 default: status = !plan.open[s] ? "closed" : "other"

@@ -94,4 +94,25 @@ import KlyngeTestSupport
         try RFC7946.check(file: geojson)
         #expect(try Data(contentsOf: png).prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]))
     }
+
+    /// A hall that becomes a town hall is put to other use, not closed; the subtitle names the scenario once
+    /// (issue 13, defect 7).
+    @Test func aRecategorisedFacilityIsNotClosed() throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let pdf = folder.appendingPathComponent("s.pdf").path, geojson = folder.appendingPathComponent("s.geojson").path
+        let r = try TestSupport.run(klynge, ["render", study, "--style", "scenario", "--styles", styles, "--category", "hall",
+                                             "--scenario", "Ét forsamlingshus i Tranebjerg", "-o", pdf, "--geojson", geojson])
+        #expect(r.status == 0, "\(r.stderr)")
+        let features = try GeoJSONFile(geojson).features.map { $0["properties"] as! [String: Any] }
+        let status = Dictionary(features.filter { $0["klynge_layer"] as? String == "facilities" }.compactMap { p in
+            (p["id"] as? String).map { ($0, p["status"] as? String ?? "") } }, uniquingKeysWith: { a, _ in a })
+        #expect(status["way/463402465"] == "recategorised", "\(status)")   // Samsø Energiakademi: a town hall now
+        #expect(status["node/5938809867"] == "closed")                      // merged into Medborgerhuset
+        if TestSupport.isAvailable("pdftotext") {
+            let text = try TestSupport.run("pdftotext", [pdf, "-"]).stdout
+            #expect(text.components(separatedBy: "Scenarie").count - 1 == 1, "\(text.prefix(300))")
+            #expect(text.contains("Bruges til andet"))
+        }
+    }
 }
