@@ -5,34 +5,40 @@ extension ModeGraph {
     /// for `distance`), travelling toward them (so one-way streets count as they would for a trip to the
     /// targets). Edges reached only partly are cut at the exact point. Costs include the targets' own
     /// off-network legs, as the matrix does; a point's own leg is not included (see the README).
+    /// `inMeters`: the budgets are metres along the mode's least-cost paths, as a km rule on a timed mode
+    /// measures coverage (the matrix's metres are those of the fastest route).
     /// Returns, per budget in the order given, the reachable pieces as polylines.
-    public func reachableLines(toward targets: [Snap], budgets: [Double], query: PathQuery) -> [[[Coordinate]]] {
+    public func reachableLines(toward targets: [Snap], budgets: [Double], query: PathQuery, inMeters: Bool = false) -> [[[Coordinate]]] {
         guard let maxBudget = budgets.max(), !targets.isEmpty else { return budgets.map { _ in [] } }
+        // Metres of the fastest route do not grow with its cost in step, so a metre budget searches everything.
+        let byMeters = inMeters && profile.mode != .distance
         var seeds: [Seed] = []
         for t in targets { arrivalSeeds(t, into: &seeds) }
-        query.run(from: seeds, reverse: true, cutoff: maxBudget)
+        query.run(from: seeds, reverse: true, cutoff: byMeters ? .infinity : maxBudget)
         var out: [[[Coordinate]]] = budgets.map { _ in [] }
         let net = network
         for e in 0..<net.edgeCount where isUsable(edge: e) {
             let len = net.edgeLengthMeters[e], c = edgeCost[e]
             guard len > 0, c > 0 else { continue }
-            let metersPerCost = len / c
-            let ru = edgeBackward[e] ? query.result(net.edgeFrom[e])?.cost : nil
-            let rv = edgeForward[e] ? query.result(net.edgeTo[e])?.cost : nil
+            // What a budget is spent on along this edge: its cost, or its metres.
+            let metersPerUnit = byMeters ? 1 : len / c
+            func spent(_ node: Int32) -> Double? { query.result(node).map { byMeters ? $0.meters : $0.cost } }
+            let ru = edgeBackward[e] ? spent(net.edgeFrom[e]) : nil
+            let rv = edgeForward[e] ? spent(net.edgeTo[e]) : nil
             let onEdge = targets.filter { Int($0.edge) == e }
             if ru == nil && rv == nil && onEdge.isEmpty { continue }
             for (bi, budget) in budgets.enumerated() {
                 var intervals: [(Double, Double)] = []
                 // Toward the start node (against the drawing direction).
-                if let ru, ru <= budget { intervals.append((0, min(len, (budget - ru) * metersPerCost))) }
+                if let ru, ru <= budget { intervals.append((0, min(len, (budget - ru) * metersPerUnit))) }
                 // Toward the end node.
-                if let rv, rv <= budget { intervals.append((max(0, len - (budget - rv) * metersPerCost), len)) }
+                if let rv, rv <= budget { intervals.append((max(0, len - (budget - rv) * metersPerUnit), len)) }
                 // Straight along this edge to a target on it.
                 for t in onEdge {
-                    let left = budget - legCost(t)
+                    let left = budget - (byMeters ? t.distanceMeters : legCost(t))
                     guard left >= 0 else { continue }
-                    if edgeForward[e] { intervals.append((max(0, t.offsetMeters - left * metersPerCost), t.offsetMeters)) }
-                    if edgeBackward[e] { intervals.append((t.offsetMeters, min(len, t.offsetMeters + left * metersPerCost))) }
+                    if edgeForward[e] { intervals.append((max(0, t.offsetMeters - left * metersPerUnit), t.offsetMeters)) }
+                    if edgeBackward[e] { intervals.append((t.offsetMeters, min(len, t.offsetMeters + left * metersPerUnit))) }
                 }
                 for (a, b) in Self.merge(intervals) { out[bi].append(cut(edge: e, from: a, to: b)) }
             }

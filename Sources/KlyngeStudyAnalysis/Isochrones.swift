@@ -17,6 +17,8 @@ public enum Isochrones {
         /// One area per budget for all the selected facilities together.
         public var union: Bool
         public var bufferMeters: Double
+        /// The budgets are metres along the mode's fastest paths (a km rule on a timed mode), not seconds.
+        public var budgetsInMeters = false
         /// Stops the buffering and dissolving of a map nobody waits for.
         public var control: WorkControl = .unlimited
 
@@ -51,7 +53,7 @@ public enum Isochrones {
         let query = PathQuery(graph: graph)
         let geos = try GEOSContext()
         let budgets = request.budgets.sorted(by: >)
-        let timed = request.mode.isTimed
+        let timed = request.mode.isTimed && !request.budgetsInMeters
         var features: [Feature] = []
 
         func polygon(_ lines: [[Coordinate]]) throws -> Geometry? {
@@ -79,11 +81,12 @@ public enum Isochrones {
             }
         }
         if request.union {
-            let lines = graph.reachableLines(toward: attached.map(\.1), budgets: budgets, query: query)
+            let lines = graph.reachableLines(toward: attached.map(\.1), budgets: budgets, query: query, inMeters: request.budgetsInMeters)
             try add(id: "*", name: request.category ?? "*", count: attached.count, lines: lines)
         } else {
             for (f, s) in attached {
-                try add(id: f.id, name: f.name, count: 1, lines: graph.reachableLines(toward: [s], budgets: budgets, query: query))
+                try add(id: f.id, name: f.name, count: 1, lines: graph.reachableLines(toward: [s], budgets: budgets, query: query,
+                                                                                      inMeters: request.budgetsInMeters))
             }
         }
         let fields: [FieldDefinition] = [

@@ -81,6 +81,8 @@ public enum MapData {
             let t = rule.threshold
             let budgets = [t / 2, t, t * 1.5]
             var request = Isochrones.Request(mode: rule.mode, budgets: budgets, category: category, union: true, bufferMeters: 150)
+            // A km rule: bands in metres along the mode's routes, as its coverage is measured.
+            request.budgetsInMeters = rule.metric == .distance
             request.control = control
             let result = try Isochrones.build(study: study, network: analysis.network, request: request)
             out["isochrones"] = result.table.features.map { f in

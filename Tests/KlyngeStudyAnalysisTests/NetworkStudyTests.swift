@@ -83,6 +83,45 @@ import KlyngeJobs
     }
 }
 
+extension SamsoeNetworkTests {
+    /// A km rule on a timed mode (3 km by bike): the bands are metres along the bike's fastest routes, as the
+    /// matrix measures them, never seconds (issue 13, defect 1: they used to be 50/100/150-minute areas).
+    @Test func kmBandsFollowTheMatrixMetres() throws {
+        var study = try Self.loadStudy()
+        study.coverage["hall"] = StudyFile.CoverageRule(km: 3, mode: "bike")
+        let network = try StudyNetwork(study: study)
+        let graph = network.graph(.bike)
+        let snapper = Snapper(graph: graph, options: network.snapOptions)
+        let halls = study.facilities.filter { $0.categories.contains("hall") }.compactMap { try? snapper.snap($0.location).get() }
+        let villages = study.demand.map { try? snapper.snap($0.location).get() }
+        var best = [Double](repeating: .infinity, count: study.demand.count)
+        _ = try MatrixEngine(graph: graph).compute(origins: villages, destinations: halls) { entries in
+            for e in entries { if let c = e.cost { best[e.origin] = min(best[e.origin], c.meters) } }
+        }
+        let budgets = [1500.0, 3000.0, 4500.0]
+        let lines = graph.reachableLines(toward: halls, budgets: budgets, query: PathQuery(graph: graph), inMeters: true)
+        let geos = try GEOSContext()
+        var inside = 0
+        for (bi, budget) in budgets.enumerated() {
+            let reach = try PreparedGeometry(.multiLineString(lines[bi]), context: geos)
+            for (i, s) in villages.enumerated() {
+                let s = try #require(s)
+                let network = best[i] - s.distanceMeters
+                let onLines = try reach.distance(to: s.point) < 0.01
+                if network <= budget - 1e-6 { #expect(onLines, "\(study.demand[i].name): \(best[i]) m, but not in the \(budget) m band"); inside += 1 }
+                if onLines { #expect(network <= budget + 1e-6, "\(study.demand[i].name) in the \(budget) m band but \(best[i]) m") }
+            }
+        }
+        #expect(inside > 0)
+        // The map's layer: three bands, labelled in km, half, once and one and a half times the rule.
+        let analysis = try StudyAnalysis(study: study, network: network)
+        let layer = try MapData.layers(study: study, needed: ["isochrones"], analysis: analysis, category: "hall", scenario: nil)["isochrones"] ?? []
+        #expect(layer.map { $0["value"].number ?? -1 }.sorted() == [1.5, 3, 4.5])
+        #expect(layer.map { $0["band"].number ?? -1 }.sorted() == [0.5, 1, 1.5])
+        #expect(layer.allSatisfy { ($0["value_text"].text ?? "").hasSuffix("km") })
+    }
+}
+
 @Suite struct NetworkSettingsTests {
     func road(_ id: String, _ cls: String?, _ x0: Double, _ x1: Double) -> Road {
         Road(id: id, parts: [[Coordinate(x: x0, y: 0), Coordinate(x: x1, y: 0)]], roadClass: cls, maxspeed: nil, oneway: nil, name: nil)
