@@ -63,6 +63,7 @@ bench:
 	python3 scripts/bench_render_matplotlib.py out/bench
 	python3 scripts/bench_optimize_spopt.py out/bench
 	python3 scripts/bench_regions_spopt.py out/bench
+	python3 scripts/bench_regions_parishes_spopt.py out/bench
 
 # The service on loopback (wrk): light and heavy mixes, renders running, abandoned requests; on the sample and
 # on a 4,000-village study made from it.

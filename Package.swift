@@ -74,7 +74,7 @@ let package = Package(
         .target(name: "KlyngeTestSupport", dependencies: ["KlyngeGeo"]),
         // `make bench`: matrices, scenarios, what-ifs, maps and location-allocation, with inputs for the peers in scripts/.
         .executableTarget(name: "klynge-bench", dependencies: ["KlyngeJobs", "KlyngeStudyAnalysis", "KlyngeIngest", "KlyngeNetwork", "KlyngeAnalysis", "KlyngeStudy", "KlyngeGeo",
-                                                                "KlyngeRender", "KlyngeIO"]),
+                                                                "KlyngeRender", "KlyngeIO", "KlyngeGEOS", "KlyngeProj"]),
         .testTarget(name: "KlyngeGeoTests", dependencies: ["KlyngeGeo"]),
         .testTarget(name: "KlyngeNetworkTests", dependencies: ["KlyngeNetwork", "KlyngeGeo"]),
         .testTarget(name: "KlyngeRenderTests", dependencies: ["KlyngeRender", "KlyngeGeo", "KlyngeTestSupport"], resources: [.copy("golden")]),

@@ -465,16 +465,18 @@ func benchParishes() throws {
     let layer = try VectorSource(denmark.appendingPathComponent("sogne_dk.geojson").path).layer(named: nil)
     let toUTM = try Transformer(from: .wgs84, to: .etrs89UTM32)
     var parts: [String: [Geometry]] = [:], names: [String: String] = [:]
+    // Keyed by code and name: one code (9179) names two parishes 210 km apart in the source.
     for f in try layer.readFeatures() {
         guard let code = f["SOGNEKODE"].text, let g = f.geometry else { continue }
-        parts[code, default: []].append(try toUTM.transform(g))
-        names[code] = f["SOGNENAVN"].text ?? code
+        let name = f["SOGNENAVN"].text ?? code
+        parts[code + "|" + name, default: []].append(try toUTM.transform(g))
+        names[code + "|" + name] = name
     }
     var population: [String: Double] = [:]
     let table = try String(contentsOf: denmark.appendingPathComponent("sogne_befolkning.csv"), encoding: .utf8)
     for line in table.split(separator: "\n").dropFirst() {
         let c = line.split(separator: ",", omittingEmptySubsequences: false)
-        if c.count >= 4, let p = Double(c[3]) { population[String(c[0])] = p }
+        if c.count >= 4, let p = Double(c[3]) { population[String(c[0]) + "|" + String(c[1])] = p }
     }
     let geos = try GEOSContext()
     let codes = parts.keys.sorted().filter { population[$0] != nil }
