@@ -101,7 +101,7 @@ struct LoadRun {
                           coverage: file.coverage ?? [:], scenarios: file.scenarios ?? [],
                           clusters: file.clusters ?? StudyFile.ClusterSettings())
         study.description = file.description
-        study.attribution = file.attribution ?? []
+        study.attribution = Self.attribution(given: file.attribution, layers: Array(raw.values))
         let complete = LayerRole.allCases.allSatisfy { file.layers[$0] == nil || raw[$0] != nil }
 
         var reprojected: [LayerRole: RawLayer] = [:]
@@ -778,3 +778,20 @@ public final class AreaIndex {
         areas.min { ((try? $0.prepared.distance(to: c)) ?? .infinity) < ((try? $1.prepared.distance(to: c)) ?? .infinity) }?.id
     }
 }
+
+extension LoadRun {
+    static let osmAttribution = "© OpenStreetMap contributors"
+
+    /// The study's attribution lines, with OpenStreetMap's added when a layer comes from OSM (an extract, or a
+    /// GeoPackage `klynge import-osm` made: it has `osm_id`) and no line names it: ODbL requires it on maps.
+    static func attribution(given: [String]?, layers: [RawLayer]) -> [String] {
+        var lines = given ?? []
+        let fromOSM = layers.contains { l in
+            let source = l.displaySource.lowercased()
+            return source.hasSuffix(".pbf") || source.hasSuffix(".osm") || l.features.first?.attributes["osm_id"] != nil
+        }
+        if fromOSM && !lines.contains(where: { $0.localizedCaseInsensitiveContains("openstreetmap") }) { lines.append(osmAttribution) }
+        return lines
+    }
+}
+

@@ -44,7 +44,7 @@ public enum MapMaker {
         let subtitle = [style.title?.text(lang), chosen.map { (lang == "en" ? "Scenario: " : "Scenarie: ") + $0.name },
                         needsCategory ? label : nil, date].compactMap { $0 }.joined(separator: " · ")
         var request = MapRequest(style: style, data: data, extent: frame, page: page, kind: kind, language: lang, title: title ?? study.name,
-                                 subtitle: subtitle, attribution: study.attribution.isEmpty ? ["Klynge"] : study.attribution)
+                                 subtitle: subtitle, attribution: study.attribution)
         request.control = control
         return request
     }

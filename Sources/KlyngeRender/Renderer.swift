@@ -380,7 +380,11 @@ private struct Context {
         canvas.draw(title, x: margin, y: margin, color: RGBA(0.1, 0.1, 0.1))
         if let subtitle { canvas.draw(subtitle, x: margin, y: margin + title.height + base * 0.2, color: RGBA(0.3, 0.3, 0.3)) }
         canvas.draw(attribution, x: W - margin - attribution.width, y: frame.y + frame.h + base * 0.25, color: RGBA(0.35, 0.35, 0.35))
-        return RenderReport(viewport: viewport, scaleBar: scaleBar, labels: labels, legend: legendLabels, warnings: warnings.list)
+        var said = warnings.list
+        if r.attribution.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+            said.append("the map credits no data source: name them under `attribution:` in the study file")
+        }
+        return RenderReport(viewport: viewport, scaleBar: scaleBar, labels: labels, legend: legendLabels, warnings: said)
     }
 
     func sorted(_ layer: StyleLayer, _ fs: [Feature]) -> [Feature] {

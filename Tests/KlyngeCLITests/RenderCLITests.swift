@@ -115,4 +115,38 @@ import KlyngeTestSupport
             #expect(text.contains("Bruges til andet"))
         }
     }
+
+    /// OpenStreetMap is credited whenever a layer comes from it, even when the study file names no
+    /// attribution; a map that credits nothing says so (issue 13, defect 13).
+    @Test func mapsCreditTheirSources() throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = try TestSupport.sampleStudy(in: folder)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let cut = try #require(text.range(of: "\nattribution:"))
+        try TestSupport.write(String(text[..<cut.lowerBound]) + "\n", to: URL(fileURLWithPath: path))
+        let pdf = folder.appendingPathComponent("m.pdf").path
+        let r = try TestSupport.run(klynge, ["render", path, "--style", "overview", "--styles", styles, "-o", pdf])
+        #expect(r.status == 0 && !r.stderr.contains("credits no data source"), "\(r.stderr)")
+        if TestSupport.isAvailable("pdftotext") {
+            #expect(try TestSupport.run("pdftotext", [pdf, "-"]).stdout.contains("© OpenStreetMap contributors"))
+        }
+        // Parishes (DAGI) and a hall of the kommune's own register, nothing from OSM, and no attribution: drawn, with a warning.
+        let hall = folder.appendingPathComponent("hal.geojson")
+        try TestSupport.write(#"{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"nr": "h1", "navn": "Hallen", "type": "hall"}, "geometry": {"type": "Point", "coordinates": [10.59, 55.87]}}]}"#, to: hall)
+        let village = folder.appendingPathComponent("by.geojson")
+        try TestSupport.write(#"{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"nr": "b1", "navn": "Byen", "indb": 120}, "geometry": {"type": "Point", "coordinates": [10.6, 55.88]}}]}"#, to: village)
+        let areasOnly = folder.appendingPathComponent("sogne.yaml")
+        try TestSupport.write("""
+        name: Sogne
+        crs: EPSG:25832
+        categories: { hall: { da: Forsamlingshus, en: Hall } }
+        layers:
+          areas: { source: \(TestSupport.data("samsoe/samsoe_sogne.geojson")), dissolve: SOGNEKODE, fields: { id: SOGNEKODE, name: SOGNENAVN } }
+          demand: { source: \(village.path), fields: { id: nr, name: navn, weight: indb } }
+          facilities: { source: \(hall.path), fields: { id: nr, name: navn, category: type } }
+        """, to: areasOnly)
+        let bare = try TestSupport.run(klynge, ["render", areasOnly.path, "--style", "overview", "--styles", styles, "-o", folder.appendingPathComponent("s.pdf").path])
+        #expect(bare.status == 0 && bare.stderr.contains("credits no data source"), "\(bare.stderr)")
+    }
 }
