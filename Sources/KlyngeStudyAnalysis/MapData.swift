@@ -23,7 +23,7 @@ public enum MapData {
         if needed.contains("areas") {
             out["areas"] = study.areas.map { a in
                 Feature(geometry: a.geometry, attributes: [
-                    "id": .string(a.id), "name": .string(a.name),
+                    "id": .string(a.id), "name": label(a.name, a.id),
                     "population": .double(a.population ?? areaPopulation[a.id] ?? 0),
                     "cluster": (a.cluster ?? study.clusters.assignments?[a.id]).map(AttributeValue.string) ?? .null,
                 ])
@@ -32,7 +32,7 @@ public enum MapData {
         if needed.contains("demand") {
             out["demand"] = study.demand.map { d in
                 Feature(geometry: .point(d.location), attributes: [
-                    "id": .string(d.id), "name": .string(d.name), "population": .double(d.weight),
+                    "id": .string(d.id), "name": label(d.name, d.id), "population": .double(d.weight),
                     "area_id": d.areaId.map(AttributeValue.string) ?? .null,
                 ])
             }
@@ -40,7 +40,7 @@ public enum MapData {
         if needed.contains("facilities") {
             out["facilities"] = study.facilities.map { f in
                 Feature(geometry: .point(f.location), attributes: [
-                    "id": .string(f.id), "name": .string(f.name),
+                    "id": .string(f.id), "name": label(f.name, f.id),
                     "category": .string(f.categories.first ?? ""), "categories": .string(f.categories.joined(separator: ";")),
                     "label": .string(f.categories.map { labels[$0] ?? $0 }.joined(separator: ", ")),
                     "multi": .bool(f.categories.count > 1),
@@ -66,7 +66,7 @@ public enum MapData {
             out["coverage"] = study.demand.indices.map { d in
                 let s = Int(cov.site[d])
                 return Feature(geometry: .point(study.demand[d].location), attributes: [
-                    "id": .string(study.demand[d].id), "name": .string(study.demand[d].name), "population": .double(study.demand[d].weight),
+                    "id": .string(study.demand[d].id), "name": label(study.demand[d].name, study.demand[d].id), "population": .double(study.demand[d].weight),
                     "value": cov.value[d].isFinite ? .double((cov.value[d] / scale * 10).rounded() / 10) : .null,
                     "value_text": cov.value[d].isFinite ? .string(valueText(cov.value[d] / scale, unit)) : .string("–"),
                     "ratio": cov.value[d].isFinite ? .double(cov.value[d] / rule.threshold) : .null,
@@ -102,7 +102,7 @@ public enum MapData {
                     : (before.isCovered(d) ? "loses" : "gains")
                 func v(_ x: Double) -> AttributeValue { x.isFinite ? .double((x / scale * 10).rounded() / 10) : .null }
                 return Feature(geometry: .point(study.demand[d].location), attributes: [
-                    "id": .string(study.demand[d].id), "name": .string(study.demand[d].name), "population": .double(study.demand[d].weight),
+                    "id": .string(study.demand[d].id), "name": label(study.demand[d].name, study.demand[d].id), "population": .double(study.demand[d].weight),
                     "status": .string(status), "before": v(before.value[d]), "after": v(after.value[d]),
                     "delta": before.value[d].isFinite && after.value[d].isFinite ? v(after.value[d] - before.value[d]) : .null,
                     "delta_text": before.value[d].isFinite && after.value[d].isFinite && abs(after.value[d] - before.value[d]) >= scale * 0.05
@@ -125,7 +125,7 @@ public enum MapData {
                 default: status = !plan.open[s] ? "closed" : "other"
                 }
                 return Feature(geometry: .point(engine.sites[s].location), attributes: [
-                    "id": .string(engine.sites[s].id), "name": .string(engine.sites[s].name), "status": .string(status),
+                    "id": .string(engine.sites[s].id), "name": label(engine.sites[s].name, engine.sites[s].id), "status": .string(status),
                     "category": .string(category), "serves_category": .bool(before || after),
                 ])
             }
@@ -143,7 +143,7 @@ public enum MapData {
                 for v in c.villages {
                     guard let d = study.demand.first(where: { $0.id == v.id }) else { continue }
                     hubs.append(Feature(geometry: .point(d.location), attributes: [
-                        "id": .string(v.id), "name": .string(v.name), "cluster": .string(c.name), "population": .double(v.population),
+                        "id": .string(v.id), "name": label(v.name, v.id), "cluster": .string(c.name), "population": .double(v.population),
                         "hub": .bool(v.name == c.hub), "minutes_to_hub": v.minutesToHub.map(AttributeValue.double) ?? .null,
                         "minutes_text": v.minutesToHub.map { .string(valueText($0, "min")) } ?? .null,
                     ]))
@@ -153,4 +153,11 @@ public enum MapData {
         }
         return out
     }
+}
+
+/// A feature's name for labels: null when it has none (the loader gives unnamed features their id as name),
+/// so maps never print an id as if it were a place name.
+private func label(_ name: String, _ id: String) -> AttributeValue {
+    let n = name.trimmingCharacters(in: .whitespacesAndNewlines)
+    return n.isEmpty || n == id ? .null : .string(n)
 }

@@ -149,4 +149,31 @@ import KlyngeTestSupport
         let bare = try TestSupport.run(klynge, ["render", areasOnly.path, "--style", "overview", "--styles", styles, "-o", folder.appendingPathComponent("s.pdf").path])
         #expect(bare.status == 0 && bare.stderr.contains("credits no data source"), "\(bare.stderr)")
     }
+
+    /// Villages without names get no label: never their id, nor a bare "6.2 min" (issue 13, defect 2).
+    @Test func unnamedFeaturesAreNotLabelledWithTheirIds() throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = try TestSupport.sampleStudy(in: folder)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        // No village names (and so no hubs named by them).
+        try TestSupport.write(text.replacingOccurrences(of: "fields: { id: osm_id, name: name, weight: population }", with: "fields: { id: osm_id, weight: population }")
+                                  .replacingOccurrences(of: "  hubs: { Nordøen: Nordby, Midtøen: Tranebjerg, Sydøen: Kolby }\n", with: ""),
+                              to: URL(fileURLWithPath: path))
+        for (style, scenario) in [("coverage", nil), ("scenario", "Multihus i Nordby"), ("clusters", nil), ("overview", nil), ("masterplan", nil)] {
+            let geojson = folder.appendingPathComponent("\(style).geojson").path
+            let r = try TestSupport.run(klynge, ["render", path, "--style", style, "--styles", styles, "--category", "hall", "--geojson", geojson]
+                                        + (scenario.map { ["--scenario", $0] } ?? []))
+            #expect(r.status == 0, "\(style): \(r.stderr)")
+            let titles = try GeoJSONFile(geojson).features.compactMap { ($0["properties"] as! [String: Any])["title"] as? String }
+            // An id (node/…, way/…, or a bare number) or a label that starts with a blank where the name was.
+            func meaningless(_ t: String) -> Bool {
+                t.contains("node/") || t.contains("way/") || t.hasPrefix(" ") || t.range(of: #"^[0-9]+( |$)"#, options: .regularExpression) != nil
+            }
+            #expect(!titles.contains(where: meaningless), "\(style): \(titles.filter(meaningless).prefix(5))")
+            // Parishes and halls keep their names.
+            if style == "overview" { #expect(titles.contains("Nordby")) }
+            if style == "coverage" { #expect(titles.contains("Sambiosen")) }
+        }
+    }
 }
