@@ -43,6 +43,8 @@ public struct DrawnFeature: Sendable {
     public var stroke: RGBA?
     public var strokeWidth: Double?
     public var marker: RGBA?
+    /// The point symbol's shape: an icon name, or `circle` for a circle layer.
+    public var icon: String?
     public var title: String?
 }
 
@@ -236,7 +238,7 @@ struct Warnings {
     }
 }
 
-private struct Context {
+struct Context {
     let r: MapRequest
     let canvas: Canvas
     var warnings = Warnings()
@@ -288,8 +290,10 @@ private struct Context {
             d.strokeWidth = number(layer, "line-width", p, 1, &w)
         case .circle:
             d.marker = color(layer, "circle-color", p, .black, &w)
+            d.icon = "circle"
         case .symbol:
             d.marker = color(layer, "icon-color", p, nil, &w) ?? color(layer, "text-color", p, .black, &w)
+            d.icon = string(layer, "icon-image", p)
             d.title = string(layer, "text-field", p)
         case .background: break
         }
