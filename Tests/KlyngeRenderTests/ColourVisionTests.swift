@@ -123,4 +123,19 @@ enum ColourVision: CaseIterable {
         }
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
     }
+
+    /// A village that reaches no hub is not "over 15 min": it has its own colour and legend entry (issue 13, defect 10).
+    @Test func aVillageWithoutRoadToItsHubIsSaidSo() throws {
+        let folder = TestSupport.packageRoot.appendingPathComponent("styles")
+        let style = try Style.load("clusters", stylesFolder: folder)
+        let layer = try #require(style.layers.first { $0.id == "villages" })
+        var w = Warnings()
+        func colour(_ props: [String: AttributeValue]) -> String? {
+            Context.styled(layer, Feature(geometry: .point(Coordinate(x: 0, y: 0)), attributes: props), language: "da", warnings: &w).marker?.hex
+        }
+        let far = colour(["minutes_to_hub": .double(20), "population": .double(50)])
+        let none = colour(["minutes_to_hub": .null, "population": .double(50)])
+        #expect(far != none && none == "#252525")
+        #expect(layer.legendItems.contains { $0.label.da == "Ingen vejforbindelse til knudepunktet" && $0.properties.isEmpty })
+    }
 }
