@@ -54,6 +54,8 @@ public struct RenderReport: Sendable {
     public var scaleBar: ScaleBar
     public var labels: [(text: String, box: LabelPlacer.Box)]
     public var legend: [String]
+    /// Where the legend was drawn (page points), if there is one.
+    public var legendBox: LabelPlacer.Box?
     /// Expressions that gave a value of the wrong type (the property's default was used).
     public var warnings: [String]
 }
@@ -358,7 +360,7 @@ struct Context {
         let legendEntries = legend(drawnLayers: drawnLayers.union(symbols.filter { !$0.features.isEmpty }.map(\.layer.id)))
         drawScaleBar(scaleBar, frame: frame, base: base, placer: &placer)
         drawNorthArrow(frame: frame, base: base, placer: &placer)
-        let legendLabels = drawLegend(legendEntries, frame: frame, base: base, placer: &placer)
+        let legendBox = placeLegend(legendEntries, frame: frame, base: base, viewport: viewport, symbols: symbols, placer: &placer)
 
         // Symbols: icons and labels, by layer then by sort key; no overlaps, none cut by the frame.
         var labels: [(String, LabelPlacer.Box)] = []
@@ -375,6 +377,8 @@ struct Context {
             }
         }
         canvas.restore()
+        // The legend last, opaque: nothing is drawn over it.
+        let legendLabels = drawLegend(legendEntries, legendBox, base: base)
 
         // Frame, title, attribution.
         canvas.color(RGBA(0.2, 0.2, 0.2))
@@ -388,7 +392,8 @@ struct Context {
         if r.attribution.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
             said.append("the map credits no data source: name them under `attribution:` in the study file")
         }
-        return RenderReport(viewport: viewport, scaleBar: scaleBar, labels: labels, legend: legendLabels, warnings: said)
+        return RenderReport(viewport: viewport, scaleBar: scaleBar, labels: labels, legend: legendLabels,
+                            legendBox: legendBox.map { LabelPlacer.Box(x: $0.x, y: $0.y, w: $0.w, h: $0.h) }, warnings: said)
     }
 
     func sorted(_ layer: StyleLayer, _ fs: [Feature]) -> [Feature] {
@@ -703,9 +708,22 @@ struct Context {
         return out
     }
 
-    mutating func drawLegend(_ entries: [(StyleLayer, String, [String: AttributeValue])], frame: (x: Double, y: Double, w: Double, h: Double),
-                             base: Double, placer: inout LabelPlacer) -> [String] {
-        guard !entries.isEmpty else { return [] }
+    /// Where the legend goes and what it holds, decided before the symbols so labels keep clear of it.
+    struct LegendBox {
+        var x: Double, y: Double, w: Double, h: Double
+        var heading: Canvas.TextLayout
+        var texts: [Canvas.TextLayout]
+        var rowH: Double, pad: Double, swatch: Double
+    }
+
+    /// Sizes the legend and puts it in the frame's corner that hides the fewest drawn points (villages,
+    /// facilities), then the fewest line and outline vertices, among the corners the scale bar and north
+    /// arrow leave free; bottom right on a tie. The box is reserved in `placer`; `drawLegend` paints it last,
+    /// opaque, so nothing is drawn over it.
+    mutating func placeLegend(_ entries: [(StyleLayer, String, [String: AttributeValue])], frame: (x: Double, y: Double, w: Double, h: Double),
+                              base: Double, viewport: Viewport, symbols: [(layer: StyleLayer, features: [Feature])],
+                              placer: inout LabelPlacer) -> LegendBox? {
+        guard !entries.isEmpty else { return nil }
         let size = base * 0.62
         let texts = entries.map { canvas.layout($0.1, size: size) }
         let heading = canvas.layout(r.language == "en" ? "Legend" : "Signaturforklaring", size: size * 1.05, bold: true)
@@ -713,22 +731,45 @@ struct Context {
         let pad = size * 0.7
         let w = max(heading.width, (texts.map(\.width).max() ?? 0) + swatch + pad) + 2 * pad
         let h = heading.height + pad * 0.5 + Double(entries.count) * rowH + 2 * pad
-        let x = frame.x + frame.w - w - base * 0.6, y = frame.y + frame.h - h - base * 0.6
-        canvas.color(RGBA(1, 1, 1, 0.88))
+        let inset = base * 0.6
+        let left = frame.x + inset, right = frame.x + frame.w - w - inset
+        let top = frame.y + inset, bottom = frame.y + frame.h - h - inset
+        // Bottom right first: the tie-breaker, and where readers look for it.
+        let corners = [(right, bottom), (left, bottom), (right, top), (left, top)].map { LabelPlacer.Box(x: $0.0, y: $0.1, w: w, h: h) }
+        var points: [(Double, Double)] = [], vertices: [(Double, Double)] = []
+        for (_, features) in symbols { for f in features { if case .point(let c)? = f.geometry { let p = viewport.page(c); points.append((p.x, p.y)) } } }
+        for layer in r.style.layers where layer.type == .circle || layer.type == .line || layer.type == .fill {
+            for f in MapRenderer.features(layer, r.data) {
+                guard let g = f.geometry else { continue }
+                if case .point(let c) = g, layer.type == .circle { let p = viewport.page(c); points.append((p.x, p.y)); continue }
+                // Polygons and lines: every few vertices is enough to tell a busy corner from an empty one.
+                for (k, c) in g.allCoordinates.enumerated() where k % 4 == 0 { let p = viewport.page(c); vertices.append((p.x, p.y)) }
+            }
+        }
+        func count(_ b: LabelPlacer.Box, _ ps: [(Double, Double)]) -> Int { ps.reduce(0) { $0 + ($1.0 >= b.x && $1.0 <= b.x + b.w && $1.1 >= b.y && $1.1 <= b.y + b.h ? 1 : 0) } }
+        let free = corners.filter { c in !placer.placed.contains { $0.intersects(c) } }
+        let chosen = (free.isEmpty ? corners : free).min { a, b in (count(a, points), count(a, vertices)) < (count(b, points), count(b, vertices)) }!
+        placer.block(chosen)
+        return LegendBox(x: chosen.x, y: chosen.y, w: w, h: h, heading: heading, texts: texts, rowH: rowH, pad: pad, swatch: swatch)
+    }
+
+    mutating func drawLegend(_ entries: [(StyleLayer, String, [String: AttributeValue])], _ box: LegendBox?, base: Double) -> [String] {
+        guard let box else { return [] }
+        let (x, y, w, h, pad, rowH, swatch) = (box.x, box.y, box.w, box.h, box.pad, box.rowH, box.swatch)
+        canvas.color(.white)
         canvas.rectangle(x, y, w, h)
         canvas.fill(preserve: true)
         canvas.color(RGBA(0.6, 0.6, 0.6))
         canvas.lineWidth(0.4)
         canvas.stroke()
-        canvas.draw(heading, x: x + pad, y: y + pad, color: RGBA(0.1, 0.1, 0.1))
+        canvas.draw(box.heading, x: x + pad, y: y + pad, color: RGBA(0.1, 0.1, 0.1))
         for (i, entry) in entries.enumerated() {
             let (layer, _, props) = entry
-            let ry = y + pad + heading.height + pad * 0.5 + Double(i) * rowH
+            let ry = y + pad + box.heading.height + pad * 0.5 + Double(i) * rowH
             let sx = x + pad, sy = ry + (rowH - swatch * 0.7) / 2
             drawSwatch(layer, props, x: sx, y: sy, w: swatch, h: swatch * 0.7, base: base)
-            canvas.draw(texts[i], x: sx + swatch + pad * 0.6, y: ry + (rowH - texts[i].height) / 2, color: RGBA(0.1, 0.1, 0.1))
+            canvas.draw(box.texts[i], x: sx + swatch + pad * 0.6, y: ry + (rowH - box.texts[i].height) / 2, color: RGBA(0.1, 0.1, 0.1))
         }
-        placer.block(LabelPlacer.Box(x: x, y: y, w: w, h: h))
         return entries.map(\.1)
     }
 

@@ -106,6 +106,50 @@ func smallMap(kind: OutputKind, page: Page) throws -> MapRequest {
 }
 
 @Suite struct RenderTests {
+    /// The legend goes to the corner that hides the fewest points, is opaque, and nothing is drawn over it
+    /// (issue 13, defect 4): red points crowd the bottom right, the legend moves; a point under it is covered.
+    @Test func theLegendHidesTheLeastData() throws {
+        let s = try style(##"""
+        {"version": 8, "sources": {"a": {"type": "geojson", "data": "klynge:areas"}, "d": {"type": "geojson", "data": "klynge:demand"}},
+         "layers": [
+          {"id": "bg", "type": "background", "paint": {"background-color": "#dde8ee"}},
+          {"id": "areas", "type": "fill", "source": "a", "paint": {"fill-color": "#f0e6d2"}, "metadata": {"klynge:legend": "Sogn"}},
+          {"id": "dots", "type": "circle", "source": "d", "paint": {"circle-radius": 6, "circle-color": "#ff0000"}}
+         ]}
+        """##)
+        let ring: [Coordinate] = [Coordinate(x: 0, y: 0), Coordinate(x: 10000, y: 0), Coordinate(x: 10000, y: 10000), Coordinate(x: 0, y: 10000), Coordinate(x: 0, y: 0)]
+        let square = Feature(geometry: .polygon([ring]))
+        // Twenty points in the bottom right, one in each other corner.
+        var dots: [Feature] = []
+        for i in 0..<20 {
+            let x = 8500.0 + Double(i % 5) * 300, y = 300.0 + Double(i / 5) * 300
+            dots.append(Feature(geometry: .point(Coordinate(x: x, y: y))))
+        }
+        for (x, y) in [(300.0, 300.0), (300.0, 9700.0), (9700.0, 9700.0)] { dots.append(Feature(geometry: .point(Coordinate(x: x, y: y)))) }
+        let page = Page.pixels(width: 800, height: 800, dpi: 72)
+        let request = MapRequest(style: s, data: ["areas": [square], "demand": dots], extent: Envelope(minX: 0, minY: 0, maxX: 10000, maxY: 10000),
+                                 page: page, kind: .png, language: "da", title: "Kort", subtitle: nil, attribution: ["test"])
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("l.png").path
+        let report = try MapRenderer.render(request, to: path)
+        let box = try #require(report.legendBox)
+        let crowded = report.viewport.page(Coordinate(x: 9000, y: 600))
+        let onCrowded = crowded.x >= box.x && crowded.x <= box.x + box.w && crowded.y >= box.y && crowded.y <= box.y + box.h
+        #expect(!onCrowded, "the legend sits on the crowded corner: \(box)")
+        // Opaque, and drawn last: no red pixel inside it.
+        let (w, _, px) = try PNGPixels.read(path: path)
+        var red = 0
+        let x0 = Int(box.x) + 1, x1 = Int(box.x + box.w), y0 = Int(box.y) + 1, y1 = Int(box.y + box.h)
+        for y in y0..<y1 {
+            for x in x0..<x1 {
+                let i = (y * w + x) * 4
+                if px[i + 2] > 200 && px[i + 1] < 80 && px[i] < 80 { red += 1 }
+            }
+        }
+        #expect(red == 0, "\(red) red pixels inside the legend")
+    }
+
     /// Small multiples: the grid that draws the content largest, and every panel drawn inside its own cell.
     @Test func panelsFillTheirCells() throws {
         let a4 = try #require(Page.paper("A4", landscape: true, dpi: 72))
