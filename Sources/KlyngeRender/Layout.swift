@@ -162,11 +162,12 @@ public struct LabelPlacer: Sendable {
     /// Reserves a box (legend, scale bar) without checking.
     public mutating func block(_ b: Box) { placed.append(b) }
 
-    /// Places the box if it fits; `padding` keeps labels apart.
-    public mutating func place(_ b: Box, padding: Double = 1, allowOverlap: Bool = false) -> Bool {
+    /// Places the box if it fits; `padding` keeps labels apart. Boxes in `ignoring` (the labelled point's own
+    /// symbol) do not count.
+    public mutating func place(_ b: Box, padding: Double = 1, allowOverlap: Bool = false, ignoring: Set<Box> = []) -> Bool {
         guard b.inside(frame) else { return false }
         let padded = Box(x: b.x - padding, y: b.y - padding, w: b.w + 2 * padding, h: b.h + 2 * padding)
-        if !allowOverlap && placed.contains(where: { $0.intersects(padded) }) { return false }
+        if !allowOverlap && placed.contains(where: { $0.intersects(padded) && !ignoring.contains($0) }) { return false }
         placed.append(b)
         return true
     }

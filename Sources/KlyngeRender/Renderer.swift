@@ -247,6 +247,20 @@ struct Context {
     var batch: Batch?
     /// Features in the current batch: paths are painted every few hundred, as very long paths slow Cairo down.
     var batchCount = 0
+    /// The circles drawn (page boxes): labels keep clear of them, so a label is never read as another dot's.
+    var dots: [LabelPlacer.Box] = []
+    /// The dots by their centre, so a label can tell its own point's dot from the others.
+    var dotsAt: [Int64: [LabelPlacer.Box]] = [:]
+    var allDots: Set<LabelPlacer.Box> = []
+
+    mutating func addDot(_ q: (x: Double, y: Double), _ radius: Double) {
+        let b = LabelPlacer.Box(x: q.x - radius, y: q.y - radius, w: 2 * radius, h: 2 * radius)
+        dots.append(b)
+        dotsAt[Self.key(q), default: []].append(b)
+    }
+
+    /// A page position to a hundredth of a point, as one key.
+    static func key(_ q: (x: Double, y: Double)) -> Int64 { Int64((q.x * 100).rounded()) &* 10_000_019 &+ Int64((q.y * 100).rounded()) }
 
     init(r: MapRequest, canvas: Canvas) {
         self.r = r
@@ -361,6 +375,8 @@ struct Context {
         drawScaleBar(scaleBar, frame: frame, base: base, placer: &placer)
         drawNorthArrow(frame: frame, base: base, placer: &placer)
         let legendBox = placeLegend(legendEntries, frame: frame, base: base, viewport: viewport, symbols: symbols, placer: &placer)
+        for d in dots { placer.block(d) }
+        allDots = Set(dots)
 
         // Symbols: icons and labels, by layer then by sort key; no overlaps, none cut by the frame.
         var labels: [(String, LabelPlacer.Box)] = []
@@ -484,13 +500,14 @@ struct Context {
                 if batch != look || batchCount >= 500 { flushBatch(); batch = look }
                 batchCount += 1
                 let radius = Self.number(layer, "circle-radius", p, 5, &warnings) * MapRenderer.px
-                for pt in g.pointParts { let q = v.page(pt); canvas.circle(q.x, q.y, radius) }
+                for pt in g.pointParts { let q = v.page(pt); canvas.circle(q.x, q.y, radius); addDot(q, radius) }
                 return
             }
             flushBatch()
             for pt in g.pointParts {
                 let q = v.page(pt)
                 let radius = Self.number(layer, "circle-radius", p, 5, &warnings) * MapRenderer.px
+                addDot(q, radius + sw * MapRenderer.px / 2)
                 canvas.newPath()
                 canvas.circle(q.x, q.y, radius)
                 if let c = Self.color(layer, "circle-color", p, .black, &warnings) {
@@ -612,7 +629,12 @@ struct Context {
                                box("top-left", dx: diag, dy: diag), box("top-right", dx: -diag, dy: diag)]
             }
         }
-        guard let placed = candidates.first(where: { placer.place($0, padding: padding, allowOverlap: allow) }) else { return nil }
+        // The point's own dot is no obstacle to its own label. Other dots are, so a label is not read as
+        // theirs; a label that fits nowhere then (a town ringed by villages and facilities) may lie over dots
+        // rather than vanish, still never over icons, labels or the legend.
+        let own = Set(points.flatMap { pt in dotsAt[Self.key(pt)] ?? [] })
+        guard let placed = candidates.first(where: { placer.place($0, padding: padding, allowOverlap: allow, ignoring: own) })
+                ?? candidates.first(where: { placer.place($0, padding: padding, allowOverlap: allow, ignoring: allDots) }) else { return nil }
         let x = placed.x, y = placed.y
         let color = Self.color(layer, "text-color", p, .black, &warnings)!.withAlpha(Self.number(layer, "text-opacity", p, 1, &warnings))
         let halo = Self.color(layer, "text-halo-color", p, nil, &warnings)

@@ -106,6 +106,33 @@ func smallMap(kind: OutputKind, page: Page) throws -> MapRequest {
 }
 
 @Suite struct RenderTests {
+    /// Dots are obstacles for labels: a label does not sit on a neighbouring village's dot when there is room
+    /// elsewhere, but may sit beside its own (issue 13, defect 6).
+    @Test func labelsKeepOffOtherDots() throws {
+        let s = try style(##"""
+        {"version": 8, "sources": {"d": {"type": "geojson", "data": "klynge:demand"}},
+         "layers": [
+          {"id": "dots", "type": "circle", "source": "d", "paint": {"circle-radius": 8, "circle-color": "#333333"}},
+          {"id": "names", "type": "symbol", "source": "d", "layout": {"text-field": ["get", "name"], "text-anchor": "left", "text-offset": [0.8, 0],
+           "text-size": 14, "symbol-sort-key": ["-", 0, ["get", "population"]]}}
+         ]}
+        """##)
+        // Alfa's label would run right, across Beta's dot just east of it.
+        let alfa = Feature(geometry: .point(Coordinate(x: 5000, y: 5000)), attributes: ["name": .string("Alfa Storeby"), "population": .double(900)])
+        let beta = Feature(geometry: .point(Coordinate(x: 5600, y: 5000)), attributes: ["name": .string("B"), "population": .double(10)])
+        let request = MapRequest(style: s, data: ["demand": [alfa, beta]], extent: Envelope(minX: 0, minY: 0, maxX: 10000, maxY: 10000),
+                                 page: Page.pixels(width: 600, height: 600, dpi: 72), kind: .png, language: "da", title: "Kort", subtitle: nil,
+                                 attribution: ["test"])
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let report = try MapRenderer.render(request, to: folder.appendingPathComponent("d.png").path)
+        let label = try #require(report.labels.first { $0.text == "Alfa Storeby" })
+        let b = report.viewport.page(Coordinate(x: 5600, y: 5000))
+        let radius = 8 * 0.75
+        let betaDot = LabelPlacer.Box(x: b.x - radius, y: b.y - radius, w: 2 * radius, h: 2 * radius)
+        #expect(!label.box.intersects(betaDot), "Alfa's label \(label.box) covers Beta's dot \(betaDot)")
+    }
+
     /// The legend goes to the corner that hides the fewest points, is opaque, and nothing is drawn over it
     /// (issue 13, defect 4): red points crowd the bottom right, the legend moves; a point under it is covered.
     @Test func theLegendHidesTheLeastData() throws {
