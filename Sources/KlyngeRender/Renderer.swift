@@ -697,8 +697,22 @@ struct Context {
     func legend(drawnLayers: Set<String>) -> [(StyleLayer, String, [String: AttributeValue])] {
         var out: [(StyleLayer, String, [String: AttributeValue])] = []
         for layer in r.style.layers.reversed() where drawnLayers.contains(layer.id) {
-            let features = MapRenderer.features(layer, r.data)
-            if !layer.legendItems.isEmpty {
+            // Only what the frame shows: a feature outside it gets no legend entry.
+            let features = MapRenderer.features(layer, r.data).filter { f in
+                f.geometry?.envelope.map { e in e.minX <= r.extent.maxX && e.maxX >= r.extent.minX && e.minY <= r.extent.maxY && e.maxY >= r.extent.minY } ?? false
+            }
+            if let by = layer.legendBy {
+                var seen: [String: [String: AttributeValue]] = [:]
+                for f in features { if let v = f.attributes[by]?.text, seen[v] == nil { seen[v] = f.attributes } }
+                let values = seen.keys.sorted { $0.localizedStandardCompare($1) == .orderedAscending }
+                for v in values.prefix(Self.legendByLimit) {
+                    out.append((layer, layer.legend.map { Self.fill($0.text(r.language), from: seen[v]!) } ?? v, seen[v]!))
+                }
+                if values.count > Self.legendByLimit {
+                    let more = values.count - Self.legendByLimit
+                    out.append((layer, r.language == "en" ? "… and \(more) more" : "… og \(more) flere", seen[values[Self.legendByLimit]]!))
+                }
+            } else if !layer.legendItems.isEmpty {
                 let looks = features.map { Self.look(layer, $0.attributes) }
                 for item in layer.legendItems {
                     var props: [String: AttributeValue] = [:]
@@ -721,6 +735,9 @@ struct Context {
         }
         return out
     }
+
+    /// A legend lists at most this many values of a `klynge:legend-by` property, then says how many more.
+    static let legendByLimit = 12
 
     /// Legend labels may name feature properties: "Inden for {value_text}".
     static func fill(_ text: String, from props: [String: AttributeValue]) -> String {

@@ -69,6 +69,9 @@ public struct StyleLayer: Sendable {
     public var layout: [String: Expression]
     public var legend: Label?
     public var legendItems: [LegendItem]
+    /// `klynge:legend-by`: one legend entry per value of this property among the features drawn (a cluster
+    /// per swatch), labelled by `legend` with `{property}` filled in, or by the value.
+    public var legendBy: String?
 
     public func property(_ name: String) -> Expression? { paint[name] ?? layout[name] }
 }
@@ -146,7 +149,10 @@ public struct Style: Sendable {
             let paint = try properties("paint", PropertySpecs.paint[type]!)
             let layout = try properties("layout", PropertySpecs.layout[type]!)
             let meta = lo["metadata"]
-            try checkMetadata(meta, known: ["klynge:legend", "klynge:legend-items"], layer: id)
+            try checkMetadata(meta, known: ["klynge:legend", "klynge:legend-items", "klynge:legend-by"], layer: id)
+            if let by = meta?["klynge:legend-by"], by.string == nil {
+                throw StyleError(layer: id, property: "metadata.klynge:legend-by", "name a feature property, e.g. \"cluster\"")
+            }
             var items: [LegendItem] = []
             if case .array(let list)? = meta?["klynge:legend-items"] {
                 for item in list {
@@ -159,7 +165,7 @@ public struct Style: Sendable {
                 }
             }
             layers.append(StyleLayer(id: id, type: type, data: data, filter: filter, paint: paint, layout: layout,
-                                     legend: Label.from(meta?["klynge:legend"]), legendItems: items))
+                                     legend: Label.from(meta?["klynge:legend"]), legendItems: items, legendBy: meta?["klynge:legend-by"]?.string))
         }
         return Style(name: obj["name"]?.string ?? name, title: Label.from(obj["metadata"]?["klynge:title"]), layers: layers)
     }

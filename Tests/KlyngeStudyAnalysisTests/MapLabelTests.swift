@@ -12,13 +12,14 @@ import KlyngeTestSupport
 /// and the facilities a scenario changes, are labelled before the villages around them; parish names before
 /// villages on the overview.
 @Suite struct MapLabelTests {
-    func render(_ styleName: String, scenario: String? = nil, paper: String = "A4", landscape: Bool = false) throws -> RenderReport {
+    func render(_ styleName: String, scenario: String? = nil, paper: String = "A4", landscape: Bool = false, frame area: String? = nil) throws -> RenderReport {
         let study = try #require(try StudyLoader().load(path: TestSupport.data("samsoe/study.yaml")).study)
         let analysis = try StudyAnalysis(study: study, network: StudyNetwork(study: study))
         let style = try Style.load(styleName, stylesFolder: TestSupport.packageRoot.appendingPathComponent("styles"))
         let page = try #require(Page.paper(paper, landscape: landscape, dpi: 72))
+        let extent = area.flatMap { id in study.areas.first { $0.id == id }?.geometry.envelope }
         let request = try MapMaker.request(study: study, analysis: analysis, style: style, category: "hall", scenario: scenario, page: page,
-                                           kind: .pdf, language: "da")
+                                           kind: .pdf, language: "da", extent: extent)
         let folder = try TestSupport.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         return try MapRenderer.render(request, to: folder.appendingPathComponent("m.pdf").path)
@@ -36,5 +37,14 @@ import KlyngeTestSupport
             let overview = try render("overview", paper: paper, landscape: landscape).labels.map(\.text)
             for parish in ["NORDBY", "ONSBJERG", "KOLBY"] { #expect(overview.contains(parish), "\(paper): \(parish) missing from \(overview)") }
         }
+    }
+
+    /// One legend entry per cluster, and only for what the frame shows (issue 13, defect 10).
+    @Test func theLegendListsWhatTheMapShows() throws {
+        let all = try render("clusters").legend
+        #expect(["Klynge Midtøen", "Klynge Nordøen", "Klynge Sydøen"].allSatisfy(all.contains), "\(all)")
+        // Framed on Nordby parish in the north: Kolby's Sydøen is not on the map, so not in the legend.
+        let north = try render("clusters", frame: "7244").legend
+        #expect(north.contains("Klynge Nordøen") && !north.contains("Klynge Sydøen"), "\(north)")
     }
 }
