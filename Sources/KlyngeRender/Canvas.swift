@@ -145,6 +145,13 @@ final class Canvas {
             let layout = pango_cairo_create_layout(canvas.cr)!
             // Font sizes in user units (points), not Pango's default 96 dpi.
             pango_cairo_context_set_resolution(pango_layout_get_context(layout), 72)
+            // Unhinted metrics: text measures the same on a PNG at any dpi as in a PDF or SVG, so one layout
+            // gives one map in every format (same frame, scale and labels).
+            let options = cairo_font_options_create()!
+            cairo_font_options_set_hint_metrics(options, CAIRO_HINT_METRICS_OFF)
+            cairo_font_options_set_hint_style(options, CAIRO_HINT_STYLE_NONE)
+            pango_cairo_context_set_font_options(pango_layout_get_context(layout), options)
+            cairo_font_options_destroy(options)
             pango_layout_context_changed(layout)
             let desc = pango_font_description_from_string("DejaVu Sans")!
             pango_font_description_set_absolute_size(desc, sizePt * Double(PANGO_SCALE))

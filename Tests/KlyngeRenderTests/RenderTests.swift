@@ -106,6 +106,26 @@ func smallMap(kind: OutputKind, page: Page) throws -> MapRequest {
 }
 
 @Suite struct RenderTests {
+    /// One layout, one map: PNG at any resolution, PDF and SVG have the same frame, scale and labels (issue 13,
+    /// defect 14: text measured with hinted metrics used to differ between the surfaces).
+    @Test func everyFormatGivesTheSameMap() throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let a4 = try #require(Page.paper("A4", landscape: false, dpi: 72))
+        var reports: [(String, RenderReport)] = []
+        for (kind, dpi) in [(OutputKind.pdf, 72.0), (.svg, 72), (.png, 96), (.png, 300)] {
+            let page = Page(widthPt: a4.widthPt, heightPt: a4.heightPt, dpi: dpi)
+            let path = folder.appendingPathComponent("m\(Int(dpi)).\(kind.rawValue)").path
+            reports.append(("\(kind.rawValue) \(Int(dpi))", try MapRenderer.render(try smallMap(kind: kind, page: page), to: path)))
+        }
+        let (_, first) = reports[0]
+        for (name, r) in reports.dropFirst() {
+            #expect(abs(r.viewport.scaleDenominator - first.viewport.scaleDenominator) < 1e-6, "\(name): scale")
+            #expect(r.labels.map(\.text) == first.labels.map(\.text), "\(name): \(r.labels.map(\.text)) vs \(first.labels.map(\.text))")
+            for (a, b) in zip(r.labels, first.labels) { #expect(abs(a.box.x - b.box.x) < 0.01 && abs(a.box.w - b.box.w) < 0.01, "\(name): \(a.text)") }
+        }
+    }
+
     /// Dots are obstacles for labels: a label does not sit on a neighbouring village's dot when there is room
     /// elsewhere, but may sit beside its own (issue 13, defect 6).
     @Test func labelsKeepOffOtherDots() throws {
