@@ -64,6 +64,11 @@ public enum MapRenderer {
     /// CSS pixels (the style's unit) to points.
     static let px = 0.75
 
+    /// The type size everything on a map is measured from (title, labels, icons, legend), in points: the same
+    /// on every sheet from A5 up, so a larger sheet shows more, not bigger; only pages smaller than A5 (web
+    /// previews, panels) scale it down.
+    static func baseTypePt(_ widthPt: Double, _ heightPt: Double) -> Double { min(14, min(widthPt, heightPt) / 28) }
+
     /// Draws the map into `path` (the caller makes it atomic). PNGs are drawn in horizontal bands, one per
     /// core, into one pixel buffer: every band lays the map out identically and draws only its rows.
     public static func render(_ r: MapRequest, to path: String) throws -> RenderReport {
@@ -124,7 +129,7 @@ public enum MapRenderer {
         return try paint(page: layout.page, kind: kind, threads: threads, control: control, to: path) { canvas in
             canvas.color(.white)
             cairo_paint(canvas.cr)
-            let base = min(layout.page.widthPt, layout.page.heightPt) / 42
+            let base = MapRenderer.baseTypePt(layout.page.widthPt, layout.page.heightPt)
             var heading = canvas.layout(title, size: base * 1.35, bold: true)
             let room = layout.page.widthPt - 2 * layout.gutterPt
             if heading.width > room { heading = canvas.layout(title, size: base * 1.35 * room / heading.width * 0.98, bold: true) }
@@ -321,7 +326,7 @@ struct Context {
 
     mutating func draw() -> RenderReport {
         let W = r.page.widthPt, H = r.page.heightPt
-        let base = min(W, H) / 42  // type size grows with the page
+        let base = MapRenderer.baseTypePt(W, H)
         let margin = max(min(W, H) * 0.04, 12)
         // Title block.
         // Texts around the map shrink to fit the page width rather than run off it.

@@ -106,6 +106,23 @@ func smallMap(kind: OutputKind, page: Page) throws -> MapRequest {
 }
 
 @Suite struct RenderTests {
+    /// Type is set in points and stays put from A5 to A2; a larger sheet shows more, not bigger (issue 13,
+    /// defect 11).
+    @Test func typeStaysPutAcrossSheets() throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var heights: [String: [Double]] = [:], counts: [Int] = []
+        for paper in ["A5", "A4", "A3", "A2"] {
+            let page = try #require(Page.paper(paper, landscape: true, dpi: 72))
+            let r = try MapRenderer.render(try smallMap(kind: .pdf, page: page), to: folder.appendingPathComponent("\(paper).pdf").path)
+            for l in r.labels { heights[l.text, default: []].append(l.box.h) }
+            counts.append(r.labels.count)
+        }
+        for (text, hs) in heights { #expect(hs.allSatisfy { abs($0 - hs[0]) < 0.01 }, "\(text): \(hs)") }
+        #expect(counts == counts.sorted(), "\(counts)")
+        #expect(MapRenderer.baseTypePt(595.28, 841.89) == MapRenderer.baseTypePt(1190.55, 1683.78))
+    }
+
     /// One layout, one map: PNG at any resolution, PDF and SVG have the same frame, scale and labels (issue 13,
     /// defect 14: text measured with hinted metrics used to differ between the surfaces).
     @Test func everyFormatGivesTheSameMap() throws {
