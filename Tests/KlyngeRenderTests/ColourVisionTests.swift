@@ -138,4 +138,19 @@ enum ColourVision: CaseIterable {
         #expect(far != none && none == "#252525")
         #expect(layer.legendItems.contains { $0.label.da == "Ingen vejforbindelse til knudepunktet" && $0.properties.isEmpty })
     }
+
+    /// Outside the study is not sea: without a coastline layer the background is a neutral grey, so a study
+    /// inland does not read as a lake (issue 13, defect 12).
+    @Test func theBackgroundIsNeutral() throws {
+        let folder = TestSupport.packageRoot.appendingPathComponent("styles")
+        for file in try FileManager.default.contentsOfDirectory(atPath: folder.path).filter({ $0.hasSuffix(".json") }) {
+            let style = try Style.load(folder.appendingPathComponent(file).path, stylesFolder: folder)
+            for layer in style.layers where layer.type == .background {
+                var w = Warnings()
+                let c = try #require(Context.color(layer, "background-color", [:], nil, &w))
+                let lab = ColourVision.normal.lab(c)
+                #expect(hypot(lab.a, lab.b) < 3, "\(file) \(layer.id): \(c.hex) has chroma \(hypot(lab.a, lab.b))")
+            }
+        }
+    }
 }
