@@ -87,6 +87,15 @@ final class Canvas {
         cairo_surface_destroy(surface)
     }
 
+    /// A PDF's document information (Title, Subject, Author, Creator), for illustrators and archives.
+    func setDocumentInfo(title: String, subject: String?) {
+        guard kind == .pdf else { return }
+        cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_TITLE, title)
+        if let subject { cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_SUBJECT, subject) }
+        cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_AUTHOR, "Klynge")
+        cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATOR, "Klynge")
+    }
+
     /// Completes the file; PNGs get their resolution recorded (a pHYs chunk).
     func finish() throws {
         guard !finished else { return }

@@ -127,9 +127,12 @@ public struct ScaleBar: Sendable, Hashable {
     public var meters: Double
     public var widthPt: Double
     public var label: String
+    /// The map's scale, 1 : this.
+    public var scaleDenominator: Double = 0
 
     /// The largest 1-2-5 length that fits in `maxWidthPt`.
     public init(viewport: Viewport, maxWidthPt: Double) {
+        scaleDenominator = viewport.scaleDenominator
         let maxMeters = maxWidthPt / viewport.scale
         let magnitude = pow(10, (log10(maxMeters)).rounded(.down))
         var m = magnitude

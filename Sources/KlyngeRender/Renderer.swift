@@ -72,7 +72,7 @@ public enum MapRenderer {
     /// Draws the map into `path` (the caller makes it atomic). PNGs are drawn in horizontal bands, one per
     /// core, into one pixel buffer: every band lays the map out identically and draws only its rows.
     public static func render(_ r: MapRequest, to path: String) throws -> RenderReport {
-        try paint(page: r.page, kind: r.kind, threads: r.threads, control: r.control, to: path) { canvas in
+        try paint(page: r.page, kind: r.kind, threads: r.threads, control: r.control, to: path, info: (r.title, r.subtitle)) { canvas in
             var ctx = Context(r: r, canvas: canvas)
             return ctx.draw()
         }
@@ -126,7 +126,7 @@ public enum MapRenderer {
         for p in panels where p.page.widthPt != layout.panel.widthPt || p.page.heightPt != layout.panel.heightPt {
             throw RenderError("a panel's page is not the layout's panel size")
         }
-        return try paint(page: layout.page, kind: kind, threads: threads, control: control, to: path) { canvas in
+        return try paint(page: layout.page, kind: kind, threads: threads, control: control, to: path, info: (title, nil)) { canvas in
             canvas.color(.white)
             cairo_paint(canvas.cr)
             let base = MapRenderer.baseTypePt(layout.page.widthPt, layout.page.heightPt)
@@ -158,10 +158,12 @@ public enum MapRenderer {
     /// One page: PNGs are drawn in horizontal bands, one per core, into one pixel buffer (every band lays
     /// the page out identically and draws only its rows); PDF and SVG on one canvas.
     static func paint<Report: Sendable>(page: Page, kind: OutputKind, threads: Int, control: WorkControl, to path: String,
+                                        info: (title: String, subject: String?)? = nil,
                                         draw: @escaping @Sendable (Canvas) -> Report) throws -> Report {
         try page.validate()
         guard kind == .png else {
             let canvas = try Canvas(kind: kind, path: path, widthPt: page.widthPt, heightPt: page.heightPt, dpi: page.dpi)
+            if let info { canvas.setDocumentInfo(title: info.title, subject: info.subject) }
             let report = draw(canvas)
             try control.check()
             try canvas.finish()
@@ -669,7 +671,14 @@ struct Context {
         }
         canvas.draw(zero, x: x - zero.width / 2, y: y, color: RGBA(0.1, 0.1, 0.1))
         canvas.draw(label, x: x + s.widthPt - label.width / 2, y: y, color: RGBA(0.1, 0.1, 0.1))
-        placer.block(box)
+        // The ratio beside the bar, rounded as a map scale is read (1:110.000).
+        let ratio = canvas.layout("1:" + Self.scaleText(s.scaleDenominator, language: r.language), size: base * 0.6)
+        let rx = x + s.widthPt + label.width / 2 + pad, ry = y + label.height + barH / 2 - ratio.height / 2
+        canvas.color(RGBA(1, 1, 1, 0.8))
+        canvas.rectangle(rx - pad * 0.3, ry - pad * 0.1, ratio.width + pad * 0.6, ratio.height + pad * 0.2)
+        canvas.fill()
+        canvas.draw(ratio, x: rx, y: ry, color: RGBA(0.1, 0.1, 0.1))
+        placer.block(LabelPlacer.Box(x: box.x, y: box.y, w: rx + ratio.width + pad * 0.3 - box.x, h: box.h))
     }
 
     mutating func drawNorthArrow(frame: (x: Double, y: Double, w: Double, h: Double), base: Double, placer: inout LabelPlacer) {
@@ -739,6 +748,16 @@ struct Context {
             }
         }
         return out
+    }
+
+    /// A scale denominator rounded to two significant digits (110,674 → 110,000), grouped as the language writes it.
+    static func scaleText(_ denominator: Double, language: String) -> String {
+        guard denominator.isFinite, denominator >= 1 else { return "–" }
+        let step = pow(10, max(0, floor(log10(denominator)) - 1))
+        let rounded = Int((denominator / step).rounded() * step)
+        var digits = String(rounded), out = ""
+        while digits.count > 3 { out = (language == "en" ? "," : ".") + digits.suffix(3) + out; digits = String(digits.dropLast(3)) }
+        return digits + out
     }
 
     /// A legend lists at most this many values of a `klynge:legend-by` property, then says how many more.

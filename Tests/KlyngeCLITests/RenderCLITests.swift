@@ -176,4 +176,24 @@ import KlyngeTestSupport
             if style == "coverage" { #expect(titles.contains("Sambiosen")) }
         }
     }
+
+    /// A PDF says what it is: Title (the study), Subject (style, category, date), Author (issue 13, defect 15).
+    @Test func pdfsCarryTheirTitle() throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let pdf = folder.appendingPathComponent("m.pdf").path
+        #expect(try TestSupport.run(klynge, ["render", study, "--style", "overview", "--styles", styles, "-o", pdf]).status == 0)
+        let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: pdf)), as: UTF8.self)
+        // Cairo writes non-ASCII entries as UTF-16BE hex with a byte-order mark.
+        func entry(_ key: String) -> String? {
+            guard let r = text.range(of: "/\(key) <FEFF") else { return nil }
+            let hex = text[r.upperBound...].prefix { $0 != ">" }
+            var units: [UInt16] = [], i = hex.startIndex
+            while let j = hex.index(i, offsetBy: 4, limitedBy: hex.endIndex), i < hex.endIndex { units.append(UInt16(hex[i..<j], radix: 16) ?? 0); i = j }
+            return String(decoding: units, as: UTF16.self)
+        }
+        #expect(entry("Title") == "Samsø")
+        #expect(entry("Subject")?.hasPrefix("Oversigt") == true, "\(entry("Subject") ?? "none")")
+        #expect(text.contains("/Author (Klynge)"))
+    }
 }

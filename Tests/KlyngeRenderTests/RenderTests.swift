@@ -106,6 +106,15 @@ func smallMap(kind: OutputKind, page: Page) throws -> MapRequest {
 }
 
 @Suite struct RenderTests {
+    /// The scale ratio beside the bar, rounded as maps print it (issue 13, defect 15).
+    @Test func scaleRatiosAreRounded() {
+        #expect(Context.scaleText(110_674, language: "da") == "110.000")
+        #expect(Context.scaleText(110_674, language: "en") == "110,000")
+        #expect(Context.scaleText(5_432, language: "da") == "5.400")
+        #expect(Context.scaleText(987, language: "da") == "990")
+        #expect(Context.scaleText(Double.nan, language: "da") == "–")
+    }
+
     /// Type is set in points and stays put from A5 to A2; a larger sheet shows more, not bigger (issue 13,
     /// defect 11).
     @Test func typeStaysPutAcrossSheets() throws {
