@@ -26,8 +26,10 @@ struct RenderCommand: ParsableCommand {
     var category: String?
     @Option(help: "Paper size: A5, A4, A3, A2, A1 (default A4).")
     var paper: String?
-    @Flag(help: "Landscape orientation.")
+    @Flag(help: "Landscape orientation (default: the orientation that fits the map's frame).")
     var landscape = false
+    @Flag(help: "Portrait orientation.")
+    var portrait = false
     @Option(help: "Resolution of PNG output (dots per inch).")
     var dpi: Double?
     @Option(help: "Width in pixels (instead of a paper size).")
@@ -52,6 +54,7 @@ struct RenderCommand: ParsableCommand {
     func validate() throws {
         guard output != nil || geojson != nil else { throw ValidationError("name the map with -o FILE.png|.svg|.pdf (or --geojson FILE)") }
         if let output, OutputKind.from(path: output) == nil { throw ValidationError("the map is written as .png, .svg or .pdf") }
+        if landscape && portrait { throw ValidationError("--landscape and --portrait exclude each other") }
         _ = try page()
         if let lang, !["da", "en"].contains(lang) { throw ValidationError("--lang is da or en") }
     }
@@ -70,11 +73,12 @@ struct RenderCommand: ParsableCommand {
                 study = try savedScenarios(options, study: study, network: network!).study
             }
             if let clustering, let saved = try namedClustering(clustering, options) { study = study.using(saved) }
-            let page = try self.page()
+            let extent = try frameExtent(study: study)
+            let page = try self.page(fitting: extent)
             // The same request builder as the server's /maps.
             let request = try MapMaker.request(study: study, analysis: nil, network: network, style: theStyle, category: category, scenario: scenario,
                                                page: page, kind: output.flatMap(OutputKind.from(path:)) ?? .png, language: lang,
-                                               title: title, extent: try frameExtent(study: study))
+                                               title: title, extent: extent)
             // The map and its GeoJSON are published together, or neither: every path is checked before drawing.
             var report: RenderReport?
             var outputs: [(url: URL, write: (URL) throws -> Void)] = []
@@ -96,9 +100,11 @@ struct RenderCommand: ParsableCommand {
     }
 
     /// The page asked for, every number checked (NaN and infinities included) by the renderer's one checked path.
-    func page() throws -> Page {
+    /// Without --landscape or --portrait a paper turns to fit the frame: landscape when it is wider than tall.
+    func page(fitting extent: Envelope? = nil) throws -> Page {
+        let wide = extent.map { ($0.maxX - $0.minX) > ($0.maxY - $0.minY) } ?? false
         do {
-            return try Page.checked(paper: paper, landscape: landscape, dpi: dpi, width: width, height: height, defaultDPI: 300,
+            return try Page.checked(paper: paper, landscape: landscape || (!portrait && wide), dpi: dpi, width: width, height: height, defaultDPI: 300,
                                     maxPixels: 400_000_000)
         } catch let e as PageError {
             throw ValidationError("--\(e.parameter): \(e.message)")

@@ -196,4 +196,18 @@ import KlyngeTestSupport
         #expect(entry("Subject")?.hasPrefix("Oversigt") == true, "\(entry("Subject") ?? "none")")
         #expect(text.contains("/Author (Klynge)"))
     }
+
+    /// `--paper` turns the sheet to fit the frame unless told (issue 13, defect 16).
+    @Test func thePaperTurnsToFitTheFrame() throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let pdf = folder.appendingPathComponent("m.pdf").path
+        let wide = ["--frame", "bbox:590000,6180000,640000,6200000"]
+        for (extra, size) in [([], "595 × 842 pt"), (wide, "842 × 595 pt"), (wide + ["--portrait"], "595 × 842 pt"), (["--landscape"], "842 × 595 pt")] {
+            let r = try TestSupport.run(klynge, ["render", study, "--style", "overview", "--styles", styles, "--paper", "A4", "-o", pdf] + extra)
+            #expect(r.status == 0 && r.stdout.contains(size), "\(extra): \(r.stdout) \(r.stderr)")
+        }
+        let both = try TestSupport.run(klynge, ["render", study, "--style", "overview", "--landscape", "--portrait", "-o", pdf])
+        #expect(both.status != 0 && both.stderr.contains("exclude each other"))
+    }
 }
