@@ -150,7 +150,7 @@ final class Canvas {
         let width: Double
         let height: Double
 
-        init(canvas: Canvas, text: String, sizePt: Double, bold: Bool) {
+        init(canvas: Canvas, text: String, sizePt: Double, bold: Bool, wrapWidthPt: Double? = nil) {
             let layout = pango_cairo_create_layout(canvas.cr)!
             // Font sizes in user units (points), not Pango's default 96 dpi.
             pango_cairo_context_set_resolution(pango_layout_get_context(layout), 72)
@@ -168,6 +168,10 @@ final class Canvas {
             pango_layout_set_font_description(layout, desc)
             pango_font_description_free(desc)
             pango_layout_set_text(layout, text, -1)
+            if let wrapWidthPt {
+                pango_layout_set_width(layout, Int32(wrapWidthPt * Double(PANGO_SCALE)))
+                pango_layout_set_wrap(layout, PANGO_WRAP_WORD_CHAR)
+            }
             var ink = PangoRectangle(), logical = PangoRectangle()
             pango_layout_get_extents(layout, &ink, &logical)
             handle = layout
@@ -178,8 +182,8 @@ final class Canvas {
         deinit { g_object_unref(UnsafeMutableRawPointer(handle)) }
     }
 
-    func layout(_ text: String, size: Double, bold: Bool = false) -> TextLayout {
-        TextLayout(canvas: self, text: text, sizePt: size, bold: bold)
+    func layout(_ text: String, size: Double, bold: Bool = false, wrapWidth: Double? = nil) -> TextLayout {
+        TextLayout(canvas: self, text: text, sizePt: size, bold: bold, wrapWidthPt: wrapWidth)
     }
 
     /// Draws text with its top-left corner at (x, y), with an optional halo.

@@ -331,14 +331,15 @@ struct Context {
         let base = MapRenderer.baseTypePt(W, H)
         let margin = max(min(W, H) * 0.04, 12)
         // Title block.
-        // Texts around the map shrink to fit the page width rather than run off it.
+        // Texts around the map shrink to fit the page width rather than run off it; the title and subtitle
+        // wrap onto more lines instead, keeping their size.
         func fitted(_ text: String, _ size: Double, bold: Bool = false) -> Canvas.TextLayout {
             let t = canvas.layout(text, size: size, bold: bold)
             let room = W - 2 * margin
             return t.width <= room ? t : canvas.layout(text, size: size * room / t.width * 0.98, bold: bold)
         }
-        let title = fitted(r.title, base * 1.35, bold: true)
-        let subtitle = r.subtitle.map { fitted($0, base * 0.85) }
+        let title = canvas.layout(r.title, size: base * 1.35, bold: true, wrapWidth: W - 2 * margin)
+        let subtitle = r.subtitle.map { canvas.layout($0, size: base * 0.85, wrapWidth: W - 2 * margin) }
         let attribution = fitted(r.attribution.joined(separator: " · "), base * 0.55)
         let top = margin + title.height + (subtitle.map { $0.height + base * 0.2 } ?? 0) + base * 0.5
         let frame = (x: margin, y: top, w: W - 2 * margin, h: H - top - margin - attribution.height - base * 0.3)

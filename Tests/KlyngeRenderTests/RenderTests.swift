@@ -106,6 +106,20 @@ func smallMap(kind: OutputKind, page: Page) throws -> MapRequest {
 }
 
 @Suite struct RenderTests {
+    /// A long title wraps at its size instead of shrinking to fit one line (issue 13, defect 15).
+    @Test func longTitlesWrap() throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let a5 = try #require(Page.paper("A5", landscape: false, dpi: 72))
+        let short = try smallMap(kind: .pdf, page: a5)
+        var long = short
+        long.title = "Landsbyklyngen Nord og Syd: mødesteder, byer og veje i hele kommunen, forslag til høring 2026"
+        let a = try MapRenderer.render(short, to: folder.appendingPathComponent("a.pdf").path)
+        let b = try MapRenderer.render(long, to: folder.appendingPathComponent("b.pdf").path)
+        // Two more lines of the title's size push the frame down by about two title heights (14 pt × 1.35 each).
+        #expect(b.viewport.frame.y - a.viewport.frame.y > 2 * 14 * 1.35 * 0.9, "\(a.viewport.frame.y) → \(b.viewport.frame.y)")
+    }
+
     /// The scale ratio beside the bar, rounded as maps print it (issue 13, defect 15).
     @Test func scaleRatiosAreRounded() {
         #expect(Context.scaleText(110_674, language: "da") == "110.000")
