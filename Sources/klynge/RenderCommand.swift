@@ -141,7 +141,21 @@ struct RenderCommand: ParsableCommand {
 
     /// Every drawn feature with simplestyle properties (fill, stroke, marker-color, title), in RFC 7946 GeoJSON.
     func styledTable(_ request: MapRequest, crs: CRS) -> FeatureTable {
-        let drawn = MapRenderer.styledFeatures(request)
+        // A text-only label of a point another layer draws (a village's name beside its dot) becomes that
+        // feature's title rather than a second feature.
+        var drawn: [DrawnFeature] = []
+        var pointAt: [String: Int] = [:]
+        for d in MapRenderer.styledFeatures(request) {
+            if case .point(let c)? = d.feature.geometry {
+                let key = "\(d.feature["id"].text ?? "")|\(c.x)|\(c.y)"
+                if d.icon == nil, let i = pointAt[key] {
+                    if let t = d.title { drawn[i].title = t }
+                    continue
+                }
+                if pointAt[key] == nil { pointAt[key] = drawn.count }
+            }
+            drawn.append(d)
+        }
         var names = Set<String>()
         let features = drawn.map { d -> Feature in
             var a = d.feature.attributes

@@ -33,6 +33,10 @@ import KlyngeTestSupport
         #expect(props.contains { $0["klynge_layer"] as? String == "main-roads" || $0["klynge_layer"] as? String == "minor-roads" })
         #expect(props.contains { $0["klynge_layer"] as? String == "facilities" && $0["marker-color"] as? String == "#c0392b" })
         #expect(props.contains { $0["title"] as? String == "Tranebjerg" })
+        // Each village once: its dot carries its name as the title, no second label feature (issue 13, defect 15).
+        #expect(!props.contains { $0["klynge_layer"] as? String == "village-names" })
+        #expect(props.filter { $0["klynge_layer"] as? String == "villages" }.allSatisfy { $0["title"] is String && $0["marker-symbol"] as? String == "circle" })
+        #expect(props.contains { $0["klynge_layer"] as? String == "facilities" && $0["marker-symbol"] as? String == "house" })
     }
 
     @Test func styleErrorsStopTheRunAndWriteNothing() throws {
