@@ -246,7 +246,8 @@ public actor ServiceState {
         await beginWrite()
         defer { endWrite() }
         let id = ScenarioNaming.id(for: clustering.name)
-        guard id != "study", !current.proposals.contains(where: { $0.id == id || $0.name == clustering.name }) else {
+        guard id != "study" else { throw ServiceError.conflict("`\(clustering.name)` is the name of the study's own clusters; choose another name") }
+        guard !current.proposals.contains(where: { $0.id == id || $0.name == clustering.name }) else {
             throw ServiceError.conflict("a clustering called `\(clustering.name)` is saved already; choose another name")
         }
         let record = try store.putProposal(clustering)
