@@ -859,7 +859,10 @@ struct Context {
             canvas.stroke()
             canvas.dash([])
         case .circle:
-            let radius = min(Self.number(layer, "circle-radius", p, 5, &warnings) * MapRenderer.px, h / 2)
+            // A size that follows the data (population) would give each swatch the size of whichever feature
+            // matched it: one size for all then.
+            var radius = h * 0.35
+            if case .literal? = layer.paint["circle-radius"] { radius = min(Self.number(layer, "circle-radius", p, 5, &warnings) * MapRenderer.px, h / 2) }
             canvas.newPath()
             canvas.circle(x + w / 2, y + h / 2, radius)
             canvas.color(Self.color(layer, "circle-color", p, .black, &warnings) ?? .black)

@@ -193,6 +193,41 @@ func smallMap(kind: OutputKind, page: Page) throws -> MapRequest {
         #expect(!label.box.intersects(betaDot), "Alfa's label \(label.box) covers Beta's dot \(betaDot)")
     }
 
+    /// Legend dots have one size when the map's dots are sized by the data, whichever feature a swatch
+    /// matched (issue 13, defect 10): a hamlet and a town in two classes draw equal swatches.
+    @Test func legendDotsDoNotVaryByChance() throws {
+        let s = try style(##"""
+        {"version": 8, "sources": {"d": {"type": "geojson", "data": "klynge:demand"}},
+         "layers": [
+          {"id": "dots", "type": "circle", "source": "d",
+           "paint": {"circle-radius": ["interpolate", ["linear"], ["get", "population"], 0, 2, 1000, 12],
+                     "circle-color": ["match", ["get", "kind"], "a", "#000000", "#010101"]},
+           "metadata": {"klynge:legend-items": [{"label": "A", "properties": {"kind": "a"}}, {"label": "B", "properties": {"kind": "b"}}]}}
+         ]}
+        """##)
+        let hamlet = Feature(geometry: .point(Coordinate(x: 2000, y: 8000)), attributes: ["kind": .string("a"), "population": .double(10)])
+        let town = Feature(geometry: .point(Coordinate(x: 2500, y: 8000)), attributes: ["kind": .string("b"), "population": .double(1000)])
+        let request = MapRequest(style: s, data: ["demand": [hamlet, town]], extent: Envelope(minX: 0, minY: 0, maxX: 10000, maxY: 10000),
+                                 page: Page.pixels(width: 900, height: 900, dpi: 72), kind: .png, language: "da", title: "Kort", subtitle: nil,
+                                 attribution: ["test"])
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("s.png").path
+        let report = try MapRenderer.render(request, to: path)
+        #expect(report.legend == ["A", "B"])
+        let box = try #require(report.legendBox)
+        // Dark pixels in the swatch column of the legend, counted per row half: both swatches alike.
+        let (w, _, px) = try PNGPixels.read(path: path)
+        func dark(_ y0: Double, _ y1: Double) -> Int {
+            var n = 0
+            for y in Int(y0)..<Int(y1) { for x in Int(box.x)..<Int(box.x + box.w * 0.3) { let i = (y * w + x) * 4; if px[i] < 60 && px[i + 1] < 60 && px[i + 2] < 60 { n += 1 } } }
+            return n
+        }
+        let mid = box.y + box.h * 0.62
+        let a = dark(box.y + box.h * 0.3, mid), b = dark(mid, box.y + box.h)
+        #expect(a > 0 && abs(a - b) <= max(2, a / 10), "swatch pixels \(a) and \(b)")
+    }
+
     /// The legend goes to the corner that hides the fewest points, is opaque, and nothing is drawn over it
     /// (issue 13, defect 4): red points crowd the bottom right, the legend moves; a point under it is covered.
     @Test func theLegendHidesTheLeastData() throws {
