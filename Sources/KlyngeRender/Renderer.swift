@@ -802,10 +802,11 @@ struct Context {
         let corners = [(right, bottom), (left, bottom), (right, top), (left, top)].map { LabelPlacer.Box(x: $0.0, y: $0.1, w: w, h: h) }
         var points: [(Double, Double)] = [], vertices: [(Double, Double)] = []
         for (_, features) in symbols { for f in features { if case .point(let c)? = f.geometry { let p = viewport.page(c); points.append((p.x, p.y)) } } }
-        for layer in r.style.layers where layer.type == .circle || layer.type == .line || layer.type == .fill {
+        // The circles were placed as they were drawn: their centres, without reading the layers again.
+        for d in dots { points.append((d.x + d.w / 2, d.y + d.h / 2)) }
+        for layer in r.style.layers where layer.type == .line || layer.type == .fill {
             for f in MapRenderer.features(layer, r.data) {
                 guard let g = f.geometry else { continue }
-                if case .point(let c) = g, layer.type == .circle { let p = viewport.page(c); points.append((p.x, p.y)); continue }
                 // Polygons and lines: every few vertices is enough to tell a busy corner from an empty one.
                 for (k, c) in g.allCoordinates.enumerated() where k % 4 == 0 { let p = viewport.page(c); vertices.append((p.x, p.y)) }
             }

@@ -86,16 +86,7 @@ extension RegionSetup {
         if let unknown = assignments.keys.sorted().first(where: { !ids.contains($0) }) {
             throw AnalysisSetupError("assignments: the study has no area `\(unknown)`")
         }
-        var labels: [String: Int] = [:]
-        var names: [String] = []
-        let given = p.areaIds.map { id -> Int in
-            guard let c = assignments[id] else { return -1 }
-            if let k = labels[c] { return k }
-            labels[c] = names.count
-            names.append(c)
-            return names.count - 1
-        }
-        // Labels are numbered in area order, as `evaluate` numbers clusters: the same indexes.
+        let (given, names) = p.indexed(assignments)
         let (assignment, fits, violations) = p.evaluate(assignment: given)
         var members = Array(repeating: [Int](), count: fits.count)
         for (i, c) in assignment.enumerated() where c >= 0 { members[c].append(i) }

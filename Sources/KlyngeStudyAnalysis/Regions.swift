@@ -306,21 +306,13 @@ public struct RegionSetup: Sendable {
     /// `--from` as area → cluster index when the search can start from it, else why not.
     static func start(_ from: SavedClustering?, problem: RegionProblem, areas: [Area]) -> ([Int]?, String?) {
         guard let from else { return (nil, nil) }
-        var labels: [String: Int] = [:]
-        var names: [String] = []
-        var assignment: [Int] = []
-        for a in areas {
-            guard let c = from.assignments[a.id] else { assignment.append(-1); continue }
-            if labels[c] == nil { labels[c] = names.count; names.append(c) }
-            assignment.append(labels[c]!)
-        }
+        let (assignment, names) = problem.indexed(from.assignments)
         let missing = areas.indices.filter { assignment[$0] < 0 }
         if !missing.isEmpty {
             return (nil, "the search does not start from `\(from.name)`: it places no cluster for "
                     + missing.prefix(5).map { "\(areas[$0].name) (\(areas[$0].id))" }.joined(separator: ", ")
                     + (missing.count > 5 ? " and \(missing.count - 5) more" : ""))
         }
-        // Labels were numbered in area order, as `evaluate` numbers clusters: the same indexes.
         let wrong = problem.unmendable(assignment)
         guard !wrong.isEmpty else { return (assignment, nil) }
         return (nil, "the search does not start from `\(from.name)`: " + wrong.prefix(3).map { problem.describe($0) { names[$0] } }.joined(separator: "; "))

@@ -91,8 +91,7 @@ struct RegionsCompare: ParsableCommand {
                 let page: Page
                 do { page = try Page.checked(paper: paper, landscape: !portrait, dpi: dpi, width: nil, height: nil, defaultDPI: 200, maxPixels: 400_000_000) }
                 catch let e as PageError { throw ValidationError("--\(e.parameter): \(e.message)") }
-                let folder = URL(fileURLWithPath: styles.hasPrefix("/") ? styles : FileManager.default.currentDirectoryPath + "/" + styles)
-                let style = try Style.load("clusters", stylesFolder: folder)
+                let style = try Style.load("clusters", stylesFolder: stylesFolder(styles))
                 let kind = OutputKind.from(path: map)!
                 let (layout, panels) = try MapMaker.clusteringPanels(study: analysis.study, analysis: analysis, style: style, alternatives: alternatives,
                                                                      page: page, kind: kind, language: language)

@@ -62,7 +62,7 @@ struct RenderCommand: ParsableCommand {
     func run() throws {
         try failing {
             // The style first: its errors stop the run before any data is read or file written.
-            let styleFolder = URL(fileURLWithPath: styles.hasPrefix("/") ? styles : FileManager.default.currentDirectoryPath + "/" + styles)
+            let styleFolder = stylesFolder(styles)
             let theStyle = try Style.load(style, stylesFolder: styleFolder)
             // Saved scenarios need the road network to be checked; a map of a study without roads has none.
             var study = try loadUsableStudy(options)
@@ -171,4 +171,9 @@ struct RenderCommand: ParsableCommand {
         }
         return FeatureTable(name: "map", crs: crs, fields: names.sorted().map { FieldDefinition(name: $0, type: .string) }, features: features)
     }
+}
+
+/// `--styles` as a folder URL: absolute, or under the current directory.
+func stylesFolder(_ path: String) -> URL {
+    URL(fileURLWithPath: path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path)
 }

@@ -77,8 +77,8 @@ struct ServeCommand: AsyncParsableCommand {
             warn("klynge: error: \(error)")
             throw ExitCode.failure
         }
-        let stylesFolder = URL(fileURLWithPath: styles.hasPrefix("/") ? styles : FileManager.default.currentDirectoryPath + "/" + styles)
-        let config = ServerConfig(host: host, port: port, token: theToken, maxBodyBytes: maxBody, stylesFolder: stylesFolder,
+        let folder = stylesFolder(styles)
+        let config = ServerConfig(host: host, port: port, token: theToken, maxBodyBytes: maxBody, stylesFolder: folder,
                                   publicURL: publicURL.flatMap(checkedPublicURL), limits: limits)
         let shown = publicURL.flatMap(checkedPublicURL) ?? "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
         let storeState = FileManager.default.fileExists(atPath: storePath) ? "saved scenarios in \(storePath)"

@@ -170,20 +170,42 @@ public struct RegionProblem: Sendable {
         return out
     }
 
+    /// Area id → cluster name as area → cluster index, numbered by first area (as `evaluate` numbers them), with
+    /// the names by index; -1 for an area the assignments leave out.
+    public func indexed(_ assignments: [String: String]) -> (assignment: [Int], names: [String]) {
+        var labels: [String: Int] = [:]
+        var names: [String] = []
+        let assignment = areaIds.map { id -> Int in
+            guard let c = assignments[id] else { return -1 }
+            if let k = labels[c] { return k }
+            labels[c] = names.count
+            names.append(c)
+            return names.count - 1
+        }
+        return (assignment, names)
+    }
+
     /// A partition as a planner drew it: each cluster's best hub and figures, and everything wrong with it.
     /// Clusters are numbered by their first area, as in `RegionSolution`.
     public func evaluate(assignment given: [Int]) -> (assignment: [Int], fits: [ClusterFit], problems: [RegionViolation]) {
+        let (assignment, k) = Self.canonical(given)
+        var members = Array(repeating: [Int](), count: k)
+        for (i, c) in assignment.enumerated() where c >= 0 { members[c].append(i) }
+        let fits = members.map(fit)
+        return (assignment, fits, problems(assignment: assignment, hubs: fits.map(\.hub)))
+    }
+
+    /// Clusters numbered by their first area (-1 stays -1), and how many there are: equal partitions read the
+    /// same whichever search or hand made them.
+    static func canonical(_ assignment: [Int]) -> (assignment: [Int], clusters: Int) {
         var renumber: [Int: Int] = [:]
-        let assignment = given.map { c -> Int in
+        let out = assignment.map { c -> Int in
             guard c >= 0 else { return -1 }
             if let r = renumber[c] { return r }
             renumber[c] = renumber.count
             return renumber.count - 1
         }
-        var members = Array(repeating: [Int](), count: renumber.count)
-        for (i, c) in assignment.enumerated() where c >= 0 { members[c].append(i) }
-        let fits = members.map(fit)
-        return (assignment, fits, problems(assignment: assignment, hubs: fits.map(\.hub)))
+        return (out, renumber.count)
     }
 
     /// What keeps a partition from being a start for the search (empty when it can be one): every area in
@@ -344,14 +366,7 @@ public struct RegionSolution: Sendable {
     /// A solution from a partition, with the best hub of each cluster.
     public init?(problem: RegionProblem, assignment: [Int], method: RegionSolverChoice, proven: Bool, bound: Double?,
                  seconds: Double, stoppedEarly: String? = nil) {
-        // Clusters numbered by their first area, so equal partitions read the same whichever search found them.
-        var renumber: [Int: Int] = [:]
-        let assignment = assignment.map { c in
-            if let r = renumber[c] { return r }
-            renumber[c] = renumber.count
-            return renumber.count - 1
-        }
-        let k = renumber.count
+        let (assignment, k) = RegionProblem.canonical(assignment)
         var members = Array(repeating: [Int](), count: k)
         for (i, c) in assignment.enumerated() { members[c].append(i) }
         let fits = members.map(problem.fit)
