@@ -159,3 +159,34 @@ public final class SharedBoundaries {
         return length
     }
 }
+
+extension GEOSContext {
+    /// The dissolved buffer of many lines (a service area around reachable roads), done inside GEOS: each line
+    /// is buffered and the pieces unioned in one cascaded union, without converting the pieces back and forth.
+    /// Buffering pieces one by one and dissolving them is far faster than buffering the whole multi-line at
+    /// once. `check` runs every few hundred lines (to stop abandoned work).
+    public func bufferedUnion(lines: [[Coordinate]], distanceMeters: Double, quadrantSegments: Int32 = 8,
+                              check: () throws -> Void = {}) throws -> Geometry {
+        var pieces: [OpaquePointer?] = []
+        pieces.reserveCapacity(lines.count)
+        // Until the collection takes them over, the pieces are ours to free.
+        var handedOver = false
+        defer { if !handedOver { for case let p? in pieces { GEOSGeom_destroy_r(handle, p) } } }
+        for (k, line) in lines.enumerated() where line.count >= 2 {
+            if k % 256 == 0 { try check() }
+            guard let seq = GEOSCoordSeq_create_r(handle, UInt32(line.count), 2) else { throw error("coordinates") }
+            for (i, c) in line.enumerated() { GEOSCoordSeq_setXY_r(handle, seq, UInt32(i), c.x, c.y) }
+            let source = try owned(GEOSGeom_createLineString_r(handle, seq), "line")
+            guard let b = GEOSBuffer_r(handle, source.pointer, distanceMeters, quadrantSegments) else { throw error("buffer") }
+            pieces.append(b)
+        }
+        guard !pieces.isEmpty else { return .collection([]) }
+        let collection = try pieces.withUnsafeMutableBufferPointer { buf -> GEOSHandle in
+            let c = GEOSGeom_createCollection_r(handle, Int32(GEOS_GEOMETRYCOLLECTION.rawValue), buf.baseAddress, UInt32(buf.count))
+            handedOver = c != nil
+            return try owned(c, "collection")
+        }
+        try check()
+        return try value(try owned(GEOSUnaryUnion_r(handle, collection.pointer), "union"))
+    }
+}

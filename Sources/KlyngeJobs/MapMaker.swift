@@ -13,7 +13,8 @@ public enum MapMaker {
     /// `network`: one built already (so the analysis, when the style needs one, does not build it again).
     public static func request(study: Study, analysis: StudyAnalysis?, network: StudyNetwork? = nil, style: Style, category: String?, scenario: String?,
                                page: Page, kind: OutputKind, language: String?, title: String? = nil,
-                               extent: Envelope? = nil, clustering: SavedClustering? = nil, control: WorkControl = .unlimited) throws -> MapRequest {
+                               extent: Envelope? = nil, clustering: SavedClustering? = nil, control: WorkControl = .unlimited,
+                               threads: Int = coreCount) throws -> MapRequest {
         let needed = Set(style.layers.compactMap(\.data))
         let cat = category ?? study.categories.first?.key ?? ""
         guard study.categories.contains(where: { $0.key == cat }) else {
@@ -33,7 +34,7 @@ public enum MapMaker {
         let lang = language ?? study.language
         // The study's areas carry the clustering too (their `cluster` field), as the clusters layer does.
         let data = try MapData.layers(study: clustering.map(study.using) ?? study, needed: needed, analysis: analysis, category: cat,
-                                      scenario: chosen, language: lang, clustering: clustering, control: control)
+                                      scenario: chosen, language: lang, clustering: clustering, control: control, threads: threads)
         guard let frame = extent ?? Envelope(covering: study.areas.flatMap { $0.geometry.allCoordinates })
                 ?? Envelope(covering: study.demand.map(\.location) + study.facilities.map(\.location)) else {
             throw AnalysisSetupError("the study has nothing to draw")
@@ -46,6 +47,7 @@ public enum MapMaker {
         var request = MapRequest(style: style, data: data, extent: frame, page: page, kind: kind, language: lang, title: title ?? study.name,
                                  subtitle: subtitle, attribution: study.attribution)
         request.control = control
+        request.threads = threads
         return request
     }
 

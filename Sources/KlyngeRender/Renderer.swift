@@ -45,6 +45,8 @@ public struct DrawnFeature: Sendable {
     public var marker: RGBA?
     /// The point symbol's shape: an icon name, or `circle` for a circle layer.
     public var icon: String?
+    /// simplestyle's marker-size (small, medium, large) from the drawn radius.
+    public var markerSize: String?
     public var title: String?
 }
 
@@ -56,6 +58,8 @@ public struct RenderReport: Sendable {
     public var legend: [String]
     /// Where the legend was drawn (page points), if there is one.
     public var legendBox: LabelPlacer.Box?
+    /// Where each icon was drawn (page points): icons at one place are moved apart, with a leader line.
+    public var icons: [LabelPlacer.Box] = []
     /// Expressions that gave a value of the wrong type (the property's default was used).
     public var warnings: [String]
 }
@@ -200,12 +204,14 @@ public enum MapRenderer {
         return report
     }
 
-    /// The styled features without drawing (for `--geojson`).
+    /// The styled features without drawing (for `--geojson`): the features as drawn (points merged where a
+    /// layer aggregates them), in drawing order.
     public static func styledFeatures(_ r: MapRequest) -> [DrawnFeature] {
         var out: [DrawnFeature] = []
         var warnings = Warnings()
+        let drawn = layerFeatures(r).features
         for layer in r.style.layers where layer.type != .background {
-            for f in features(layer, r.data) {
+            for f in Context.sorted(layer, drawn[layer.id] ?? []) {
                 out.append(Context.styled(layer, f, language: r.language, warnings: &warnings))
             }
         }
@@ -259,6 +265,12 @@ struct Context {
     /// The dots by their centre, so a label can tell its own point's dot from the others.
     var dotsAt: [Int64: [LabelPlacer.Box]] = [:]
     var allDots: Set<LabelPlacer.Box> = []
+    /// Icons drawn so far, and those moved off their place (by the place's key: feature id and new centre),
+    /// so the feature's label follows its icon.
+    var iconBoxes: [LabelPlacer.Box] = []
+    var displaced: [Int64: [(id: String, to: (x: Double, y: Double))]] = [:]
+    /// The map frame, for icons moved within it.
+    var clipFrame: (x: Double, y: Double, w: Double, h: Double) = (0, 0, 0, 0)
 
     mutating func addDot(_ q: (x: Double, y: Double), _ radius: Double) {
         let b = LabelPlacer.Box(x: q.x - radius, y: q.y - radius, w: 2 * radius, h: 2 * radius)
@@ -269,10 +281,17 @@ struct Context {
     /// A page position to a hundredth of a point, as one key.
     static func key(_ q: (x: Double, y: Double)) -> Int64 { Int64((q.x * 100).rounded()) &* 10_000_019 &+ Int64((q.y * 100).rounded()) }
 
+    /// Each layer's features as drawn, worked out once per map.
+    let layerFeatures: [String: [Feature]]
+    let aggregation: [String: AggregationNote]
+
     init(r: MapRequest, canvas: Canvas) {
         self.r = r
         self.canvas = canvas
+        (layerFeatures, aggregation) = MapRenderer.layerFeatures(r)
     }
+
+    func drawn(_ layer: StyleLayer) -> [Feature] { layerFeatures[layer.id] ?? [] }
 
     // MARK: property access
 
@@ -314,6 +333,8 @@ struct Context {
         case .circle:
             d.marker = color(layer, "circle-color", p, .black, &w)
             d.icon = "circle"
+            let radius = number(layer, "circle-radius", p, 5, &w)
+            d.markerSize = radius < 4.5 ? "small" : radius < 8.5 ? "medium" : "large"
         case .symbol:
             d.marker = color(layer, "icon-color", p, nil, &w) ?? color(layer, "text-color", p, .black, &w)
             d.icon = string(layer, "icon-image", p)
@@ -344,6 +365,7 @@ struct Context {
         let top = margin + title.height + (subtitle.map { $0.height + base * 0.2 } ?? 0) + base * 0.5
         let frame = (x: margin, y: top, w: W - 2 * margin, h: H - top - margin - attribution.height - base * 0.3)
         let viewport = Viewport(extent: r.extent, frame: frame)
+        clipFrame = frame
 
         // Page and background.
         canvas.color(.white)
@@ -362,9 +384,9 @@ struct Context {
                     canvas.fill()
                 }
             case .symbol:
-                symbols.append((layer, MapRenderer.features(layer, r.data)))
+                symbols.append((layer, drawn(layer)))
             default:
-                let features = sorted(layer, MapRenderer.features(layer, r.data))
+                let features = Self.sorted(layer, drawn(layer))
                 for (k, f) in features.enumerated() {
                     // An abandoned map stops here; render() then throws instead of writing it.
                     if k % 512 == 0 && r.control.isStopped { break }
@@ -392,11 +414,11 @@ struct Context {
         canvas.clip(frame.x, frame.y, frame.w, frame.h)
         // Icons first, in layer order; they become obstacles for labels but may overlap each other.
         for (layer, features) in symbols {
-            for f in sorted(layer, features) { drawIcon(layer, f, viewport, base: base, placer: &placer) }
+            for f in Self.sorted(layer, features) { drawIcon(layer, f, viewport, base: base, placer: &placer) }
         }
         // Then labels: the top symbol layer is placed first (it has priority), as in MapLibre.
         for (layer, features) in symbols.reversed() {
-            for f in sorted(layer, features) where !r.control.isStopped {
+            for f in Self.sorted(layer, features) where !r.control.isStopped {
                 if let placedLabel = drawLabel(layer, f, viewport, base: base, placer: &placer) { labels.append(placedLabel) }
             }
         }
@@ -417,10 +439,10 @@ struct Context {
             said.append("the map credits no data source: name them under `attribution:` in the study file")
         }
         return RenderReport(viewport: viewport, scaleBar: scaleBar, labels: labels, legend: legendLabels,
-                            legendBox: legendBox.map { LabelPlacer.Box(x: $0.x, y: $0.y, w: $0.w, h: $0.h) }, warnings: said)
+                            legendBox: legendBox.map { LabelPlacer.Box(x: $0.x, y: $0.y, w: $0.w, h: $0.h) }, icons: iconBoxes, warnings: said)
     }
 
-    func sorted(_ layer: StyleLayer, _ fs: [Feature]) -> [Feature] {
+    static func sorted(_ layer: StyleLayer, _ fs: [Feature]) -> [Feature] {
         let key = ["fill-sort-key", "line-sort-key", "circle-sort-key", "symbol-sort-key"].compactMap { layer.layout[$0] }.first
         guard let key else { return fs }
         let keys = fs.map { key.evaluate($0.attributes).number ?? 0 }
@@ -574,11 +596,42 @@ struct Context {
         let p = f.attributes
         let q = v.page(at)
         let size = iconRadius(layer, p, base: base)
-        let box = LabelPlacer.Box(x: q.x - size, y: q.y - size, w: 2 * size, h: 2 * size)
+        func box(_ c: (x: Double, y: Double)) -> LabelPlacer.Box { LabelPlacer.Box(x: c.x - size, y: c.y - size, w: 2 * size, h: 2 * size) }
+        // Icons at (nearly) one place would hide each other (a library in the town hall): the later one moves
+        // out around the place, nearest free spot first, joined to it by a leader line.
+        var centre = q
+        if iconBoxes.contains(where: { $0.intersects(box(q)) }) {
+            let step = 2 * size + size * 0.35
+            var spots: [(x: Double, y: Double)] = []
+            for ring in 1...3 {
+                let d = step * Double(ring), n = 8 * ring
+                for k in 0..<n {
+                    let a = Double(k) / Double(n) * 2 * Double.pi
+                    spots.append((q.x + d * cos(a), q.y - d * sin(a)))
+                }
+            }
+            let frame = clipFrame
+            if let free = spots.first(where: { s in box(s).inside(frame) && !iconBoxes.contains { $0.intersects(box(s)) } }) {
+                centre = free
+                canvas.color(RGBA(0.25, 0.25, 0.25))
+                canvas.lineWidth(0.6)
+                canvas.newPath()
+                let dx = free.x - q.x, dy = free.y - q.y, len = max(1e-9, (dx * dx + dy * dy).squareRoot())
+                canvas.moveTo(q.x, q.y)
+                canvas.lineTo(free.x - dx / len * size, free.y - dy / len * size)
+                canvas.stroke()
+                canvas.newPath()
+                canvas.circle(q.x, q.y, max(1, size * 0.18))
+                canvas.fill()
+                displaced[Self.key(q), default: []].append((p["id"]?.text ?? "", (free.x, free.y)))
+            }
+        }
+        let b = box(centre)
         let allow = layer.layout["icon-allow-overlap"]?.evaluate(p).truthy ?? true
-        if allow { placer.block(box) } else if !placer.place(box, padding: 0) { return }
+        if allow { placer.block(b) } else if !placer.place(b, padding: 0) { return }
+        iconBoxes.append(b)
         let c = Self.color(layer, "icon-color", p, RGBA(0.2, 0.2, 0.2), &warnings)!.withAlpha(Self.number(layer, "icon-opacity", p, 1, &warnings))
-        Icons.draw(icon, canvas: canvas, x: q.x, y: q.y, radius: size, color: c)
+        Icons.draw(icon, canvas: canvas, x: centre.x, y: centre.y, radius: size, color: c)
     }
 
     mutating func iconRadius(_ layer: StyleLayer, _ p: [String: AttributeValue], base: Double) -> Double {
@@ -589,9 +642,13 @@ struct Context {
     mutating func drawLabel(_ layer: StyleLayer, _ f: Feature, _ v: Viewport, base: Double,
                             placer: inout LabelPlacer) -> (String, LabelPlacer.Box)? {
         guard let g = f.geometry else { return nil }
-        let points = Self.anchors(g).map { v.page($0) }
-        guard let q = points.first else { return nil }
+        var points = Self.anchors(g).map { v.page($0) }
         let p = f.attributes
+        // A label goes with its icon when the icon was moved off a crowded place.
+        if let first = points.first, let moved = displaced[Self.key(first)]?.first(where: { $0.id == (p["id"]?.text ?? "") }) {
+            points = [moved.to]
+        }
+        guard let q = points.first else { return nil }
         let iconRadius = Self.string(layer, "icon-image", p) == nil ? 0 : iconRadius(layer, p, base: base)
         guard var text = Self.string(layer, "text-field", p) else { return nil }
         switch layer.layout["text-transform"]?.evaluate(p).string {
@@ -641,7 +698,20 @@ struct Context {
         // theirs; a label that fits nowhere then (a town ringed by villages and facilities) may lie over dots
         // rather than vanish, still never over icons, labels or the legend.
         let own = Set(points.flatMap { pt in dotsAt[Self.key(pt)] ?? [] })
-        guard let placed = candidates.first(where: { placer.place($0, padding: padding, allowOverlap: allow, ignoring: own) })
+        // Nor is a label nearer to another icon than to its own place (icons moved apart at a crowded place).
+        func reach(_ c: (x: Double, y: Double), _ b: LabelPlacer.Box) -> Double {
+            let x = min(max(c.x, b.x), b.x + b.w), y = min(max(c.y, b.y), b.y + b.h)
+            return ((c.x - x) * (c.x - x) + (c.y - y) * (c.y - y)).squareRoot()
+        }
+        func unambiguous(_ b: LabelPlacer.Box) -> Bool {
+            let mine = points.map { reach($0, b) }.min() ?? 0
+            return !iconBoxes.contains { i in
+                let c = (x: i.x + i.w / 2, y: i.y + i.h / 2)
+                return !points.contains { abs($0.x - c.x) < 0.01 && abs($0.y - c.y) < 0.01 } && reach(c, b) < mine
+            }
+        }
+        guard let placed = candidates.first(where: { unambiguous($0) && placer.place($0, padding: padding, allowOverlap: allow, ignoring: own) })
+                ?? candidates.first(where: { placer.place($0, padding: padding, allowOverlap: allow, ignoring: own) })
                 ?? candidates.first(where: { placer.place($0, padding: padding, allowOverlap: allow, ignoring: allDots) }) else { return nil }
         let x = placed.x, y = placed.y
         let color = Self.color(layer, "text-color", p, .black, &warnings)!.withAlpha(Self.number(layer, "text-opacity", p, 1, &warnings))
@@ -699,12 +769,15 @@ struct Context {
     }
 
     /// What a feature looks like in a layer: its evaluated paint (and icon), for matching legend items.
-    static func look(_ layer: StyleLayer, _ props: [String: AttributeValue]) -> String {
-        // Colours and symbols tell entries apart; sizes vary with the data and do not.
+    /// The properties that tell legend entries apart: colours and symbols (sizes vary with the data and do not).
+    static func lookKeys(_ layer: StyleLayer) -> [String] {
         let specs = PropertySpecs.paint[layer.type] ?? [:]
         let colors = layer.paint.keys.filter { if case .color? = specs[$0] { return true }; return false }
-        let keys = colors.sorted() + (layer.layout["icon-image"] != nil ? ["icon-image"] : [])
-        return keys.map { "\($0)=\(layer.property($0)!.evaluate(props))" }.joined(separator: ";")
+        return colors.sorted() + (layer.layout["icon-image"] != nil ? ["icon-image"] : [])
+    }
+
+    static func look(_ layer: StyleLayer, _ keys: [String], _ props: [String: AttributeValue]) -> [StyleValue] {
+        keys.map { layer.property($0)!.evaluate(props) }
     }
 
     /// Entries: per layer with a legend label (top layer first). A layer's legend items are shown when some
@@ -713,7 +786,7 @@ struct Context {
         var out: [(StyleLayer, String, [String: AttributeValue])] = []
         for layer in r.style.layers.reversed() where drawnLayers.contains(layer.id) {
             // Only what the frame shows: a feature outside it gets no legend entry.
-            let features = MapRenderer.features(layer, r.data).filter { f in
+            let features = drawn(layer).filter { f in
                 f.geometry?.envelope.map { e in e.minX <= r.extent.maxX && e.maxX >= r.extent.minX && e.minY <= r.extent.maxY && e.maxY >= r.extent.minY } ?? false
             }
             if let by = layer.legendBy {
@@ -728,7 +801,13 @@ struct Context {
                     out.append((layer, r.language == "en" ? "… and \(more) more" : "… og \(more) flere", seen[values[Self.legendByLimit]]!))
                 }
             } else if !layer.legendItems.isEmpty {
-                let looks = features.map { Self.look(layer, $0.attributes) }
+                // The first feature with each look; evaluated values, not their text (a map may have 20,000 dots).
+                let keys = Self.lookKeys(layer)
+                var firstWith: [[StyleValue]: Int] = [:]
+                for (i, f) in features.enumerated() {
+                    let l = Self.look(layer, keys, f.attributes)
+                    if firstWith[l] == nil { firstWith[l] = i }
+                }
                 for item in layer.legendItems {
                     var props: [String: AttributeValue] = [:]
                     for (k, v) in item.properties {
@@ -738,8 +817,7 @@ struct Context {
                         default: props[k] = v.string.map(AttributeValue.string) ?? .null
                         }
                     }
-                    let look = Self.look(layer, props)
-                    guard let i = looks.firstIndex(of: look) else { continue }
+                    guard let i = firstWith[Self.look(layer, keys, props)] else { continue }
                     let match = features[i].attributes
                     out.append((layer, Self.fill(item.label.text(r.language), from: match), props.merging(match) { a, _ in a }))
                 }
@@ -747,8 +825,32 @@ struct Context {
                 let props = features.first?.attributes ?? [:]
                 out.append((layer, Self.fill(label.text(r.language), from: props), props))
             }
+            // Merged points say so: how many, into how many dots, by which cell.
+            if let note = aggregation[layer.id] {
+                out.append((layer, Self.mergedText(note, language: r.language), [Self.mergedKey: .bool(true)]))
+            }
         }
         return out
+    }
+
+    /// Marks the legend entry that explains merged points (drawn as a small cluster of grey dots).
+    static let mergedKey = "klynge_merged_points"
+
+    static func mergedText(_ note: AggregationNote, language: String) -> String {
+        func grouped(_ n: Int) -> String {
+            let digits = Array(String(n))
+            var out = ""
+            for (i, d) in digits.enumerated() {
+                if i > 0 && (digits.count - i) % 3 == 0 { out += language == "en" ? "," : "." }
+                out.append(d)
+            }
+            return out
+        }
+        let cell = note.cellMeters >= 1000 ? (note.cellMeters / 1000).formatted(.number.precision(.fractionLength(0...1))).replacingOccurrences(of: ".", with: language == "en" ? "." : ",") + " km"
+            : "\(Int(note.cellMeters.rounded())) m"
+        return language == "en"
+            ? "Unnamed points merged per \(cell) square (\(grouped(note.points)) into \(grouped(note.dots)) dots)"
+            : "Punkter uden navn samlet pr. \(cell)-felt (\(grouped(note.points)) til \(grouped(note.dots)) prikker)"
     }
 
     /// A scale denominator rounded to two significant digits (110,674 → 110,000), grouped as the language writes it.
@@ -805,14 +907,14 @@ struct Context {
         // The circles were placed as they were drawn: their centres, without reading the layers again.
         for d in dots { points.append((d.x + d.w / 2, d.y + d.h / 2)) }
         for layer in r.style.layers where layer.type == .line || layer.type == .fill {
-            for f in MapRenderer.features(layer, r.data) {
+            for f in drawn(layer) {
                 guard let g = f.geometry else { continue }
                 // Polygons and lines: every few vertices is enough to tell a busy corner from an empty one.
                 for (k, c) in g.allCoordinates.enumerated() where k % 4 == 0 { let p = viewport.page(c); vertices.append((p.x, p.y)) }
             }
         }
         func count(_ b: LabelPlacer.Box, _ ps: [(Double, Double)]) -> Int { ps.reduce(0) { $0 + ($1.0 >= b.x && $1.0 <= b.x + b.w && $1.1 >= b.y && $1.1 <= b.y + b.h ? 1 : 0) } }
-        let free = corners.filter { c in !placer.placed.contains { $0.intersects(c) } }
+        let free = corners.filter { !placer.anyPlaced(intersecting: $0) }
         let chosen = (free.isEmpty ? corners : free).min { a, b in (count(a, points), count(a, vertices)) < (count(b, points), count(b, vertices)) }!
         placer.block(chosen)
         return LegendBox(x: chosen.x, y: chosen.y, w: w, h: h, heading: heading, texts: texts, rowH: rowH, pad: pad, swatch: swatch)
@@ -859,6 +961,15 @@ struct Context {
             canvas.color((Self.color(layer, "line-color", p, .black, &warnings) ?? .black).withAlpha(Self.number(layer, "line-opacity", p, 1, &warnings)))
             canvas.stroke()
             canvas.dash([])
+        case .circle where p[Self.mergedKey] != nil:
+            // Merged points: a small huddle of grey dots, no class colour.
+            canvas.color(RGBA(0.45, 0.45, 0.45))
+            for (dx, dy) in [(0.3, 0.62), (0.55, 0.3), (0.72, 0.68)] {
+                canvas.newPath()
+                canvas.circle(x + w * dx, y + h * dy, h * 0.17)
+                canvas.fill()
+            }
+            canvas.newPath()
         case .circle:
             // A size that follows the data (population) would give each swatch the size of whichever feature
             // matched it: one size for all then.

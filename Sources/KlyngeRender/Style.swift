@@ -72,6 +72,8 @@ public struct StyleLayer: Sendable {
     /// `klynge:legend-by`: one legend entry per value of this property among the features drawn (a cluster
     /// per swatch), labelled by `legend` with `{property}` filled in, or by the value.
     public var legendBy: String?
+    /// `klynge:aggregate`: many unnamed points merged per cell (circle layers).
+    public var aggregate: Aggregation?
 
     public func property(_ name: String) -> Expression? { paint[name] ?? layout[name] }
 }
@@ -149,7 +151,11 @@ public struct Style: Sendable {
             let paint = try properties("paint", PropertySpecs.paint[type]!)
             let layout = try properties("layout", PropertySpecs.layout[type]!)
             let meta = lo["metadata"]
-            try checkMetadata(meta, known: ["klynge:legend", "klynge:legend-items", "klynge:legend-by"], layer: id)
+            try checkMetadata(meta, known: ["klynge:legend", "klynge:legend-items", "klynge:legend-by", "klynge:aggregate"], layer: id)
+            let aggregate = try Aggregation.parse(meta?["klynge:aggregate"], layer: id)
+            if aggregate != nil && type != .circle {
+                throw StyleError(layer: id, property: "metadata.klynge:aggregate", "only circle layers merge their points")
+            }
             if let by = meta?["klynge:legend-by"], by.string == nil {
                 throw StyleError(layer: id, property: "metadata.klynge:legend-by", "name a feature property, e.g. \"cluster\"")
             }
@@ -165,7 +171,8 @@ public struct Style: Sendable {
                 }
             }
             layers.append(StyleLayer(id: id, type: type, data: data, filter: filter, paint: paint, layout: layout,
-                                     legend: Label.from(meta?["klynge:legend"]), legendItems: items, legendBy: meta?["klynge:legend-by"]?.string))
+                                     legend: Label.from(meta?["klynge:legend"]), legendItems: items, legendBy: meta?["klynge:legend-by"]?.string,
+                                     aggregate: aggregate))
         }
         return Style(name: obj["name"]?.string ?? name, title: Label.from(obj["metadata"]?["klynge:title"]), layers: layers)
     }

@@ -12,7 +12,7 @@ public enum MapData {
 
     public static func layers(study: Study, needed: Set<String>, analysis: StudyAnalysis?, category: String,
                               scenario: ResolvedScenario?, language: String? = nil, clustering: SavedClustering? = nil,
-                              control: WorkControl = .unlimited) throws -> [String: [Feature]] {
+                              control: WorkControl = .unlimited, threads: Int = coreCount) throws -> [String: [Feature]] {
         let lang = language ?? study.language
         /// "7,5 min" / "3.2 km" in the map's language.
         func valueText(_ v: Double, _ unit: String) -> String { Figures(language: lang, grouping: false).value(v, unit: unit) }
@@ -84,6 +84,7 @@ public enum MapData {
             // A km rule: bands in metres along the mode's routes, as its coverage is measured.
             request.budgetsInMeters = rule.metric == .distance
             request.control = control
+            request.threads = threads
             let result = try Isochrones.build(study: study, network: analysis.network, request: request)
             out["isochrones"] = result.table.features.map { f in
                 var g = f

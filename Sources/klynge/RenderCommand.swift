@@ -163,7 +163,7 @@ struct RenderCommand: ParsableCommand {
             if let f = d.fill { a["fill"] = .string(f.hex); a["fill-opacity"] = .double((f.a * 100).rounded() / 100) }
             if let s = d.stroke { a["stroke"] = .string(s.hex); a["stroke-opacity"] = .double((s.a * 100).rounded() / 100) }
             if let w = d.strokeWidth { a["stroke-width"] = .double(w) }
-            if let m = d.marker { a["marker-color"] = .string(m.hex); a["marker-size"] = .string("small") }
+            if let m = d.marker { a["marker-color"] = .string(m.hex); a["marker-size"] = .string(d.markerSize ?? "small") }
             if let icon = d.icon { a["marker-symbol"] = .string(icon) }
             if let t = d.title { a["title"] = .string(t) }
             names.formUnion(a.keys)

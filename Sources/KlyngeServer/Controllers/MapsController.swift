@@ -36,10 +36,10 @@ struct MapsController {
         let scenario = try q.text("scenario").map { try snapshot.scenario($0).name }
         let category = try AnalysisController.category(q, snapshot.analysis)
         let bytes = try await heavy.run(request, lane: .heavy, seconds: config.limits.mapSeconds) { control in
-            var map = try MapMaker.request(study: snapshot.analysis.study, analysis: snapshot.analysis, style: style, category: category,
-                                           scenario: scenario, page: page, kind: kind, language: language, control: control)
-            // One thread per map: the pool's width bounds the cores maps take from everything else.
-            map.threads = 1
+            let map = try MapMaker.request(study: snapshot.analysis.study, analysis: snapshot.analysis, style: style, category: category,
+                                           scenario: scenario, page: page, kind: kind, language: language, control: control,
+                                           // One thread per map: the pool's width bounds the cores maps take from everything else.
+                                           threads: 1)
             let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("klynge-map-\(UUID().uuidString).\(kind.rawValue)")
             defer { try? FileManager.default.removeItem(at: tmp) }
             _ = try MapRenderer.render(map, to: tmp.path)
