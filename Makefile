@@ -61,6 +61,7 @@ bench:
 	python3 scripts/bench_scipy.py out/bench
 	python3 scripts/bench_matrix_job.py .build/release/klynge out/bench
 	python3 scripts/bench_render_matplotlib.py out/bench
+	python3 scripts/bench_render_job.py .build/release/klynge out/bench --runs 3 --points 4000,20000
 	python3 scripts/bench_optimize_spopt.py out/bench
 	python3 scripts/bench_regions_spopt.py out/bench
 	python3 scripts/bench_regions_parishes_spopt.py out/bench

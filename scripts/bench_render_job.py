@@ -48,8 +48,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.normpath(os.path.join(HERE, ".."))
 STYLE, CATEGORY, PAPER, DPI = "coverage", "hall", "A3", 300
 WORKING_CRS = "EPSG:25832"
-# simplestyle marker-size as a marker diameter in points (Klynge draws circles of 3–11 pt radius by population,
-# but writes every marker as "small").
+# simplestyle marker-size as a marker diameter in points (Klynge draws circles of 3–11 pt radius by population
+# and writes small, medium or large from the drawn radius).
 MARKER_PT = {"small": 6.0, "medium": 10.0, "large": 16.0}
 MARKER = {"circle": "o", "house": "p"}  # matplotlib has no house; a pentagon is the nearest
 

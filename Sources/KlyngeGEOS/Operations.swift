@@ -71,10 +71,6 @@ extension GEOSContext {
         return try predicate(GEOSContains_r(handle, ga.pointer, gb.pointer), "contains")
     }
 
-    public func buffer(_ geometry: Geometry, distance: Double, quadrantSegments: Int32 = 8) throws -> Geometry {
-        let g = try make(geometry)
-        return try value(try owned(GEOSBuffer_r(handle, g.pointer, distance, quadrantSegments), "buffer"))
-    }
 }
 
 /// A prepared geometry for repeated point tests against one polygon (the study area).

@@ -829,12 +829,48 @@ struct Context {
             if let note = aggregation[layer.id] {
                 out.append((layer, Self.mergedText(note, language: r.language), [Self.mergedKey: .bool(true)]))
             }
+            // Dots sized by the data get a size key: three round values up to the largest drawn.
+            if layer.type == .circle, case .interpolate(.get(let property), _)? = layer.paint["circle-radius"] {
+                let largest = features.compactMap { $0.attributes[property]?.number }.filter(\.isFinite).max() ?? 0
+                let values = Self.sizeKeyValues(upTo: largest)
+                if values.count >= 2 {
+                    let heading = property == "population" ? (r.language == "en" ? "Inhabitants" : "Indbyggere") : property
+                    out.append((layer, heading, [Self.sizeKey: .string(property), Self.sizeValuesKey: .string(values.map { String($0) }.joined(separator: "|"))]))
+                }
+            }
         }
         return out
     }
 
     /// Marks the legend entry that explains merged points (drawn as a small cluster of grey dots).
     static let mergedKey = "klynge_merged_points"
+    /// Mark a size key entry: the property the size follows, and the values shown ("10|100|1000").
+    static let sizeKey = "klynge_size_key"
+    static let sizeValuesKey = "klynge_size_values"
+
+    /// Up to three round values (1, 2 or 5 × a power of ten) a tenth apart, the largest not above `largest`.
+    static func sizeKeyValues(upTo largest: Double) -> [Double] {
+        guard largest >= 1 else { return [] }
+        let p = pow(10, floor(log10(largest)))
+        let top = [5 * p, 2 * p, p].first { $0 <= largest }!
+        return [top / 100, top / 10, top].filter { $0 >= 1 }
+    }
+
+    /// A size key's circles (radius in points) and value texts, laid out in one row.
+    func sizeKeyLayout(_ layer: StyleLayer, _ props: [String: AttributeValue], size: Double) -> [(radius: Double, text: Canvas.TextLayout)]? {
+        guard let property = props[Self.sizeKey]?.text, let values = props[Self.sizeValuesKey]?.text else { return nil }
+        var w = Warnings()
+        return values.split(separator: "|").compactMap { Double($0) }.map { v in
+            let radius = Self.number(layer, "circle-radius", [property: .double(v)], 5, &w) * MapRenderer.px
+            let digits = Array(String(Int(v)))
+            var text = ""
+            for (i, d) in digits.enumerated() {
+                if i > 0 && (digits.count - i) % 3 == 0 { text += r.language == "en" ? "," : "." }
+                text.append(d)
+            }
+            return (radius, canvas.layout(text, size: size * 0.9))
+        }
+    }
 
     static func mergedText(_ note: AggregationNote, language: String) -> String {
         func grouped(_ n: Int) -> String {
@@ -879,7 +915,7 @@ struct Context {
         var x: Double, y: Double, w: Double, h: Double
         var heading: Canvas.TextLayout
         var texts: [Canvas.TextLayout]
-        var rowH: Double, pad: Double, swatch: Double
+        var rowHeights: [Double], pad: Double, swatch: Double, size: Double
     }
 
     /// Sizes the legend and puts it in the frame's corner that hides the fewest drawn points (villages,
@@ -895,8 +931,20 @@ struct Context {
         let heading = canvas.layout(r.language == "en" ? "Legend" : "Signaturforklaring", size: size * 1.05, bold: true)
         let swatch = size * 1.6, rowH = max(size * 1.5, texts.map(\.height).max() ?? 0)
         let pad = size * 0.7
-        let w = max(heading.width, (texts.map(\.width).max() ?? 0) + swatch + pad) + 2 * pad
-        let h = heading.height + pad * 0.5 + Double(entries.count) * rowH + 2 * pad
+        // A size key takes its heading's line, then a line of circles as large as drawn, each with its value.
+        var rowHeights: [Double] = [], rowWidths: [Double] = []
+        for (i, e) in entries.enumerated() {
+            if let key = sizeKeyLayout(e.0, e.2, size: size) {
+                let tall = max(2 * (key.map(\.radius).max() ?? 0), key.map(\.text.height).max() ?? 0)
+                rowHeights.append(texts[i].height + pad * 0.4 + tall + pad * 0.3)
+                rowWidths.append(max(texts[i].width, key.reduce(0) { $0 + 2 * $1.radius + pad * 0.4 + $1.text.width + pad }))
+            } else {
+                rowHeights.append(rowH)
+                rowWidths.append(texts[i].width + swatch + pad)
+            }
+        }
+        let w = max(heading.width, rowWidths.max() ?? 0) + 2 * pad
+        let h = heading.height + pad * 0.5 + rowHeights.reduce(0, +) + 2 * pad
         let inset = base * 0.6
         let left = frame.x + inset, right = frame.x + frame.w - w - inset
         let top = frame.y + inset, bottom = frame.y + frame.h - h - inset
@@ -917,12 +965,13 @@ struct Context {
         let free = corners.filter { !placer.anyPlaced(intersecting: $0) }
         let chosen = (free.isEmpty ? corners : free).min { a, b in (count(a, points), count(a, vertices)) < (count(b, points), count(b, vertices)) }!
         placer.block(chosen)
-        return LegendBox(x: chosen.x, y: chosen.y, w: w, h: h, heading: heading, texts: texts, rowH: rowH, pad: pad, swatch: swatch)
+        return LegendBox(x: chosen.x, y: chosen.y, w: w, h: h, heading: heading, texts: texts, rowHeights: rowHeights, pad: pad, swatch: swatch,
+                         size: size)
     }
 
     mutating func drawLegend(_ entries: [(StyleLayer, String, [String: AttributeValue])], _ box: LegendBox?, base: Double) -> [String] {
         guard let box else { return [] }
-        let (x, y, w, h, pad, rowH, swatch) = (box.x, box.y, box.w, box.h, box.pad, box.rowH, box.swatch)
+        let (x, y, w, h, pad, swatch) = (box.x, box.y, box.w, box.h, box.pad, box.swatch)
         canvas.color(.white)
         canvas.rectangle(x, y, w, h)
         canvas.fill(preserve: true)
@@ -930,10 +979,31 @@ struct Context {
         canvas.lineWidth(0.4)
         canvas.stroke()
         canvas.draw(box.heading, x: x + pad, y: y + pad, color: RGBA(0.1, 0.1, 0.1))
+        var ry = y + pad + box.heading.height + pad * 0.5
         for (i, entry) in entries.enumerated() {
             let (layer, _, props) = entry
-            let ry = y + pad + box.heading.height + pad * 0.5 + Double(i) * rowH
-            let sx = x + pad, sy = ry + (rowH - swatch * 0.7) / 2
+            let rowH = box.rowHeights[i]
+            defer { ry += rowH }
+            let sx = x + pad
+            if let key = sizeKeyLayout(layer, props, size: box.size) {
+                canvas.draw(box.texts[i], x: sx, y: ry, color: RGBA(0.1, 0.1, 0.1))
+                let tall = max(2 * (key.map(\.radius).max() ?? 0), key.map(\.text.height).max() ?? 0)
+                let mid = ry + box.texts[i].height + pad * 0.4 + tall / 2
+                var cx = sx
+                for (radius, text) in key {
+                    canvas.newPath()
+                    canvas.circle(cx + radius, mid, radius)
+                    canvas.color(RGBA(0.85, 0.85, 0.85))
+                    canvas.fill(preserve: true)
+                    canvas.color(RGBA(0.35, 0.35, 0.35))
+                    canvas.lineWidth(0.5)
+                    canvas.stroke()
+                    canvas.draw(text, x: cx + 2 * radius + pad * 0.4, y: mid - text.height / 2, color: RGBA(0.1, 0.1, 0.1))
+                    cx += 2 * radius + pad * 0.4 + text.width + pad
+                }
+                continue
+            }
+            let sy = ry + (rowH - swatch * 0.7) / 2
             drawSwatch(layer, props, x: sx, y: sy, w: swatch, h: swatch * 0.7, base: base)
             canvas.draw(box.texts[i], x: sx + swatch + pad * 0.6, y: ry + (rowH - box.texts[i].height) / 2, color: RGBA(0.1, 0.1, 0.1))
         }

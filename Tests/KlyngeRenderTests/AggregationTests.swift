@@ -156,3 +156,34 @@ import KlyngeTestSupport
         #expect(Set(nearestIcons).count == 4, "two names sit by one icon: \(nearestIcons)")
     }
 }
+
+/// Dots sized by population get a size key with round values up to the largest drawn (issue 13, defect 10).
+@Suite struct SizeKeyTests {
+    @Test func sizeKeyValuesAreRoundAndWithinTheData() {
+        #expect(Context.sizeKeyValues(upTo: 1234) == [10, 100, 1000])
+        #expect(Context.sizeKeyValues(upTo: 640) == [5, 50, 500])
+        #expect(Context.sizeKeyValues(upTo: 60) == [5, 50])
+        #expect(Context.sizeKeyValues(upTo: 0.4).isEmpty)
+    }
+
+    @Test func dotsSizedByTheDataHaveASizeKey() throws {
+        func legend(_ radius: String) throws -> [String] {
+            let s = try style(##"""
+            {"version": 8, "sources": {"d": {"type": "geojson", "data": "klynge:demand"}},
+             "layers": [{"id": "dots", "type": "circle", "source": "d", "paint": {"circle-radius": RADIUS, "circle-color": "#333333"},
+                         "metadata": {"klynge:legend": "By"}}]}
+            """##.replacingOccurrences(of: "RADIUS", with: radius))
+            let towns = [(2000.0, 40.0), (5000.0, 420.0), (8000.0, 1234.0)].map { x, p in
+                Feature(geometry: .point(Coordinate(x: x, y: 5000)), attributes: ["population": .double(p)])
+            }
+            let request = MapRequest(style: s, data: ["demand": towns], extent: Envelope(minX: 0, minY: 0, maxX: 10000, maxY: 10000),
+                                     page: Page.pixels(width: 600, height: 600, dpi: 72), kind: .png, language: "da", title: "Kort", subtitle: nil,
+                                     attribution: ["test"])
+            let folder = try TestSupport.temporaryFolder()
+            defer { try? FileManager.default.removeItem(at: folder) }
+            return try MapRenderer.render(request, to: folder.appendingPathComponent("k.png").path).legend
+        }
+        #expect(try legend(#"["interpolate", ["linear"], ["get", "population"], 0, 2, 1000, 10]"#) == ["By", "Indbyggere"])
+        #expect(try legend("5") == ["By"])
+    }
+}

@@ -200,13 +200,14 @@ func smallMap(kind: OutputKind, page: Page) throws -> MapRequest {
         {"version": 8, "sources": {"d": {"type": "geojson", "data": "klynge:demand"}},
          "layers": [
           {"id": "dots", "type": "circle", "source": "d",
-           "paint": {"circle-radius": ["interpolate", ["linear"], ["get", "population"], 0, 2, 1000, 12],
+           "paint": {"circle-radius": ["interpolate", ["linear"], ["get", "share"], 0, 2, 1, 12],
                      "circle-color": ["match", ["get", "kind"], "a", "#000000", "#010101"]},
            "metadata": {"klynge:legend-items": [{"label": "A", "properties": {"kind": "a"}}, {"label": "B", "properties": {"kind": "b"}}]}}
          ]}
         """##)
-        let hamlet = Feature(geometry: .point(Coordinate(x: 2000, y: 8000)), attributes: ["kind": .string("a"), "population": .double(10)])
-        let town = Feature(geometry: .point(Coordinate(x: 2500, y: 8000)), attributes: ["kind": .string("b"), "population": .double(1000)])
+        // Sized by a share (0–1): too small a range for a size key, so the legend holds just the two swatches.
+        let hamlet = Feature(geometry: .point(Coordinate(x: 2000, y: 8000)), attributes: ["kind": .string("a"), "share": .double(0.01)])
+        let town = Feature(geometry: .point(Coordinate(x: 2500, y: 8000)), attributes: ["kind": .string("b"), "share": .double(1)])
         let request = MapRequest(style: s, data: ["demand": [hamlet, town]], extent: Envelope(minX: 0, minY: 0, maxX: 10000, maxY: 10000),
                                  page: Page.pixels(width: 900, height: 900, dpi: 72), kind: .png, language: "da", title: "Kort", subtitle: nil,
                                  attribution: ["test"])

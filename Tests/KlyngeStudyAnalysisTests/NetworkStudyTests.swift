@@ -155,3 +155,33 @@ extension SamsoeNetworkTests {
         #expect(throws: NetworkSetupError.self) { try StudyNetwork(roads: roads, settings: settings) }
     }
 }
+
+extension SamsoeNetworkTests {
+    /// The service draws the same bands again and again: the second time they come from the dissolve cache,
+    /// identical; a change of buffer (or of anything the lines depend on) is never answered from it.
+    @Test func isochronesComeBackFromTheCacheOnlyForTheSameInput() throws {
+        let study = try Self.loadStudy()
+        let network = try StudyNetwork(study: study)
+        var request = Isochrones.Request(mode: .car, budgets: [300, 600], category: "hall", union: true, bufferMeters: 120)
+        request.threads = 2
+        let first = try Isochrones.build(study: study, network: network, request: request).table.features
+        let hits = DissolveCache.shared.hits
+        let again = try Isochrones.build(study: study, network: network, request: request).table.features
+        #expect(DissolveCache.shared.hits >= hits + 2)
+        #expect(again.map(\.geometry) == first.map(\.geometry))
+        // Built without the cache, by a fresh single-threaded run on another buffer: larger areas.
+        request.bufferMeters = 121
+        request.threads = 1
+        let wider = try Isochrones.build(study: study, network: network, request: request).table.features
+        let geos = try GEOSContext()
+        for (a, b) in zip(first, wider) { #expect(try geos.area(b.geometry!) > geos.area(a.geometry!)) }
+        // A small cache keeps within its bound, dropping the least recently used first.
+        let small = DissolveCache(maxVertices: 40)
+        func key(_ i: Int) -> DissolveCache.Key { DissolveCache.Key(lines: [[Coordinate(x: Double(i), y: 0), Coordinate(x: 1, y: 0)]], bufferMeters: 1) }
+        func square(_ i: Int) -> Geometry { .polygon([[Coordinate(x: 0, y: 0), Coordinate(x: Double(i), y: 0), Coordinate(x: Double(i), y: 1), Coordinate(x: 0, y: 1), Coordinate(x: 0, y: 0)]]) }
+        for i in 1...9 { small.keep(square(i), for: key(i)) }
+        #expect(small.geometry(for: key(1)) == nil && small.geometry(for: key(9)) == square(9))
+        #expect((1...9).filter { small.geometry(for: key($0)) != nil }.count == 8)
+        #expect(small.geometry(for: DissolveCache.Key(lines: [[Coordinate(x: 9, y: 0), Coordinate(x: 1, y: 0)]], bufferMeters: 2)) == nil)
+    }
+}
