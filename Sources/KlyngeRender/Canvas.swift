@@ -27,6 +27,8 @@ final class Canvas {
     private let surface: OpaquePointer
     let cr: OpaquePointer
     private var finished = false
+    /// SVG is written by Klynge (text as text, layers as named groups); Cairo then only measures text.
+    private let svg: SVGDocument?
 
     init(kind: OutputKind, path: String, widthPt: Double, heightPt: Double, dpi: Double) throws {
         self.kind = kind
@@ -39,7 +41,8 @@ final class Canvas {
         case .png:
             s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32((widthPt * dpi / 72).rounded()), Int32((heightPt * dpi / 72).rounded()))
         case .svg:
-            s = cairo_svg_surface_create(path, widthPt, heightPt)
+            // A one-pixel surface for Pango's measurements (unhinted, so they match the PDF and PNG).
+            s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1, 1)
         case .pdf:
             s = cairo_pdf_surface_create(path, widthPt, heightPt)
         }
@@ -59,7 +62,7 @@ final class Canvas {
             // Curves flattened to a quarter pixel: invisible at print resolution, far fewer edges to fill.
             cairo_set_tolerance(cr, 0.25)
         }
-        if kind == .svg { cairo_svg_surface_restrict_to_version(s, CAIRO_SVG_VERSION_1_2) }
+        svg = kind == .svg ? SVGDocument(widthPt: widthPt, heightPt: heightPt) : nil
     }
 
     /// A horizontal band of a shared pixel buffer (rows `y0 ..< y0 + rows` of the page), so bands can be
@@ -80,6 +83,7 @@ final class Canvas {
         cairo_scale(cr, dpi / 72, dpi / 72)
         cairo_set_tolerance(cr, 0.25)
         finished = true  // nothing to write: the owner of the buffer writes the PNG
+        svg = nil
     }
 
     deinit {
@@ -89,6 +93,7 @@ final class Canvas {
 
     /// A PDF's document information (Title, Subject, Author, Creator), for illustrators and archives.
     func setDocumentInfo(title: String, subject: String?) {
+        svg?.setInfo(title: title, subject: subject)
         guard kind == .pdf else { return }
         cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_TITLE, title)
         if let subject { cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_SUBJECT, subject) }
@@ -100,7 +105,11 @@ final class Canvas {
     func finish() throws {
         guard !finished else { return }
         finished = true
-        if kind == .png {
+        if let svg {
+            do { try svg.data().write(to: URL(fileURLWithPath: path)) } catch {
+                throw RenderError("cannot write \(path): \(error.localizedDescription)")
+            }
+        } else if kind == .png {
             cairo_surface_flush(surface)
             guard let data = cairo_image_surface_get_data(surface) else { throw RenderError("no pixels to write to \(path)") }
             try PNGWriter.write(argb: data, width: Int(cairo_image_surface_get_width(surface)), height: Int(cairo_image_surface_get_height(surface)),
@@ -114,31 +123,44 @@ final class Canvas {
 
     // MARK: paths and paint
 
-    func color(_ c: RGBA) { cairo_set_source_rgba(cr, c.r, c.g, c.b, c.a) }
-    func moveTo(_ x: Double, _ y: Double) { cairo_move_to(cr, x, y) }
-    func lineTo(_ x: Double, _ y: Double) { cairo_line_to(cr, x, y) }
-    func closePath() { cairo_close_path(cr) }
-    func newPath() { cairo_new_path(cr) }
-    func rectangle(_ x: Double, _ y: Double, _ w: Double, _ h: Double) { cairo_rectangle(cr, x, y, w, h) }
-    func circle(_ x: Double, _ y: Double, _ r: Double) { cairo_new_sub_path(cr); cairo_arc(cr, x, y, r, 0, 2 * .pi) }
-    func fill(preserve: Bool = false) { preserve ? cairo_fill_preserve(cr) : cairo_fill(cr) }
-    func stroke(preserve: Bool = false) { preserve ? cairo_stroke_preserve(cr) : cairo_stroke(cr) }
-    func lineWidth(_ w: Double) { cairo_set_line_width(cr, w) }
-    func save() { cairo_save(cr) }
-    func restore() { cairo_restore(cr) }
-    func clip(_ x: Double, _ y: Double, _ w: Double, _ h: Double) { cairo_rectangle(cr, x, y, w, h); cairo_clip(cr) }
-    func translate(_ x: Double, _ y: Double) { cairo_translate(cr, x, y) }
-    func evenOdd() { cairo_set_fill_rule(cr, CAIRO_FILL_RULE_EVEN_ODD) }
+    func color(_ c: RGBA) { if let svg { svg.color(c) } else { cairo_set_source_rgba(cr, c.r, c.g, c.b, c.a) } }
+    func moveTo(_ x: Double, _ y: Double) { if let svg { svg.moveTo(x, y) } else { cairo_move_to(cr, x, y) } }
+    func lineTo(_ x: Double, _ y: Double) { if let svg { svg.lineTo(x, y) } else { cairo_line_to(cr, x, y) } }
+    func closePath() { if let svg { svg.closePath() } else { cairo_close_path(cr) } }
+    func newPath() { if let svg { svg.newPath() } else { cairo_new_path(cr) } }
+    func rectangle(_ x: Double, _ y: Double, _ w: Double, _ h: Double) { if let svg { svg.rectangle(x, y, w, h) } else { cairo_rectangle(cr, x, y, w, h) } }
+    func circle(_ x: Double, _ y: Double, _ r: Double) {
+        if let svg { svg.circle(x, y, r) } else { cairo_new_sub_path(cr); cairo_arc(cr, x, y, r, 0, 2 * .pi) }
+    }
+    func fill(preserve: Bool = false) { if let svg { svg.fill(preserve: preserve) } else { preserve ? cairo_fill_preserve(cr) : cairo_fill(cr) } }
+    func stroke(preserve: Bool = false) { if let svg { svg.stroke(preserve: preserve) } else { preserve ? cairo_stroke_preserve(cr) : cairo_stroke(cr) } }
+    func lineWidth(_ w: Double) { if let svg { svg.lineWidth(w) } else { cairo_set_line_width(cr, w) } }
+    func save() { if let svg { svg.save() } else { cairo_save(cr) } }
+    func restore() { if let svg { svg.restore() } else { cairo_restore(cr) } }
+    func clip(_ x: Double, _ y: Double, _ w: Double, _ h: Double) {
+        if let svg { svg.clip(x, y, w, h) } else { cairo_rectangle(cr, x, y, w, h); cairo_clip(cr) }
+    }
+    func translate(_ x: Double, _ y: Double) { if let svg { svg.translate(x, y) } else { cairo_translate(cr, x, y) } }
+    func evenOdd() { if let svg { svg.evenOdd(true) } else { cairo_set_fill_rule(cr, CAIRO_FILL_RULE_EVEN_ODD) } }
+    func nonZero() { if let svg { svg.evenOdd(false) } else { cairo_set_fill_rule(cr, CAIRO_FILL_RULE_WINDING) } }
+    /// The whole page, inside the current clip, in the current colour.
+    func paint() { if let svg { svg.paint() } else { cairo_paint(cr) } }
+    /// A named group of what follows (a style layer, the legend): an Inkscape layer in SVG, nothing elsewhere.
+    func beginGroup(id: String, label: String) { svg?.beginGroup(id: id, label: label) }
+    func endGroup() { svg?.endGroup() }
 
     func dash(_ lengths: [Double]) {
+        if let svg { svg.dash(lengths); return }
         lengths.withUnsafeBufferPointer { cairo_set_dash(cr, $0.baseAddress, Int32($0.count), 0) }
     }
 
     func cap(_ name: String) {
+        if let svg { svg.cap(name); return }
         cairo_set_line_cap(cr, name == "round" ? CAIRO_LINE_CAP_ROUND : name == "square" ? CAIRO_LINE_CAP_SQUARE : CAIRO_LINE_CAP_BUTT)
     }
 
     func join(_ name: String) {
+        if let svg { svg.join(name); return }
         cairo_set_line_join(cr, name == "round" ? CAIRO_LINE_JOIN_ROUND : name == "bevel" ? CAIRO_LINE_JOIN_BEVEL : CAIRO_LINE_JOIN_MITER)
     }
 
@@ -149,6 +171,8 @@ final class Canvas {
         let handle: OpaquePointer
         let width: Double
         let height: Double
+        let sizePt: Double
+        let bold: Bool
 
         init(canvas: Canvas, text: String, sizePt: Double, bold: Bool, wrapWidthPt: Double? = nil) {
             let layout = pango_cairo_create_layout(canvas.cr)!
@@ -175,11 +199,31 @@ final class Canvas {
             var ink = PangoRectangle(), logical = PangoRectangle()
             pango_layout_get_extents(layout, &ink, &logical)
             handle = layout
+            self.sizePt = sizePt
+            self.bold = bold
             width = Double(logical.width) / Double(PANGO_SCALE)
             height = Double(logical.height) / Double(PANGO_SCALE)
         }
 
         deinit { g_object_unref(UnsafeMutableRawPointer(handle)) }
+
+        /// Each line's text, left offset and baseline (points from the layout's top), as Pango broke them.
+        var lines: [(text: String, x: Double, baseline: Double)] {
+            guard let bytes = pango_layout_get_text(handle), let iter = pango_layout_get_iter(handle) else { return [] }
+            defer { pango_layout_iter_free(iter) }
+            let utf8 = Array(UnsafeBufferPointer(start: UnsafeRawPointer(bytes).assumingMemoryBound(to: UInt8.self), count: strlen(bytes)))
+            var out: [(String, Double, Double)] = []
+            repeat {
+                guard let line = pango_layout_iter_get_line_readonly(iter) else { continue }
+                let start = Int(line.pointee.start_index), length = Int(line.pointee.length)
+                let piece = utf8[max(0, min(start, utf8.count))..<max(0, min(start + length, utf8.count))]
+                var ink = PangoRectangle(), logical = PangoRectangle()
+                pango_layout_iter_get_line_extents(iter, &ink, &logical)
+                out.append((String(decoding: piece, as: UTF8.self), Double(logical.x) / Double(PANGO_SCALE),
+                            Double(pango_layout_iter_get_baseline(iter)) / Double(PANGO_SCALE)))
+            } while pango_layout_iter_next_line(iter) != 0
+            return out
+        }
     }
 
     func layout(_ text: String, size: Double, bold: Bool = false, wrapWidth: Double? = nil) -> TextLayout {
@@ -188,6 +232,10 @@ final class Canvas {
 
     /// Draws text with its top-left corner at (x, y), with an optional halo.
     func draw(_ t: TextLayout, x: Double, y: Double, color c: RGBA, halo: RGBA? = nil, haloWidth: Double = 0) {
+        if let svg {
+            svg.text(lines: t.lines, x: x, y: y, sizePt: t.sizePt, bold: t.bold, color: c, halo: halo, haloWidth: haloWidth)
+            return
+        }
         if let halo, haloWidth > 0 {
             save()
             cairo_move_to(cr, x, y)

@@ -132,7 +132,7 @@ public enum MapRenderer {
         }
         return try paint(page: layout.page, kind: kind, threads: threads, control: control, to: path, info: (title, nil)) { canvas in
             canvas.color(.white)
-            cairo_paint(canvas.cr)
+            canvas.paint()
             let base = MapRenderer.baseTypePt(layout.page.widthPt, layout.page.heightPt)
             var heading = canvas.layout(title, size: base * 1.35, bold: true)
             let room = layout.page.widthPt - 2 * layout.gutterPt
@@ -369,9 +369,10 @@ struct Context {
 
         // Page and background.
         canvas.color(.white)
-        cairo_paint(canvas.cr)  // every pixel, also a last partly covered row or column
+        canvas.paint()  // every pixel, also a last partly covered row or column
         canvas.save()
         canvas.clip(frame.x, frame.y, frame.w, frame.h)
+        // In SVG every style layer, its labels and each piece of furniture is a named group (an Inkscape layer).
         var drawnLayers = Set<String>()
         var symbols: [(layer: StyleLayer, features: [Feature])] = []
         for layer in r.style.layers {
@@ -379,20 +380,24 @@ struct Context {
             switch layer.type {
             case .background:
                 if let c = Self.color(layer, "background-color", [:], .white, &warnings) {
+                    canvas.beginGroup(id: "layer-" + layer.id, label: layer.id)
                     canvas.color(c.withAlpha(Self.number(layer, "background-opacity", [:], 1, &warnings)))
                     canvas.rectangle(frame.x, frame.y, frame.w, frame.h)
                     canvas.fill()
+                    canvas.endGroup()
                 }
             case .symbol:
                 symbols.append((layer, drawn(layer)))
             default:
                 let features = Self.sorted(layer, drawn(layer))
+                canvas.beginGroup(id: "layer-" + layer.id, label: layer.id)
                 for (k, f) in features.enumerated() {
                     // An abandoned map stops here; render() then throws instead of writing it.
                     if k % 512 == 0 && r.control.isStopped { break }
                     drawFeature(layer, f, viewport)
                 }
                 flushBatch()
+                canvas.endGroup()
                 if !features.isEmpty { drawnLayers.insert(layer.id) }
             }
         }
@@ -402,8 +407,12 @@ struct Context {
         var placer = LabelPlacer(frame: frame)
         let scaleBar = ScaleBar(viewport: viewport, maxWidthPt: frame.w * 0.25)
         let legendEntries = legend(drawnLayers: drawnLayers.union(symbols.filter { !$0.features.isEmpty }.map(\.layer.id)))
+        canvas.beginGroup(id: "scale-bar", label: r.language == "en" ? "scale bar" : "målestok")
         drawScaleBar(scaleBar, frame: frame, base: base, placer: &placer)
+        canvas.endGroup()
+        canvas.beginGroup(id: "north-arrow", label: r.language == "en" ? "north arrow" : "nordpil")
         drawNorthArrow(frame: frame, base: base, placer: &placer)
+        canvas.endGroup()
         let legendBox = placeLegend(legendEntries, frame: frame, base: base, viewport: viewport, symbols: symbols, placer: &placer)
         for d in dots { placer.block(d) }
         allDots = Set(dots)
@@ -413,20 +422,27 @@ struct Context {
         canvas.save()
         canvas.clip(frame.x, frame.y, frame.w, frame.h)
         // Icons first, in layer order; they become obstacles for labels but may overlap each other.
-        for (layer, features) in symbols {
+        for (layer, features) in symbols where layer.property("icon-image") != nil {
+            canvas.beginGroup(id: "layer-" + layer.id, label: layer.id)
             for f in Self.sorted(layer, features) { drawIcon(layer, f, viewport, base: base, placer: &placer) }
+            canvas.endGroup()
         }
         // Then labels: the top symbol layer is placed first (it has priority), as in MapLibre.
         for (layer, features) in symbols.reversed() {
+            canvas.beginGroup(id: "labels-" + layer.id, label: layer.id + (r.language == "en" ? " (labels)" : " (navne)"))
             for f in Self.sorted(layer, features) where !r.control.isStopped {
                 if let placedLabel = drawLabel(layer, f, viewport, base: base, placer: &placer) { labels.append(placedLabel) }
             }
+            canvas.endGroup()
         }
         canvas.restore()
         // The legend last, opaque: nothing is drawn over it.
+        canvas.beginGroup(id: "legend", label: r.language == "en" ? "legend" : "signaturforklaring")
         let legendLabels = drawLegend(legendEntries, legendBox, base: base)
+        canvas.endGroup()
 
         // Frame, title, attribution.
+        canvas.beginGroup(id: "frame", label: r.language == "en" ? "frame and titles" : "ramme og titler")
         canvas.color(RGBA(0.2, 0.2, 0.2))
         canvas.lineWidth(0.6)
         canvas.rectangle(frame.x, frame.y, frame.w, frame.h)
@@ -434,6 +450,7 @@ struct Context {
         canvas.draw(title, x: margin, y: margin, color: RGBA(0.1, 0.1, 0.1))
         if let subtitle { canvas.draw(subtitle, x: margin, y: margin + title.height + base * 0.2, color: RGBA(0.3, 0.3, 0.3)) }
         canvas.draw(attribution, x: W - margin - attribution.width, y: frame.y + frame.h + base * 0.25, color: RGBA(0.35, 0.35, 0.35))
+        canvas.endGroup()
         var said = warnings.list
         if r.attribution.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
             said.append("the map credits no data source: name them under `attribution:` in the study file")
@@ -474,7 +491,7 @@ struct Context {
         batchCount = 0
         canvas.color(b.color)
         if b.fill {
-            cairo_set_fill_rule(canvas.cr, CAIRO_FILL_RULE_WINDING)
+            canvas.nonZero()
             canvas.fill()
         } else {
             canvas.lineWidth(b.width)

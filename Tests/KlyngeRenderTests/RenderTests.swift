@@ -356,7 +356,7 @@ func smallMap(kind: OutputKind, page: Page) throws -> MapRequest {
         #expect(svgText.contains("width=\"841.89pt\"") || svgText.contains("width=\"841.89\""))
         #expect(!svgText.contains("<image"))
         #expect(svgText.contains("<path"))
-        #expect(svgText.contains("<symbol") || svgText.contains("glyph"))  // text as glyph outlines
+        #expect(svgText.contains("<text") && !svgText.contains("glyph"))  // text as text (SVGTests)
     }
 
     @Test func matchesTheGoldenImage() throws {
