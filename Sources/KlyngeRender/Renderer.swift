@@ -60,6 +60,8 @@ public struct RenderReport: Sendable {
     public var legendBox: LabelPlacer.Box?
     /// Where each icon was drawn (page points): icons at one place are moved apart, with a leader line.
     public var icons: [LabelPlacer.Box] = []
+    /// Where the locator inset was drawn, if the style has one and the study a locator layer.
+    public var insetBox: LabelPlacer.Box?
     /// Expressions that gave a value of the wrong type (the property's default was used).
     public var warnings: [String]
 }
@@ -210,7 +212,8 @@ public enum MapRenderer {
         var out: [DrawnFeature] = []
         var warnings = Warnings()
         let drawn = layerFeatures(r).features
-        for layer in r.style.layers where layer.type != .background {
+        // The locator inset is drawn at another scale: not one of the map's layers.
+        for layer in r.style.layers where layer.type != .background && !layer.inset {
             for f in Context.sorted(layer, drawn[layer.id] ?? []) {
                 out.append(Context.styled(layer, f, language: r.language, warnings: &warnings))
             }
@@ -271,6 +274,8 @@ struct Context {
     var displaced: [Int64: [(id: String, to: (x: Double, y: Double))]] = [:]
     /// The map frame, for icons moved within it.
     var clipFrame: (x: Double, y: Double, w: Double, h: Double) = (0, 0, 0, 0)
+    /// Drawn points and vertices in page points, counted once for choosing corners.
+    var crowd: (points: [(Double, Double)], vertices: [(Double, Double)])?
 
     mutating func addDot(_ q: (x: Double, y: Double), _ radius: Double) {
         let b = LabelPlacer.Box(x: q.x - radius, y: q.y - radius, w: 2 * radius, h: 2 * radius)
@@ -375,7 +380,7 @@ struct Context {
         // In SVG every style layer, its labels and each piece of furniture is a named group (an Inkscape layer).
         var drawnLayers = Set<String>()
         var symbols: [(layer: StyleLayer, features: [Feature])] = []
-        for layer in r.style.layers {
+        for layer in r.style.layers where !layer.inset {
             if let vis = layer.layout["visibility"], vis.evaluate([:]).string == "none" { continue }
             switch layer.type {
             case .background:
@@ -414,6 +419,7 @@ struct Context {
         drawNorthArrow(frame: frame, base: base, placer: &placer)
         canvas.endGroup()
         let legendBox = placeLegend(legendEntries, frame: frame, base: base, viewport: viewport, symbols: symbols, placer: &placer)
+        let insetBox = placeInset(frame: frame, base: base, viewport: viewport, symbols: symbols, placer: &placer)
         for d in dots { placer.block(d) }
         allDots = Set(dots)
 
@@ -436,7 +442,8 @@ struct Context {
             canvas.endGroup()
         }
         canvas.restore()
-        // The legend last, opaque: nothing is drawn over it.
+        // The inset and the legend last, opaque: nothing is drawn over them.
+        drawInset(insetBox, base: base)
         canvas.beginGroup(id: "legend", label: r.language == "en" ? "legend" : "signaturforklaring")
         let legendLabels = drawLegend(legendEntries, legendBox, base: base)
         canvas.endGroup()
@@ -456,7 +463,8 @@ struct Context {
             said.append("the map credits no data source: name them under `attribution:` in the study file")
         }
         return RenderReport(viewport: viewport, scaleBar: scaleBar, labels: labels, legend: legendLabels,
-                            legendBox: legendBox.map { LabelPlacer.Box(x: $0.x, y: $0.y, w: $0.w, h: $0.h) }, icons: iconBoxes, warnings: said)
+                            legendBox: legendBox.map { LabelPlacer.Box(x: $0.x, y: $0.y, w: $0.w, h: $0.h) }, icons: iconBoxes, insetBox: insetBox,
+                            warnings: said)
     }
 
     static func sorted(_ layer: StyleLayer, _ fs: [Feature]) -> [Feature] {
@@ -962,28 +970,94 @@ struct Context {
         }
         let w = max(heading.width, rowWidths.max() ?? 0) + 2 * pad
         let h = heading.height + pad * 0.5 + rowHeights.reduce(0, +) + 2 * pad
+        let chosen = freestCorner(w: w, h: h, frame: frame, base: base, viewport: viewport, symbols: symbols, placer: &placer)
+        return LegendBox(x: chosen.x, y: chosen.y, w: w, h: h, heading: heading, texts: texts, rowHeights: rowHeights, pad: pad, swatch: swatch,
+                         size: size)
+    }
+
+    /// The frame's corner for a box of w × h that hides the fewest drawn points, then the fewest line and
+    /// outline vertices, among the corners still free (scale bar, north arrow, legend); bottom right on a tie.
+    /// The box is reserved in `placer`.
+    mutating func freestCorner(w: Double, h: Double, frame: (x: Double, y: Double, w: Double, h: Double), base: Double, viewport: Viewport,
+                               symbols: [(layer: StyleLayer, features: [Feature])], placer: inout LabelPlacer) -> LabelPlacer.Box {
         let inset = base * 0.6
         let left = frame.x + inset, right = frame.x + frame.w - w - inset
         let top = frame.y + inset, bottom = frame.y + frame.h - h - inset
-        // Bottom right first: the tie-breaker, and where readers look for it.
+        // Bottom right first: the tie-breaker, and where readers look for a legend.
         let corners = [(right, bottom), (left, bottom), (right, top), (left, top)].map { LabelPlacer.Box(x: $0.0, y: $0.1, w: w, h: h) }
-        var points: [(Double, Double)] = [], vertices: [(Double, Double)] = []
-        for (_, features) in symbols { for f in features { if case .point(let c)? = f.geometry { let p = viewport.page(c); points.append((p.x, p.y)) } } }
-        // The circles were placed as they were drawn: their centres, without reading the layers again.
-        for d in dots { points.append((d.x + d.w / 2, d.y + d.h / 2)) }
-        for layer in r.style.layers where layer.type == .line || layer.type == .fill {
-            for f in drawn(layer) {
-                guard let g = f.geometry else { continue }
-                // Polygons and lines: every few vertices is enough to tell a busy corner from an empty one.
-                for (k, c) in g.allCoordinates.enumerated() where k % 4 == 0 { let p = viewport.page(c); vertices.append((p.x, p.y)) }
+        if crowd == nil {
+            var points: [(Double, Double)] = [], vertices: [(Double, Double)] = []
+            for (_, features) in symbols { for f in features { if case .point(let c)? = f.geometry { let p = viewport.page(c); points.append((p.x, p.y)) } } }
+            // The circles were placed as they were drawn: their centres, without reading the layers again.
+            for d in dots { points.append((d.x + d.w / 2, d.y + d.h / 2)) }
+            for layer in r.style.layers where (layer.type == .line || layer.type == .fill) && !layer.inset {
+                for f in drawn(layer) {
+                    guard let g = f.geometry else { continue }
+                    // Polygons and lines: every few vertices is enough to tell a busy corner from an empty one.
+                    for (k, c) in g.allCoordinates.enumerated() where k % 4 == 0 { let p = viewport.page(c); vertices.append((p.x, p.y)) }
+                }
             }
+            crowd = (points, vertices)
         }
+        let (points, vertices) = crowd!
         func count(_ b: LabelPlacer.Box, _ ps: [(Double, Double)]) -> Int { ps.reduce(0) { $0 + ($1.0 >= b.x && $1.0 <= b.x + b.w && $1.1 >= b.y && $1.1 <= b.y + b.h ? 1 : 0) } }
         let free = corners.filter { !placer.anyPlaced(intersecting: $0) }
         let chosen = (free.isEmpty ? corners : free).min { a, b in (count(a, points), count(a, vertices)) < (count(b, points), count(b, vertices)) }!
         placer.block(chosen)
-        return LegendBox(x: chosen.x, y: chosen.y, w: w, h: h, heading: heading, texts: texts, rowHeights: rowHeights, pad: pad, swatch: swatch,
-                         size: size)
+        return chosen
+    }
+
+    /// The locator inset: the `klynge:inset` layers (a country outline) fitted into a box in a free corner,
+    /// with the map's frame marked in red (a ring when it would be too small to see). Nil without them.
+    /// The box is reserved here, with the legend; `drawInset` paints it last.
+    mutating func placeInset(frame: (x: Double, y: Double, w: Double, h: Double), base: Double, viewport: Viewport,
+                             symbols: [(layer: StyleLayer, features: [Feature])], placer: inout LabelPlacer) -> LabelPlacer.Box? {
+        guard let region = insetRegion else { return nil }
+        let side = min(frame.w, frame.h) * 0.22, aspect = (region.maxX - region.minX) / (region.maxY - region.minY)
+        let pad = base * 0.3
+        let w = (aspect >= 1 ? side : side * aspect) + 2 * pad, h = (aspect >= 1 ? side / aspect : side) + 2 * pad
+        return freestCorner(w: w, h: h, frame: frame, base: base, viewport: viewport, symbols: symbols, placer: &placer)
+    }
+
+    var insetRegion: Envelope? {
+        let layers = r.style.layers.filter { $0.inset && !drawn($0).isEmpty }
+        guard let region = Envelope(covering: layers.flatMap { drawn($0).flatMap { $0.geometry?.allCoordinates ?? [] } }),
+              region.maxX > region.minX, region.maxY > region.minY else { return nil }
+        return region
+    }
+
+    /// Paints the inset in its box, after the map's icons and labels (which keep clear of it), opaque.
+    mutating func drawInset(_ box: LabelPlacer.Box?, base: Double) {
+        guard let box, let region = insetRegion else { return }
+        let layers = r.style.layers.filter { $0.inset && !drawn($0).isEmpty }
+        let pad = base * 0.3
+        canvas.beginGroup(id: "locator", label: r.language == "en" ? "locator" : "oversigtskort")
+        canvas.color(.white)
+        canvas.rectangle(box.x, box.y, box.w, box.h)
+        canvas.fill(preserve: true)
+        canvas.color(RGBA(0.6, 0.6, 0.6))
+        canvas.lineWidth(0.4)
+        canvas.stroke()
+        canvas.save()
+        canvas.clip(box.x, box.y, box.w, box.h)
+        let inner = Viewport(extent: region, frame: (box.x + pad, box.y + pad, box.w - 2 * pad, box.h - 2 * pad))
+        for layer in layers {
+            for f in Self.sorted(layer, drawn(layer)) { drawFeature(layer, f, inner) }
+            flushBatch()
+        }
+        // The map's frame: a red rectangle, or a ring round it when smaller than a few points.
+        let a = inner.page(Coordinate(x: r.extent.minX, y: r.extent.maxY)), b = inner.page(Coordinate(x: r.extent.maxX, y: r.extent.minY))
+        canvas.color(RGBA(0.84, 0.19, 0.12))
+        canvas.lineWidth(1.2)
+        canvas.newPath()
+        if b.x - a.x < 4 && b.y - a.y < 4 {
+            canvas.circle((a.x + b.x) / 2, (a.y + b.y) / 2, 3.5)
+        } else {
+            canvas.rectangle(a.x, a.y, b.x - a.x, b.y - a.y)
+        }
+        canvas.stroke()
+        canvas.restore()
+        canvas.endGroup()
     }
 
     mutating func drawLegend(_ entries: [(StyleLayer, String, [String: AttributeValue])], _ box: LegendBox?, base: Double) -> [String] {

@@ -74,6 +74,8 @@ public struct StyleLayer: Sendable {
     public var legendBy: String?
     /// `klynge:aggregate`: many unnamed points merged per cell (circle layers).
     public var aggregate: Aggregation?
+    /// `klynge:inset`: drawn in the locator inset (the wider region, with the map's frame marked), not the map.
+    public var inset = false
 
     public func property(_ name: String) -> Expression? { paint[name] ?? layout[name] }
 }
@@ -85,7 +87,7 @@ public struct Style: Sendable {
 
     /// The Klynge data layers a style may draw.
     public static let dataLayers: Set<String> = ["areas", "demand", "facilities", "roads", "coverage", "isochrones", "scenario",
-                                                 "scenario_facilities", "clusters", "hubs"]
+                                                 "scenario_facilities", "clusters", "hubs", "locator"]
 
     /// Parses and validates a style; every problem names the layer and property.
     public static func parse(_ data: Data, name: String) throws -> Style {
@@ -151,7 +153,15 @@ public struct Style: Sendable {
             let paint = try properties("paint", PropertySpecs.paint[type]!)
             let layout = try properties("layout", PropertySpecs.layout[type]!)
             let meta = lo["metadata"]
-            try checkMetadata(meta, known: ["klynge:legend", "klynge:legend-items", "klynge:legend-by", "klynge:aggregate"], layer: id)
+            try checkMetadata(meta, known: ["klynge:legend", "klynge:legend-items", "klynge:legend-by", "klynge:aggregate", "klynge:inset"], layer: id)
+            var inset = false
+            if let i = meta?["klynge:inset"] {
+                guard case .bool(let b) = i else { throw StyleError(layer: id, property: "metadata.klynge:inset", "true or false") }
+                guard !b || type == .fill || type == .line else {
+                    throw StyleError(layer: id, property: "metadata.klynge:inset", "the locator inset draws fill and line layers")
+                }
+                inset = b
+            }
             let aggregate = try Aggregation.parse(meta?["klynge:aggregate"], layer: id)
             if aggregate != nil && type != .circle {
                 throw StyleError(layer: id, property: "metadata.klynge:aggregate", "only circle layers merge their points")
@@ -172,7 +182,7 @@ public struct Style: Sendable {
             }
             layers.append(StyleLayer(id: id, type: type, data: data, filter: filter, paint: paint, layout: layout,
                                      legend: Label.from(meta?["klynge:legend"]), legendItems: items, legendBy: meta?["klynge:legend-by"]?.string,
-                                     aggregate: aggregate))
+                                     aggregate: aggregate, inset: inset))
         }
         return Style(name: obj["name"]?.string ?? name, title: Label.from(obj["metadata"]?["klynge:title"]), layers: layers)
     }

@@ -113,6 +113,8 @@ public struct Study: Sendable {
     public var scenarios: [StudyFile.ScenarioSpec]
     public var clusters: StudyFile.ClusterSettings
     public var attribution: [String] = []
+    /// The wider region's polygons (working CRS), for a map's locator inset; empty without a `locator` layer.
+    public var locator: [Geometry] = []
 
     public init(name: String, crs: CRS, language: String, categories: [Category], areas: [Area],
                 demand: [DemandPoint], demandDerivedFromAreas: Bool, facilities: [Facility], roads: [Road],

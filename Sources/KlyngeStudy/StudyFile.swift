@@ -56,7 +56,9 @@ public struct StudyFile: Codable, Sendable, Hashable {
         public var demand: LayerSpec?
         public var facilities: LayerSpec?
         public var roads: LayerSpec?
-        enum CodingKeys: String, CodingKey, CaseIterable { case areas, demand, facilities, roads }
+        /// The wider region (a country or region outline) a map's locator inset shows the study in.
+        public var locator: LayerSpec?
+        enum CodingKeys: String, CodingKey, CaseIterable { case areas, demand, facilities, roads, locator }
         public init(areas: LayerSpec?, demand: LayerSpec? = nil, facilities: LayerSpec?, roads: LayerSpec? = nil) {
             self.areas = areas
             self.demand = demand
@@ -349,7 +351,7 @@ public struct StudyFile: Codable, Sendable, Hashable {
 
 /// The layers a study reads, each with its job.
 public enum LayerRole: String, Sendable, Hashable, Codable, CaseIterable {
-    case areas, demand, facilities, roads
+    case areas, demand, facilities, roads, locator
 
     /// The field roles its mapping knows: those it needs, and those it may have.
     public var fieldRoles: (required: [String], optional: [String]) {
@@ -358,6 +360,7 @@ public enum LayerRole: String, Sendable, Hashable, Codable, CaseIterable {
         case .demand: (["id"], ["name", "weight", "area"])
         case .facilities: (["id", "category"], ["name", "capacity", "annual_cost", "condition"])
         case .roads: ([], ["id", "class", "maxspeed", "oneway", "name"])
+        case .locator: ([], ["name"])
         }
     }
 }
@@ -369,6 +372,7 @@ extension StudyFile.Layers {
         case .demand: demand
         case .facilities: facilities
         case .roads: roads
+        case .locator: locator
         }
     }
 }

@@ -20,6 +20,9 @@ public enum MapData {
         let labels = Dictionary(uniqueKeysWithValues: study.categories.map { ($0.key, $0.label(language: study.language)) })
         var areaPopulation: [String: Double] = [:]
         for d in study.demand { if let a = d.areaId { areaPopulation[a, default: 0] += d.weight } }
+        if needed.contains("locator") {
+            out["locator"] = study.locator.map { Feature(geometry: $0, attributes: [:]) }
+        }
         if needed.contains("areas") {
             out["areas"] = study.areas.map { a in
                 Feature(geometry: a.geometry, attributes: [

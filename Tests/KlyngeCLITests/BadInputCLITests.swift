@@ -13,7 +13,9 @@ import KlyngeTestSupport
         for name in ["samsoe-osm.gpkg", "samsoe_sogne.geojson"] {
             try FileManager.default.copyItem(atPath: TestSupport.data("samsoe/\(name)"), toPath: folder.appendingPathComponent(name).path)
         }
+        // The locator outline stays where it is (read, never written).
         let text = try String(contentsOfFile: TestSupport.data("samsoe/study.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "source: ../denmark/", with: "source: \(TestSupport.data("denmark"))/")
         let path = folder.appendingPathComponent("study.yaml")
         try TestSupport.write(edit(text), to: path)
         return (folder, path.path)

@@ -215,3 +215,21 @@ import KlyngeTestSupport
         #expect(both.status != 0 && both.stderr.contains("exclude each other"))
     }
 }
+
+extension RenderCLITests {
+    /// The sample's overview has a locator inset of Denmark (issue 13, defect 16); a locator layer of points is
+    /// refused, naming the layer.
+    @Test func theOverviewHasALocatorInset() throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let svg = folder.appendingPathComponent("o.svg").path
+        let r = try TestSupport.run(klynge, ["render", study, "--style", "overview", "--styles", styles, "-o", svg])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try String(contentsOfFile: svg, encoding: .utf8).contains("<g id=\"locator\""))
+        let path = try TestSupport.sampleStudy(in: folder)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        try TestSupport.write(text.replacingOccurrences(of: "danmark_omrids.geojson", with: "dk_geonames_cities500.geojson"), to: URL(fileURLWithPath: path))
+        let bad = try TestSupport.run(klynge, ["validate", path])
+        #expect(bad.status != 0 && (bad.stdout + bad.stderr).contains("locator layer holds areas"), "\(bad.stdout)\(bad.stderr)")
+    }
+}

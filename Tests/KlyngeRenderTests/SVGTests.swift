@@ -81,3 +81,58 @@ import KlyngeTestSupport
         #expect(reader.groups.contains { $0.id == "labels-town_names" && $0.label?.hasPrefix("town names") == true })
     }
 }
+
+/// The overview's locator inset (issue 13, defect 16): the wider region in a free corner, the map's frame
+/// marked in red, opaque, clear of the legend, and not part of the map's own layers.
+@Suite struct LocatorInsetTests {
+    @Test func theInsetShowsWhereTheMapIs() throws {
+        let s = try style(##"""
+        {"version": 8, "sources": {"a": {"type": "geojson", "data": "klynge:areas"}, "l": {"type": "geojson", "data": "klynge:locator"}},
+         "layers": [
+          {"id": "country", "type": "fill", "source": "l", "paint": {"fill-color": "#d9d4c7"}, "metadata": {"klynge:inset": true}},
+          {"id": "parishes", "type": "fill", "source": "a", "paint": {"fill-color": "#f0ede4"}, "metadata": {"klynge:legend": "Sogn"}}
+         ]}
+        """##)
+        func square(_ x0: Double, _ y0: Double, _ side: Double) -> Geometry {
+            .polygon([[Coordinate(x: x0, y: y0), Coordinate(x: x0 + side, y: y0), Coordinate(x: x0 + side, y: y0 + side),
+                       Coordinate(x: x0, y: y0 + side), Coordinate(x: x0, y: y0)]])
+        }
+        let request = MapRequest(style: s, data: ["areas": [Feature(geometry: square(40_000, 40_000, 10_000), attributes: [:])],
+                                                  "locator": [Feature(geometry: square(0, 0, 200_000), attributes: [:])]],
+                                 extent: Envelope(minX: 40_000, minY: 40_000, maxX: 50_000, maxY: 50_000),
+                                 page: Page.pixels(width: 800, height: 800, dpi: 72), kind: .png, language: "da", title: "Kort", subtitle: nil,
+                                 attribution: ["test"])
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = ProcessInfo.processInfo.environment["KLYNGE_KEEP_MAP"] ?? folder.appendingPathComponent("i.png").path
+        let report = try MapRenderer.render(request, to: path)
+        let inset = try #require(report.insetBox)
+        let legend = try #require(report.legendBox)
+        #expect(!inset.intersects(legend))
+        let frame = report.viewport.frame
+        #expect(inset.x >= frame.x && inset.y >= frame.y && inset.x + inset.w <= frame.x + frame.w && inset.y + inset.h <= frame.y + frame.h)
+        // Red pixels (the map's frame) only inside the inset, around the region's 20–25 % mark (pixels are BGRA).
+        let (w, h, px) = try PNGPixels.read(path: path)
+        var red: [(Int, Int)] = []
+        for y in 0..<h { for x in 0..<w { let i = (y * w + x) * 4; if Int(px[i + 2]) - Int(px[i + 1]) > 60 && Int(px[i + 2]) - Int(px[i]) > 60 { red.append((x, y)) } } }
+        #expect(!red.isEmpty)
+        #expect(red.allSatisfy { Double($0.0) >= inset.x && Double($0.0) <= inset.x + inset.w && Double($0.1) >= inset.y && Double($0.1) <= inset.y + inset.h })
+        let meanX = Double(red.map(\.0).reduce(0, +)) / Double(red.count)
+        #expect(meanX > inset.x + inset.w * 0.15 && meanX < inset.x + inset.w * 0.35, "the red mark at \(meanX) in \(inset)")
+        // The inset is not one of the map's layers.
+        #expect(!MapRenderer.styledFeatures(request).contains { $0.layer == "country" })
+        // No locator data, no inset.
+        var bare = request
+        bare.data["locator"] = []
+        #expect(try MapRenderer.render(bare, to: folder.appendingPathComponent("bare.png").path).insetBox == nil)
+    }
+
+    @Test func insetsAreFillsAndLines() throws {
+        #expect(throws: StyleError.self) {
+            try style(#"{"version": 8, "sources": {"l": {"type": "geojson", "data": "klynge:locator"}}, "layers": [{"id": "x", "type": "circle", "source": "l", "metadata": {"klynge:inset": true}}]}"#)
+        }
+        #expect(throws: StyleError.self) {
+            try style(#"{"version": 8, "sources": {"l": {"type": "geojson", "data": "klynge:locator"}}, "layers": [{"id": "x", "type": "fill", "source": "l", "metadata": {"klynge:inset": "yes"}}]}"#)
+        }
+    }
+}
