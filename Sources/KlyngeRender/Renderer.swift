@@ -215,7 +215,10 @@ public enum MapRenderer {
         // The locator inset is drawn at another scale: not one of the map's layers.
         for layer in r.style.layers where layer.type != .background && !layer.inset {
             for f in Context.sorted(layer, drawn[layer.id] ?? []) {
-                out.append(Context.styled(layer, f, language: r.language, warnings: &warnings))
+                let d = Context.styled(layer, f, language: r.language, warnings: &warnings)
+                // A symbol with neither icon nor text (an unnamed point's empty label) draws nothing.
+                if layer.type == .symbol && d.icon == nil && d.title == nil { continue }
+                out.append(d)
             }
         }
         return out

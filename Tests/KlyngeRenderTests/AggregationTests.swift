@@ -49,7 +49,10 @@ import KlyngeTestSupport
             Feature(geometry: .point(Coordinate(x: x, y: y)), attributes: ["name": .string(n), "population": .double(100), "ratio": .double(r)])
         }
         let r = try request(above: 1000, anonymous + named)
-        let dots = MapRenderer.styledFeatures(r).filter { $0.layer == "dots" }
+        let styled = MapRenderer.styledFeatures(r)
+        let dots = styled.filter { $0.layer == "dots" }
+        // Unnamed points' empty labels are not features of the styled GeoJSON: they draw nothing.
+        #expect(styled.filter { $0.layer == "names" }.count == named.count)
         // Named points stay themselves, where they are.
         for n in named {
             #expect(dots.contains { $0.feature["name"].text == n["name"].text && $0.feature.geometry == n.geometry }, "\(n["name"].text ?? "")")
