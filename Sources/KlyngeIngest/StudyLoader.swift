@@ -82,7 +82,7 @@ struct LoadRun {
 
     mutating func execute() throws -> LoadResult {
         for role in options.sourceOverrides.keys where LayerRole(rawValue: role) == nil {
-            throw StudyFileError(path: "--source", message: "unknown layer `\(role)`; use areas, demand, facilities, roads or locator")
+            throw StudyFileError(path: "--source", message: "unknown layer `\(role)`; use areas, demand, facilities, roads, locator or land")
         }
         var raw: [LayerRole: RawLayer] = [:]
         for role in LayerRole.allCases {
@@ -122,7 +122,8 @@ struct LoadRun {
             study.facilities = buildFacilities(facilities, areas: areaIndex)
         }
         if let roads = reprojected[.roads] { study.roads = buildRoads(roads) }
-        if let locator = reprojected[.locator] { study.locator = buildLocator(locator) }
+        if let locator = reprojected[.locator] { study.locator = buildOutline(locator) }
+        if let land = reprojected[.land] { study.land = buildOutline(land) }
         if let source = file.clusters?.source { readClusterTable(source, into: &study) }
 
         for i in summaries.indices {
@@ -137,6 +138,8 @@ struct LoadRun {
                 summaries[i].extent = Envelope(covering: study.roads.flatMap { $0.parts.flatMap { $0 } })?.array
             case .locator: summaries[i].featuresLoaded = study.locator.count
                 summaries[i].extent = Envelope(covering: study.locator.flatMap(\.allCoordinates))?.array
+            case .land: summaries[i].featuresLoaded = study.land.count
+                summaries[i].extent = Envelope(covering: study.land.flatMap(\.allCoordinates))?.array
             }
         }
         let report = ValidationReport(workingCRS: workingCRS.definition, layers: summaries, issues: issues)
@@ -223,8 +226,8 @@ struct LoadRun {
 
     /// The study's CRS, or the default for where the data is; refused when it would distort distances.
     func chooseWorkingCRS(_ raw: [LayerRole: RawLayer]) throws -> CRS {
-        // The locator's country is context, drawn small: the study's own layers choose and check the CRS.
-        let extent = try lonLatExtent(raw.filter { $0.key != .locator })
+        // The locator's country and the land around are context: the study's own layers choose and check the CRS.
+        let extent = try lonLatExtent(raw.filter { $0.key != .locator && $0.key != .land })
         var crs: CRS
         if let c = file.crs {
             crs = CRS(c)
@@ -747,20 +750,22 @@ struct LoadRun {
         return out
     }
 
-    /// The locator's polygons (a country outline): only their shape is drawn, so anything but polygons is an error.
-    mutating func buildLocator(_ layer: RawLayer) -> [Geometry] {
+    /// A context layer's polygons (the locator's country, the land around): only their shape is drawn, so
+    /// anything but polygons is an error.
+    mutating func buildOutline(_ layer: RawLayer) -> [Geometry] {
+        let what = layer.summary.role == .land ? "a land layer holds areas (land polygons)" : "a locator layer holds areas (a country or region outline)"
         var out: [Geometry] = []
         for (k, f) in layer.features.enumerated() {
             guard let g = f.geometry, !g.isEmpty else { continue }
             guard !g.polygons.isEmpty else {
                 issues.append(ValidationIssue(.error, file: layer.displaySource, layer: layer.layerName, featureId: "FID \(f.fid.map(String.init) ?? String(k))",
-                                    "wrong geometry type \(g.typeName): a locator layer holds areas (a country or region outline)"))
+                                    "wrong geometry type \(g.typeName): \(what)"))
                 continue
             }
             out.append(g.polygons.count == 1 ? .polygon(g.polygons[0]) : .multiPolygon(g.polygons))
         }
         if out.isEmpty && !layer.features.isEmpty {
-            issues.append(ValidationIssue(.error, file: layer.displaySource, layer: layer.layerName, "the locator layer has no areas to draw"))
+            issues.append(ValidationIssue(.error, file: layer.displaySource, layer: layer.layerName, "the \(layer.summary.role.rawValue) layer has no areas to draw"))
         }
         return out
     }

@@ -15,7 +15,7 @@ public enum MapMaker {
                                page: Page, kind: OutputKind, language: String?, title: String? = nil,
                                extent: Envelope? = nil, clustering: SavedClustering? = nil, control: WorkControl = .unlimited,
                                threads: Int = coreCount) throws -> MapRequest {
-        let needed = Set(style.layers.compactMap(\.data))
+        let needed = Set(style.layers.compactMap(\.data) + style.layers.compactMap(\.ifData))
         let cat = category ?? study.categories.first?.key ?? ""
         guard study.categories.contains(where: { $0.key == cat }) else {
             throw AnalysisSetupError("unknown category `\(cat)` (the study has: \(study.categories.map(\.key).joined(separator: ", ")))")

@@ -385,6 +385,7 @@ struct Context {
         var symbols: [(layer: StyleLayer, features: [Feature])] = []
         for layer in r.style.layers where !layer.inset {
             if let vis = layer.layout["visibility"], vis.evaluate([:]).string == "none" { continue }
+            if let needs = layer.ifData, (r.data[needs] ?? []).isEmpty { continue }
             switch layer.type {
             case .background:
                 if let c = Self.color(layer, "background-color", [:], .white, &warnings) {

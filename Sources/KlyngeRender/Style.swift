@@ -76,6 +76,8 @@ public struct StyleLayer: Sendable {
     public var aggregate: Aggregation?
     /// `klynge:inset`: drawn in the locator inset (the wider region, with the map's frame marked), not the map.
     public var inset = false
+    /// `klynge:if-data`: drawn only when this Klynge layer has features (a sea colour only where land is known).
+    public var ifData: String?
 
     public func property(_ name: String) -> Expression? { paint[name] ?? layout[name] }
 }
@@ -87,7 +89,7 @@ public struct Style: Sendable {
 
     /// The Klynge data layers a style may draw.
     public static let dataLayers: Set<String> = ["areas", "demand", "facilities", "roads", "coverage", "isochrones", "scenario",
-                                                 "scenario_facilities", "clusters", "hubs", "locator"]
+                                                 "scenario_facilities", "clusters", "hubs", "locator", "land"]
 
     /// Parses and validates a style; every problem names the layer and property.
     public static func parse(_ data: Data, name: String) throws -> Style {
@@ -153,7 +155,14 @@ public struct Style: Sendable {
             let paint = try properties("paint", PropertySpecs.paint[type]!)
             let layout = try properties("layout", PropertySpecs.layout[type]!)
             let meta = lo["metadata"]
-            try checkMetadata(meta, known: ["klynge:legend", "klynge:legend-items", "klynge:legend-by", "klynge:aggregate", "klynge:inset"], layer: id)
+            try checkMetadata(meta, known: ["klynge:legend", "klynge:legend-items", "klynge:legend-by", "klynge:aggregate", "klynge:inset", "klynge:if-data"], layer: id)
+            var ifData: String?
+            if let d = meta?["klynge:if-data"] {
+                guard let name = d.string, Style.dataLayers.contains(name) else {
+                    throw StyleError(layer: id, property: "metadata.klynge:if-data", "name a Klynge layer (\(Style.dataLayers.sorted().joined(separator: ", ")))")
+                }
+                ifData = name
+            }
             var inset = false
             if let i = meta?["klynge:inset"] {
                 guard case .bool(let b) = i else { throw StyleError(layer: id, property: "metadata.klynge:inset", "true or false") }
@@ -182,7 +191,7 @@ public struct Style: Sendable {
             }
             layers.append(StyleLayer(id: id, type: type, data: data, filter: filter, paint: paint, layout: layout,
                                      legend: Label.from(meta?["klynge:legend"]), legendItems: items, legendBy: meta?["klynge:legend-by"]?.string,
-                                     aggregate: aggregate, inset: inset))
+                                     aggregate: aggregate, inset: inset, ifData: ifData))
         }
         return Style(name: obj["name"]?.string ?? name, title: Label.from(obj["metadata"]?["klynge:title"]), layers: layers)
     }

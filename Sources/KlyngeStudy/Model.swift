@@ -115,6 +115,8 @@ public struct Study: Sendable {
     public var attribution: [String] = []
     /// The wider region's polygons (working CRS), for a map's locator inset; empty without a `locator` layer.
     public var locator: [Geometry] = []
+    /// Land polygons around the study (working CRS), so a map can tell sea from land; empty without a `land` layer.
+    public var land: [Geometry] = []
 
     public init(name: String, crs: CRS, language: String, categories: [Category], areas: [Area],
                 demand: [DemandPoint], demandDerivedFromAreas: Bool, facilities: [Facility], roads: [Road],

@@ -58,7 +58,9 @@ public struct StudyFile: Codable, Sendable, Hashable {
         public var roads: LayerSpec?
         /// The wider region (a country or region outline) a map's locator inset shows the study in.
         public var locator: LayerSpec?
-        enum CodingKeys: String, CodingKey, CaseIterable { case areas, demand, facilities, roads, locator }
+        /// Land around the study (other kommuner, a coastline's land polygons), so maps draw sea only where it is.
+        public var land: LayerSpec?
+        enum CodingKeys: String, CodingKey, CaseIterable { case areas, demand, facilities, roads, locator, land }
         public init(areas: LayerSpec?, demand: LayerSpec? = nil, facilities: LayerSpec?, roads: LayerSpec? = nil) {
             self.areas = areas
             self.demand = demand
@@ -351,7 +353,7 @@ public struct StudyFile: Codable, Sendable, Hashable {
 
 /// The layers a study reads, each with its job.
 public enum LayerRole: String, Sendable, Hashable, Codable, CaseIterable {
-    case areas, demand, facilities, roads, locator
+    case areas, demand, facilities, roads, locator, land
 
     /// The field roles its mapping knows: those it needs, and those it may have.
     public var fieldRoles: (required: [String], optional: [String]) {
@@ -360,7 +362,7 @@ public enum LayerRole: String, Sendable, Hashable, Codable, CaseIterable {
         case .demand: (["id"], ["name", "weight", "area"])
         case .facilities: (["id", "category"], ["name", "capacity", "annual_cost", "condition"])
         case .roads: ([], ["id", "class", "maxspeed", "oneway", "name"])
-        case .locator: ([], ["name"])
+        case .locator, .land: ([], ["name"])
         }
     }
 }
@@ -373,6 +375,7 @@ extension StudyFile.Layers {
         case .facilities: facilities
         case .roads: roads
         case .locator: locator
+        case .land: land
         }
     }
 }

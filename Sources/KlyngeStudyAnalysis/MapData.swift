@@ -23,6 +23,9 @@ public enum MapData {
         if needed.contains("locator") {
             out["locator"] = study.locator.map { Feature(geometry: $0, attributes: [:]) }
         }
+        if needed.contains("land") {
+            out["land"] = study.land.map { Feature(geometry: $0, attributes: [:]) }
+        }
         if needed.contains("areas") {
             out["areas"] = study.areas.map { a in
                 Feature(geometry: a.geometry, attributes: [

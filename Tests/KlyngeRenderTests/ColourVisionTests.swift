@@ -145,12 +145,45 @@ enum ColourVision: CaseIterable {
         let folder = TestSupport.packageRoot.appendingPathComponent("styles")
         for file in try FileManager.default.contentsOfDirectory(atPath: folder.path).filter({ $0.hasSuffix(".json") }) {
             let style = try Style.load(folder.appendingPathComponent(file).path, stylesFolder: folder)
-            for layer in style.layers where layer.type == .background {
+            // A background shown whatever the data is neutral; a sea colour needs the land to be known.
+            for layer in style.layers where layer.type == .background && layer.ifData == nil {
                 var w = Warnings()
                 let c = try #require(Context.color(layer, "background-color", [:], nil, &w))
                 let lab = ColourVision.normal.lab(c)
                 #expect(hypot(lab.a, lab.b) < 3, "\(file) \(layer.id): \(c.hex) has chroma \(hypot(lab.a, lab.b))")
             }
+            #expect(style.layers.filter { $0.type == .background && $0.ifData != nil }.allSatisfy { $0.ifData == "land" }, "\(file)")
         }
+    }
+
+    /// With land around the study the sea is blue and the land neutral; without it everything outside the
+    /// study is neutral (issue 13, defect 12: an inland German study read as a lake).
+    @Test func seaOnlyWhereThereIsSea() throws {
+        let folder = TestSupport.packageRoot.appendingPathComponent("styles")
+        let style = try Style.load("coverage", stylesFolder: folder)
+        func square(_ x0: Double, _ y0: Double, _ side: Double) -> Geometry {
+            .polygon([[Coordinate(x: x0, y: y0), Coordinate(x: x0 + side, y: y0), Coordinate(x: x0 + side, y: y0 + side),
+                       Coordinate(x: x0, y: y0 + side), Coordinate(x: x0, y: y0)]])
+        }
+        // The study in the middle, land on the left third, sea on the right.
+        let area = Feature(geometry: square(4000, 4000, 2000), attributes: ["id": .string("a"), "name": .string("Sogn")])
+        let land = Feature(geometry: square(-5000, -5000, 8000), attributes: [:])
+        func chroma(withLand: Bool, at c: Coordinate) throws -> Double {
+            let request = MapRequest(style: style, data: ["areas": [area], "land": withLand ? [land] : []],
+                                     extent: Envelope(minX: 0, minY: 0, maxX: 10000, maxY: 10000), page: Page.pixels(width: 500, height: 500, dpi: 72),
+                                     kind: .png, language: "da", title: "Kort", subtitle: nil, attribution: ["test"])
+            let tmp = try TestSupport.temporaryFolder()
+            defer { try? FileManager.default.removeItem(at: tmp) }
+            let path = tmp.appendingPathComponent("m.png").path
+            let report = try MapRenderer.render(request, to: path)
+            let (w, _, px) = try PNGPixels.read(path: path)
+            let p = report.viewport.page(c)
+            let i = (Int(p.y) * w + Int(p.x)) * 4
+            let lab = ColourVision.normal.lab(RGBA(Double(px[i + 2]) / 255, Double(px[i + 1]) / 255, Double(px[i]) / 255))
+            return hypot(lab.a, lab.b)
+        }
+        #expect(try chroma(withLand: true, at: Coordinate(x: 9000, y: 9000)) > 4, "the sea is not blue")
+        #expect(try chroma(withLand: true, at: Coordinate(x: 1000, y: 1500)) < 3, "the land is not neutral")
+        #expect(try chroma(withLand: false, at: Coordinate(x: 9000, y: 9000)) < 3, "without land the outside is not neutral")
     }
 }

@@ -134,5 +134,10 @@ import KlyngeTestSupport
         #expect(throws: StyleError.self) {
             try style(#"{"version": 8, "sources": {"l": {"type": "geojson", "data": "klynge:locator"}}, "layers": [{"id": "x", "type": "fill", "source": "l", "metadata": {"klynge:inset": "yes"}}]}"#)
         }
+        // A layer drawn only with some data names a Klynge layer.
+        #expect(throws: StyleError.self) {
+            try style(#"{"version": 8, "layers": [{"id": "sea", "type": "background", "metadata": {"klynge:if-data": "lakes"}}]}"#)
+        }
+        #expect(try style(#"{"version": 8, "layers": [{"id": "sea", "type": "background", "metadata": {"klynge:if-data": "land"}}]}"#).layers[0].ifData == "land")
     }
 }
