@@ -1005,7 +1005,17 @@ struct Context {
         }
         let (points, vertices) = crowd!
         func count(_ b: LabelPlacer.Box, _ ps: [(Double, Double)]) -> Int { ps.reduce(0) { $0 + ($1.0 >= b.x && $1.0 <= b.x + b.w && $1.1 >= b.y && $1.1 <= b.y + b.h ? 1 : 0) } }
-        let free = corners.filter { !placer.anyPlaced(intersecting: $0) }
+        // A corner taken by the scale bar or north arrow may still hold the box beside them, along the edge.
+        var candidates = corners
+        for (k, c) in corners.enumerated() {
+            var shifted = c
+            let towardsMiddle = k % 2 == 0 ? -1.0 : 1.0  // right corners move left, left corners move right
+            for _ in 0..<4 where placer.anyPlaced(intersecting: shifted) {
+                shifted.x += towardsMiddle * max(base, w * 0.25)
+            }
+            if shifted.x != c.x && shifted.x >= left && shifted.x <= right { candidates.append(shifted) }
+        }
+        let free = candidates.filter { !placer.anyPlaced(intersecting: $0) }
         let chosen = (free.isEmpty ? corners : free).min { a, b in (count(a, points), count(a, vertices)) < (count(b, points), count(b, vertices)) }!
         placer.block(chosen)
         return chosen
