@@ -41,7 +41,6 @@ struct AggregationNote: Sendable {
     var points: Int
     var dots: Int
     var cellMeters: Double
-    var sample: [String: AttributeValue]
 }
 
 extension MapRenderer {
@@ -76,7 +75,9 @@ extension MapRenderer {
 
     static func aggregate(_ layer: StyleLayer, _ fs: [Feature], _ agg: Aggregation, cellMeters: Double) -> ([Feature], AggregationNote?) {
         func named(_ f: Feature) -> Bool { !(f.attributes["name"]?.text ?? "").isEmpty }
-        let anonymous = fs.indices.filter { !named(fs[$0]) && fs[$0].geometry?.pointParts.count == 1 }
+        // A point whose cell number would not fit an integer (a degenerate extent) is drawn as it is.
+        func inRange(_ c: Coordinate) -> Bool { abs(c.x / cellMeters) < 1e15 && abs(c.y / cellMeters) < 1e15 }
+        let anonymous = fs.indices.filter { !named(fs[$0]) && fs[$0].geometry?.pointParts.count == 1 && inRange(fs[$0].geometry!.pointParts[0]) }
         guard anonymous.count > agg.above else { return (fs, nil) }
         struct Key: Hashable { var cx: Int64, cy: Int64, look: [StyleValue] }
         let keys = Context.lookKeys(layer)
@@ -88,7 +89,6 @@ extension MapRenderer {
         }
         let anonymousSet = Set(anonymous)
         var out = fs.indices.filter { !anonymousSet.contains($0) }.map { fs[$0] }
-        var sample: [String: AttributeValue] = [:]
         // Cells in a fixed order, so every band and output draws the same map.
         for key in groups.keys.sorted(by: { ($0.cy, $0.cx) < ($1.cy, $1.cx) }) {
             let members = groups[key]!.map { fs[$0] }
@@ -113,9 +113,8 @@ extension MapRenderer {
             attributes["id"] = .string("cell \(key.cx) \(key.cy)")
             attributes["klynge_points"] = .int(Int64(members.count))
             attributes["klynge_cell_m"] = .double(cellMeters)
-            if sample.isEmpty { sample = attributes }
             out.append(Feature(geometry: .point(Coordinate(x: x / wsum, y: y / wsum)), attributes: attributes))
         }
-        return (out, AggregationNote(points: anonymous.count, dots: groups.count, cellMeters: cellMeters, sample: sample))
+        return (out, AggregationNote(points: anonymous.count, dots: groups.count, cellMeters: cellMeters))
     }
 }

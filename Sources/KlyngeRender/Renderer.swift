@@ -732,9 +732,11 @@ struct Context {
             let x = min(max(c.x, b.x), b.x + b.w), y = min(max(c.y, b.y), b.y + b.h)
             return ((c.x - x) * (c.x - x) + (c.y - y) * (c.y - y)).squareRoot()
         }
+        // Only icons moved apart near this place can be mistaken for its own (a few, whatever the map's size).
+        let nearbyIcons = displaced.isEmpty ? [] : iconBoxes.filter { i in abs(i.x - q.x) < 250 && abs(i.y - q.y) < 250 }
         func unambiguous(_ b: LabelPlacer.Box) -> Bool {
             let mine = points.map { reach($0, b) }.min() ?? 0
-            return !iconBoxes.contains { i in
+            return !nearbyIcons.contains { i in
                 let c = (x: i.x + i.w / 2, y: i.y + i.h / 2)
                 return !points.contains { abs($0.x - c.x) < 0.01 && abs($0.y - c.y) < 0.01 } && reach(c, b) < mine
             }
