@@ -371,7 +371,16 @@ struct Context {
         let subtitle = r.subtitle.map { canvas.layout($0, size: base * 0.85, wrapWidth: W - 2 * margin) }
         let attribution = fitted(r.attribution.joined(separator: " · "), base * 0.55)
         let top = margin + title.height + (subtitle.map { $0.height + base * 0.2 } ?? 0) + base * 0.5
-        let frame = (x: margin, y: top, w: W - 2 * margin, h: H - top - margin - attribution.height - base * 0.3)
+        var frame = (x: margin, y: top, w: W - 2 * margin, h: H - top - margin - attribution.height - base * 0.3)
+        // The legend follows the features, not the drawing: known first, so a dense map can make room for it
+        // outside the frame rather than have it hide data.
+        func visible(_ layer: StyleLayer) -> Bool { layer.layout["visibility"]?.evaluate([:]).string != "none" }
+        let legendEntries = legend(drawnLayers: Set(r.style.layers.filter { $0.type != .background && !$0.inset && visible($0) && !drawn($0).isEmpty }.map(\.id)))
+        var outsideLegend: LabelPlacer.Box?
+        if let size = measureLegend(legendEntries, base: base), let moved = legendOutside(size: (size.w, size.h), frame: frame, base: base) {
+            frame = moved.frame
+            outsideLegend = moved.box
+        }
         let viewport = Viewport(extent: r.extent, frame: frame)
         clipFrame = frame
 
@@ -381,7 +390,6 @@ struct Context {
         canvas.save()
         canvas.clip(frame.x, frame.y, frame.w, frame.h)
         // In SVG every style layer, its labels and each piece of furniture is a named group (an Inkscape layer).
-        var drawnLayers = Set<String>()
         var symbols: [(layer: StyleLayer, features: [Feature])] = []
         for layer in r.style.layers where !layer.inset {
             if let vis = layer.layout["visibility"], vis.evaluate([:]).string == "none" { continue }
@@ -407,7 +415,6 @@ struct Context {
                 }
                 flushBatch()
                 canvas.endGroup()
-                if !features.isEmpty { drawnLayers.insert(layer.id) }
             }
         }
         canvas.restore()
@@ -415,14 +422,14 @@ struct Context {
         // Furniture first, so labels keep clear of it.
         var placer = LabelPlacer(frame: frame)
         let scaleBar = ScaleBar(viewport: viewport, maxWidthPt: frame.w * 0.25)
-        let legendEntries = legend(drawnLayers: drawnLayers.union(symbols.filter { !$0.features.isEmpty }.map(\.layer.id)))
         canvas.beginGroup(id: "scale-bar", label: r.language == "en" ? "scale bar" : "målestok")
         drawScaleBar(scaleBar, frame: frame, base: base, placer: &placer)
         canvas.endGroup()
         canvas.beginGroup(id: "north-arrow", label: r.language == "en" ? "north arrow" : "nordpil")
         drawNorthArrow(frame: frame, base: base, placer: &placer)
         canvas.endGroup()
-        let legendBox = placeLegend(legendEntries, frame: frame, base: base, viewport: viewport, symbols: symbols, placer: &placer)
+        let legendBox = placeLegend(legendEntries, frame: frame, base: base, viewport: viewport, symbols: symbols, outside: outsideLegend,
+                                    placer: &placer)
         let insetBox = placeInset(frame: frame, base: base, viewport: viewport, symbols: symbols, placer: &placer)
         for d in dots { placer.block(d) }
         allDots = Set(dots)
@@ -460,7 +467,9 @@ struct Context {
         canvas.stroke()
         canvas.draw(title, x: margin, y: margin, color: RGBA(0.1, 0.1, 0.1))
         if let subtitle { canvas.draw(subtitle, x: margin, y: margin + title.height + base * 0.2, color: RGBA(0.3, 0.3, 0.3)) }
-        canvas.draw(attribution, x: W - margin - attribution.width, y: frame.y + frame.h + base * 0.25, color: RGBA(0.35, 0.35, 0.35))
+        // Below the frame, or below a legend set under it.
+        let attributionY = max(frame.y + frame.h, outsideLegend.map { $0.y + $0.h } ?? 0) + base * 0.25
+        canvas.draw(attribution, x: W - margin - attribution.width, y: attributionY, color: RGBA(0.35, 0.35, 0.35))
         canvas.endGroup()
         var said = warnings.list
         if r.attribution.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
@@ -955,7 +964,16 @@ struct Context {
     /// opaque, so nothing is drawn over it.
     mutating func placeLegend(_ entries: [(StyleLayer, String, [String: AttributeValue])], frame: (x: Double, y: Double, w: Double, h: Double),
                               base: Double, viewport: Viewport, symbols: [(layer: StyleLayer, features: [Feature])],
-                              placer: inout LabelPlacer) -> LegendBox? {
+                              outside: LabelPlacer.Box?, placer: inout LabelPlacer) -> LegendBox? {
+        guard var box = measureLegend(entries, base: base) else { return nil }
+        let chosen = outside ?? freestCorner(w: box.w, h: box.h, frame: frame, base: base, viewport: viewport, symbols: symbols, placer: &placer)
+        box.x = chosen.x
+        box.y = chosen.y
+        return box
+    }
+
+    /// The legend's texts and size (placed at 0, 0).
+    func measureLegend(_ entries: [(StyleLayer, String, [String: AttributeValue])], base: Double) -> LegendBox? {
         guard !entries.isEmpty else { return nil }
         let size = base * 0.62
         let texts = entries.map { canvas.layout($0.1, size: size) }
@@ -976,9 +994,39 @@ struct Context {
         }
         let w = max(heading.width, rowWidths.max() ?? 0) + 2 * pad
         let h = heading.height + pad * 0.5 + rowHeights.reduce(0, +) + 2 * pad
-        let chosen = freestCorner(w: w, h: h, frame: frame, base: base, viewport: viewport, symbols: symbols, placer: &placer)
-        return LegendBox(x: chosen.x, y: chosen.y, w: w, h: h, heading: heading, texts: texts, rowHeights: rowHeights, pad: pad, swatch: swatch,
-                         size: size)
+        return LegendBox(x: 0, y: 0, w: w, h: h, heading: heading, texts: texts, rowHeights: rowHeights, pad: pad, swatch: swatch, size: size)
+    }
+
+    /// Where the legend goes outside the map when every corner it could take inside would hide points (a dense
+    /// map): beside the frame or below it, whichever leaves the larger map. Returns the smaller frame and the
+    /// legend's box, or nil to keep the legend inside. The corners are judged from the features themselves, as
+    /// nothing is drawn yet; the scale bar (bottom left) and north arrow (top right) are kept clear.
+    func legendOutside(size: (w: Double, h: Double), frame: (x: Double, y: Double, w: Double, h: Double), base: Double)
+        -> (frame: (x: Double, y: Double, w: Double, h: Double), box: LabelPlacer.Box)? {
+        let viewport = Viewport(extent: r.extent, frame: frame)
+        var points: [(x: Double, y: Double)] = []
+        for layer in r.style.layers where (layer.type == .circle || layer.type == .symbol) && !layer.inset {
+            for f in drawn(layer) { for c in f.geometry?.pointParts ?? [] { points.append(viewport.page(c)) } }
+        }
+        let inset = base * 0.6
+        let furniture = [LabelPlacer.Box(x: frame.x, y: frame.y + frame.h - base * 3, w: frame.w * 0.32, h: base * 3),
+                         LabelPlacer.Box(x: frame.x + frame.w - base * 2.4, y: frame.y, w: base * 2.4, h: base * 3.4)]
+        let xs = [frame.x + frame.w - size.w - inset, frame.x + inset], ys = [frame.y + frame.h - size.h - inset, frame.y + inset]
+        let corners = ys.flatMap { y in xs.map { x in LabelPlacer.Box(x: x, y: y, w: size.w, h: size.h) } }
+            .filter { c in !furniture.contains { $0.intersects(c) } }
+        let hidden = corners.map { c in points.filter { $0.x >= c.x && $0.x <= c.x + c.w && $0.y >= c.y && $0.y <= c.y + c.h }.count }
+        guard (hidden.min() ?? 1) > 0 else { return nil }
+        let gap = base * 0.6
+        let besideArea = (frame.w - size.w - gap) * frame.h, belowArea = frame.w * (frame.h - size.h - gap)
+        if size.h <= frame.h && frame.w - size.w - gap >= frame.w * 0.5 && besideArea >= belowArea {
+            let f = (x: frame.x, y: frame.y, w: frame.w - size.w - gap, h: frame.h)
+            return (f, LabelPlacer.Box(x: f.x + f.w + gap, y: f.y + f.h - size.h, w: size.w, h: size.h))
+        }
+        if size.w <= frame.w && frame.h - size.h - gap >= frame.h * 0.5 {
+            let f = (x: frame.x, y: frame.y, w: frame.w, h: frame.h - size.h - gap)
+            return (f, LabelPlacer.Box(x: f.x + f.w - size.w, y: f.y + f.h + gap, w: size.w, h: size.h))
+        }
+        return nil
     }
 
     /// The frame's corner for a box of w × h that hides the fewest drawn points, then the fewest line and

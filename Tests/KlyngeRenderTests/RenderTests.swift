@@ -271,6 +271,18 @@ func smallMap(kind: OutputKind, page: Page) throws -> MapRequest {
             }
         }
         #expect(red == 0, "\(red) red pixels inside the legend")
+        // Every corner holds a point, so the legend makes room for itself outside the map and hides nothing.
+        let f = report.viewport.frame
+        #expect(!box.intersects(LabelPlacer.Box(x: f.x, y: f.y, w: f.w, h: f.h)), "the legend \(box) hides a corner of the map \(f)")
+        #expect(box.x >= 0 && box.y >= 0 && box.x + box.w <= page.widthPt && box.y + box.h <= page.heightPt)
+        // With the top left corner empty, the legend goes there, inside the map.
+        var sparse = request
+        sparse.data["demand"] = dots.filter { $0.geometry != .point(Coordinate(x: 300, y: 9700)) }
+        let inside = try MapRenderer.render(sparse, to: path)
+        let b = try #require(inside.legendBox)
+        let g = inside.viewport.frame
+        #expect(b.x >= g.x && b.y >= g.y && b.x + b.w <= g.x + g.w && b.y + b.h <= g.y + g.h, "\(b) is not inside \(g)")
+        #expect(b.x < g.x + g.w / 2 && b.y < g.y + g.h / 2, "not in the top left: \(b)")
     }
 
     /// Small multiples: the grid that draws the content largest, and every panel drawn inside its own cell.
