@@ -600,6 +600,9 @@ def make_hostile_study(folder):
 
     def edit(text):
         text = text.replace("samsoe-osm.gpkg", "hostile-osm.gpkg").replace("samsoe_sogne.geojson", "hostile_sogne.geojson")
+        # The map context layers stay where they are (read, never written).
+        text = text.replace("source: land.geojson", "source: " + os.path.join(src_dir, "land.geojson"))
+        text = text.replace("source: ../denmark/", "source: " + os.path.join(src_dir, "..", "denmark") + "/")
         text = re.sub(r"^name: .*$", "name: '" + PAYLOADS["js"] + "'", text, count=1, flags=re.M)
         text = text.replace("hall:         { da: Forsamlingshus,", "hall:         { da: '" + PAYLOADS["img"] + "',")
         # The sample's scenarios and clusters name villages and facilities by their (now changed) names.

@@ -277,6 +277,8 @@ struct Context {
     var displaced: [Int64: [(id: String, to: (x: Double, y: Double))]] = [:]
     /// The map frame, for icons moved within it.
     var clipFrame: (x: Double, y: Double, w: Double, h: Double) = (0, 0, 0, 0)
+    /// Columns of a legend set outside the map (two below it).
+    var outsideColumns = 1
     /// Drawn points and vertices in page points, counted once for choosing corners.
     var crowd: (points: [(Double, Double)], vertices: [(Double, Double)])?
 
@@ -377,9 +379,11 @@ struct Context {
         func visible(_ layer: StyleLayer) -> Bool { layer.layout["visibility"]?.evaluate([:]).string != "none" }
         let legendEntries = legend(drawnLayers: Set(r.style.layers.filter { $0.type != .background && !$0.inset && visible($0) && !drawn($0).isEmpty }.map(\.id)))
         var outsideLegend: LabelPlacer.Box?
-        if let size = measureLegend(legendEntries, base: base), let moved = legendOutside(size: (size.w, size.h), frame: frame, base: base) {
+        if let one = measureLegend(legendEntries, base: base), let two = measureLegend(legendEntries, base: base, columns: 2),
+           let moved = legendOutside(size: (one.w, one.h), below: (two.w, two.h), frame: frame, base: base) {
             frame = moved.frame
             outsideLegend = moved.box
+            outsideColumns = moved.columns
         }
         let viewport = Viewport(extent: r.extent, frame: frame)
         clipFrame = frame
@@ -956,6 +960,9 @@ struct Context {
         var heading: Canvas.TextLayout
         var texts: [Canvas.TextLayout]
         var rowHeights: [Double], pad: Double, swatch: Double, size: Double
+        /// Entries before this index fill the first column, the rest the second (a legend set below the map).
+        var split: Int
+        var columnWidth: Double
     }
 
     /// Sizes the legend and puts it in the frame's corner that hides the fewest drawn points (villages,
@@ -965,15 +972,15 @@ struct Context {
     mutating func placeLegend(_ entries: [(StyleLayer, String, [String: AttributeValue])], frame: (x: Double, y: Double, w: Double, h: Double),
                               base: Double, viewport: Viewport, symbols: [(layer: StyleLayer, features: [Feature])],
                               outside: LabelPlacer.Box?, placer: inout LabelPlacer) -> LegendBox? {
-        guard var box = measureLegend(entries, base: base) else { return nil }
+        guard var box = measureLegend(entries, base: base, columns: outsideColumns) else { return nil }
         let chosen = outside ?? freestCorner(w: box.w, h: box.h, frame: frame, base: base, viewport: viewport, symbols: symbols, placer: &placer)
         box.x = chosen.x
         box.y = chosen.y
         return box
     }
 
-    /// The legend's texts and size (placed at 0, 0).
-    func measureLegend(_ entries: [(StyleLayer, String, [String: AttributeValue])], base: Double) -> LegendBox? {
+    /// The legend's texts and size (placed at 0, 0), in one column or two.
+    func measureLegend(_ entries: [(StyleLayer, String, [String: AttributeValue])], base: Double, columns: Int = 1) -> LegendBox? {
         guard !entries.isEmpty else { return nil }
         let size = base * 0.62
         let texts = entries.map { canvas.layout($0.1, size: size) }
@@ -992,21 +999,32 @@ struct Context {
                 rowWidths.append(texts[i].width + swatch + pad)
             }
         }
-        let w = max(heading.width, rowWidths.max() ?? 0) + 2 * pad
-        let h = heading.height + pad * 0.5 + rowHeights.reduce(0, +) + 2 * pad
-        return LegendBox(x: 0, y: 0, w: w, h: h, heading: heading, texts: texts, rowHeights: rowHeights, pad: pad, swatch: swatch, size: size)
+        let split = columns >= 2 ? (entries.count + 1) / 2 : entries.count
+        let columnWidth = rowWidths.max() ?? 0
+        let w = max(heading.width, columns >= 2 && split < entries.count ? 2 * columnWidth + 2 * pad : columnWidth) + 2 * pad
+        let tallest = max(rowHeights[..<split].reduce(0, +), rowHeights[split...].reduce(0, +))
+        let h = heading.height + pad * 0.5 + tallest + 2 * pad
+        return LegendBox(x: 0, y: 0, w: w, h: h, heading: heading, texts: texts, rowHeights: rowHeights, pad: pad, swatch: swatch, size: size,
+                         split: split, columnWidth: columnWidth)
     }
 
-    /// Where the legend goes outside the map when every corner it could take inside would hide points (a dense
-    /// map): beside the frame or below it, whichever leaves the larger map. Returns the smaller frame and the
+    /// Where the legend goes outside the map when every corner it could take inside would hide some of the study
+    /// (its points, lines or areas): beside the frame or below it, whichever leaves the larger map. Returns the smaller frame and the
     /// legend's box, or nil to keep the legend inside. The corners are judged from the features themselves, as
     /// nothing is drawn yet; the scale bar (bottom left) and north arrow (top right) are kept clear.
-    func legendOutside(size: (w: Double, h: Double), frame: (x: Double, y: Double, w: Double, h: Double), base: Double)
-        -> (frame: (x: Double, y: Double, w: Double, h: Double), box: LabelPlacer.Box)? {
+    func legendOutside(size: (w: Double, h: Double), below: (w: Double, h: Double), frame: (x: Double, y: Double, w: Double, h: Double), base: Double)
+        -> (frame: (x: Double, y: Double, w: Double, h: Double), box: LabelPlacer.Box, columns: Int)? {
         let viewport = Viewport(extent: r.extent, frame: frame)
+        // The study's points, and every 4th vertex of its lines and areas (not the land or locator around it).
         var points: [(x: Double, y: Double)] = []
-        for layer in r.style.layers where (layer.type == .circle || layer.type == .symbol) && !layer.inset {
-            for f in drawn(layer) { for c in f.geometry?.pointParts ?? [] { points.append(viewport.page(c)) } }
+        for layer in r.style.layers where !layer.inset && !["land", "locator"].contains(layer.data ?? "") {
+            switch layer.type {
+            case .circle, .symbol:
+                for f in drawn(layer) { for c in f.geometry?.pointParts ?? [] { points.append(viewport.page(c)) } }
+            case .line, .fill:
+                for f in drawn(layer) { for (k, c) in (f.geometry?.allCoordinates ?? []).enumerated() where k % 4 == 0 { points.append(viewport.page(c)) } }
+            case .background: break
+            }
         }
         let inset = base * 0.6
         let furniture = [LabelPlacer.Box(x: frame.x, y: frame.y + frame.h - base * 3, w: frame.w * 0.32, h: base * 3),
@@ -1016,15 +1034,17 @@ struct Context {
             .filter { c in !furniture.contains { $0.intersects(c) } }
         let hidden = corners.map { c in points.filter { $0.x >= c.x && $0.x <= c.x + c.w && $0.y >= c.y && $0.y <= c.y + c.h }.count }
         guard (hidden.min() ?? 1) > 0 else { return nil }
+        // Beside: one column. Below: two columns when they fit the width (a lower strip, a larger map).
         let gap = base * 0.6
-        let besideArea = (frame.w - size.w - gap) * frame.h, belowArea = frame.w * (frame.h - size.h - gap)
+        let under = below.w <= frame.w ? below : size
+        let besideArea = (frame.w - size.w - gap) * frame.h, belowArea = frame.w * (frame.h - under.h - gap)
         if size.h <= frame.h && frame.w - size.w - gap >= frame.w * 0.5 && besideArea >= belowArea {
             let f = (x: frame.x, y: frame.y, w: frame.w - size.w - gap, h: frame.h)
-            return (f, LabelPlacer.Box(x: f.x + f.w + gap, y: f.y + f.h - size.h, w: size.w, h: size.h))
+            return (f, LabelPlacer.Box(x: f.x + f.w + gap, y: f.y + f.h - size.h, w: size.w, h: size.h), 1)
         }
-        if size.w <= frame.w && frame.h - size.h - gap >= frame.h * 0.5 {
-            let f = (x: frame.x, y: frame.y, w: frame.w, h: frame.h - size.h - gap)
-            return (f, LabelPlacer.Box(x: f.x + f.w - size.w, y: f.y + f.h + gap, w: size.w, h: size.h))
+        if under.w <= frame.w && frame.h - under.h - gap >= frame.h * 0.5 {
+            let f = (x: frame.x, y: frame.y, w: frame.w, h: frame.h - under.h - gap)
+            return (f, LabelPlacer.Box(x: f.x + f.w - under.w, y: f.y + f.h + gap, w: under.w, h: under.h), below.w <= frame.w ? 2 : 1)
         }
         return nil
     }
@@ -1134,12 +1154,14 @@ struct Context {
         canvas.lineWidth(0.4)
         canvas.stroke()
         canvas.draw(box.heading, x: x + pad, y: y + pad, color: RGBA(0.1, 0.1, 0.1))
-        var ry = y + pad + box.heading.height + pad * 0.5
+        let firstRow = y + pad + box.heading.height + pad * 0.5
+        var ry = firstRow
         for (i, entry) in entries.enumerated() {
             let (layer, _, props) = entry
             let rowH = box.rowHeights[i]
+            if i == box.split { ry = firstRow }
             defer { ry += rowH }
-            let sx = x + pad
+            let sx = x + pad + (i >= box.split ? box.columnWidth + 2 * pad : 0)
             if let key = sizeKeyLayout(layer, props, size: box.size) {
                 canvas.draw(box.texts[i], x: sx, y: ry, color: RGBA(0.1, 0.1, 0.1))
                 let tall = max(2 * (key.map(\.radius).max() ?? 0), key.map(\.text.height).max() ?? 0)
@@ -1274,3 +1296,5 @@ public enum Icons {
         }
     }
 }
+
+
