@@ -751,7 +751,7 @@ struct LoadRun {
     }
 
     /// A context layer's polygons (the locator's country, the land around): only their shape is drawn, so
-    /// anything but polygons is an error.
+    /// anything but polygons is an error; invalid ones are repaired and reported.
     mutating func buildOutline(_ layer: RawLayer) -> [Geometry] {
         let what = layer.summary.role == .land ? "a land layer holds areas (land polygons)" : "a locator layer holds areas (a country or region outline)"
         var out: [Geometry] = []
@@ -762,7 +762,9 @@ struct LoadRun {
                                     "wrong geometry type \(g.typeName): \(what)"))
                 continue
             }
-            out.append(g.polygons.count == 1 ? .polygon(g.polygons[0]) : .multiPolygon(g.polygons))
+            // Invalid outlines are repaired and reported, as the study's own areas are.
+            guard let valid = repaired(g.polygons.count == 1 ? .polygon(g.polygons[0]) : .multiPolygon(g.polygons), f, layer) else { continue }
+            out.append(valid)
         }
         if out.isEmpty && !layer.features.isEmpty {
             issues.append(ValidationIssue(.error, file: layer.displaySource, layer: layer.layerName, "the \(layer.summary.role.rawValue) layer has no areas to draw"))

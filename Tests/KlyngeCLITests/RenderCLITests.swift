@@ -231,5 +231,11 @@ extension RenderCLITests {
         try TestSupport.write(text.replacingOccurrences(of: "danmark_omrids.geojson", with: "dk_geonames_cities500.geojson"), to: URL(fileURLWithPath: path))
         let bad = try TestSupport.run(klynge, ["validate", path])
         #expect(bad.status != 0 && (bad.stdout + bad.stderr).contains("locator layer holds areas"), "\(bad.stdout)\(bad.stderr)")
+        // A self-crossing outline is repaired and reported, like the study's own areas.
+        let bowtie = folder.appendingPathComponent("bowtie.geojson")
+        try TestSupport.write(#"{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"name": "x"}, "geometry": {"type": "Polygon", "coordinates": [[[10.0, 55.0], [11.0, 56.0], [11.0, 55.0], [10.0, 56.0], [10.0, 55.0]]]}}]}"#, to: bowtie)
+        try TestSupport.write(text.replacingOccurrences(of: TestSupport.data("samsoe") + "/../denmark/danmark_omrids.geojson", with: bowtie.path), to: URL(fileURLWithPath: path))
+        let repaired = try TestSupport.run(klynge, ["validate", path])
+        #expect(repaired.status == 0 && repaired.stdout.contains("1 repair(s)"), "\(repaired.stdout)\(repaired.stderr)")
     }
 }
