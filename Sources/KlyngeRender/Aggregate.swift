@@ -63,7 +63,7 @@ extension MapRenderer {
     static func layerFeatures(_ r: MapRequest) -> (features: [String: [Feature]], notes: [String: AggregationNote]) {
         var out: [String: [Feature]] = [:], notes: [String: AggregationNote] = [:]
         for layer in r.style.layers {
-            if let needs = layer.ifData, (r.data[needs] ?? []).isEmpty { out[layer.id] = []; continue }
+            if !layer.hasItsData(r.data) { out[layer.id] = []; continue }
             let fs = features(layer, r.data)
             guard let agg = layer.aggregate, layer.type == .circle else { out[layer.id] = fs; continue }
             let (merged, note) = aggregate(layer, fs, agg, cellMeters: roundCell(agg.cellMillimetres / 25.4 * 72 * approximateMetersPerPoint(r)))

@@ -78,8 +78,10 @@ public enum MapRenderer {
     /// Draws the map into `path` (the caller makes it atomic). PNGs are drawn in horizontal bands, one per
     /// core, into one pixel buffer: every band lays the map out identically and draws only its rows.
     public static func render(_ r: MapRequest, to path: String) throws -> RenderReport {
-        try paint(page: r.page, kind: r.kind, threads: r.threads, control: r.control, to: path, info: (r.title, r.subtitle)) { canvas in
-            var ctx = Context(r: r, canvas: canvas)
+        // Filters and merged points once per map, not once per band.
+        let drawn = layerFeatures(r)
+        return try paint(page: r.page, kind: r.kind, threads: r.threads, control: r.control, to: path, info: (r.title, r.subtitle)) { canvas in
+            var ctx = Context(r: r, canvas: canvas, drawn: drawn)
             return ctx.draw()
         }
     }
@@ -146,7 +148,7 @@ public enum MapRenderer {
                 canvas.save()
                 canvas.translate(o.x, o.y)
                 canvas.clip(0, 0, layout.panel.widthPt, layout.panel.heightPt)
-                var ctx = Context(r: panel, canvas: canvas)
+                var ctx = Context(r: panel, canvas: canvas, drawn: MapRenderer.layerFeatures(panel))
                 drawn.append(ctx.draw())
                 canvas.restore()
                 // A hairline around each panel, so they read as separate maps.
@@ -277,10 +279,28 @@ struct Context {
     var displaced: [Int64: [(id: String, to: (x: Double, y: Double))]] = [:]
     /// The map frame, for icons moved within it.
     var clipFrame: (x: Double, y: Double, w: Double, h: Double) = (0, 0, 0, 0)
-    /// Columns of a legend set outside the map (two below it).
-    var outsideColumns = 1
+    /// What the map occupies on the page: the points of its visible circle and symbol layers, and every 4th
+    /// vertex of its line and fill layers (enough to tell a busy corner from an empty one). The inset is never
+    /// counted; the land and locator around the study only `withContext`.
+    func pageCrowd(_ viewport: Viewport, withContext: Bool) -> (points: [(x: Double, y: Double)], vertices: [(x: Double, y: Double)]) {
+        var points: [(x: Double, y: Double)] = [], vertices: [(x: Double, y: Double)] = []
+        for layer in r.style.layers where !layer.inset && (withContext || !["land", "locator"].contains(layer.data ?? "")) {
+            switch layer.type {
+            case .circle, .symbol:
+                guard layer.isVisible else { continue }
+                for f in drawn(layer) { for c in f.geometry?.pointParts ?? [] { points.append(viewport.page(c)) } }
+            case .line, .fill:
+                for f in drawn(layer) { for (k, c) in (f.geometry?.allCoordinates ?? []).enumerated() where k % 4 == 0 { vertices.append(viewport.page(c)) } }
+            case .background: break
+            }
+        }
+        return (points, vertices)
+    }
+
+    /// What the locator inset shows (the inset layers' extent), once it is placed.
+    var insetExtent: Envelope?
     /// Drawn points and vertices in page points, counted once for choosing corners.
-    var crowd: (points: [(Double, Double)], vertices: [(Double, Double)])?
+    var crowd: (points: [(x: Double, y: Double)], vertices: [(x: Double, y: Double)])?
 
     mutating func addDot(_ q: (x: Double, y: Double), _ radius: Double) {
         let b = LabelPlacer.Box(x: q.x - radius, y: q.y - radius, w: 2 * radius, h: 2 * radius)
@@ -295,10 +315,10 @@ struct Context {
     let layerFeatures: [String: [Feature]]
     let aggregation: [String: AggregationNote]
 
-    init(r: MapRequest, canvas: Canvas) {
+    init(r: MapRequest, canvas: Canvas, drawn: (features: [String: [Feature]], notes: [String: AggregationNote])) {
         self.r = r
         self.canvas = canvas
-        (layerFeatures, aggregation) = MapRenderer.layerFeatures(r)
+        (layerFeatures, aggregation) = drawn
     }
 
     func drawn(_ layer: StyleLayer) -> [Feature] { layerFeatures[layer.id] ?? [] }
@@ -376,14 +396,14 @@ struct Context {
         var frame = (x: margin, y: top, w: W - 2 * margin, h: H - top - margin - attribution.height - base * 0.3)
         // The legend follows the features, not the drawing: known first, so a dense map can make room for it
         // outside the frame rather than have it hide data.
-        func visible(_ layer: StyleLayer) -> Bool { layer.layout["visibility"]?.evaluate([:]).string != "none" }
-        let legendEntries = legend(drawnLayers: Set(r.style.layers.filter { $0.type != .background && !$0.inset && visible($0) && !drawn($0).isEmpty }.map(\.id)))
+        let legendEntries = legend(drawnLayers: Set(r.style.layers.filter { $0.type != .background && !$0.inset && $0.isVisible && !drawn($0).isEmpty }.map(\.id)))
         var outsideLegend: LabelPlacer.Box?
-        if let one = measureLegend(legendEntries, base: base), let two = measureLegend(legendEntries, base: base, columns: 2),
+        var legendLayout = measureLegend(legendEntries, base: base)
+        if let one = legendLayout, let two = measureLegend(legendEntries, base: base, columns: 2),
            let moved = legendOutside(size: (one.w, one.h), below: (two.w, two.h), frame: frame, base: base) {
             frame = moved.frame
             outsideLegend = moved.box
-            outsideColumns = moved.columns
+            if moved.columns == 2 { legendLayout = two }
         }
         let viewport = Viewport(extent: r.extent, frame: frame)
         clipFrame = frame
@@ -396,8 +416,7 @@ struct Context {
         // In SVG every style layer, its labels and each piece of furniture is a named group (an Inkscape layer).
         var symbols: [(layer: StyleLayer, features: [Feature])] = []
         for layer in r.style.layers where !layer.inset {
-            if let vis = layer.layout["visibility"], vis.evaluate([:]).string == "none" { continue }
-            if let needs = layer.ifData, (r.data[needs] ?? []).isEmpty { continue }
+            if !layer.isVisible || !layer.hasItsData(r.data) { continue }
             switch layer.type {
             case .background:
                 if let c = Self.color(layer, "background-color", [:], .white, &warnings) {
@@ -432,9 +451,9 @@ struct Context {
         canvas.beginGroup(id: "north-arrow", label: r.language == "en" ? "north arrow" : "nordpil")
         drawNorthArrow(frame: frame, base: base, placer: &placer)
         canvas.endGroup()
-        let legendBox = placeLegend(legendEntries, frame: frame, base: base, viewport: viewport, symbols: symbols, outside: outsideLegend,
+        let legendBox = placeLegend(legendLayout, frame: frame, base: base, viewport: viewport, outside: outsideLegend,
                                     placer: &placer)
-        let insetBox = placeInset(frame: frame, base: base, viewport: viewport, symbols: symbols, placer: &placer)
+        let insetBox = placeInset(frame: frame, base: base, viewport: viewport, placer: &placer)
         for d in dots { placer.block(d) }
         allDots = Set(dots)
 
@@ -969,11 +988,10 @@ struct Context {
     /// facilities), then the fewest line and outline vertices, among the corners the scale bar and north
     /// arrow leave free; bottom right on a tie. The box is reserved in `placer`; `drawLegend` paints it last,
     /// opaque, so nothing is drawn over it.
-    mutating func placeLegend(_ entries: [(StyleLayer, String, [String: AttributeValue])], frame: (x: Double, y: Double, w: Double, h: Double),
-                              base: Double, viewport: Viewport, symbols: [(layer: StyleLayer, features: [Feature])],
-                              outside: LabelPlacer.Box?, placer: inout LabelPlacer) -> LegendBox? {
-        guard var box = measureLegend(entries, base: base, columns: outsideColumns) else { return nil }
-        let chosen = outside ?? freestCorner(w: box.w, h: box.h, frame: frame, base: base, viewport: viewport, symbols: symbols, placer: &placer)
+    mutating func placeLegend(_ measured: LegendBox?, frame: (x: Double, y: Double, w: Double, h: Double),
+                              base: Double, viewport: Viewport, outside: LabelPlacer.Box?, placer: inout LabelPlacer) -> LegendBox? {
+        guard var box = measured else { return nil }
+        let chosen = outside ?? freestCorner(w: box.w, h: box.h, frame: frame, base: base, viewport: viewport, placer: &placer)
         box.x = chosen.x
         box.y = chosen.y
         return box
@@ -1014,18 +1032,9 @@ struct Context {
     /// nothing is drawn yet; the scale bar (bottom left) and north arrow (top right) are kept clear.
     func legendOutside(size: (w: Double, h: Double), below: (w: Double, h: Double), frame: (x: Double, y: Double, w: Double, h: Double), base: Double)
         -> (frame: (x: Double, y: Double, w: Double, h: Double), box: LabelPlacer.Box, columns: Int)? {
-        let viewport = Viewport(extent: r.extent, frame: frame)
-        // The study's points, and every 4th vertex of its lines and areas (not the land or locator around it).
-        var points: [(x: Double, y: Double)] = []
-        for layer in r.style.layers where !layer.inset && !["land", "locator"].contains(layer.data ?? "") {
-            switch layer.type {
-            case .circle, .symbol:
-                for f in drawn(layer) { for c in f.geometry?.pointParts ?? [] { points.append(viewport.page(c)) } }
-            case .line, .fill:
-                for f in drawn(layer) { for (k, c) in (f.geometry?.allCoordinates ?? []).enumerated() where k % 4 == 0 { points.append(viewport.page(c)) } }
-            case .background: break
-            }
-        }
+        // The study's points, lines and areas (not the land or locator around it).
+        let crowd = pageCrowd(Viewport(extent: r.extent, frame: frame), withContext: false)
+        let points = crowd.points + crowd.vertices
         let inset = base * 0.6
         let furniture = [LabelPlacer.Box(x: frame.x, y: frame.y + frame.h - base * 3, w: frame.w * 0.32, h: base * 3),
                          LabelPlacer.Box(x: frame.x + frame.w - base * 2.4, y: frame.y, w: base * 2.4, h: base * 3.4)]
@@ -1053,28 +1062,15 @@ struct Context {
     /// outline vertices, among the corners still free (scale bar, north arrow, legend); bottom right on a tie.
     /// The box is reserved in `placer`.
     mutating func freestCorner(w: Double, h: Double, frame: (x: Double, y: Double, w: Double, h: Double), base: Double, viewport: Viewport,
-                               symbols: [(layer: StyleLayer, features: [Feature])], placer: inout LabelPlacer) -> LabelPlacer.Box {
+                               placer: inout LabelPlacer) -> LabelPlacer.Box {
         let inset = base * 0.6
         let left = frame.x + inset, right = frame.x + frame.w - w - inset
         let top = frame.y + inset, bottom = frame.y + frame.h - h - inset
         // Bottom right first: the tie-breaker, and where readers look for a legend.
         let corners = [(right, bottom), (left, bottom), (right, top), (left, top)].map { LabelPlacer.Box(x: $0.0, y: $0.1, w: w, h: h) }
-        if crowd == nil {
-            var points: [(Double, Double)] = [], vertices: [(Double, Double)] = []
-            for (_, features) in symbols { for f in features { if case .point(let c)? = f.geometry { let p = viewport.page(c); points.append((p.x, p.y)) } } }
-            // The circles were placed as they were drawn: their centres, without reading the layers again.
-            for d in dots { points.append((d.x + d.w / 2, d.y + d.h / 2)) }
-            for layer in r.style.layers where (layer.type == .line || layer.type == .fill) && !layer.inset {
-                for f in drawn(layer) {
-                    guard let g = f.geometry else { continue }
-                    // Polygons and lines: every few vertices is enough to tell a busy corner from an empty one.
-                    for (k, c) in g.allCoordinates.enumerated() where k % 4 == 0 { let p = viewport.page(c); vertices.append((p.x, p.y)) }
-                }
-            }
-            crowd = (points, vertices)
-        }
+        if crowd == nil { crowd = pageCrowd(viewport, withContext: true) }
         let (points, vertices) = crowd!
-        func count(_ b: LabelPlacer.Box, _ ps: [(Double, Double)]) -> Int { ps.reduce(0) { $0 + ($1.0 >= b.x && $1.0 <= b.x + b.w && $1.1 >= b.y && $1.1 <= b.y + b.h ? 1 : 0) } }
+        func count(_ b: LabelPlacer.Box, _ ps: [(x: Double, y: Double)]) -> Int { ps.reduce(0) { $0 + ($1.x >= b.x && $1.x <= b.x + b.w && $1.y >= b.y && $1.y <= b.y + b.h ? 1 : 0) } }
         // A corner taken by the scale bar or north arrow may still hold the box beside them, along the edge.
         var candidates = corners
         for (k, c) in corners.enumerated() {
@@ -1095,12 +1091,13 @@ struct Context {
     /// with the map's frame marked in red (a ring when it would be too small to see). Nil without them.
     /// The box is reserved here, with the legend; `drawInset` paints it last.
     mutating func placeInset(frame: (x: Double, y: Double, w: Double, h: Double), base: Double, viewport: Viewport,
-                             symbols: [(layer: StyleLayer, features: [Feature])], placer: inout LabelPlacer) -> LabelPlacer.Box? {
+                             placer: inout LabelPlacer) -> LabelPlacer.Box? {
         guard let region = insetRegion else { return nil }
+        insetExtent = region
         let side = min(frame.w, frame.h) * 0.22, aspect = (region.maxX - region.minX) / (region.maxY - region.minY)
         let pad = base * 0.3
         let w = (aspect >= 1 ? side : side * aspect) + 2 * pad, h = (aspect >= 1 ? side / aspect : side) + 2 * pad
-        return freestCorner(w: w, h: h, frame: frame, base: base, viewport: viewport, symbols: symbols, placer: &placer)
+        return freestCorner(w: w, h: h, frame: frame, base: base, viewport: viewport, placer: &placer)
     }
 
     var insetRegion: Envelope? {
@@ -1112,7 +1109,7 @@ struct Context {
 
     /// Paints the inset in its box, after the map's icons and labels (which keep clear of it), opaque.
     mutating func drawInset(_ box: LabelPlacer.Box?, base: Double) {
-        guard let box, let region = insetRegion else { return }
+        guard let box, let region = insetExtent else { return }
         let layers = r.style.layers.filter { $0.inset && !drawn($0).isEmpty }
         let pad = base * 0.3
         canvas.beginGroup(id: "locator", label: r.language == "en" ? "locator" : "oversigtskort")

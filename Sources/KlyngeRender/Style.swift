@@ -1,4 +1,5 @@
 import Foundation
+import KlyngeGeo
 
 /// The layer types of the supported MapLibre subset.
 public enum LayerType: String, Sendable, CaseIterable {
@@ -80,6 +81,12 @@ public struct StyleLayer: Sendable {
     public var ifData: String?
 
     public func property(_ name: String) -> Expression? { paint[name] ?? layout[name] }
+
+    /// Not switched off with `visibility: none`.
+    public var isVisible: Bool { layout["visibility"]?.evaluate([:]).string != "none" }
+
+    /// Whether the Klynge layer `klynge:if-data` names has features (always, without the key).
+    public func hasItsData(_ data: [String: [Feature]]) -> Bool { ifData.map { !(data[$0] ?? []).isEmpty } ?? true }
 }
 
 public struct Style: Sendable {
