@@ -42,6 +42,17 @@ run: build
 	$(KLYNGE) render $(STUDY) --style masterplan --paper A3 --landscape -o out/maps/masterplan.pdf
 	$(KLYNGE) optimize $(STUDY) --category hall --objective coverage --candidates places --sweep 1..5 --chart out/maps/halls-how-many.png
 	$(KLYNGE) optimize $(STUDY) --category hall --objective median --facilities 2 --candidates places
+	mkdir -p out/survey
+	$(KLYNGE) survey check $(STUDY)
+	rm -f out/survey/store.gpkg out/survey/store.gpkg.lock
+	$(KLYNGE) survey import $(STUDY) --store out/survey/store.gpkg data/samsoe/survey-demo-answers.jsonl
+	$(KLYNGE) survey results $(STUDY) --store out/survey/store.gpkg -o out/survey/results.md
+	$(KLYNGE) survey results $(STUDY) --store out/survey/store.gpkg -o out/survey/results.json
+	$(KLYNGE) survey export $(STUDY) --store out/survey/store.gpkg -o out/survey/answers.gpkg
+	$(KLYNGE) survey qr $(STUDY) --url http://127.0.0.1:8080/survey/samsoe-2027/ -o out/survey/qr.pdf
+	$(KLYNGE) survey qr $(STUDY) --url http://127.0.0.1:8080/survey/samsoe-2027/ -o out/survey/qr.png
+	$(KLYNGE) render $(STUDY) --style survey --category hall --store out/survey/store.gpkg --dpi 200 -o out/maps/survey-hall.png
+	$(KLYNGE) compare $(STUDY) --scenario "Ét forsamlingshus i Tranebjerg" --category hall --survey samsoe-2027 --store out/survey/store.gpkg
 	@echo "Outputs in out/; the summary is out/summary.md"
 
 # The PostGIS tests run against a local database that scripts/postgis-test-db.sh sets up (as root).
@@ -51,6 +62,7 @@ test: build
 	python3 scripts/check_matrix_scipy.py $(KLYNGE) $(STUDY)
 	python3 scripts/check_coverage.py $(KLYNGE) $(STUDY)
 	python3 scripts/check_webpage.py $(KLYNGE) $(STUDY) out/test
+	python3 scripts/check_survey.py $(KLYNGE) $(STUDY) out/test-survey
 
 # Every benchmark: matrices (against scipy), scenarios, maps (against geopandas + matplotlib), location-allocation and regions (against spopt).
 bench:

@@ -28,6 +28,8 @@ let package = Package(
         // zlib, for a fast parallel PNG encoder.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Cairo with Pango for text (pkg-config `pangocairo` brings cairo, pango and glib).
+        // libqrencode, for the survey's QR codes.
+        .systemLibrary(name: "CQREncode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
         .systemLibrary(name: "CCairo", pkgConfig: "pangocairo", providers: [.apt(["libcairo2-dev", "libpango1.0-dev"])]),
 
         // Pure Swift value types: geometry, features, WKB, GeoJSON.
@@ -40,6 +42,8 @@ let package = Package(
         .target(name: "KlyngeIO", dependencies: ["CGDAL", "KlyngeGeo"]),
         // The road network: graph, profiles, snapping, shortest paths, matrices, isochrone lines.
         .target(name: "KlyngeNetwork", dependencies: ["KlyngeGeo"]),
+        // QR codes as module grids (libqrencode; the handle stays inside).
+        .target(name: "KlyngeQR", dependencies: ["CQREncode"]),
         // Mixed-integer programmes as values, solved by GLPK (the handle stays inside).
         .target(name: "KlyngeMIP", dependencies: ["CGLPK"]),
         // Coverage, scenarios, comparison, closure impact, clusters, location-allocation: over access tables.
@@ -48,24 +52,28 @@ let package = Package(
         .target(name: "KlyngeRender", dependencies: ["CCairo", "CZlib", "KlyngeGeo", "KlyngeWork"]),
         // The study: schema of the study file and the loaded model (no I/O).
         .target(name: "KlyngeStudy", dependencies: ["KlyngeGeo", .product(name: "Yams", package: "Yams")]),
+        // The citizen survey: its definition (from YAML), answers held to it, and tallies with suppression.
+        .target(name: "KlyngeSurvey", dependencies: ["KlyngeGeo", "KlyngeStudy", .product(name: "Yams", package: "Yams")]),
         // The one scenario store of a study, shared by the command line and the service: records, ids, the writer's lock.
-        .target(name: "KlyngeStore", dependencies: ["KlyngeIO", "KlyngeStudy", .product(name: "Yams", package: "Yams")]),
+        .target(name: "KlyngeStore", dependencies: ["KlyngeIO", "KlyngeStudy", "KlyngeSurvey", .product(name: "Yams", package: "Yams")]),
         // Ingest: loading and validating a study from GDAL sources, OSM import, joins, point files, export.
         .target(name: "KlyngeIngest", dependencies: ["KlyngeGeo", "KlyngeGEOS", "KlyngeProj", "KlyngeIO", "KlyngeStudy", "KlyngeWork",
                                                      .product(name: "Yams", package: "Yams")]),
         // The study's analysis: its network, the one set of cost tables, scenario resolution, coverage, clusters,
         // optimize set-up and map data. It opens no files.
         .target(name: "KlyngeStudyAnalysis", dependencies: ["KlyngeIngest", "KlyngeGeo", "KlyngeGEOS", "KlyngeProj", "KlyngeNetwork", "KlyngeAnalysis",
-                                                            "KlyngeStudy", "KlyngeStore", "KlyngeWork"]),
+                                                            "KlyngeStudy", "KlyngeStore", "KlyngeSurvey", "KlyngeWork"]),
         // Jobs with outputs: the main-job report (validated first, published together), matrices, maps.
-        .target(name: "KlyngeJobs", dependencies: ["KlyngeStudyAnalysis", "KlyngeIngest", "KlyngeAnalysis", "KlyngeNetwork", "KlyngeRender", "KlyngeIO",
+        .target(name: "KlyngeJobs", dependencies: ["KlyngeStudyAnalysis", "KlyngeIngest", "KlyngeSurvey", "KlyngeQR", "KlyngeAnalysis", "KlyngeNetwork", "KlyngeRender", "KlyngeIO",
                                                    "KlyngeGeo", "KlyngeStudy", "KlyngeWork"]),
         // The HTTP service: OGC API Features, the analysis API, maps; handlers call the library, never compute inline.
         .target(name: "KlyngeServer", dependencies: ["KlyngeJobs", "KlyngeStudyAnalysis", "KlyngeIngest", "KlyngeAnalysis", "KlyngeStudy", "KlyngeRender", "KlyngeIO", "KlyngeGeo",
-                                                     "KlyngeProj", "KlyngeStore", "KlyngeWork", .product(name: "Hummingbird", package: "hummingbird")],
+                                                     "KlyngeProj", "KlyngeStore", "KlyngeSurvey", "KlyngeWork", .product(name: "Hummingbird", package: "hummingbird")],
                 // The web page's files, compiled into the binary (no CDN, no files to deploy beside it).
-                resources: [.embedInCode("Web/index.html"), .embedInCode("Web/app.css"), .embedInCode("Web/app.js")]),
-        .executableTarget(name: "klynge", dependencies: ["KlyngeServer", "KlyngeStore", "KlyngeWork",
+                resources: [.embedInCode("Web/index.html"), .embedInCode("Web/app.css"), .embedInCode("Web/app.js"),
+                            .embedInCode("Web/survey.html"), .embedInCode("Web/survey.css"), .embedInCode("Web/survey.js"), .embedInCode("Web/survey-map.js"),
+                            .embedInCode("Web/survey-admin.html"), .embedInCode("Web/survey-admin.js")]),
+        .executableTarget(name: "klynge", dependencies: ["KlyngeServer", "KlyngeStore", "KlyngeWork", "KlyngeSurvey", "KlyngeQR",
             "KlyngeJobs", "KlyngeStudyAnalysis", "KlyngeIngest", "KlyngeStudy", "KlyngeIO", "KlyngeGeo", "KlyngeNetwork", "KlyngeAnalysis", "KlyngeRender",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -76,12 +84,13 @@ let package = Package(
         .executableTarget(name: "klynge-bench", dependencies: ["KlyngeJobs", "KlyngeStudyAnalysis", "KlyngeIngest", "KlyngeNetwork", "KlyngeAnalysis", "KlyngeStudy", "KlyngeGeo",
                                                                 "KlyngeRender", "KlyngeIO", "KlyngeGEOS", "KlyngeProj"]),
         .testTarget(name: "KlyngeGeoTests", dependencies: ["KlyngeGeo"]),
+        .testTarget(name: "KlyngeSurveyTests", dependencies: ["KlyngeSurvey", "KlyngeStudy", "KlyngeGeo"]),
         .testTarget(name: "KlyngeNetworkTests", dependencies: ["KlyngeNetwork", "KlyngeGeo"]),
         .testTarget(name: "KlyngeRenderTests", dependencies: ["KlyngeRender", "KlyngeGeo", "KlyngeTestSupport"], resources: [.copy("golden")]),
         .testTarget(name: "KlyngeAnalysisTests", dependencies: ["KlyngeAnalysis", "KlyngeNetwork", "KlyngeGeo", "KlyngeMIP"]),
         .testTarget(name: "KlyngeBridgeTests", dependencies: ["KlyngeGEOS", "KlyngeProj", "KlyngeIO", "KlyngeGeo", "KlyngeTestSupport"]),
         .testTarget(name: "KlyngeIngestTests", dependencies: ["KlyngeIngest", "KlyngeStudy", "KlyngeIO", "KlyngeGeo", "KlyngeGEOS", "KlyngeTestSupport"]),
-        .testTarget(name: "KlyngeStudyAnalysisTests", dependencies: ["KlyngeStudyAnalysis", "KlyngeJobs", "KlyngeIngest", "KlyngeStudy", "KlyngeIO", "KlyngeGeo",
+        .testTarget(name: "KlyngeStudyAnalysisTests", dependencies: ["KlyngeStudyAnalysis", "KlyngeJobs", "KlyngeIngest", "KlyngeStudy", "KlyngeIO", "KlyngeGeo", "KlyngeSurvey",
                                                                      "KlyngeGEOS", "KlyngeNetwork", "KlyngeAnalysis", "KlyngeTestSupport",
                                                                      .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "KlyngeServerTests", dependencies: ["KlyngeServer", "KlyngeStudyAnalysis", "KlyngeIngest", "KlyngeStudy", "KlyngeGeo", "KlyngeTestSupport", "KlyngeStore", "KlyngeIO",

@@ -15,13 +15,11 @@ import os
 import re
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -30,6 +28,7 @@ sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True  # no __pycache__ left in scripts/
 import cdp  # noqa: E402
 from oracle import Checks  # noqa: E402
+from klynge_service import Service, free_port, request  # noqa: E402
 
 klynge, study, out = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2]), sys.argv[3]
 if not cdp.find_chromium():
@@ -55,56 +54,8 @@ FORMULA = '=HYPERLINK("http://example.invalid")'
 
 # ---------- servers and requests ----------
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """`klynge serve` on a free port; `up` is False (and `log` says why) when it did not start."""
-
-    def __init__(self, study_file, store, port=None, timeout=90):
-        self.port = port or free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log_file = tempfile.NamedTemporaryFile(prefix="klynge-serve-", suffix=".log", delete=False)
-        self.proc = subprocess.Popen([klynge, "serve", study_file, "--port", str(self.port), "--token", TOKEN, "--store", store],
-                                     stdout=subprocess.DEVNULL, stderr=self.log_file)
-        self.up = False
-        end = time.monotonic() + timeout
-        while time.monotonic() < end and self.proc.poll() is None:
-            try:
-                urllib.request.urlopen(f"{self.base}/conformance", timeout=2)
-                self.up = True
-                break
-            except Exception:
-                time.sleep(0.1)
-        if not self.up:
-            self.kill()
-
-    @property
-    def log(self):
-        with open(self.log_file.name, errors="replace") as f:
-            return f.read()[-600:]
-
-    def kill(self, sig=signal.SIGKILL):
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        self.up = False
-
-
-def request(method, url, body=None, headers=None):
-    req = urllib.request.Request(url, data=body.encode() if isinstance(body, str) else body, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=60) as r:
-            return r.status, r.headers, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers, e.read()
+def Server(study_file, store, port=None, timeout=90):
+    return Service(klynge, study_file, store, TOKEN, port=port, timeout=timeout)
 
 
 def get_json(url):
@@ -187,6 +138,7 @@ def study_copy(src_study, folder, name="study.yaml", edit=None):
     """The study file with its sources made absolute (so it may live elsewhere), optionally edited."""
     text = open(src_study).read()
     text = re.sub(r"(\bsource:\s*)(?![/\"'])", r"\g<1>" + os.path.dirname(src_study) + "/", text)
+    text = text.replace("surveys: [survey.yaml]", "surveys: [" + os.path.join(os.path.dirname(src_study), "survey.yaml") + "]")
     if edit:
         text = edit(text)
     path = os.path.join(folder, name)
@@ -603,6 +555,7 @@ def make_hostile_study(folder):
         # The map context layers stay where they are (read, never written).
         text = text.replace("source: land.geojson", "source: " + os.path.join(src_dir, "land.geojson"))
         text = text.replace("source: ../denmark/", "source: " + os.path.join(src_dir, "..", "denmark") + "/")
+        text = text.replace("surveys: [survey.yaml]", "surveys: [" + os.path.join(src_dir, "survey.yaml") + "]")
         text = re.sub(r"^name: .*$", "name: '" + PAYLOADS["js"] + "'", text, count=1, flags=re.M)
         text = text.replace("hall:         { da: Forsamlingshus,", "hall:         { da: '" + PAYLOADS["img"] + "',")
         # The sample's scenarios and clusters name villages and facilities by their (now changed) names.

@@ -28,6 +28,8 @@ public protocol RecordStore: AnyObject {
     func get(_ id: String) throws -> StoredRecord?
     /// Inserts or replaces atomically; the version becomes the store's next revision.
     @discardableResult func put(id: String, name: String, document: String) throws -> StoredRecord
+    /// Inserts or replaces several records in one transaction (all or none), each with its own next revision.
+    @discardableResult func putAll(_ items: [(id: String, name: String, document: String)]) throws -> [StoredRecord]
     @discardableResult func delete(_ id: String) throws -> Bool
 }
 
@@ -81,6 +83,13 @@ public final class GeoPackageRecordStore: RecordStore {
             } else {
                 layer = try make(table, [("id", OFTString), ("name", OFTString), ("document", OFTString), ("version", OFTInteger64),
                                          ("updated", OFTString)])
+            }
+            if !readOnly {
+                // Lookups by id (every put) use an index, not a scan of every record.
+                let safe = table.filter { $0.isLetter || $0.isNumber || $0 == "_" }
+                if let r = GDALDatasetExecuteSQL(ds, "CREATE INDEX IF NOT EXISTS \"\(safe)_id\" ON \"\(safe)\"(id)", nil, nil) {
+                    GDALDatasetReleaseResultSet(ds, r)
+                }
             }
             if let m = GDALDatasetGetLayerByName(ds, Self.metaTable) {
                 meta = m
@@ -170,24 +179,35 @@ public final class GeoPackageRecordStore: RecordStore {
     /// Inserts or replaces a record in one transaction; its version is the store's next revision.
     @discardableResult
     public func put(id: String, name: String, document: String) throws -> StoredRecord {
-        let existing = find(id)
+        try putAll([(id, name, document)])[0]
+    }
+
+    /// Inserts or replaces several records in one transaction: all are kept, or none.
+    @discardableResult
+    public func putAll(_ items: [(id: String, name: String, document: String)]) throws -> [StoredRecord] {
         let now = ISO8601DateFormatter().string(from: Date())
-        var record = StoredRecord(id: id, name: name, document: document, version: 0, updated: now)
+        var out: [StoredRecord] = []
         try transaction {
-            record.version = (Int64(metaValue("revision") ?? "") ?? 0) + 1
-            try setMeta("revision", String(record.version))
-            guard let defn = OGR_L_GetLayerDefn(layer), let f = OGR_F_Create(defn) else { throw GDALError(source: path, message: "cannot create a record") }
-            defer { OGR_F_Destroy(f) }
-            if let existing { OGR_F_SetFID(f, existing.fid) }
-            OGR_F_SetFieldString(f, OGR_F_GetFieldIndex(f, "id"), record.id)
-            OGR_F_SetFieldString(f, OGR_F_GetFieldIndex(f, "name"), record.name)
-            OGR_F_SetFieldString(f, OGR_F_GetFieldIndex(f, "document"), record.document)
-            OGR_F_SetFieldInteger64(f, OGR_F_GetFieldIndex(f, "version"), record.version)
-            OGR_F_SetFieldString(f, OGR_F_GetFieldIndex(f, "updated"), record.updated)
-            let err = existing == nil ? OGR_L_CreateFeature(layer, f) : OGR_L_SetFeature(layer, f)
-            guard err == OGRERR_NONE else { throw GDALError(source: path, layer: table, message: GDAL.lastMessage("cannot write the record")) }
+            var revision = Int64(metaValue("revision") ?? "") ?? 0
+            for item in items {
+                let existing = find(item.id)
+                revision += 1
+                let record = StoredRecord(id: item.id, name: item.name, document: item.document, version: revision, updated: now)
+                guard let defn = OGR_L_GetLayerDefn(layer), let f = OGR_F_Create(defn) else { throw GDALError(source: path, message: "cannot create a record") }
+                defer { OGR_F_Destroy(f) }
+                if let existing { OGR_F_SetFID(f, existing.fid) }
+                OGR_F_SetFieldString(f, OGR_F_GetFieldIndex(f, "id"), record.id)
+                OGR_F_SetFieldString(f, OGR_F_GetFieldIndex(f, "name"), record.name)
+                OGR_F_SetFieldString(f, OGR_F_GetFieldIndex(f, "document"), record.document)
+                OGR_F_SetFieldInteger64(f, OGR_F_GetFieldIndex(f, "version"), record.version)
+                OGR_F_SetFieldString(f, OGR_F_GetFieldIndex(f, "updated"), record.updated)
+                let err = existing == nil ? OGR_L_CreateFeature(layer, f) : OGR_L_SetFeature(layer, f)
+                guard err == OGRERR_NONE else { throw GDALError(source: path, layer: table, message: GDAL.lastMessage("cannot write the record")) }
+                out.append(record)
+            }
+            try setMeta("revision", String(revision))
         }
-        return record
+        return out
     }
 
     /// Deletes a record; false if there was none.

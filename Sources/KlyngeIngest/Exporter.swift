@@ -21,6 +21,10 @@ public struct ExportError: Error, CustomStringConvertible {
     public let path: String
     public let message: String
     public var description: String { "\(path): \(message)" }
+    public init(path: String, message: String) {
+        self.path = path
+        self.message = message
+    }
 }
 
 /// Writes feature tables to files, atomically.

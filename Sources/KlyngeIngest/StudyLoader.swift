@@ -102,6 +102,7 @@ struct LoadRun {
                           clusters: file.clusters ?? StudyFile.ClusterSettings())
         study.description = file.description
         study.attribution = Self.attribution(given: file.attribution, layers: Array(raw.values))
+        study.surveyFiles = (file.surveys ?? []).map { $0.hasPrefix("/") ? $0 : base.appendingPathComponent($0).standardizedFileURL.path }
         let complete = LayerRole.allCases.allSatisfy { file.layers[$0] == nil || raw[$0] != nil }
 
         var reprojected: [LayerRole: RawLayer] = [:]

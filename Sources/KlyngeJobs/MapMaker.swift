@@ -13,7 +13,7 @@ public enum MapMaker {
     /// `network`: one built already (so the analysis, when the style needs one, does not build it again).
     public static func request(study: Study, analysis: StudyAnalysis?, network: StudyNetwork? = nil, style: Style, category: String?, scenario: String?,
                                page: Page, kind: OutputKind, language: String?, title: String? = nil,
-                               extent: Envelope? = nil, clustering: SavedClustering? = nil, control: WorkControl = .unlimited,
+                               extent: Envelope? = nil, clustering: SavedClustering? = nil, survey: SurveyMapInput? = nil, control: WorkControl = .unlimited,
                                threads: Int = coreCount) throws -> MapRequest {
         let needed = Set(style.layers.compactMap(\.data) + style.layers.compactMap(\.ifData))
         let cat = category ?? study.categories.first?.key ?? ""
@@ -34,14 +34,14 @@ public enum MapMaker {
         let lang = language ?? study.language
         // The study's areas carry the clustering too (their `cluster` field), as the clusters layer does.
         let data = try MapData.layers(study: clustering.map(study.using) ?? study, needed: needed, analysis: analysis, category: cat,
-                                      scenario: chosen, language: lang, clustering: clustering, control: control, threads: threads)
+                                      scenario: chosen, language: lang, clustering: clustering, survey: survey, control: control, threads: threads)
         guard let frame = extent ?? Envelope(covering: study.areas.flatMap { $0.geometry.allCoordinates })
                 ?? Envelope(covering: study.demand.map(\.location) + study.facilities.map(\.location)) else {
             throw AnalysisSetupError("the study has nothing to draw")
         }
         let label = study.categories.first { $0.key == cat }?.label(language: lang) ?? cat
         let date = ISO8601DateFormatter.string(from: Date(), timeZone: .current, formatOptions: [.withFullDate])
-        let needsCategory = !needed.isDisjoint(with: ["coverage", "isochrones", "scenario", "scenario_facilities"])
+        let needsCategory = !needed.isDisjoint(with: ["coverage", "isochrones", "scenario", "scenario_facilities", "survey_flows"])
         let subtitle = [style.title?.text(lang), chosen.map { (lang == "en" ? "Scenario: " : "Scenarie: ") + $0.name },
                         needsCategory ? label : nil, date].compactMap { $0 }.joined(separator: " · ")
         var request = MapRequest(style: style, data: data, extent: frame, page: page, kind: kind, language: lang, title: title ?? study.name,

@@ -10,6 +10,8 @@ struct TokenMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard [.post, .put, .delete, .patch].contains(request.method) else { return try await next(request, context) }
         if request.method == .post, readOnlyPosts.contains(request.uri.path) { return try await next(request, context) }
+        // Survey answers come from residents, who have no token; the survey's own checks guard them.
+        if request.method == .post, SurveysController.isPublicPost(request.uri.path) { return try await next(request, context) }
         guard let token else { throw HTTPError(.forbidden, message: "this service is read-only (started without a token)") }
         guard let auth = request.headers[.authorization], Self.same(auth, "Bearer \(token)") else {
             throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer"], message: "writes need the bearer token")
@@ -28,8 +30,8 @@ struct TokenMiddleware<Context: RequestContext>: RouterMiddleware {
 
 /// The router of the service: errors and headers first, then the token, then one controller per job.
 /// Tests build it directly.
-public func buildRouter(state: ServiceState, config: ServerConfig) -> Router<BasicRequestContext> {
-    let router = Router(options: .autoGenerateHeadEndpoints)
+public func buildRouter(state: ServiceState, config: ServerConfig) -> Router<KlyngeRequestContext> {
+    let router = Router(context: KlyngeRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.middlewares.add(SecurityHeadersMiddleware())
     router.middlewares.add(ErrorMiddleware())
     router.middlewares.add(TokenMiddleware(token: config.token, readOnlyPosts: RegionsController.readOnlyPosts))
@@ -39,6 +41,7 @@ public func buildRouter(state: ServiceState, config: ServerConfig) -> Router<Bas
     ScenariosController(state: state, config: config).add(to: router)
     RegionsController(state: state, config: config, heavy: heavy).add(to: router)
     MapsController(state: state, config: config, heavy: heavy).add(to: router)
+    SurveysController(state: state, config: config).add(to: router)
     PageController().add(to: router)
     return router
 }
@@ -47,4 +50,17 @@ public func buildRouter(state: ServiceState, config: ServerConfig) -> Router<Bas
 public func buildApplication(state: ServiceState, config: ServerConfig) -> some ApplicationProtocol {
     Application(router: buildRouter(state: state, config: config),
                 configuration: .init(address: .hostname(config.host, port: config.port), serverName: "Klynge"))
+}
+
+/// The request context of the service: Hummingbird's, plus the client's address (for the survey's
+/// per-address rate limit; nil in in-process tests).
+public struct KlyngeRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The client's IP address as text (nil when the connection has none, as in in-process tests).
+    public let clientAddress: String?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        clientAddress = source.channel.remoteAddress?.ipAddress
+    }
 }

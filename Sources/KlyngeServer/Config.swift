@@ -22,6 +22,8 @@ public struct ServiceLimits: Sendable {
     public var maxClosedIds: Int = 2_000
     /// Features in one page of OGC items.
     public var maxItems: Int = 10_000
+    /// Survey answers one address may send.
+    public var surveyRateLimit = SurveyRateLimit()
     public init() {}
 }
 

@@ -18,6 +18,10 @@ public enum ServiceError: Error, Sendable {
     case conflict(String)
     case preconditionFailed(String)
     case unprocessable(String)
+    case forbidden(String)
+    case unavailable(String)
+    case tooManyRequests(String, retryAfterSeconds: Int)
+    case unauthorized(String)
     /// Every worker is busy and the queue is full: try again after the given seconds.
     case busy(retryAfterSeconds: Int)
     case timedOut(String)
@@ -60,6 +64,10 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             case .conflict(let m): return (.conflict, m, nil, [:])
             case .preconditionFailed(let m): return (.preconditionFailed, m, nil, [:])
             case .unprocessable(let m): return (.unprocessableContent, m, nil, [:])
+            case .forbidden(let m): return (.forbidden, m, nil, [:])
+            case .unavailable(let m): return (.serviceUnavailable, m, nil, [:])
+            case .tooManyRequests(let m, let s): return (.tooManyRequests, m, nil, [.retryAfter: String(s)])
+            case .unauthorized(let m): return (.unauthorized, m, nil, [.wwwAuthenticate: "Bearer"])
             case .busy(let s): return (.serviceUnavailable, "the service is busy; try again in \(s) s", nil, [.retryAfter: String(s)])
             case .timedOut(let m): return (.serviceUnavailable, m, nil, [.retryAfter: "10"])
             }

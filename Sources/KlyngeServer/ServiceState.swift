@@ -116,6 +116,8 @@ public actor ServiceState {
     private let fromLonLat: Transformer
     private var writing = false
     private var writers: [CheckedContinuation<Void, Never>] = []
+    /// The study's citizen surveys and their answers.
+    public nonisolated let surveys: SurveyState
     /// What the start-up wants to tell the operator (imports, invalid records).
     public private(set) var notes: [String] = []
 
@@ -129,6 +131,7 @@ public actor ServiceState {
         pool = WorkPool(workers: limits.heavyWorkers, queueLimit: limits.queueLimit)
         analysisPool = WorkPool(workers: limits.analysisWorkers, queueLimit: limits.analysisQueueLimit, niceness: 5)
         fromLonLat = try Transformer(from: .wgs84, to: study.crs)
+        surveys = try SurveyState(study: study, storePath: storePath, writable: lock != nil, rateLimit: limits.surveyRateLimit)
         var notes: [String] = []
         if let studyPath, FileManager.default.fileExists(atPath: ScenarioStore.legacyYAMLPath(forStudy: studyPath)) {
             if lock != nil, let note = try store.importLegacyYAML(forStudy: studyPath) { notes.append(note) } else {

@@ -117,6 +117,8 @@ public struct Study: Sendable {
     public var locator: [Geometry] = []
     /// Land polygons around the study (working CRS), so a map can tell sea from land; empty without a `land` layer.
     public var land: [Geometry] = []
+    /// The study's citizen survey files, as absolute paths (read by the survey module).
+    public var surveyFiles: [String] = []
 
     public init(name: String, crs: CRS, language: String, categories: [Category], areas: [Area],
                 demand: [DemandPoint], demandDerivedFromAreas: Bool, facilities: [Facility], roads: [Road],

@@ -25,6 +25,8 @@ public struct StudyFile: Codable, Sendable, Hashable {
     public var clusters: ClusterSettings?
     /// Credits printed on maps ("© OpenStreetMap contributors", …).
     public var attribution: [String]?
+    /// Citizen survey files (YAML), relative to the study file.
+    public var surveys: [String]?
     /// The order of `categories` as written (YAML mappings decode unordered).
     public var categoryOrder: [String] = []
 
@@ -236,7 +238,7 @@ public struct StudyFile: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case name, description, crs, language, categories, layers, checks, network, coverage, scenarios, clusters, attribution
+        case name, description, crs, language, categories, layers, checks, network, coverage, scenarios, clusters, attribution, surveys
     }
 
     /// A threshold: `minutes` (travel time) or `km` (distance along the chosen route), by a mode.

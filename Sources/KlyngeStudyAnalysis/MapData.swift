@@ -2,16 +2,33 @@ import Foundation
 import KlyngeAnalysis
 import KlyngeGeo
 import KlyngeIngest
+import KlyngeProj
 import KlyngeStudy
+import KlyngeSurvey
 import KlyngeWork
+
+/// A survey's answers for a map: its pins and the flows from homes to the facilities people use.
+public struct SurveyMapInput: Sendable {
+    public var survey: SurveyDefinition
+    public var places: SurveyPlaces
+    public var responses: [SurveyResponse]
+    public init(survey: SurveyDefinition, places: SurveyPlaces, responses: [SurveyResponse]) {
+        self.survey = survey
+        self.places = places
+        self.responses = responses
+    }
+}
 
 /// The data layers a style draws, built from the study and, when the style asks for them, the analysis.
 public enum MapData {
     /// Which layers need the analysis (network and coverage) to be built.
     public static let analysisLayers: Set<String> = ["coverage", "isochrones", "scenario", "scenario_facilities", "clusters", "hubs"]
+    /// Which layers draw a survey's answers.
+    public static let surveyLayers: Set<String> = ["survey_pins", "survey_flows"]
 
     public static func layers(study: Study, needed: Set<String>, analysis: StudyAnalysis?, category: String,
                               scenario: ResolvedScenario?, language: String? = nil, clustering: SavedClustering? = nil,
+                              survey: SurveyMapInput? = nil,
                               control: WorkControl = .unlimited, threads: Int = coreCount) throws -> [String: [Feature]] {
         let lang = language ?? study.language
         /// "7,5 min" / "3.2 km" in the map's language.
@@ -61,6 +78,11 @@ public enum MapData {
                     "name": r.name.map(AttributeValue.string) ?? .null,
                 ])
             }
+        }
+        if !needed.isDisjoint(with: surveyLayers) {
+            guard let survey else { throw AnalysisSetupError("this style draws a survey's answers; name the survey (--survey)") }
+            let layers = try surveyLayers(survey, study: study, category: category, language: lang)
+            for (k, v) in layers where needed.contains(k) { out[k] = v }
         }
         guard let analysis, !needed.isDisjoint(with: analysisLayers) else { return out }
         let engine = analysis.engine
@@ -164,6 +186,49 @@ public enum MapData {
 
 /// A feature's name for labels: null when it has none (the loader gives unnamed features their id as name),
 /// so maps never print an id as if it were a place name.
+extension MapData {
+    /// Approved pins, and flows from home villages to the facilities of `category` respondents use, weighted
+    /// by respondents; a flow with fewer than the survey's minimum group size has its count withheld.
+    static func surveyLayers(_ input: SurveyMapInput, study: Study, category: String, language: String) throws -> [String: [Feature]] {
+        let toStudy = try Transformer(from: .wgs84, to: study.crs)
+        let lang: SurveyLanguage = language == "en" ? .en : .da
+        var pins: [Feature] = []
+        for r in input.responses {
+            for q in input.survey.questions {
+                guard case .pins(let ps)? = r.answers[q.id] else { continue }
+                for p in ps where p.status == .approved {
+                    pins.append(Feature(geometry: .point(try toStudy.transform(Coordinate(x: p.lon, y: p.lat))), attributes: [
+                        "kind": .string(p.kind.rawValue), "kind_label": .string(p.kind.label(lang)), "question": .string(q.id),
+                    ]))
+                }
+            }
+        }
+        var flows: [Feature] = []
+        let minimum = input.survey.minimumGroupSize
+        let facilities = Dictionary(study.facilities.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        if let q = input.survey.questions.first(where: { $0.kind == .facilityUsed(category: category) }) {
+            var counts: [String: [String: Int]] = [:]
+            for r in input.responses {
+                guard case .facilityUse(let u)? = r.answers[q.id], let f = u.facility, let home = r.homeVillage else { continue }
+                counts[home, default: [:]][f, default: 0] += 1
+            }
+            for home in counts.keys.sorted() {
+                guard let v = input.places.village(home) else { continue }
+                let from = try toStudy.transform(Coordinate(x: v.lon, y: v.lat))
+                for (f, n) in counts[home]!.sorted(by: { $0.key < $1.key }) {
+                    guard let facility = facilities[f] else { continue }
+                    let withheld = n < minimum
+                    flows.append(Feature(geometry: .lineString([from, facility.location]), attributes: [
+                        "village": .string(v.name), "facility": .string(facility.name.isEmpty ? facility.id : facility.name),
+                        "respondents": withheld ? .null : .int(Int64(n)), "suppressed": .bool(withheld),
+                    ]))
+                }
+            }
+        }
+        return ["survey_pins": pins, "survey_flows": flows]
+    }
+}
+
 private func label(_ name: String, _ id: String) -> AttributeValue {
     let n = name.trimmingCharacters(in: .whitespacesAndNewlines)
     return n.isEmpty || n == id ? .null : .string(n)

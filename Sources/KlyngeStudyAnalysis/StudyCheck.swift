@@ -13,6 +13,7 @@ public enum StudyCheck {
         func refuse(_ key: String, _ message: String) { out.append(ValidationIssue(.error, file: file, key: key, message)) }
         let ruleCheck = StudyAnalysis.ruleCheck(study)
         for p in ruleCheck.problems { refuse(p.key, p.message) }
+        for p in SurveyCatalog.problems(study) { refuse("surveys", p) }
         var network: StudyNetwork?
         do {
             network = try StudyNetwork(study: study)

@@ -22,6 +22,7 @@ public enum TestSupport {
     public static func sampleStudy(in folder: URL) throws -> String {
         let text = try String(contentsOfFile: data("samsoe/study.yaml"), encoding: .utf8)
             .replacingOccurrences(of: "source: ", with: "source: \(data("samsoe"))/")
+            .replacingOccurrences(of: "surveys: [survey.yaml]", with: "surveys: [\(data("samsoe"))/survey.yaml]")
         let path = folder.appendingPathComponent("study.yaml")
         try write(text, to: path)
         return path.path

@@ -92,14 +92,39 @@ struct CoverageCommand: ParsableCommand {
     var json = false
     @Option(name: .shortAndLong, help: "Write areas and villages with their figures (.geojson, .gpkg) or villages (.csv).")
     var output: String?
+    @Option(help: "With --scenario, a citizen survey of the study: the respondents who use a facility the scenario closes.")
+    var survey: String?
+
+    func validate() throws {
+        if survey != nil && scenario == nil { throw ValidationError("--survey reports the users a scenario affects: give --scenario too") }
+    }
 
     func run() throws {
         try failing {
             let analysis = try loadAnalysis(options)
             let cats = try checkCategory(analysis, category)
-            let report = CoverageReport(analysis: analysis, plan: try plan(analysis, scenario: scenario), scenario: scenario, categories: cats)
+            let thePlan = try plan(analysis, scenario: scenario)
+            let report = CoverageReport(analysis: analysis, plan: thePlan, scenario: scenario, categories: cats)
             for note in report.notes { warn("note: \(note)") }
             if let output { try writeTables(report.tables(study: analysis.study), to: output) }
+            if let survey {
+                let a = try surveyAnswers(options, study: analysis.study, id: survey)
+                let users = UsersAffected.between(analysis.engine.baselinePlan, thePlan, survey: a.survey, responses: a.responses, analysis: analysis, categories: cats)
+                if json {
+                    struct WithUsers: Encodable { var coverage: CoverageReport; var usersAffected: [UsersAffected] }
+                    try printJSON(WithUsers(coverage: report, usersAffected: users))
+                    return
+                }
+                print("Coverage — \(analysis.study.name), scenario \(scenario ?? "")")
+                for s in report.categories {
+                    print("  " + summaryLine(s, label: s.category))
+                    for u in users where u.category == s.category {
+                        print("    users affected (survey \(u.survey), `\(u.question)`): \(u.affected) of \(u.respondents) respondents" + (u.share.map { " (\(Format.percent($0)))" } ?? ""))
+                    }
+                }
+                if let output { print("Wrote \(output)") }
+                return
+            }
             if json { try printJSON(report); return }
             print("Coverage — \(analysis.study.name)\(scenario.map { ", scenario \($0)" } ?? ", baseline")")
             for s in report.categories { print("  " + summaryLine(s, label: s.category)) }
@@ -125,6 +150,8 @@ struct CompareCommand: ParsableCommand {
     var json = false
     @Option(name: .shortAndLong, help: "Write the villages with before, after and change (.geojson, .gpkg, .csv); with several scenarios, one file each (NAME inserted before the extension).")
     var output: String?
+    @Option(help: "A citizen survey of the study: report the respondents who use the facilities a scenario closes (users affected).")
+    var survey: String?
 
     func validate() throws {
         guard !scenario.isEmpty else { throw ValidationError("name a scenario with --scenario") }
@@ -135,17 +162,31 @@ struct CompareCommand: ParsableCommand {
             let analysis = try loadAnalysis(options)
             let cats = try checkCategory(analysis, category)
             let base = try plan(analysis, scenario: against)
+            let answers = try survey.map { try surveyAnswers(options, study: analysis.study, id: $0) }
             var results: [String: Comparison] = [:]
+            var users: [String: [UsersAffected]] = [:]
             for name in scenario {
                 let target = try analysis.scenario(named: name).plan
                 let cmp = analysis.engine.compare(base, target, categories: cats)
                 results[name] = cmp
+                if let answers {
+                    users[name] = UsersAffected.between(base, target, survey: answers.survey, responses: answers.responses, analysis: analysis, categories: cats)
+                }
                 if let output {
                     let path = scenario.count == 1 ? output : MainReport.path(output, inserting: name)
                     try writeTables([cmp.table(study: analysis.study, engine: analysis.engine, before: base, after: target)], to: path)
                 }
             }
-            if json { try printJSON(results); return }
+            if json {
+                // With a survey, each comparison is printed with its users affected beside it.
+                struct WithUsers: Encodable { var comparison: Comparison; var usersAffected: [UsersAffected] }
+                if answers != nil {
+                    try printJSON(Dictionary(uniqueKeysWithValues: results.map { ($0.key, WithUsers(comparison: $0.value, usersAffected: users[$0.key] ?? [])) }))
+                } else {
+                    try printJSON(results)
+                }
+                return
+            }
             for name in scenario {
                 let cmp = results[name]!
                 print("\(name) against \(against ?? "the baseline"): open facilities \(cmp.openBefore) → \(cmp.openAfter)"
@@ -164,6 +205,11 @@ struct CompareCommand: ParsableCommand {
                     }
                     if let l = c.largestIncrease {
                         print("    largest increase: \(l.name): \(Format.value(l.before, metric: c.before.metric)) → \(Format.value(l.after, metric: c.after.metric))")
+                    }
+                    for u in users[name] ?? [] where u.category == c.category {
+                        let names = u.closed.map { "\($0.name.isEmpty ? $0.id : $0.name) \($0.users)" }.joined(separator: ", ")
+                        print("    users affected (survey \(u.survey), `\(u.question)`): \(u.affected) of \(u.respondents) respondents"
+                              + (u.share.map { " (\(Format.percent($0)))" } ?? "") + (names.isEmpty ? "" : ": \(names)"))
                     }
                 }
             }
@@ -185,20 +231,31 @@ struct ImpactCommand: ParsableCommand {
     var scenario: String?
     @Flag(help: "Print JSON.")
     var json = false
+    @Option(help: "A citizen survey of the study: give each facility's users among the respondents.")
+    var survey: String?
 
     func run() throws {
         try failing {
             let analysis = try loadAnalysis(options)
             _ = try checkCategory(analysis, category)
             let list = analysis.engine.impact(category: category, plan: try plan(analysis, scenario: scenario))
-            if json { try printJSON(list); return }
+            let users = try survey.map { id -> [String: Int] in
+                let a = try surveyAnswers(options, study: analysis.study, id: id)
+                return UsersAffected.users(of: category, survey: a.survey, responses: a.responses)
+            }
+            if json {
+                struct WithUsers: Encodable { var impact: ClosureImpact; var surveyUsers: Int }
+                if let users { try printJSON(list.map { WithUsers(impact: $0, surveyUsers: users[$0.siteId] ?? 0) }) } else { try printJSON(list) }
+                return
+            }
             let metric = analysis.engine.rules[category]!.metric
             print("Closing one \(category) alone, least critical first (added \(metric == .duration ? "person-minutes" : "person-km")):")
             for i in list {
                 let added = metric == .duration ? i.addedPersonUnits / 60 : i.addedPersonUnits / 1000
                 print(String(format: "  %@ %@: serves %@; %@ lose coverage; %@ left without any; +%.0f",
                              i.siteId, i.name.isEmpty ? "(unnamed)" : i.name, Format.people(i.populationServed),
-                             Format.people(i.populationLosingCoverage), Format.people(i.populationLeftWithout), added))
+                             Format.people(i.populationLosingCoverage), Format.people(i.populationLeftWithout), added)
+                      + (users.map { "; \($0[i.siteId] ?? 0) respondents use it" } ?? ""))
             }
         }
     }

@@ -9,6 +9,7 @@ import KlyngeIO
 import KlyngeRender
 import KlyngeStore
 import KlyngeStudy
+import KlyngeSurvey
 
 struct RenderCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -38,6 +39,8 @@ struct RenderCommand: ParsableCommand {
     var height: Int?
     @Option(help: "A proposal saved by `regions --save`, drawn in place of the study's own clusters.")
     var clustering: String?
+    @Option(help: "A citizen survey of the study, for styles that draw its pins and flows (the survey style).")
+    var survey: String?
     @Option(help: "What the map shows: study, area:ID, cluster:NAME or bbox:minx,miny,maxx,maxy (working CRS).")
     var frame: String = "study"
     @Option(help: "Map title (default: the study's name).")
@@ -73,12 +76,21 @@ struct RenderCommand: ParsableCommand {
                 study = try savedScenarios(options, study: study, network: network!).study
             }
             if let clustering, let saved = try namedClustering(clustering, options) { study = study.using(saved) }
+            let needsSurvey = !Set(theStyle.layers.compactMap(\.data)).isDisjoint(with: MapData.surveyLayers)
+            var surveyInput: SurveyMapInput?
+            if needsSurvey || survey != nil {
+                let catalog = try SurveyCatalog.load(study)
+                let id = survey ?? (catalog.surveys.count == 1 ? catalog.surveys[0].id : "")
+                guard !id.isEmpty else { throw ValidationError("this style draws a survey's answers; name the survey with --survey") }
+                let answers = try surveyAnswers(options, study: study, id: id)
+                surveyInput = SurveyMapInput(survey: answers.survey, places: catalog.places, responses: answers.responses)
+            }
             let extent = try frameExtent(study: study)
             let page = try self.page(fitting: extent)
             // The same request builder as the server's /maps.
             let request = try MapMaker.request(study: study, analysis: nil, network: network, style: theStyle, category: category, scenario: scenario,
                                                page: page, kind: output.flatMap(OutputKind.from(path:)) ?? .png, language: lang,
-                                               title: title, extent: extent)
+                                               title: title, extent: extent, survey: surveyInput)
             // The map and its GeoJSON are published together, or neither: every path is checked before drawing.
             var report: RenderReport?
             var outputs: [(url: URL, write: (URL) throws -> Void)] = []

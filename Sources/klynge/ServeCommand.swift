@@ -32,12 +32,27 @@ struct ServeCommand: AsyncParsableCommand {
     var workers: Int = ServiceLimits().heavyWorkers
     @Option(name: .customLong("queue-limit"), help: "Heavy requests that may wait for a worker; more are answered 503 with Retry-After.")
     var queueLimit: Int = ServiceLimits().queueLimit
+    @Option(name: .customLong("survey-rate"),
+            help: "Survey answers one address may send: BURST/SECONDS, a burst and then one per SECONDS (default 20/30).")
+    var surveyRate: String = "20/30"
+
+    /// `--survey-rate` as a limit, or nil when it cannot be read.
+    var surveyRateLimit: SurveyRateLimit? {
+        let parts = surveyRate.split(separator: "/").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 2, let burst = parts[0], let seconds = parts[1], burst.isFinite, seconds.isFinite,
+              (1...100_000).contains(burst), (0.001...86_400).contains(seconds) else { return nil }
+        var l = SurveyRateLimit()
+        l.burst = burst.rounded(.down)
+        l.intervalSeconds = seconds
+        return l
+    }
 
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port goes from 1 to 65535") }
         guard (1...64).contains(workers) else { throw ValidationError("--workers goes from 1 to 64") }
         guard (0...1000).contains(queueLimit) else { throw ValidationError("--queue-limit goes from 0 to 1000") }
         guard (1024...(64 << 20)).contains(maxBody) else { throw ValidationError("--max-body goes from 1024 to 67108864 bytes") }
+        guard surveyRateLimit != nil else { throw ValidationError("--survey-rate is BURST/SECONDS, e.g. 20/30 (a burst of 1 to 100000, then one per 0.001 to 86400 s)") }
         if let token, let problem = TokenRule.problem(token, source: "--token") { throw ValidationError(problem) }
         if let publicURL, checkedPublicURL(publicURL) == nil {
             throw ValidationError("--public-url must be an http(s) address with a host and no query, e.g. https://klynge.kommune.dk")
@@ -64,6 +79,7 @@ struct ServeCommand: AsyncParsableCommand {
         var limits = ServiceLimits()
         limits.heavyWorkers = workers
         limits.queueLimit = queueLimit
+        limits.surveyRateLimit = surveyRateLimit ?? SurveyRateLimit()
         warn("Building the network and the analysis of \(study.name)…")
         let state: ServiceState
         do {
@@ -85,6 +101,10 @@ struct ServeCommand: AsyncParsableCommand {
             : theToken == nil ? "no saved scenarios at \(storePath)" : "scenarios will be saved in \(storePath)"
         warn(String(format: "Ready in %.1f s: %@/ (%@; %@)", Date().timeIntervalSince(started), shown,
                     theToken == nil ? "read-only" : "writes need the token", storeState))
+        for s in state.surveys.catalog.surveys {
+            warn("Survey `\(s.id)`: \(shown)/survey/\(s.id)/ (results for the kommune: \(shown)/survey/\(s.id)/admin/)"
+                 + (theToken == nil ? "; a read-only service takes no answers" : ""))
+        }
         try await buildApplication(state: state, config: config).runService()
     }
 }

@@ -86,6 +86,7 @@ import KlyngeTestSupport
         try TestSupport.write("sogn;klynge\n7244;Nord\n7241;Nord\n7240;Midt\n7242;Midt\n7243;Syd\n", to: folder.appendingPathComponent("klynger.csv"))
         var text = try String(contentsOfFile: study, encoding: .utf8)
             .replacingOccurrences(of: "source: ", with: "source: \(TestSupport.data("samsoe"))/")
+            .replacingOccurrences(of: "surveys: [survey.yaml]", with: "surveys: [\(TestSupport.data("samsoe"))/survey.yaml]")
         let start = text.range(of: "  assignments:")!.lowerBound, end = text.range(of: "  candidate_minutes:")!.lowerBound
         text.replaceSubrange(start..<end, with: "  source: \(folder.path)/klynger.csv\n  fields: { area: sogn, cluster: klynge }\n")
         let path = folder.appendingPathComponent("study.yaml")

@@ -35,6 +35,7 @@ import KlyngeTestSupport
             .replacingOccurrences(of: "    layer: facilities\n", with: "    layer: faciliteter\n")
             .replacingOccurrences(of: "source: ", with: "source: \(TestSupport.data("samsoe"))/")
             .replacingOccurrences(of: "\(TestSupport.data("samsoe"))/\"PG:", with: "\"PG:")
+            .replacingOccurrences(of: "surveys: [survey.yaml]", with: "surveys: [\(TestSupport.data("samsoe"))/survey.yaml]")
         let study = folder.appendingPathComponent("pg.yaml")
         try TestSupport.write(text, to: study)
         let v = try TestSupport.run(klynge, ["validate", study.path, "--source", "facilities=\(pg)"])

@@ -21,7 +21,7 @@ struct AnalysisController {
     let config: ServerConfig
     let heavy: HeavyWork
 
-    func add(to router: Router<BasicRequestContext>) {
+    func add(to router: Router<KlyngeRequestContext>) {
         router.get("/api/openapi.json") { _, _ in JSONBody.response(OpenAPI.document, type: "application/vnd.oai.openapi+json;version=3.0") }
         router.get("/api/coverage", use: coverage)
         router.get("/api/categories") { _, _ in
@@ -51,7 +51,7 @@ struct AnalysisController {
         return c
     }
 
-    @Sendable func coverage(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    @Sendable func coverage(_ request: Request, _ context: KlyngeRequestContext) async throws -> Response {
         let snapshot = await state.snapshot()
         let analysis = snapshot.analysis
         let q = Query(request)
@@ -106,7 +106,7 @@ struct AnalysisController {
         })
     }
 
-    @Sendable func compare(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    @Sendable func compare(_ request: Request, _ context: KlyngeRequestContext) async throws -> Response {
         let snapshot = await state.snapshot()
         let q = Query(request)
         guard let name = try q.text("scenario") else { throw ServiceError.badRequest("name the scenario: ?scenario=…", parameter: "scenario") }
@@ -114,12 +114,28 @@ struct AnalysisController {
         let against = try q.text("against").map { try snapshot.scenario($0) }
         let category = try Self.category(q, snapshot.analysis)
         let engine = snapshot.analysis.engine
+        if let id = try q.text("survey", maxLength: 64) {
+            // Users affected come from the answers, which change without a save: computed each time (milliseconds),
+            // and only with the token, as every survey figure.
+            try SurveysController(state: state, config: config).requireToken(request)
+            let survey = try state.surveys.survey(id)
+            let responses = try state.surveys.responses(survey)
+            let analysis = snapshot.analysis
+            struct WithUsers: Encodable { var comparison: Comparison; var usersAffected: [UsersAffected] }
+            let text = try await heavy.run(request, lane: .analysis, seconds: config.limits.analysisSeconds) { _ in
+                let before = against?.plan ?? engine.baselinePlan
+                return JSONBody.encode(WithUsers(comparison: engine.compare(before, after.plan, categories: category.map { [$0] }),
+                                                 usersAffected: UsersAffected.between(before, after.plan, survey: survey, responses: responses,
+                                                                                      analysis: analysis, categories: category.map { [$0] })))
+            }
+            return JSONBody.response(text, headers: [.cacheControl: "no-store"])
+        }
         return try await cached(request, "compare|\(after.name)|\(against?.name ?? "")|\(category ?? "*")", snapshot) {
             JSONBody.encode(engine.compare(against?.plan ?? engine.baselinePlan, after.plan, categories: category.map { [$0] }))
         }
     }
 
-    @Sendable func impact(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    @Sendable func impact(_ request: Request, _ context: KlyngeRequestContext) async throws -> Response {
         let snapshot = await state.snapshot()
         let c = try Self.category(Query(request), snapshot.analysis, required: true)!
         let engine = snapshot.analysis.engine
@@ -140,7 +156,7 @@ struct AnalysisController {
         var skipUnreachable: Bool?
     }
 
-    @Sendable func optimize(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    @Sendable func optimize(_ request: Request, _ context: KlyngeRequestContext) async throws -> Response {
         var r = request
         let body = try await r.collectBody(upTo: config.maxBodyBytes)
         let q = try JSONDecoder().decode(OptimizeBody.self, from: Data(buffer: body))

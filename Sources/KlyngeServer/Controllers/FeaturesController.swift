@@ -7,7 +7,7 @@ struct FeaturesController {
     let state: ServiceState
     let config: ServerConfig
 
-    func add(to router: Router<BasicRequestContext>) {
+    func add(to router: Router<KlyngeRequestContext>) {
         router.get("/", use: landing)
         router.get("/conformance") { _, _ in
             JSONBody.response(JSONBody.encode(any: ["conformsTo": [
@@ -21,7 +21,7 @@ struct FeaturesController {
         router.get("/collections/:id/items/:fid", use: item)
     }
 
-    @Sendable func landing(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    @Sendable func landing(_ request: Request, _ context: KlyngeRequestContext) async throws -> Response {
         let base = Links.base(request, config: config)
         let study = state.study
         return JSONBody.response(JSONBody.encode(any: [
@@ -40,13 +40,13 @@ struct FeaturesController {
         try await state.collections.get(await state.snapshot(), pool: state.pool)
     }
 
-    func named(_ context: BasicRequestContext) async throws -> FeatureCollection {
+    func named(_ context: KlyngeRequestContext) async throws -> FeatureCollection {
         let id = try pathParameter(context, "id")
         guard let c = try await all()[id] else { throw ServiceError.notFound("no collection `\(id)`") }
         return c
     }
 
-    @Sendable func collections(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    @Sendable func collections(_ request: Request, _ context: KlyngeRequestContext) async throws -> Response {
         let base = Links.base(request, config: config)
         let all = try await all()
         return JSONBody.response(JSONBody.encode(any: [
@@ -55,11 +55,11 @@ struct FeaturesController {
         ]))
     }
 
-    @Sendable func collection(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    @Sendable func collection(_ request: Request, _ context: KlyngeRequestContext) async throws -> Response {
         JSONBody.response(JSONBody.encode(any: try await named(context).metadata(baseURL: Links.base(request, config: config))))
     }
 
-    @Sendable func items(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    @Sendable func items(_ request: Request, _ context: KlyngeRequestContext) async throws -> Response {
         let c = try await named(context)
         let q = Query(request)
         let limit = try q.int("limit", in: 1...config.limits.maxItems) ?? 100
@@ -77,7 +77,7 @@ struct FeaturesController {
                                  type: "application/geo+json")
     }
 
-    @Sendable func item(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    @Sendable func item(_ request: Request, _ context: KlyngeRequestContext) async throws -> Response {
         let c = try await named(context)
         let fid = try pathParameter(context, "fid")
         guard let item = c.item(fid) else { throw ServiceError.notFound("no feature `\(fid)` in `\(c.id)`") }
@@ -86,7 +86,7 @@ struct FeaturesController {
 }
 
 /// A path parameter, percent-decoded and bounded.
-func pathParameter(_ context: BasicRequestContext, _ name: String) throws -> String {
+func pathParameter(_ context: KlyngeRequestContext, _ name: String) throws -> String {
     let raw = try context.parameters.require(name)
     let value = raw.removingPercentEncoding ?? raw
     guard value.count <= 300 else { throw ServiceError.notFound("no such resource") }

@@ -11,11 +11,11 @@ struct MapsController {
     let config: ServerConfig
     let heavy: HeavyWork
 
-    func add(to router: Router<BasicRequestContext>) {
+    func add(to router: Router<KlyngeRequestContext>) {
         router.get("/maps/:file", use: map)
     }
 
-    @Sendable func map(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    @Sendable func map(_ request: Request, _ context: KlyngeRequestContext) async throws -> Response {
         let file = try pathParameter(context, "file")
         let parts = file.split(separator: ".")
         guard parts.count == 2, let kind = OutputKind(rawValue: String(parts[1])), parts[0].count <= 64,
@@ -35,9 +35,19 @@ struct MapsController {
         let snapshot = await state.snapshot()
         let scenario = try q.text("scenario").map { try snapshot.scenario($0).name }
         let category = try AnalysisController.category(q, snapshot.analysis)
+        // A survey style draws what is public anyway: approved pins, and flows whose small counts are withheld.
+        var surveyInput: SurveyMapInput?
+        if !Set(style.layers.compactMap(\.data)).isDisjoint(with: MapData.surveyLayers) {
+            let catalog = state.surveys.catalog
+            let id = try q.text("survey", maxLength: 64) ?? (catalog.surveys.count == 1 ? catalog.surveys[0].id : "")
+            guard !id.isEmpty else { throw ServiceError.badRequest("this style draws a survey's answers; name it: ?survey=…", parameter: "survey") }
+            let definition = try state.surveys.survey(id)
+            surveyInput = SurveyMapInput(survey: definition, places: catalog.places, responses: try state.surveys.responses(definition))
+        }
+        let survey = surveyInput
         let bytes = try await heavy.run(request, lane: .heavy, seconds: config.limits.mapSeconds) { control in
             let map = try MapMaker.request(study: snapshot.analysis.study, analysis: snapshot.analysis, style: style, category: category,
-                                           scenario: scenario, page: page, kind: kind, language: language, control: control,
+                                           scenario: scenario, page: page, kind: kind, language: language, survey: survey, control: control,
                                            // One thread per map: the pool's width bounds the cores maps take from everything else.
                                            threads: 1)
             let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("klynge-map-\(UUID().uuidString).\(kind.rawValue)")

@@ -3,10 +3,14 @@ import Hummingbird
 /// The working group's page: HTML, CSS and JavaScript compiled into the binary, served under a strict
 /// Content-Security-Policy (no inline script or style; data reaches the page only as text).
 struct PageController {
-    func add(to router: Router<BasicRequestContext>) {
+    func add(to router: Router<KlyngeRequestContext>) {
         router.get("/app/") { _, _ in Self.file(PackageResources.index_html, "text/html; charset=utf-8") }
         router.get("/app/app.css") { _, _ in Self.file(PackageResources.app_css, "text/css; charset=utf-8") }
         router.get("/app/app.js") { _, _ in Self.file(PackageResources.app_js, "text/javascript; charset=utf-8") }
+        router.get("/app/survey.css") { _, _ in Self.file(PackageResources.survey_css, "text/css; charset=utf-8") }
+        router.get("/app/survey.js") { _, _ in Self.file(PackageResources.survey_js, "text/javascript; charset=utf-8") }
+        router.get("/app/survey-map.js") { _, _ in Self.file(PackageResources.survey_map_js, "text/javascript; charset=utf-8") }
+        router.get("/app/survey-admin.js") { _, _ in Self.file(PackageResources.survey_admin_js, "text/javascript; charset=utf-8") }
     }
 
     static func file(_ bytes: [UInt8], _ type: String) -> Response {

@@ -19,7 +19,7 @@ struct RegionsController {
     /// POST routes that change nothing, so need no token.
     static let readOnlyPosts: Set<String> = ["/api/regions/check"]
 
-    func add(to router: Router<BasicRequestContext>) {
+    func add(to router: Router<KlyngeRequestContext>) {
         router.post("/api/regions", use: propose)
         router.post("/api/regions/check", use: check)
         router.get("/api/clusterings") { _, _ in
@@ -83,7 +83,7 @@ struct RegionsController {
         return req
     }
 
-    @Sendable func propose(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    @Sendable func propose(_ request: Request, _ context: KlyngeRequestContext) async throws -> Response {
         let q = try await body(request, keys: Self.proposeKeys)
         let snapshot = await state.snapshot()
         let analysis = snapshot.analysis
@@ -148,14 +148,14 @@ struct RegionsController {
         return (base.retargeted(req), assignments)
     }
 
-    @Sendable func check(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    @Sendable func check(_ request: Request, _ context: KlyngeRequestContext) async throws -> Response {
         let q = try await body(request, keys: Self.constraintKeys.union(["assignments"]))
         let snapshot = await state.snapshot()
         let (setup, assignments) = try await setup(q, snapshot, request)
         return JSONBody.response(try setup.check(assignments))
     }
 
-    @Sendable func save(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    @Sendable func save(_ request: Request, _ context: KlyngeRequestContext) async throws -> Response {
         let q = try await body(request, keys: Self.constraintKeys.union(["assignments", "name"]))
         let name = (q.name ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         guard !name.isEmpty, name.count <= 200 else { throw ServiceError.badRequest("a clustering needs a name of 1 to 200 characters", parameter: "name") }

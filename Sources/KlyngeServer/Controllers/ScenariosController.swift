@@ -8,7 +8,7 @@ struct ScenariosController {
     let state: ServiceState
     let config: ServerConfig
 
-    func add(to router: Router<BasicRequestContext>) {
+    func add(to router: Router<KlyngeRequestContext>) {
         router.get("/api/scenarios", use: list)
         router.post("/api/scenarios", use: create)
         router.get("/api/scenarios/:id", use: get)
@@ -27,7 +27,7 @@ struct ScenariosController {
         var invalid: [ScenarioRecord]
     }
 
-    @Sendable func list(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    @Sendable func list(_ request: Request, _ context: KlyngeRequestContext) async throws -> Response {
         let snapshot = await state.snapshot()
         let records = await state.records()
         let own = state.study.scenarios.map { Listing.Own(name: $0.name, id: snapshot.ids[$0.name] ?? "") }
@@ -45,25 +45,25 @@ struct ScenariosController {
         [.eTag: "\"\(r.etag)\"", .location: "/api/scenarios/\(r.id)"]
     }
 
-    @Sendable func create(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    @Sendable func create(_ request: Request, _ context: KlyngeRequestContext) async throws -> Response {
         var r = request
         let saved = try await state.save(id: nil, try await spec(&r), precondition: .absent, creating: true)
         return JSONBody.response(saved, status: .created, headers: Self.headers(saved))
     }
 
-    @Sendable func get(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    @Sendable func get(_ request: Request, _ context: KlyngeRequestContext) async throws -> Response {
         let saved = try await state.record(try pathParameter(context, "id"))
         return JSONBody.response(saved, headers: [.eTag: "\"\(saved.etag)\""])
     }
 
-    @Sendable func replace(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    @Sendable func replace(_ request: Request, _ context: KlyngeRequestContext) async throws -> Response {
         var r = request
         let id = try pathParameter(context, "id")
         let saved = try await state.save(id: id, try await spec(&r), precondition: IfMatch(request.headers[.ifMatch]), creating: false)
         return JSONBody.response(saved, headers: Self.headers(saved))
     }
 
-    @Sendable func delete(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    @Sendable func delete(_ request: Request, _ context: KlyngeRequestContext) async throws -> Response {
         try await state.delete(try pathParameter(context, "id"), precondition: IfMatch(request.headers[.ifMatch]))
         return Response(status: .noContent)
     }

@@ -1,0 +1,140 @@
+import Foundation
+import KlyngeIO
+import KlyngeSurvey
+
+/// Survey responses in the study's store (a third table of the scenario store's file, or the store that
+/// takes its place). Each save is one transaction: an acknowledged response survives `kill -9`, and a
+/// response and its device mark are kept together or not at all.
+///
+/// Records: a response under its id (name: the survey id); a device that has answered under
+/// `device:<survey>:<token>`; an early close under `state:<survey>`. The device token is the random value of
+/// the page's cookie, not derived from the device or its owner, and nothing ties it to the response.
+/// Calls are serialised: one GDAL handle, used by one thread at a time.
+public final class SurveyStore: @unchecked Sendable {
+    public static let table = "klynge_survey_responses"
+    public let path: String
+    private let lock = NSLock()
+    private var records: (any RecordStore)?
+    private var writable = false
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    /// A store that is not a file (PostgreSQL, or a test of the record contract).
+    public init(records: any RecordStore, path: String) {
+        self.path = path
+        self.records = records
+        writable = true
+    }
+
+    private func opened(forWriting: Bool) throws -> (any RecordStore)? {
+        if let records, writable || !forWriting { return records }
+        guard forWriting || FileManager.default.fileExists(atPath: path) else { return nil }
+        do {
+            // A new store gets its scenario table too, so readers of scenarios find the file as they expect.
+            if forWriting { _ = try GeoPackageRecordStore(path: path, readOnly: false) }
+            let s = try GeoPackageRecordStore(path: path, table: Self.table, readOnly: !forWriting)
+            records = s
+            writable = forWriting
+            return s
+        } catch let e as GDALError {
+            // A store made before surveys has no such table: no responses yet.
+            if !forWriting { return nil }
+            throw StoreError(path: path, message: e.message)
+        }
+    }
+
+    private func locked<T>(_ body: () throws -> T) throws -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return e
+    }()
+
+    static func deviceKey(survey: String, token: String) -> String { "device:\(survey):\(token)" }
+    static func stateKey(survey: String) -> String { "state:\(survey)" }
+
+    /// The survey's responses, in id order; a record that cannot be read is named, never dropped silently.
+    public func responses(survey: String) throws -> (responses: [SurveyResponse], unreadable: [String]) {
+        try locked {
+            guard let s = try opened(forWriting: false) else { return ([], []) }
+            var out: [SurveyResponse] = [], bad: [String] = []
+            for r in try s.all() where r.name == survey {
+                if let resp = try? JSONDecoder().decode(SurveyResponse.self, from: Data(r.document.utf8)) { out.append(resp) } else { bad.append(r.id) }
+            }
+            return (out.sorted { $0.id < $1.id }, bad.sorted())
+        }
+    }
+
+    /// Device tokens that have answered the survey.
+    public func answeredDevices(survey: String) throws -> Set<String> {
+        try locked {
+            guard let s = try opened(forWriting: false) else { return [] }
+            let prefix = "device:\(survey):"
+            return Set(try s.all().filter { $0.id.hasPrefix(prefix) }.map { String($0.id.dropFirst(prefix.count)) })
+        }
+    }
+
+    /// When an administrator closed the survey before its closing date, if they did.
+    public func closedEarly(survey: String) throws -> Date? {
+        try locked {
+            guard let s = try opened(forWriting: false), let r = try s.get(Self.stateKey(survey: survey)) else { return nil }
+            return ISO8601DateFormatter().date(from: r.document)
+        }
+    }
+
+    /// Saves a response, with the device's mark when given, in one transaction.
+    public func save(_ response: SurveyResponse, device: String?) throws {
+        let document = String(decoding: try Self.encoder.encode(response), as: UTF8.self)
+        var items: [(id: String, name: String, document: String)] = [(response.id, response.survey, document)]
+        if let device { items.append((Self.deviceKey(survey: response.survey, token: device), response.survey + "#device", "")) }
+        try locked {
+            guard let s = try opened(forWriting: true) else { throw StoreError(path: path, message: "cannot open the store") }
+            try s.putAll(items)
+        }
+    }
+
+    /// Saves many responses (an import) in one transaction: all of them, or none.
+    public func saveAll(_ responses: [SurveyResponse]) throws {
+        let items = try responses.map { r in (id: r.id, name: r.survey, document: String(decoding: try Self.encoder.encode(r), as: UTF8.self)) }
+        try locked {
+            guard let s = try opened(forWriting: true) else { throw StoreError(path: path, message: "cannot open the store") }
+            try s.putAll(items)
+        }
+    }
+
+    /// Closes the survey now (answers are refused from then on).
+    public func closeEarly(survey: String, at date: Date) throws {
+        try locked {
+            guard let s = try opened(forWriting: true) else { throw StoreError(path: path, message: "cannot open the store") }
+            try s.put(id: Self.stateKey(survey: survey), name: survey + "#state", document: ISO8601DateFormatter().string(from: date))
+        }
+    }
+
+    /// Sets a pin's moderation status; false when the response or pin does not exist.
+    public func setPinStatus(survey: String, response id: String, question: String, pin index: Int, to status: PlacePin.Status) throws -> Bool {
+        try locked {
+            guard let s = try opened(forWriting: true), let r = try s.get(id), r.name == survey,
+                  var response = try? JSONDecoder().decode(SurveyResponse.self, from: Data(r.document.utf8)),
+                  case .pins(var pins)? = response.answers[question], pins.indices.contains(index) else { return false }
+            pins[index].status = status
+            response.answers[question] = .pins(pins)
+            try s.put(id: id, name: survey, document: String(decoding: try Self.encoder.encode(response), as: UTF8.self))
+            return true
+        }
+    }
+
+    /// Deletes a response (spam, or a respondent's request); false when there is none.
+    public func delete(survey: String, response id: String) throws -> Bool {
+        try locked {
+            guard let s = try opened(forWriting: true), let r = try s.get(id), r.name == survey else { return false }
+            return try s.delete(id)
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+import KlyngeTestSupport
+@testable import KlyngeServer
+
+/// The survey's routes in process: only the answer route is open without a token, administrator routes need
+/// it even to read, unknown surveys are 404, and the page's files carry the strict policy.
+@Suite(.serialized) struct SurveyServerTests {
+    @Test func onlyTheAnswerRouteIsOpenWithoutAToken() async throws {
+        let fx = try Fixture()
+        defer { fx.cleanup() }
+        try await fx.app.test(.router) { client in
+            // Public: the page, its definition, approved pins; an answer is judged by the survey, not the token.
+            try await client.execute(uri: "/survey/samsoe-2027/", method: .get) { r in
+                #expect(r.status == .ok)
+                #expect(r.headers[.contentSecurityPolicy]?.contains("script-src 'self'") == true)
+                let cookie = r.headers[.setCookie] ?? ""
+                #expect(cookie.hasPrefix("klynge_device_samsoe_2027=") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "\(cookie)")
+            }
+            try await client.execute(uri: "/survey/samsoe-2027", method: .get) { r in
+                #expect(r.status == .movedPermanently && r.headers[.location] == "/survey/samsoe-2027/")
+            }
+            try await client.execute(uri: "/survey/samsoe-2027/definition.json", method: .get) { r in
+                let d = try object(r)
+                #expect(["open", "not_yet_open", "closed"].contains(d["status"] as? String ?? ""))
+                #expect((d["villages"] as? [Any])?.count == 28)
+            }
+            try await client.execute(uri: "/survey/samsoe-2027/pins", method: .get) { r in #expect(r.status == .ok) }
+            try await client.execute(uri: "/survey/samsoe-2027/answers", method: .post, body: ByteBuffer(string: "{}")) { r in
+                #expect(r.status != .unauthorized && r.status.code >= 400 && r.status.code < 500, "\(r.status)")
+            }
+            // Everything else that writes or reads results needs the token.
+            for (uri, method) in [("/survey/samsoe-2027/close", HTTPRequest.Method.post), ("/survey/samsoe-2027/answers/x", .post),
+                                  ("/survey/samsoe-2027/answers/abc", .delete), ("/survey/samsoe-2027/pins/a-b-1/approve", .post),
+                                  ("/survey/samsoe-2027/results", .get), ("/survey/samsoe-2027/export?format=csv", .get)] {
+                try await client.execute(uri: uri, method: method) { r in #expect(r.status == .unauthorized, "\(method) \(uri): \(r.status)") }
+            }
+            try await client.execute(uri: "/survey/samsoe-2027/results", method: .get, headers: auth) { r in
+                #expect(r.status == .ok)
+                let results = try object(r)
+                #expect(results["respondents"] as? Int == 0)
+            }
+            try await client.execute(uri: "/survey/samsoe-2027/export?format=exe", method: .get, headers: auth) { r in #expect(r.status == .badRequest) }
+            try await client.execute(uri: "/survey/samsoe-2027/pins/nonsense/approve", method: .post, headers: auth) { r in #expect(r.status == .badRequest) }
+            try await client.execute(uri: "/survey/samsoe-2027/pins/abc-steder-1/approve", method: .post, headers: auth) { r in #expect(r.status == .notFound) }
+            for uri in ["/survey/nope/", "/survey/%3Cscript%3E/", "/survey/samsoe-2027/admin/x"] {
+                try await client.execute(uri: uri, method: .get) { r in #expect(r.status == .notFound, "\(uri)") }
+            }
+            for file in ["/app/survey.js", "/app/survey.css", "/app/survey-admin.js", "/survey/samsoe-2027/admin/"] {
+                try await client.execute(uri: file, method: .get) { r in
+                    #expect(r.status == .ok && r.headers[.contentSecurityPolicy] != nil, "\(file)")
+                }
+            }
+        }
+    }
+
+    @Test func aReadOnlyServiceTakesNoAnswersAndShowsNoResults() async throws {
+        let fx = try Fixture(token: nil)
+        defer { fx.cleanup() }
+        try await fx.app.test(.router) { client in
+            try await client.execute(uri: "/survey/samsoe-2027/results", method: .get) { r in #expect(r.status == .forbidden) }
+            // Not the respondent's fault: the service cannot write.
+            try await client.execute(uri: "/survey/samsoe-2027/answers", method: .post, body: ByteBuffer(string: "{}")) { r in
+                #expect(r.status == .serviceUnavailable, "\(r.status)")
+                #expect(String(buffer: r.body).contains("started without a token"))
+            }
+        }
+    }
+
+    /// Behind a proxy on this machine the limit counts the address the proxy appended, not the proxy's own.
+    @Test func theRateLimitCountsTheForwardedClientBehindALocalProxy() async throws {
+        let fx = try Fixture()
+        defer { fx.cleanup() }
+        try await fx.app.test(.router) { client in
+            var statuses: [HTTPResponse.Status] = []
+            for _ in 0..<21 {
+                try await client.execute(uri: "/survey/samsoe-2027/answers", method: .post,
+                                         headers: [FieldName("X-Forwarded-For")!: "10.0.0.1, 203.0.113.7"], body: ByteBuffer(string: "{}")) { r in
+                    statuses.append(r.status)
+                }
+            }
+            #expect(statuses.prefix(20).allSatisfy { $0 != .tooManyRequests } && statuses.last == .tooManyRequests, "\(statuses)")
+            // Another client behind the same proxy (a spoofed first entry changes nothing for the first).
+            try await client.execute(uri: "/survey/samsoe-2027/answers", method: .post,
+                                     headers: [FieldName("X-Forwarded-For")!: "203.0.113.7, 198.51.100.1"], body: ByteBuffer(string: "{}")) { r in
+                #expect(r.status != .tooManyRequests)
+            }
+        }
+    }
+}
