@@ -596,11 +596,32 @@ def main():
         page.close()
 
         check_refusals(base)
-        # The page in English.
+        # The page in English, switched half-way: what was answered stays.
         page = open_survey(browser, base, "test-open")
+        click_element(page, "document.getElementById('in-age-mid')")
+        click_element(page, "document.getElementById('in-ideas')")
+        type_text(page, "kept across languages")
+        click_element(page, "document.querySelector('#q-pins svg')")
         click_element(page, "document.getElementById('lang')")
         check("English page", page.evaluate("document.documentElement.lang") == "en"
               and "Test survey" in page.evaluate("document.getElementById('title').textContent"))
+        kept = page.evaluate("[document.getElementById('in-age-mid').checked, document.getElementById('in-ideas').value, "
+                             "document.querySelectorAll('#pins-pins li').length]")
+        check("switching language keeps the answers and pins", kept == [True, "kept across languages", 1], kept)
+        page.close()
+        # A second answer from the same device is refused in the respondent's language.
+        page = open_survey(browser, base, "test-open")
+        page.evaluate("document.cookie")  # the device cookie is HttpOnly: the page cannot read or change it
+        answer_by_map(page, d, {"home": d["villages"][0]["id"], "age": "young", "acts": []})
+        page.wait_for("!!document.body.dataset.submitted || !!document.body.dataset.failed", timeout=30)
+        page.close()
+        page = browser.new_page(420, 900)
+        page.goto(f"{base}/survey/test-open/")
+        page.wait_for("document.body.dataset.done === '1'", timeout=30)
+        answer_by_map(page, d, {"home": d["villages"][0]["id"], "age": "young", "acts": []})
+        page.wait_for("!!document.body.dataset.submitted || !!document.body.dataset.failed", timeout=30)
+        said = page.evaluate("[document.body.dataset.failed || '', document.getElementById('status').textContent]")
+        check("a second answer from the same browser: 409, said in Danish", said[0] == "409" and "allerede svaret" in said[1], said)
         page.close()
     server.kill(signal.SIGTERM)
     check_flood(study_file, tmp)

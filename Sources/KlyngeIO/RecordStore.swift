@@ -62,6 +62,9 @@ public final class GeoPackageRecordStore: RecordStore {
         }
         guard let ds else { throw GDALError(source: path, message: GDAL.lastMessage("cannot open or create the scenario store")) }
         handle = ds
+        // Several handles share the file (scenarios, proposals, survey answers; a CLI reader beside the service):
+        // a writer waits up to 5 s for another's transaction instead of failing at once with "database is locked".
+        if let r = GDALDatasetExecuteSQL(ds, "PRAGMA busy_timeout = 5000", nil, nil) { GDALDatasetReleaseResultSet(ds, r) }
         func make(_ name: String, _ fields: [(String, OGRFieldType)]) throws -> OGRLayerH {
             guard let l = GDALDatasetCreateLayer(ds, name, nil, wkbNone, nil) else {
                 throw GDALError(source: path, layer: name, message: GDAL.lastMessage("cannot create the table"))

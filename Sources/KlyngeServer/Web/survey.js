@@ -19,6 +19,9 @@
       freq: { daily: "Dagligt", weekly: "Hver uge", monthly: "Hver måned", yearly: "Nogle gange om året", rarely: "Sjældnere" },
       mode: { walk: "Til fods", bike: "Cykel", car: "Bil", bus: "Bus eller anden kollektiv trafik", other: "Andet" },
       lang: "English", privacy: "Sådan bruger vi dine svar",
+      status: { 409: "Du har allerede svaret fra denne enhed. Tak for det!", 403: "Undersøgelsen tager ikke imod svar lige nu.",
+                429: "Der er kommet mange svar fra din forbindelse lige nu. Prøv igen om et minut.", 413: "Svaret er for langt.",
+                400: "Tillad cookies for denne side, genindlæs den og prøv igen.", 503: "Tjenesten tager ikke imod svar lige nu." },
     },
     en: {
       required: "required", choose: "Choose …", none: "I use none", often: "How often?", how: "How do you get there?",
@@ -34,6 +37,9 @@
       freq: { daily: "Daily", weekly: "Weekly", monthly: "Monthly", yearly: "A few times a year", rarely: "Less often" },
       mode: { walk: "On foot", bike: "Bicycle", car: "Car", bus: "Bus or other public transport", other: "Other" },
       lang: "Dansk", privacy: "How we use your answers",
+      status: { 409: "You have already answered from this device. Thank you!", 403: "The survey is not taking answers now.",
+                429: "Many answers have come from your connection just now. Please try again in a minute.", 413: "The answer is too long.",
+                400: "Allow cookies for this page, reload it and try again.", 503: "The service is not taking answers now." },
     },
   };
 
@@ -156,7 +162,7 @@
       }
       case "place_pins": {
         const box = questionBox(q, true);
-        state.pins[q.id] = [];
+        state.pins[q.id] = state.pins[q.id] || [];
         box.appendChild(el("p", { class: "help" }, U.mapPins));
         const list = el("ul", { class: "pins-list", id: `pins-${q.id}` });
         const map = makeMap(U.mapLabel, (c) => addPin(c.lon, c.lat, ""));
@@ -217,6 +223,8 @@
           for (const p of pins) others.push(dot(map, p.lon, p.lat, 4, "other-pin", p.text));
           sizeMarks();
         }).catch(() => {});
+        // Pins placed before a language switch are drawn again.
+        if (state.pins[q.id].length) redraw();
         return box;
       }
       default:
@@ -287,7 +295,6 @@
     intro.replaceChildren(el("p", {}, t(def.introduction)));
     const form = document.getElementById("survey");
     form.replaceChildren();
-    state.pins = {};
     M.reset();
     if (def.status !== "open") {
       status(def.status === "not_yet_open" ? U.notYet(day(def.opens)) : U.closed, false);
@@ -366,7 +373,8 @@
         status("", false);
         done.focus();
       } else {
-        status(U.failed + ((body.error && body.error.message) || r.status), true);
+        // Known refusals in the respondent's language; the service's own words for an answer it could not take.
+        status(U.status[r.status] || U.failed + ((body.error && body.error.message) || r.status), true);
         document.body.dataset.failed = String(r.status);
         send.disabled = false;
       }
@@ -377,7 +385,26 @@
   }
 
   document.getElementById("survey").addEventListener("submit", submit);
-  document.getElementById("lang").addEventListener("click", () => { lang = lang === "da" ? "en" : "da"; render(); });
+  // Switching language keeps what was answered: values are read before the form is rebuilt and set again after.
+  function snapshotForm() {
+    const form = document.getElementById("survey");
+    return [...form.querySelectorAll("input, select, textarea")].filter((e) => e.id)
+      .map((e) => ({ id: e.id, value: e.value, checked: e.checked }));
+  }
+  function restoreForm(saved) {
+    for (const f of saved) {
+      const e = document.getElementById(f.id);
+      if (!e) continue;
+      if (e.type === "checkbox" || e.type === "radio") e.checked = f.checked; else e.value = f.value;
+      e.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+  }
+  document.getElementById("lang").addEventListener("click", () => {
+    const saved = snapshotForm();
+    lang = lang === "da" ? "en" : "da";
+    render();
+    restoreForm(saved);
+  });
   fetch("definition.json", { headers: { Accept: "application/json" } })
     .then((r) => { if (!r.ok) throw new Error(String(r.status)); return r.json(); })
     .then((d) => { def = d; render(); document.body.dataset.done = "1"; })
