@@ -93,7 +93,7 @@ let package = Package(
         .testTarget(name: "KlyngeStudyAnalysisTests", dependencies: ["KlyngeStudyAnalysis", "KlyngeJobs", "KlyngeIngest", "KlyngeStudy", "KlyngeIO", "KlyngeGeo", "KlyngeSurvey",
                                                                      "KlyngeGEOS", "KlyngeNetwork", "KlyngeAnalysis", "KlyngeTestSupport",
                                                                      .product(name: "Yams", package: "Yams")]),
-        .testTarget(name: "KlyngeServerTests", dependencies: ["KlyngeServer", "KlyngeStudyAnalysis", "KlyngeIngest", "KlyngeStudy", "KlyngeGeo", "KlyngeTestSupport", "KlyngeStore", "KlyngeIO",
+        .testTarget(name: "KlyngeServerTests", dependencies: ["KlyngeServer", "KlyngeStudyAnalysis", "KlyngeIngest", "KlyngeStudy", "KlyngeGeo", "KlyngeTestSupport", "KlyngeStore", "KlyngeIO", "KlyngeSurvey",
                                                              "KlyngeWork", .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "KlyngeCLITests", dependencies: ["klynge", "KlyngeGeo", "KlyngeTestSupport"]),
     ]

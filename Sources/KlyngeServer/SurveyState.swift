@@ -51,6 +51,9 @@ public final class SurveyState: Sendable {
     let writable: Bool
     let limiter: AddressRateLimiter
     private let devices: Mutex<[String: Set<String>]>
+    /// Each survey's responses as stored, read once: the service is the store's only writer while it runs
+    /// (it holds the writer's lock), so the copy changes only through it. Page loads and results read this.
+    private let cached = Mutex<[String: [SurveyResponse]]>([:])
     private let closed: Mutex<[String: Date]>
     /// Serialises check-and-save.
     private let writeLock = Mutex(())
@@ -106,13 +109,24 @@ public final class SurveyState: Sendable {
             }
             try store.save(response, device: mark)
             if let mark { devices.withLock { _ = $0[survey.id, default: []].insert(mark) } }
+            cached.withLock { c in if c[survey.id] != nil { c[survey.id]!.append(response) } }
         }
         return response
     }
 
     func responses(_ survey: SurveyDefinition) throws -> [SurveyResponse] {
-        try store.responses(survey: survey.id).responses
+        if let hit = cached.withLock({ $0[survey.id] }) { return hit }
+        // Read under the write lock, so no answer can be saved between the read and the copy.
+        return try writeLock.withLock { _ in
+            if let hit = cached.withLock({ $0[survey.id] }) { return hit }
+            let read = try store.responses(survey: survey.id).responses
+            cached.withLock { $0[survey.id] = read }
+            return read
+        }
     }
+
+    /// After a change made in place (moderation, a deletion), the next read comes from the store.
+    private func forget(_ survey: SurveyDefinition) { cached.withLock { _ = $0.removeValue(forKey: survey.id) } }
 
     func closeNow(_ survey: SurveyDefinition, now: Date = Date()) throws {
         guard writable else { throw ServiceError.forbidden("this service is read-only (started without a token)") }
@@ -129,14 +143,18 @@ public final class SurveyState: Sendable {
         guard parts.count >= 3, let n = Int(parts.last!), n >= 1, n <= 50 else { throw ServiceError.badRequest("`\(pin.prefix(80))` is not a pin id", parameter: "pin") }
         let question = parts[1..<(parts.count - 1)].joined(separator: "-")
         let done = try writeLock.withLock { _ in
-            try store.setPinStatus(survey: survey.id, response: parts[0], question: question, pin: n - 1, to: status)
+            defer { forget(survey) }
+            return try store.setPinStatus(survey: survey.id, response: parts[0], question: question, pin: n - 1, to: status)
         }
         guard done else { throw ServiceError.notFound("no pin `\(pin.prefix(80))` in the survey") }
     }
 
     func delete(_ survey: SurveyDefinition, response: String) throws {
         guard writable else { throw ServiceError.forbidden("this service is read-only (started without a token)") }
-        let done = try writeLock.withLock { _ in try store.delete(survey: survey.id, response: response) }
+        let done = try writeLock.withLock { _ in
+            defer { forget(survey) }
+            return try store.delete(survey: survey.id, response: response)
+        }
         guard done else { throw ServiceError.notFound("no response `\(response.prefix(80))` in the survey") }
     }
 }

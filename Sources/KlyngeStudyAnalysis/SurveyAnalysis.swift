@@ -170,8 +170,9 @@ public struct SurveyCatalog: Sendable {
 
 extension SurveyPlaces {
     /// The areas' outer rings in longitude/latitude for the survey page's map, thinned to a vertex every
-    /// `spacingMeters` (a background to point at, not a boundary to measure on).
-    public static func outlines(of study: Study, spacingMeters: Double = 25) throws -> [[[Double]]] {
+    /// `spacingMeters` or more, so that all rings together keep at most about `maxVertices` (a background to
+    /// point at on a phone, not a boundary to measure on).
+    public static func outlines(of study: Study, spacingMeters: Double = 25, maxVertices: Int = 8_000) throws -> [[[Double]]] {
         let toLonLat = try Transformer(from: study.crs, to: .wgs84)
         var rings: [[Coordinate]] = []
         func add(_ polygon: [[Coordinate]]) { if let outer = polygon.first { rings.append(outer) } }
@@ -182,10 +183,12 @@ extension SurveyPlaces {
             default: break
             }
         }
+        let perimeter = rings.reduce(0.0) { sum, ring in sum + zip(ring, ring.dropFirst()).reduce(0.0) { $0 + hypot($1.1.x - $1.0.x, $1.1.y - $1.0.y) } }
+        let spacing = max(spacingMeters, perimeter / Double(max(1, maxVertices)))
         return try rings.map { ring in
             var kept: [Coordinate] = []
             for (i, c) in ring.enumerated() {
-                if let last = kept.last, i < ring.count - 1, hypot(c.x - last.x, c.y - last.y) < spacingMeters { continue }
+                if let last = kept.last, i < ring.count - 1, hypot(c.x - last.x, c.y - last.y) < spacing { continue }
                 kept.append(c)
             }
             return try toLonLat.transform(kept).map { [($0.x * 100_000).rounded() / 100_000, ($0.y * 100_000).rounded() / 100_000] }

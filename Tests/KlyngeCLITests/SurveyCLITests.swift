@@ -77,6 +77,14 @@ import KlyngeTestSupport
         // Two answers in one village: below the minimum group of 5, so withheld (null, not a number).
         #expect(home["suppressed"] as? Bool == true && home["respondents"] is NSNull)
 
+        // Users affected: the Medborgerhus stays in "Ét forsamlingshus i Tranebjerg", so no answer is affected there.
+        let cov = try TestSupport.run(klynge, ["coverage", study, "--store", store, "--scenario", "Ét forsamlingshus i Tranebjerg", "--category", "hall",
+                                               "--survey", "samsoe-2027", "--json"])
+        #expect(cov.status == 0, "\(cov.stderr)")
+        let users = try #require(((try JSONSerialization.jsonObject(with: Data(cov.stdout.utf8)) as? [String: Any])?["usersAffected"] as? [[String: Any]])?.first)
+        #expect(users["affected"] as? Int == 0 && users["respondents"] as? Int == 1, "\(users)")
+        let noScenario = try TestSupport.run(klynge, ["coverage", study, "--store", store, "--survey", "samsoe-2027"])
+        #expect(noScenario.status != 0 && noScenario.stderr.contains("--scenario"), "\(noScenario.stderr)")
         let md = folder.appendingPathComponent("results.md").path
         let r2 = try TestSupport.run(klynge, ["survey", "results", study, "--store", store, "-o", md])
         #expect(r2.status == 0, "\(r2.stderr)")

@@ -2,6 +2,10 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import KlyngeIngest
+import KlyngeStore
+import KlyngeStudyAnalysis
+import KlyngeSurvey
 import KlyngeTestSupport
 @testable import KlyngeServer
 
@@ -86,6 +90,38 @@ import KlyngeTestSupport
             try await client.execute(uri: "/survey/samsoe-2027/answers", method: .post,
                                      headers: [FieldName("X-Forwarded-For")!: "203.0.113.7, 198.51.100.1"], body: ByteBuffer(string: "{}")) { r in
                 #expect(r.status != .tooManyRequests)
+            }
+        }
+    }
+
+    /// Users affected over HTTP: the respondents who use what a scenario closes, with the token only.
+    @Test func compareReportsUsersAffectedWithTheToken() async throws {
+        let folder = try TestSupport.temporaryFolder()
+        let study = try #require(try StudyLoader().load(path: TestSupport.data("samsoe/study.yaml")).study)
+        let catalog = try SurveyCatalog.load(study)
+        let survey = try #require(catalog.survey("samsoe-2027"))
+        let check = SubmissionCheck(survey: survey, places: catalog.places)
+        // Paper answers: two use Sambiosen (merged away in the scenario), one the Medborgerhus (kept).
+        let responses = try ["node/5938809867", "node/5938809867", "way/413945490"].map { hall in
+            try check.response(from: Data(#"{"consent": true, "age_confirmed": true, "answers": {"bopael": "node/449179220", "alder": "30-49", "forsamlingshus": {"facility": "\#(hall)", "frequency": "weekly", "mode": "car"}}}"#.utf8),
+                               id: SurveyResponse.newId(), receivedDay: "2027-01-12", source: .paper)
+        }
+        try SurveyStore(path: folder.appendingPathComponent("store.gpkg").path).saveAll(responses)
+        let fx = try Fixture(folder: folder)
+        defer { fx.cleanup() }
+        let uri = "/api/compare?scenario=\("Ét forsamlingshus i Tranebjerg".addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed)!)&category=hall&survey=samsoe-2027"
+        try await fx.app.test(.router) { client in
+            try await client.execute(uri: uri, method: .get) { r in #expect(r.status == .unauthorized) }
+            try await client.execute(uri: uri, method: .get, headers: auth) { r in
+                #expect(r.status == .ok, "\(String(buffer: r.body))")
+                let body = try object(r)
+                let users = try #require((body["usersAffected"] as? [[String: Any]])?.first)
+                #expect(users["affected"] as? Int == 2 && users["respondents"] as? Int == 3, "\(users)")
+                #expect(body["comparison"] != nil)
+            }
+            try await client.execute(uri: "/survey/samsoe-2027/results", method: .get, headers: auth) { r in
+                let results = try object(r)
+                #expect(results["respondents"] as? Int == 3 && results["paper"] as? Int == 3)
             }
         }
     }
