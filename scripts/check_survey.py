@@ -302,7 +302,7 @@ def plans(d):
     for i, home in enumerate(homes):
         p = {"home": home, "age": ages[i % 3], "acts": acts[i % 4], "n": (i % 5) + 1 if i % 3 else None}
         if i % 4 != 3:
-            p["hall"] = (halls[i % len(halls)], freq[i % 5], modes[i % 5])
+            p["hall"] = (halls[i % 2], freq[i % 5], modes[i % 5])
         p["assoc"] = "ja" if i % 2 == 0 else "nej"
         if p["assoc"] == "ja" and i % 4 == 0:
             p["which"] = f"Forening {i} {SCRIPT}"
@@ -571,6 +571,27 @@ def main():
         res = results(base, "test-open")
         check_tallies(res, ps, d)
         check_observed(base, res, tmp, study_file)
+
+        # The working group's page: what the survey says of each hall beside who it serves, small counts
+        # withheld, and the answers affected when a hall is switched off.
+        exp = expected_tallies(ps, d)["hall"]
+        wg = browser.new_page(1400, 900)
+        wg.goto(f"{base}/app/?category=hall")
+        wg.wait_for("document.body.dataset.done === '1' || !!document.body.dataset.error", timeout=60)
+        shown = wg.evaluate("Object.fromEntries([...document.querySelectorAll('.survey-use')].map(e => [e.dataset.id, e.textContent]))")
+        for hall, n in exp.items():
+            text = shown.get(hall, "")
+            ok = ("under 5" in text) if n < 5 else (f"{n} svar" in text)
+            check(f"working group page: hall {hall} shows {n} survey answers ({'withheld' if n < 5 else 'counted'})", ok, text)
+        big = [h for h, n in exp.items() if n >= 5]
+        if big:
+            n0 = int(wg.evaluate("+(document.body.dataset.refreshes || 0)"))
+            wg.evaluate(f"document.querySelector('#facilities input[data-id={json.dumps(big[0])}]').click()")
+            wg.wait_for(f"+(document.body.dataset.refreshes || 0) > {n0} && document.body.dataset.ready === '1'", timeout=30)
+            got = wg.evaluate("document.getElementById('survey-affected').dataset.value")
+            check("working group page: switching off a hall gives its survey users as affected", got == str(exp[big[0]]), (got, exp[big[0]]))
+        audit(wg, "working group page with survey counts")
+        wg.close()
 
         # The administrator's page: hostile answers shown as text; a pin approved there becomes public.
         admin = browser.new_page(1200, 900)

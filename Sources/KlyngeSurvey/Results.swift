@@ -271,3 +271,50 @@ extension SurveyResults {
         }
     }
 }
+
+/// What respondents said about one category's facilities, safe to show to anyone: users per facility, a
+/// count below the minimum group size withheld (null). For the working group's page beside "who loses".
+public struct PublicFacilityUse: Sendable, Hashable, Encodable {
+    public var survey: String
+    public var title: String
+    public var question: String
+    public var category: String
+    public var minimumGroupSize: Int
+    /// Respondents who named a facility of the category.
+    public var respondents: Int
+    /// Facility id → users (null: fewer than the minimum).
+    public var users: [String: Int?]
+
+    public static func of(survey: SurveyDefinition, responses: [SurveyResponse], language: SurveyLanguage) -> [PublicFacilityUse] {
+        survey.questions.compactMap { q in
+            guard case .facilityUsed(let category) = q.kind else { return nil }
+            var counts: [String: Int] = [:]
+            for r in responses { if case .facilityUse(let u)? = r.answers[q.id], let f = u.facility { counts[f, default: 0] += 1 } }
+            let minimum = survey.minimumGroupSize
+            return PublicFacilityUse(survey: survey.id, title: survey.title.text(language), question: q.id, category: category, minimumGroupSize: minimum,
+                                     respondents: counts.values.reduce(0, +), users: counts.mapValues { $0 < minimum ? nil : $0 })
+        }
+    }
+
+    enum CodingKeys: String, CodingKey { case survey, title, question, category, minimumGroupSize, respondents, users }
+    /// Withheld counts are written as null, so the page can say "fewer than N".
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(survey, forKey: .survey)
+        try c.encode(title, forKey: .title)
+        try c.encode(question, forKey: .question)
+        try c.encode(category, forKey: .category)
+        try c.encode(minimumGroupSize, forKey: .minimumGroupSize)
+        try c.encode(respondents, forKey: .respondents)
+        var u = c.nestedContainer(keyedBy: AnyKey.self, forKey: .users)
+        for (k, v) in users.sorted(by: { $0.key < $1.key }) { try u.encode(v, forKey: AnyKey(k)) }
+    }
+}
+
+struct AnyKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(_ s: String) { stringValue = s }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}

@@ -123,6 +123,13 @@ import KlyngeTestSupport
                 let results = try object(r)
                 #expect(results["respondents"] as? Int == 3 && results["paper"] as? Int == 3)
             }
+            // Public, for the working group's page: three answers is below the minimum of five, so withheld.
+            try await client.execute(uri: "/api/survey-use", method: .get) { r in
+                let list = try JSONSerialization.jsonObject(with: Data(buffer: r.body)) as? [[String: Any]] ?? []
+                let hall = try #require(list.first { $0["category"] as? String == "hall" })
+                let users = hall["users"] as? [String: Any] ?? [:]
+                #expect(hall["respondents"] as? Int == 3 && users["node/5938809867"] is NSNull && users["way/413945490"] is NSNull, "\(hall)")
+            }
         }
     }
 }

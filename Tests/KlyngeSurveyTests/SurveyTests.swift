@@ -228,6 +228,23 @@ enum Fixture {
         #expect(q["why"]?.texts != nil && publicView.blocks[0].questions[5].texts == nil)
     }
 
+    /// The public per-facility counts withhold small groups: 3 users shown, 2 withheld, with a minimum of 3.
+    @Test func publicFacilityUseWithholdsSmallCounts() throws {
+        let bodies = [#""home": "v1", "hall": {"facility": "h1", "frequency": "daily", "mode": "walk"}"#,
+                      #""home": "v2", "hall": {"facility": "h1", "frequency": "daily", "mode": "walk"}"#,
+                      #""home": "v3", "hall": {"facility": "h1", "frequency": "daily", "mode": "walk"}"#,
+                      #""home": "v1", "hall": {"facility": "h2", "frequency": "daily", "mode": "car"}"#,
+                      #""home": "v1", "hall": {"facility": "h2", "frequency": "daily", "mode": "car"}"#,
+                      #""home": "v1", "hall": {"facility": null}"#]
+        let responses = try bodies.map { try Fixture.submit(#"{"consent": true, "age_confirmed": true, "answers": {"# + $0 + "}}") }
+        let use = try #require(PublicFacilityUse.of(survey: try Fixture.survey(), responses: responses, language: .da).first)
+        #expect(use.category == "hall" && use.respondents == 5)
+        let expected: [String: Int?] = ["h1": 3, "h2": nil]
+        #expect(use.users == expected)
+        let json = String(decoding: try JSONEncoder().encode(use), as: UTF8.self)
+        #expect(json.contains(#""h2":null"#) && json.contains(#""h1":3"#), "\(json)")
+    }
+
     @Test func theExportIsFlatWithOneRowPerResponse() throws {
         let r = try Fixture.submit(#"{"consent": true, "age_confirmed": true, "answers": {"home": "v3", "acts": ["eat", "talk"], "hall": {"facility": "h2", "frequency": "daily", "mode": "car"}, "pins": [{"lon": 10.2, "lat": 56.1, "kind": "problem", "text": "hul i vejen"}]}}"#)
         let t = SurveyExport.responses(survey: try Fixture.survey(), places: Fixture.places, responses: [r])

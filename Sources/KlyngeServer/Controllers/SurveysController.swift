@@ -18,6 +18,7 @@ struct SurveysController {
         router.get("/survey/:id/definition.json", use: definition)
         router.post("/survey/:id/answers", use: answer)
         router.get("/survey/:id/pins", use: publicPins)
+        router.get("/api/survey-use", use: facilityUse)
         router.get("/survey/:id/admin/", use: adminPage)
         router.get("/survey/:id/results", use: results)
         router.get("/survey/:id/export", use: export)
@@ -111,6 +112,15 @@ struct SurveysController {
         let s = try survey(context)
         let pins = SurveyResults.pins(survey: s, responses: try state.surveys.responses(s), everyStatus: false)
         return JSONBody.response(JSONBody.encode(pins), headers: [.cacheControl: "no-cache"])
+    }
+
+    /// Users per facility from every survey, small counts withheld: public, for the working group's page.
+    @Sendable func facilityUse(_ request: Request, _ context: KlyngeRequestContext) async throws -> Response {
+        var out: [PublicFacilityUse] = []
+        for s in state.surveys.catalog.surveys {
+            out += PublicFacilityUse.of(survey: s, responses: try state.surveys.responses(s), language: .da)
+        }
+        return JSONBody.response(JSONBody.encode(out), headers: [.cacheControl: "no-cache"])
     }
 
     @Sendable func adminPage(_ request: Request, _ context: KlyngeRequestContext) async throws -> Response {

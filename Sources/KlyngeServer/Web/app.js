@@ -18,6 +18,8 @@ const T = {
     noChange: "Ingen byer skifter dækning.",
     facilities: "Mødesteder – slå fra og til", facilitiesHelp: "Fjern fluebenet, eller klik på mødestedet på kortet, for at lukke det.",
     serves: n => `${n} indb.`, servesTitle: "Indbyggere, der har stedet som nærmeste i dag",
+    surveyUsers: n => `${n} svar bruger det`, surveyFew: n => `under ${n} svar`, surveyTitle: s => `Borgerundersøgelsen «${s}»: svar fra dem, der mest bruger stedet`,
+    surveyAffected: (n, m, more) => `Borgerundersøgelsen: ${n} af ${m} svar bruger et sted, der lukker${more ? " (og nogle få flere)" : ""}.`,
     noFacilities: "Ingen mødesteder i denne kategori.",
     place: "Placér nyt mødested", placing: "Klik på kortet, hvor det nye mødested skal ligge (Esc fortryder)", cancel: "Fortryd",
     newName: "Navn på det nye mødested", newPlace: "Nyt mødested", newTag: "nyt", remove: "Fjern", removeNamed: n => `Fjern ${n}`,
@@ -84,6 +86,8 @@ const T = {
     noChange: "No village changes coverage.",
     facilities: "Meeting places – switch off and on", facilitiesHelp: "Untick a meeting place, or click it on the map, to close it.",
     serves: n => `${n} people`, servesTitle: "People who have it as their nearest today",
+    surveyUsers: n => `${n} answers use it`, surveyFew: n => `under ${n} answers`, surveyTitle: s => `Citizen survey “${s}”: answers from those who mostly use the place`,
+    surveyAffected: (n, m, more) => `Citizen survey: ${n} of ${m} answers use a place that closes${more ? " (and a few more)" : ""}.`,
     noFacilities: "No meeting places in this category.",
     place: "Place a new meeting place", placing: "Click the map where the new meeting place goes (Esc cancels)", cancel: "Cancel",
     newName: "Name of the new meeting place", newPlace: "New meeting place", newTag: "new", remove: "Remove", removeNamed: n => `Remove ${n}`,
@@ -149,6 +153,7 @@ const state = {
   title: "Klynge",
   categories: [], labels: {}, category: null,
   areas: [], roads: [], villages: [], facilities: [],
+  surveyUse: new Map(),  // category → what the citizen survey says of its facilities (small counts withheld)
   villageById: new Map(), facilityById: new Map(), areaName: new Map(),
   baselines: new Map(), impacts: new Map(), base: null,
   closed: new Set(), opened: [],   // opened: {name, lon, lat, categories}
@@ -562,8 +567,15 @@ function drawFacilityList() {
     input.checked = !closed;
     input.addEventListener("change", () => run(() => toggle(id)));
     const meta = served.has(id) ? h("span", { class: "meta", title: t("servesTitle"), text: t("serves", num(served.get(id))) }) : null;
+    const use = state.surveyUse.get(state.category);
+    let said = null;
+    if (use && Object.prototype.hasOwnProperty.call(use.users, id)) {
+      const n = use.users[id];
+      said = h("span", { class: "meta survey-use", "data-id": id, title: t("surveyTitle", clean(use.title)),
+                         text: n == null ? t("surveyFew", num(use.minimumGroupSize)) : t("surveyUsers", num(n)) });
+    }
     const li = h("li", { class: closed ? "closed" : null },
-      h("label", { class: "toggle" }, input, h("span", { class: "name", text: facilityLabel(f.properties.name, f.id) }), meta));
+      h("label", { class: "toggle" }, input, h("span", { class: "name", text: facilityLabel(f.properties.name, f.id) }), meta, said));
     ul.append(li);
     toggles.set(id, { li, input });
   }
@@ -613,6 +625,18 @@ function drawFigures() {
   }
   if (s0.populationUnreachable > 0) worst += ` · ${t("noneReach", num(s0.populationUnreachable), s0.pointsUnreachable)}`;
   $("worst").textContent = worst;
+  // Beside the people who lose their nearest place: the survey's answers from users of the places closed.
+  const use = state.surveyUse.get(state.category), line = $("survey-affected");
+  line.hidden = !use || !use.respondents;
+  if (use && use.respondents) {
+    let n = 0, more = false;
+    for (const id of state.closed) {
+      if (!Object.prototype.hasOwnProperty.call(use.users, id)) continue;
+      if (use.users[id] == null) more = true; else n += use.users[id];
+    }
+    line.textContent = t("surveyAffected", num(n), num(use.respondents), more);
+    line.dataset.value = String(n);
+  }
 }
 
 function changeBlock(kind, rows) {
@@ -1180,6 +1204,10 @@ async function start() {
   for (const a of areas) state.areaName.set(String(a.id ?? a.properties.id), a.properties.name);
   for (const v of villages) state.villageById.set(String(v.id), v);
   for (const f of facilities) state.facilityById.set(String(f.id), f);
+  // The citizen survey's users per facility, when the study has a survey; a page without one works as before.
+  for (const u of await getJSON("/api/survey-use").catch(() => [])) {
+    if (u && typeof u.category === "string" && !state.surveyUse.has(u.category)) state.surveyUse.set(u.category, u);
+  }
   fillCategories();
   setupProjection();
   drawBase();
