@@ -41,7 +41,7 @@ public func buildRouter(state: ServiceState, config: ServerConfig) -> Router<Kly
     ScenariosController(state: state, config: config).add(to: router)
     RegionsController(state: state, config: config, heavy: heavy).add(to: router)
     MapsController(state: state, config: config, heavy: heavy).add(to: router)
-    SurveysController(state: state, config: config).add(to: router)
+    SurveysController(state: state, config: config, heavy: heavy).add(to: router)
     PageController().add(to: router)
     return router
 }

@@ -51,8 +51,8 @@ public final class SurveyState: Sendable {
     let writable: Bool
     let limiter: AddressRateLimiter
     private let devices: Mutex<[String: Set<String>]>
-    /// Each survey's responses as stored, read once: the service is the store's only writer while it runs
-    /// (it holds the writer's lock), so the copy changes only through it. Page loads and results read this.
+    /// Each survey's responses as stored, read once by a writing service: it is the store's only writer while
+    /// it runs (it holds the writer's lock), so the copy changes only through it. Page loads and results read this.
     private let cached = Mutex<[String: [SurveyResponse]]>([:])
     private let closed: Mutex<[String: Date]>
     /// Serialises check-and-save.
@@ -115,6 +115,8 @@ public final class SurveyState: Sendable {
     }
 
     func responses(_ survey: SurveyDefinition) throws -> [SurveyResponse] {
+        // A read-only service holds no lock: the command line may import answers beside it, so it reads each time.
+        guard writable else { return try store.responses(survey: survey.id).responses }
         if let hit = cached.withLock({ $0[survey.id] }) { return hit }
         // Read under the write lock, so no answer can be saved between the read and the copy.
         return try writeLock.withLock { _ in

@@ -45,8 +45,8 @@ public struct SubmissionCheck: Sendable {
         self.places = places
     }
 
-    /// The response to store, or the first problem. `status` is the pins' status as stored (pending when
-    /// the survey is moderated, unless typed in by the kommune).
+    /// The response to store, or the first problem. Pins from the web wait for approval when the survey is
+    /// moderated; paper answers, typed in by the kommune, do not.
     public func response(from body: Data, id: String, receivedDay: String, source: ResponseSource) throws(SubmissionProblem) -> SurveyResponse {
         var depth = 0, deepest = 0, inString = false, escaped = false
         for b in body {

@@ -117,7 +117,7 @@ struct AnalysisController {
         if let id = try q.text("survey", maxLength: 64) {
             // Users affected come from the answers, which change without a save: computed each time (milliseconds),
             // and only with the token, as every survey figure.
-            try SurveysController(state: state, config: config).requireToken(request)
+            try SurveysController(state: state, config: config, heavy: heavy).requireToken(request)
             let survey = try state.surveys.survey(id)
             let responses = try state.surveys.responses(survey)
             let analysis = snapshot.analysis

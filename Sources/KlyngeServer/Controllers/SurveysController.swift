@@ -8,6 +8,8 @@ import KlyngeSurvey
 struct SurveysController {
     let state: ServiceState
     let config: ServerConfig
+    /// Results and exports grow with the answers: they run on the analysis threads, bounded in time.
+    let heavy: HeavyWork
 
     /// Answers are small: a few hundred words and five pins.
     static let maxAnswerBytes = 64 * 1024
@@ -136,9 +138,11 @@ struct SurveysController {
             return v
         } ?? .da
         let analysis = await state.snapshot().analysis
-        let r = try SurveyJobs.results(survey: s, places: state.surveys.catalog.places, responses: try state.surveys.responses(s),
-                                       analysis: analysis, language: language, administrator: true)
-        return JSONBody.response(JSONBody.encode(r), headers: [.cacheControl: "no-store"])
+        let places = state.surveys.catalog.places, responses = try state.surveys.responses(s)
+        let text = try await heavy.run(request, lane: .analysis, seconds: config.limits.analysisSeconds) { _ in
+            JSONBody.encode(try SurveyJobs.results(survey: s, places: places, responses: responses, analysis: analysis, language: language, administrator: true))
+        }
+        return JSONBody.response(text, headers: [.cacheControl: "no-store"])
     }
 
     @Sendable func export(_ request: Request, _ context: KlyngeRequestContext) async throws -> Response {
@@ -149,12 +153,15 @@ struct SurveysController {
         guard ["geojson", "gpkg", "csv"].contains(format) else { throw ServiceError.badRequest("format is geojson, gpkg or csv", parameter: "format") }
         let layer = try q.text("layer", maxLength: 20) ?? "responses"
         guard ["responses", "pins"].contains(layer) else { throw ServiceError.badRequest("layer is responses or pins", parameter: "layer") }
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("klynge-export-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let file = folder.appendingPathComponent("\(s.id).\(format)")
-        try SurveyJobs.export(survey: s, places: state.surveys.catalog.places, responses: try state.surveys.responses(s), to: file, csvLayer: layer)
-        let data = try Data(contentsOf: file)
+        let places = state.surveys.catalog.places, responses = try state.surveys.responses(s)
+        let data = try await heavy.run(request, lane: .analysis, seconds: config.limits.analysisSeconds) { _ in
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("klynge-export-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let file = folder.appendingPathComponent("\(s.id).\(format)")
+            try SurveyJobs.export(survey: s, places: places, responses: responses, to: file, csvLayer: layer)
+            return try Data(contentsOf: file)
+        }
         let type = ["geojson": "application/geo+json", "gpkg": "application/geopackage+sqlite3", "csv": "text/csv; charset=utf-8"][format]!
         return Response(status: .ok, headers: [.contentType: type, .cacheControl: "no-store",
                                                .contentDisposition: "attachment; filename=\"\(s.id).\(format)\""],
