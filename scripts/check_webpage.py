@@ -340,6 +340,18 @@ def check_clusters(browser, server, tmp):
     check("clusters: the service lists the saved alternative with the page's assignments",
           len(saved) == 1 and saved[0]["assignments"] == page.evaluate("clusterState.work"), saved)
     check("clusters: the saved alternative is an OGC collection", request("GET", f"{base}/collections/clustering-fra-siden/items")[0] == 200)
+    # A second alternative, saved and then deleted with the page's button (the study's own clusters have none).
+    page.evaluate("document.getElementById('clusterName').value = 'Slettes igen'; document.body.dataset.clusterSaved = '0'")
+    page.evaluate("document.getElementById('clusterSave').click()")
+    page.wait_for("document.body.dataset.clusterSaved === '1' || !!document.body.dataset.lastError", timeout=30)
+    check("clusters: the delete button is offered for a saved alternative", page.evaluate("!document.getElementById('clusterDelete').hidden"))
+    page.evaluate("document.getElementById('clusterDelete').click()")
+    page.wait_for("!!document.body.dataset.clusterDeleted || !!document.body.dataset.lastError", timeout=30)
+    names = [c["name"] for c in get_json(f"{base}/api/clusterings")["clusterings"]]
+    check("clusters: deleted from the page", "Slettes igen" not in names and "Fra siden" in names, names)
+    check("clusters: its collection is gone", request("GET", f"{base}/collections/clustering-slettes-igen/items")[0] == 404)
+    page.evaluate("document.getElementById('clusterA').value = 'study'; document.getElementById('clusterA').dispatchEvent(new Event('change'))")
+    check("clusters: the study's own clusters cannot be deleted", page.evaluate("document.getElementById('clusterDelete').hidden"))
     page.close()
 
 

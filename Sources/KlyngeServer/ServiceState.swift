@@ -263,6 +263,20 @@ public actor ServiceState {
         return next.proposals.first { $0.id == record.id }!
     }
 
+    /// Deletes a saved clustering (the study's own clusters are part of the study file and stay).
+    public func deleteProposal(_ id: String) async throws {
+        guard lock != nil else { throw ServiceError.preconditionFailed("this service is read-only") }
+        guard id != "study" else { throw ServiceError.conflict("the study's own clusters are set in the study file and cannot be deleted here") }
+        await beginWrite()
+        defer { endWrite() }
+        guard try store.deleteProposal(id) else { throw ServiceError.notFound("no saved clustering `\(id.prefix(80))`") }
+        var next = current
+        next.revision += 1
+        next.proposals = current.proposals.filter { $0.id != id }
+        _ = try? await collections.get(next, pool: pool)
+        current = next
+    }
+
     /// Builds the OGC collections of the analysis before the service opens, so the first readers do not wait.
     public func prepare() async throws {
         _ = try await collections.get(current, pool: pool)

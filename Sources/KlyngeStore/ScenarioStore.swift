@@ -150,6 +150,14 @@ public final class ScenarioStore: @unchecked Sendable {
         return try s.put(id: ScenarioNaming.id(for: clustering.name), name: clustering.name, document: document)
     }
 
+    /// Deletes a saved clustering by id; false when there is none. The caller holds the writer's lock.
+    @discardableResult
+    public func deleteProposal(_ id: String) throws -> Bool {
+        guard let s = try openedProposals(forWriting: false), try s.get(id) != nil else { return false }
+        guard let w = try openedProposals(forWriting: true) else { return false }
+        return try w.delete(id)
+    }
+
     static let encoder: JSONEncoder = {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys]

@@ -18,10 +18,29 @@ extension RegionSolverChoice: ExpressibleByArgument {}
 struct RegionsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "regions",
-        abstract: "Propose clusters of areas (the default), or compare clusterings.",
-        subcommands: [RegionsPropose.self, RegionsCompare.self],
+        abstract: "Propose clusters of areas (the default), compare clusterings, or delete a saved one.",
+        subcommands: [RegionsPropose.self, RegionsCompare.self, RegionsDelete.self],
         defaultSubcommand: RegionsPropose.self
     )
+}
+
+struct RegionsDelete: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a saved clustering from the store, by id or name.")
+    @OptionGroup var options: StudyOptions
+    @Argument(help: "The saved clustering's id or name (see `regions compare`).") var clustering: String
+
+    func run() throws {
+        try failing {
+            let store = ScenarioStore(path: options.storePath)
+            let all = try store.proposals()
+            guard let hit = all.first(where: { $0.record.id == clustering }) ?? all.first(where: { $0.record.name == clustering }) else {
+                throw ValidationError("no saved clustering `\(clustering)` in \(options.storePath)"
+                                      + (all.isEmpty ? "" : " (saved: \(all.map(\.record.name).joined(separator: ", ")))"))
+            }
+            try store.withWriterLock { _ = try store.deleteProposal(hit.record.id) }
+            print("Deleted the saved clustering `\(hit.record.name)` (\(hit.record.id)) from \(options.storePath)")
+        }
+    }
 }
 
 struct RegionsCompare: ParsableCommand {

@@ -144,6 +144,12 @@ enum PNGSize {
         #expect((used["clusters"] as! [[String: Any]]).count == 2)
         let missing = try TestSupport.run(klynge, ["clusters", study, "--store", store, "--clustering", "Tre"])
         #expect(missing.status != 0 && missing.stderr.contains("saved: To klynger"))
+        // Deleted by name; deleting again names what is saved (nothing).
+        let deleted = try TestSupport.run(klynge, ["regions", "delete", study, "--store", store, "To klynger"])
+        #expect(deleted.status == 0 && deleted.stdout.contains("to-klynger"), "\(deleted.stderr)")
+        let again = try TestSupport.run(klynge, ["regions", "delete", study, "--store", store, "To klynger"])
+        #expect(again.status == 1 && again.stderr.contains("no saved clustering `To klynger`"), "\(again.stderr)")
+        #expect(try TestSupport.run(klynge, ["clusters", study, "--store", store, "--clustering", "To klynger"]).status != 0)
     }
 
     /// Adjusted Rand index by counting pairs (Steinley's form), not by the contingency table the code uses.

@@ -118,6 +118,19 @@ let closeHall = #"{"name": "Luk Sambiosen", "close": ["node/5938809867"]}"#
         // The command line finds it in the store, as `regions --save` would have left it.
         let stored = try #require(try ScenarioStore(path: fx.folder.appendingPathComponent("store.gpkg").path).proposal("To klynger"))
         #expect(stored.assignments == optimum.assignments)
+        // Deleting: with the token only, never the study's own, and gone from the list, the collections and the store.
+        try await fx.app.test(.router) { client in
+            try await client.execute(uri: "/api/clusterings/to-klynger", method: .delete) { r in #expect(r.status == .unauthorized) }
+            try await client.execute(uri: "/api/clusterings/study", method: .delete, headers: auth) { r in #expect(r.status == .conflict) }
+            try await client.execute(uri: "/api/clusterings/to-klynger", method: .delete, headers: auth) { r in #expect(r.status == .noContent) }
+            try await client.execute(uri: "/api/clusterings/to-klynger", method: .delete, headers: auth) { r in #expect(r.status == .notFound) }
+            try await client.execute(uri: "/collections/clustering-to-klynger/items", method: .get) { r in #expect(r.status == .notFound) }
+            try await client.execute(uri: "/api/clusterings", method: .get) { r in
+                let ids = ((try object(r))["clusterings"] as! [[String: Any]]).map { $0["id"] as! String }
+                #expect(ids == ["study"])
+            }
+        }
+        #expect(try ScenarioStore(path: fx.folder.appendingPathComponent("store.gpkg").path).proposal("To klynger") == nil)
     }
 
     @Test func ogcAPIFeatures() async throws {

@@ -27,6 +27,10 @@ struct RegionsController {
             return JSONBody.response(["clusterings": snapshot.clusterings()])
         }
         router.post("/api/clusterings", use: save)
+        router.delete("/api/clusterings/:id") { _, context in
+            try await state.deleteProposal(try pathParameter(context, "id"))
+            return Response(status: .noContent)
+        }
     }
 
     /// Every key any of the three bodies takes; each route names the ones it accepts.

@@ -62,6 +62,7 @@ const T = {
     valid: "Inddelingen opfylder alle krav.", miniTitle: n => `Kort over klyngerne i ${n}`,
     areaInCluster: (a, c, p) => `${a}: ${c} (${p} indb. i klyngen)`, hubOf: h => `knudepunkt ${h}`,
     needClusterName: "Giv alternativet et navn.", clusterSaved: n => `Gemt som nyt alternativ: ${n}`,
+    clusterDelete: "Slet dette alternativ", confirmClusterDelete: n => `Slet alternativet «${n}»? Det kan ikke fortrydes.`, clusterDeleted: n => `Slettet: ${n}`,
     problem: {
       notContiguous: p => `${p.cluster} hænger ikke sammen`,
       tooFewPeople: p => `${p.cluster} har ${num(p.population)} indb., færre end ${num(p.limit)}`,
@@ -130,6 +131,7 @@ const T = {
     valid: "The division meets every rule.", miniTitle: n => `Map of the clusters in ${n}`,
     areaInCluster: (a, c, p) => `${a}: ${c} (${p} people in the cluster)`, hubOf: h => `hub ${h}`,
     needClusterName: "Give the alternative a name.", clusterSaved: n => `Saved as a new alternative: ${n}`,
+    clusterDelete: "Delete this alternative", confirmClusterDelete: n => `Delete the alternative “${n}”? This cannot be undone.`, clusterDeleted: n => `Deleted: ${n}`,
     problem: {
       notContiguous: p => `${p.cluster} is not contiguous`,
       tooFewPeople: p => `${p.cluster} has ${num(p.population)} people, fewer than ${num(p.limit)}`,
@@ -870,8 +872,28 @@ async function loadClusterings(select) {
   clusterState.b = ids.includes(clusterState.b) ? clusterState.b : ids[Math.min(1, ids.length - 1)];
   $("clusterA").value = clusterState.a;
   $("clusterB").value = clusterState.b;
+  syncDeleteButton();
   startEditing();
   await checkClusters();
+}
+// A saved alternative can be deleted; the study's own clusters belong to the study file.
+function syncDeleteButton() {
+  const c = clusteringById(clusterState.a);
+  $("clusterDelete").hidden = !c || !!c.ownClusters;
+}
+async function deleteClustering() {
+  const c = clusteringById(clusterState.a);
+  if (!c || c.ownClusters) return;
+  if (!confirm(t("confirmClusterDelete", clusteringLabel(c)))) return;
+  const key = token();
+  if (!key) return;
+  try {
+    await api(`/api/clusterings/${encodeURIComponent(String(c.id))}`, { method: "DELETE", headers: { Authorization: "Bearer " + key } });
+  } catch (e) { throw writeError(e); }
+  setStatus(t("clusterDeleted", clusteringLabel(c)));
+  clusterState.a = null;
+  await loadClusterings();
+  document.body.dataset.clusterDeleted = String(c.id);
 }
 function clusteringLabel(c) { return c.ownClusters ? t("ownClusters") : clean(c.name) || String(c.id); }
 function clusteringById(id) { return clusterState.list.find(c => String(c.id) === String(id)); }
@@ -1041,7 +1063,8 @@ async function saveClustering() {
 }
 
 function setupClusterEvents() {
-  $("clusterA").addEventListener("change", e => { clusterState.a = e.target.value; startEditing(); run(checkClusters); });
+  $("clusterA").addEventListener("change", e => { clusterState.a = e.target.value; syncDeleteButton(); startEditing(); run(checkClusters); });
+  $("clusterDelete").addEventListener("click", () => run(deleteClustering));
   $("clusterB").addEventListener("change", e => { clusterState.b = e.target.value; run(checkClusters); });
   for (const id of ["minPop", "maxPop", "maxMin"]) $(id).addEventListener("change", () => run(checkClusters));
   $("miniA").addEventListener("click", e => {
