@@ -28,6 +28,7 @@ run: build
 	$(KLYNGE) matrix $(STUDY) --mode bike --category school --nearest 1 -o out/nearest-school-bike.csv
 	$(KLYNGE) isochrones $(STUDY) --mode car --category hall --minutes 5,10,15 -o out/isochrones-hall-car.geojson
 	$(KLYNGE) report $(STUDY) --out-dir out
+	$(KLYNGE) profile $(STUDY) -o out/profile.csv
 	mkdir -p out/maps
 	$(KLYNGE) render $(STUDY) --style overview --paper A3 -o out/maps/overview.pdf
 	$(KLYNGE) render $(STUDY) --style overview --paper A4 --dpi 200 -o out/maps/overview.png
@@ -61,6 +62,7 @@ test: build
 	python3 scripts/check_osm_import.py $(KLYNGE) $(PBF)
 	python3 scripts/check_matrix_scipy.py $(KLYNGE) $(STUDY)
 	python3 scripts/check_coverage.py $(KLYNGE) $(STUDY)
+	python3 scripts/check_profile.py $(KLYNGE) $(STUDY) out/test-profile
 	python3 scripts/check_webpage.py $(KLYNGE) $(STUDY) out/test
 	python3 scripts/check_survey.py $(KLYNGE) $(STUDY) out/test-survey
 

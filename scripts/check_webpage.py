@@ -568,6 +568,7 @@ def make_hostile_study(folder):
         text = text.replace("source: land.geojson", "source: " + os.path.join(src_dir, "land.geojson"))
         text = text.replace("source: ../denmark/", "source: " + os.path.join(src_dir, "..", "denmark") + "/")
         text = text.replace("surveys: [survey.yaml]", "surveys: [" + os.path.join(src_dir, "survey.yaml") + "]")
+        text = text.replace("source: erhverv.geojson", "source: " + os.path.join(src_dir, "erhverv.geojson"))
         text = re.sub(r"^name: .*$", "name: '" + PAYLOADS["js"] + "'", text, count=1, flags=re.M)
         text = text.replace("hall:         { da: Forsamlingshus,", "hall:         { da: '" + PAYLOADS["img"] + "',")
         # The sample's scenarios and clusters name villages and facilities by their (now changed) names.

@@ -208,3 +208,12 @@ public enum JSONText {
         }
     }
 }
+
+/// A coding key made from a string at run time: for objects whose keys are data (ids, column names).
+public struct DynamicCodingKey: CodingKey {
+    public var stringValue: String
+    public var intValue: Int? { nil }
+    public init(_ s: String) { stringValue = s }
+    public init?(stringValue: String) { self.stringValue = stringValue }
+    public init?(intValue: Int) { nil }
+}

@@ -126,6 +126,9 @@ struct LoadRun {
         if let locator = reprojected[.locator] { study.locator = buildOutline(locator) }
         if let land = reprojected[.land] { study.land = buildOutline(land) }
         if let source = file.clusters?.source { readClusterTable(source, into: &study) }
+        for spec in file.facts ?? [] {
+            if let layer = readFacts(spec, crs: workingCRS, study: study, areas: areaIndex) { study.facts.append(layer) }
+        }
 
         for i in summaries.indices {
             switch summaries[i].role {
@@ -141,6 +144,7 @@ struct LoadRun {
                 summaries[i].extent = Envelope(covering: study.locator.flatMap(\.allCoordinates))?.array
             case .land: summaries[i].featuresLoaded = study.land.count
                 summaries[i].extent = Envelope(covering: study.land.flatMap(\.allCoordinates))?.array
+            case .facts: break  // counted as each fact layer is tied to its places
             }
         }
         let report = ValidationReport(workingCRS: workingCRS.definition, layers: summaries, issues: issues)
@@ -150,7 +154,7 @@ struct LoadRun {
     // MARK: reading
 
     mutating func read(role: LayerRole, spec: StudyFile.LayerSpec) -> RawLayer? {
-        let path = options.sourceOverrides[role.rawValue] ?? SourcePath.resolve(spec.source, relativeTo: base)
+        let path = (role == .facts ? nil : options.sourceOverrides[role.rawValue]) ?? SourcePath.resolve(spec.source, relativeTo: base)
         let shown = SourcePath.display(path)
         do {
             if spec.join != nil, role != .areas {
@@ -165,7 +169,9 @@ struct LoadRun {
             let name = layer.name
             let declared = layer.crs
             let assumed = spec.assumeCRS.map(CRS.init) ?? options.assumeCRS
-            guard let crs = declared ?? assumed else {
+            // A table of facts joined by code has no positions, so no CRS to ask for.
+            let table = role == .facts && spec.fields[StudyFile.FactSpec.joinKeyRole] != nil
+            guard let crs = declared ?? assumed ?? (table ? CRS.wgs84 : nil) else {
                 issues.append(ValidationIssue(.error, file: shown, layer: name,
                                     "the layer has no CRS (a Shapefile without .prj, a CSV …); state one with `assume_crs:` in the study file or --assume-crs"))
                 return nil
@@ -181,7 +187,7 @@ struct LoadRun {
             let types = Set(features.compactMap { $0.geometry?.typeName }).sorted()
             let summary = LayerSummary(role: role, source: shown, layer: name, featuresRead: features.count,
                                        featuresLoaded: 0, geometryTypes: types,
-                                       sourceCRS: declared.map { $0.shortName } ?? "\(crs.shortName) (assumed)", extent: nil)
+                                       sourceCRS: declared.map { $0.shortName } ?? (table && assumed == nil ? "none (a table)" : "\(crs.shortName) (assumed)"), extent: nil)
             summaries.append(summary)
             if features.isEmpty {
                 issues.append(ValidationIssue(.error, file: shown, layer: name,

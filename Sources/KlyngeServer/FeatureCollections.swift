@@ -95,7 +95,7 @@ enum Collections {
         let analysis = snapshot.analysis
         let study = analysis.study
         var out: [String: FeatureCollection] = [:]
-        let fixed: Set<String> = ["areas", "demand", "facilities", "roads", "coverage", "clusters"]
+        let fixed: Set<String> = ["areas", "demand", "facilities", "roads", "coverage", "clusters", "profile"]
         for (id, c) in previous where fixed.contains(id) { out[id] = c }
         func add(_ id: String, _ title: String, _ description: String, _ table: @autoclosure () throws -> FeatureTable, _ idField: String?) throws {
             guard out[id] == nil else { return }
@@ -110,6 +110,10 @@ enum Collections {
         if study.areas.contains(where: { $0.cluster != nil }) || !(study.clusters.assignments ?? [:]).isEmpty {
             try add("clusters", "Clusters", "Village clusters with their figures",
                     try ClusterReport(analysis: analysis).table(crs: study.crs, categories: analysis.engine.categories), "cluster")
+        }
+        if !study.facts.isEmpty {
+            try add("profile", "Data picture", "Each area's people and the measures of the study's fact layers",
+                    Profile(study: study).tables(study: study)[0], "id")
         }
         // One collection per saved clustering: its clusters dissolved, with their figures.
         for p in snapshot.proposals where p.valid {

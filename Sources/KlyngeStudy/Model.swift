@@ -119,6 +119,8 @@ public struct Study: Sendable {
     public var land: [Geometry] = []
     /// The study's citizen survey files, as absolute paths (read by the survey module).
     public var surveyFiles: [String] = []
+    /// Layers of facts tied to villages and areas (`facts:`), in the study file's order.
+    public var facts: [FactLayer] = []
 
     public init(name: String, crs: CRS, language: String, categories: [Category], areas: [Area],
                 demand: [DemandPoint], demandDerivedFromAreas: Bool, facilities: [Facility], roads: [Road],
@@ -163,5 +165,61 @@ extension Study {
         let named = areas.indices.filter { areas[$0].name == key }
         if named.count == 1 { return .found(named[0]) }
         return named.isEmpty ? .none : .ambiguous(ids: named.map { areas[$0].id })
+    }
+}
+
+/// How a fact measure is aggregated over the records of a place.
+public enum FactAggregate: Sendable, Hashable {
+    case count
+    case sum(field: String)
+    case mean(field: String)
+    /// Per 1,000 inhabitants: of the field's sum, or of the count without a field.
+    case per1000(field: String?)
+    /// The sum of `field` over the sum of `of`.
+    case share(field: String, of: String)
+}
+
+public struct FactMeasure: Sendable, Hashable {
+    public var id: String
+    public var labelDa: String
+    public var labelEn: String
+    public var aggregate: FactAggregate
+    public init(id: String, labelDa: String, labelEn: String, aggregate: FactAggregate) {
+        self.id = id
+        self.labelDa = labelDa
+        self.labelEn = labelEn
+        self.aggregate = aggregate
+    }
+}
+
+/// One fact (a feature or a table row): the village and area it belongs to, and its numeric values by the
+/// layer's field names (a missing value is absent, never zero).
+public struct FactRecord: Sendable, Hashable {
+    public var villageId: String?
+    public var areaId: String?
+    public var values: [String: Double]
+    public init(villageId: String?, areaId: String?, values: [String: Double]) {
+        self.villageId = villageId
+        self.areaId = areaId
+        self.values = values
+    }
+}
+
+/// A layer of facts, read and tied to the study's places.
+public struct FactLayer: Sendable, Hashable {
+    public var id: String
+    public var labelDa: String
+    public var labelEn: String
+    public var measures: [FactMeasure]
+    public var records: [FactRecord]
+    /// Tied to areas only (a table joined by area code): it has no village figures.
+    public var areasOnly: Bool
+    public init(id: String, labelDa: String, labelEn: String, measures: [FactMeasure], records: [FactRecord], areasOnly: Bool) {
+        self.id = id
+        self.labelDa = labelDa
+        self.labelEn = labelEn
+        self.measures = measures
+        self.records = records
+        self.areasOnly = areasOnly
     }
 }

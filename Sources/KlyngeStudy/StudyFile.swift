@@ -27,6 +27,9 @@ public struct StudyFile: Codable, Sendable, Hashable {
     public var attribution: [String]?
     /// Citizen survey files (YAML), relative to the study file.
     public var surveys: [String]?
+    /// Further layers of facts (associations, businesses, dwellings, population by age …), aggregated per
+    /// village, area and cluster by the measures each declares.
+    public var facts: [FactSpec]?
     /// The order of `categories` as written (YAML mappings decode unordered).
     public var categoryOrder: [String] = []
 
@@ -238,7 +241,62 @@ public struct StudyFile: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case name, description, crs, language, categories, layers, checks, network, coverage, scenarios, clusters, attribution, surveys
+        case name, description, crs, language, categories, layers, checks, network, coverage, scenarios, clusters, attribution, surveys, facts
+    }
+
+    /// A layer of facts: where it comes from (as a layer), which numeric fields it has (`fields`: name → the
+    /// source's field), how it is tied to places (by position, or for a table by `join` to area or village
+    /// ids), and what is reported (`measures`).
+    public struct FactSpec: Codable, Sendable, Hashable {
+        public var id: String
+        public var label: CategoryLabels?
+        public var source: String
+        public var layer: String?
+        public var assumeCRS: String?
+        public var filter: String?
+        public var fields: [String: String]?
+        public var join: FactJoin?
+        public var measures: [FactMeasureSpec]
+        public var openOptions: [String]?
+        public var numberFormat: String?
+        public var encoding: String?
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case id, label, source, layer, fields, join, measures, encoding
+            case assumeCRS = "assume_crs"
+            case filter = "where"
+            case openOptions = "open_options"
+            case numberFormat = "number_format"
+        }
+
+        /// The source part, read like any layer (`key` is the join field, when there is one).
+        public var layerSpec: LayerSpec {
+            var f = fields ?? [:]
+            if let join { f[FactSpec.joinKeyRole] = join.key }
+            var spec = LayerSpec(source: source, layer: layer, assumeCRS: assumeCRS, filter: filter, fields: f, openOptions: openOptions)
+            spec.numberFormat = numberFormat
+            spec.encoding = encoding
+            return spec
+        }
+        /// The mapping name the join field is read under (never a name a measure can use).
+        public static let joinKeyRole = " key"
+    }
+
+    /// A table of facts tied to places by a code: `to` is `areas` or `villages`, `key` the table's field.
+    public struct FactJoin: Codable, Sendable, Hashable {
+        public var to: String
+        public var key: String
+        enum CodingKeys: String, CodingKey, CaseIterable { case to, key }
+    }
+
+    /// One figure of a fact layer per place: `count`, `sum`/`mean` of a field, `per_1000` inhabitants (of a
+    /// field's sum, or of the count without one), or `share` (the sum of `field` over the sum of `of`).
+    public struct FactMeasureSpec: Codable, Sendable, Hashable {
+        public var id: String
+        public var label: CategoryLabels?
+        public var aggregate: String
+        public var field: String?
+        public var of: String?
+        enum CodingKeys: String, CodingKey, CaseIterable { case id, label, aggregate, field, of }
     }
 
     /// A threshold: `minutes` (travel time) or `km` (distance along the chosen route), by a mode.
@@ -354,8 +412,16 @@ public struct StudyFile: Codable, Sendable, Hashable {
 }
 
 /// The layers a study reads, each with its job.
+/// The aggregations a fact measure can use.
+public enum FactAggregateName: String, Sendable, CaseIterable {
+    case count, sum, mean, per1000 = "per_1000", share
+    var needsField: Bool { self == .sum || self == .mean || self == .share }
+}
+
 public enum LayerRole: String, Sendable, Hashable, Codable, CaseIterable {
     case areas, demand, facilities, roads, locator, land
+    /// A layer of facts (`facts:`), which maps its own fields.
+    case facts
 
     /// The field roles its mapping knows: those it needs, and those it may have.
     public var fieldRoles: (required: [String], optional: [String]) {
@@ -365,6 +431,7 @@ public enum LayerRole: String, Sendable, Hashable, Codable, CaseIterable {
         case .facilities: (["id", "category"], ["name", "capacity", "annual_cost", "condition"])
         case .roads: ([], ["id", "class", "maxspeed", "oneway", "name"])
         case .locator, .land: ([], ["name"])
+        case .facts: ([], [])
         }
     }
 }
@@ -378,6 +445,7 @@ extension StudyFile.Layers {
         case .roads: roads
         case .locator: locator
         case .land: land
+        case .facts: nil
         }
     }
 }
@@ -457,6 +525,39 @@ extension StudyFile {
             throw StudyFileError(path: path, message: "language must be `da` or `en`, not `\(lang)`")
         }
         try checkNumbers(path: path)
+        try checkFacts(path: path)
+    }
+
+    /// The fact layers' own rules: ids, joins, and measures that name an aggregation Klynge has and the
+    /// fields the layer maps.
+    public func checkFacts(path: String) throws {
+        var ids = Set<String>()
+        for (i, f) in (facts ?? []).enumerated() {
+            let at = "facts[\(i)]"
+            func fail(_ key: String, _ message: String) -> StudyFileError { StudyFileError(path: path, message: "`\(at)\(key)` (`\(f.id)`): \(message)") }
+            guard !f.id.isEmpty, f.id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) else {
+                throw fail(".id", "use letters, digits, `_` or `-` for a fact layer's id")
+            }
+            guard ids.insert(f.id).inserted else { throw fail(".id", "two fact layers have this id") }
+            if let j = f.join, !["areas", "villages"].contains(j.to) {
+                throw fail(".join.to", "a table joins to `areas` or `villages`, not `\(j.to)`")
+            }
+            let mapped = Set((f.fields ?? [:]).keys)
+            guard !f.measures.isEmpty else { throw fail(".measures", "the layer reports nothing; give it at least one measure") }
+            var measureIds = Set<String>()
+            for (k, m) in f.measures.enumerated() {
+                let mat = ".measures[\(k)]"
+                guard measureIds.insert(m.id).inserted else { throw fail(mat + ".id", "two measures are called `\(m.id)`") }
+                guard let kind = FactAggregateName(rawValue: m.aggregate) else {
+                    throw fail(mat + ".aggregate", "`\(m.aggregate)` is not an aggregation (\(FactAggregateName.allCases.map(\.rawValue).joined(separator: ", ")))")
+                }
+                if kind.needsField, m.field == nil { throw fail(mat + ".field", "`\(m.aggregate)` needs a `field`") }
+                if kind == .share, m.of == nil { throw fail(mat + ".of", "`share` needs `of` (the field the share is of)") }
+                for name in [m.field, m.of].compactMap({ $0 }) where !mapped.contains(name) {
+                    throw fail(mat, "`\(name)` is not one of the layer's `fields` (\(mapped.sorted().joined(separator: ", ")))")
+                }
+            }
+        }
     }
 
     /// Settings that would give wrong numbers are refused, naming the key: every number finite and within
@@ -519,6 +620,11 @@ extension StudyFile {
             "scenarios[].merge[]": keys(Merge.CodingKeys.self),
             "scenarios[].recategorise[]": keys(Recategorise.CodingKeys.self),
             "clusters": keys(ClusterSettings.CodingKeys.self),
+            "facts[]": keys(FactSpec.CodingKeys.self),
+            "facts[].label": keys(CategoryLabels.CodingKeys.self),
+            "facts[].join": keys(FactJoin.CodingKeys.self),
+            "facts[].measures[]": keys(FactMeasureSpec.CodingKeys.self),
+            "facts[].measures[].label": keys(CategoryLabels.CodingKeys.self),
         ]
     }()
 

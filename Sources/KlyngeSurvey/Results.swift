@@ -1,4 +1,5 @@
 import Foundation
+import KlyngeGeo
 
 /// Respondents in one group (a village, area, cluster, or a facility's users from one village). A count
 /// from 1 to below the survey's minimum group size is suppressed: `respondents` is nil and `suppressed`
@@ -306,15 +307,7 @@ public struct PublicFacilityUse: Sendable, Hashable, Encodable {
         try c.encode(category, forKey: .category)
         try c.encode(minimumGroupSize, forKey: .minimumGroupSize)
         try c.encode(respondents, forKey: .respondents)
-        var u = c.nestedContainer(keyedBy: AnyKey.self, forKey: .users)
-        for (k, v) in users.sorted(by: { $0.key < $1.key }) { try u.encode(v, forKey: AnyKey(k)) }
+        var u = c.nestedContainer(keyedBy: DynamicCodingKey.self, forKey: .users)
+        for (k, v) in users.sorted(by: { $0.key < $1.key }) { try u.encode(v, forKey: DynamicCodingKey(k)) }
     }
-}
-
-struct AnyKey: CodingKey {
-    var stringValue: String
-    var intValue: Int? { nil }
-    init(_ s: String) { stringValue = s }
-    init?(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
 }

@@ -144,8 +144,8 @@ import KlyngeTestSupport
         #expect(r.stdout.contains("0 error(s)"))
         let j = try TestSupport.run(klynge, ["validate", study, "--json"])
         let obj = try JSONSerialization.jsonObject(with: Data(j.stdout.utf8)) as! [String: Any]
-        // areas, demand, facilities, roads, the locator outline and the land around.
-        #expect((obj["layers"] as! [[String: Any]]).compactMap { $0["role"] as? String }.sorted() == ["areas", "demand", "facilities", "land", "locator", "roads"])
+        // areas, demand, facilities, roads, the locator outline, the land around, and the businesses as facts.
+        #expect((obj["layers"] as! [[String: Any]]).compactMap { $0["role"] as? String }.sorted() == ["areas", "demand", "facilities", "facts", "land", "locator", "roads"])
     }
 }
 

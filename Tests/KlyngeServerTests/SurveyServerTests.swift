@@ -133,3 +133,30 @@ import KlyngeTestSupport
         }
     }
 }
+
+/// The data picture over HTTP: the same as `Profile` in the library, and the areas as an OGC collection.
+@Suite struct ProfileServerTests {
+    @Test func theProfileIsServedAsJSONAndAsACollection() async throws {
+        let fx = try Fixture()
+        defer { fx.cleanup() }
+        let expected = KlyngeStudyAnalysis.Profile(study: await fx.state.study)
+        try await fx.app.test(.router) { client in
+            try await client.execute(uri: "/api/profile", method: .get) { r in
+                #expect(r.status == .ok)
+                let body = try object(r)
+                let rows = body["rows"] as? [[String: Any]] ?? []
+                #expect(rows.count == expected.rows.count)
+                let study = try #require(rows.first { $0["level"] as? String == "study" })
+                #expect((study["values"] as? [String: Any])?["erhverv.antal"] as? Double == 64)
+            }
+            try await client.execute(uri: "/api/profile?lang=xx", method: .get) { r in #expect(r.status == .badRequest) }
+            try await client.execute(uri: "/collections/profile/items", method: .get) { r in
+                #expect(r.status == .ok)
+                let features = (try object(r))["features"] as? [[String: Any]] ?? []
+                #expect(features.count == 5)
+                let counts = features.compactMap { ($0["properties"] as? [String: Any])?["erhverv_antal"] as? Double }
+                #expect(counts.reduce(0, +) == 64)
+            }
+        }
+    }
+}

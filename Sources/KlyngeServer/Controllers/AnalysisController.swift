@@ -28,6 +28,7 @@ struct AnalysisController {
             JSONBody.response(JSONBody.encode(any: state.study.categories.map { ["key": $0.key, "da": $0.labelDa, "en": $0.labelEn] }))
         }
         router.get("/api/compare", use: compare)
+        router.get("/api/profile", use: profile)
         router.get("/api/impact", use: impact)
         router.get("/api/clusters") { request, _ in
             let snapshot = await state.snapshot()
@@ -133,6 +134,15 @@ struct AnalysisController {
         return try await cached(request, "compare|\(after.name)|\(against?.name ?? "")|\(category ?? "*")", snapshot) {
             JSONBody.encode(engine.compare(against?.plan ?? engine.baselinePlan, after.plan, categories: category.map { [$0] }))
         }
+    }
+
+    /// The data picture (`klynge profile --json`): it changes with the study only, so it is kept per revision.
+    @Sendable func profile(_ request: Request, _ context: KlyngeRequestContext) async throws -> Response {
+        let snapshot = await state.snapshot()
+        let lang = try Query(request).text("lang", maxLength: 5) ?? "da"
+        guard ["da", "en"].contains(lang) else { throw ServiceError.badRequest("lang is da or en", parameter: "lang") }
+        let study = state.study
+        return try await cached(request, "profile|\(lang)", snapshot) { JSONBody.encode(Profile(study: study, language: lang)) }
     }
 
     @Sendable func impact(_ request: Request, _ context: KlyngeRequestContext) async throws -> Response {
