@@ -10,6 +10,7 @@ extension LoadRun {
         guard let raw = read(role: .facts, spec: spec.layerSpec) else { return nil }
         let names = Array((spec.fields ?? [:]).keys).sorted()
         var records: [FactRecord] = []
+        var positions: [Coordinate] = []
         var failed = false
         if let join = spec.join {
             // Codes match as codes: "0766" and "766" are the same (Danmarks Statistik drops leading zeros).
@@ -62,6 +63,7 @@ extension LoadRun {
                         area = areas.nearestAreaId(c)
                     }
                 }
+                positions.append(c)
                 let candidates = villagesByArea[area ?? ""] ?? study.demand
                 let village = candidates.min { hypot($0.location.x - c.x, $0.location.y - c.y) < hypot($1.location.x - c.x, $1.location.y - c.y) }
                 records.append(FactRecord(villageId: village?.id, areaId: area ?? village?.areaId, values: values))
@@ -80,6 +82,7 @@ extension LoadRun {
             return FactMeasure(id: m.id, labelDa: m.label?.da ?? m.id, labelEn: m.label?.en ?? m.label?.da ?? m.id, aggregate: aggregate)
         }
         summaries[summaries.count - 1].featuresLoaded = records.count
+        summaries[summaries.count - 1].extent = Envelope(covering: positions)?.array
         return FactLayer(id: spec.id, labelDa: spec.label?.da ?? spec.id, labelEn: spec.label?.en ?? spec.label?.da ?? spec.id,
                          measures: measures, records: records, areasOnly: spec.join?.to == "areas")
     }
