@@ -79,12 +79,15 @@ public enum VectorWriter {
     private static func writeLayer(_ table: FeatureTable, dataset ds: GDALDatasetH, label: String, format: VectorFormat) throws {
         let srs = try SpatialReference(table.crs)
         let kind = layerKind(table.features)
+        // Rows without any geometry (a table of figures) are written as a plain table: no empty WKT column in a
+        // CSV, an attribute table in a GeoPackage.
+        let plain = !table.features.isEmpty && table.features.allSatisfy { $0.geometry == nil }
         var layerOptions: [String] = []
-        if format == .csv { layerOptions = ["GEOMETRY=AS_WKT", "CREATE_CSVT=NO"] }
-        if format == .geoPackage { layerOptions = ["SPATIAL_INDEX=YES"] }
+        if format == .csv { layerOptions = plain ? ["CREATE_CSVT=NO"] : ["GEOMETRY=AS_WKT", "CREATE_CSVT=NO"] }
+        if format == .geoPackage, !plain { layerOptions = ["SPATIAL_INDEX=YES"] }
         CPLErrorReset()
         let layer: OGRLayerH? = GDAL.withStringList(layerOptions) {
-            GDALDatasetCreateLayer(ds, table.name, srs.handle, ogrType(kind), $0)
+            GDALDatasetCreateLayer(ds, table.name, plain ? nil : srs.handle, plain ? wkbNone : ogrType(kind), $0)
         }
         guard let layer else {
             throw GDALError(source: label, layer: table.name, message: GDAL.lastMessage("cannot create layer"))
