@@ -149,7 +149,10 @@ private struct Reader {
         day.timeZone = zone
         day.dateFormat = "yyyy-MM-dd"
         if s.count == 10, let d = day.date(from: s) {
-            return endOfDay ? Calendar(identifier: .gregorian).date(byAdding: .day, value: 1, to: d) ?? d : d
+            // The next midnight in the survey's zone: 23 or 25 hours later on a day the clocks change.
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = zone
+            return endOfDay ? calendar.date(byAdding: .day, value: 1, to: d) ?? d : d
         }
         let full = ISO8601DateFormatter()
         if let d = full.date(from: s) { return d }

@@ -79,6 +79,15 @@ enum Fixture {
         #expect(!s.isOpen(at: iso.date(from: "2027-01-20T12:00:00Z")!, closedEarlyAt: iso.date(from: "2027-01-15T00:00:00Z")!))
     }
 
+    /// A survey closing on the day summer time begins closes at that day's local midnight (22:00 UTC), not an
+    /// hour later.
+    @Test func aClosingDayEndsAtLocalMidnightAcrossAClockChange() throws {
+        let s = try SurveyFile.parse(yaml: Fixture.yaml.replacingOccurrences(of: "closes: 2027-01-31", with: "closes: 2027-03-28"), file: "x.yaml")
+        #expect(ISO8601DateFormatter().string(from: s.closes) == "2027-03-28T22:00:00Z")
+        let autumn = try SurveyFile.parse(yaml: Fixture.yaml.replacingOccurrences(of: "closes: 2027-01-31", with: "closes: 2027-10-31"), file: "x.yaml")
+        #expect(ISO8601DateFormatter().string(from: autumn.closes) == "2027-10-31T23:00:00Z")
+    }
+
     /// Each bad definition is refused with the question named and the reason in words.
     @Test(arguments: [
         ("type: single\n", "type: singel\n", "unknown question type `singel`"),
