@@ -46,10 +46,14 @@ func errorShape(_ r: TestResponse) -> Bool {
             ("/collections/roads/items", ["limit", "offset", "bbox"]),
             ("/collections/coverage/items", ["limit", "offset", "bbox"]),
             ("/api/coverage", ["scenario", "category", "close", "open", "points"]),
-            ("/api/compare", ["scenario", "against", "category"]),
+            ("/api/compare", ["scenario", "against", "category", "survey"]),
             ("/api/impact", ["category"]),
+            ("/api/profile", ["lang"]),
             ("/maps/overview.png", ["paper", "landscape", "dpi", "width", "height", "lang", "scenario", "category"]),
             ("/maps/coverage.svg", ["paper", "landscape", "dpi", "width", "height", "lang", "scenario", "category"]),
+            ("/maps/survey.png", ["width", "height", "category", "survey"]),
+            ("/survey/samsoe-2027/results", ["language"]),
+            ("/survey/samsoe-2027/export", ["format", "layer"]),
         ]
         var uris: [String] = []
         for (path, params) in routes {
@@ -66,8 +70,9 @@ func errorShape(_ r: TestResponse) -> Bool {
         #expect(uris.count > 600)
         let cases = uris
         try await fx.app.test(.router) { client in
+            // With the token, so the administrator's routes are fuzzed too, not just refused.
             for uri in cases {
-                try await client.execute(uri: uri, method: .get) { r in
+                try await client.execute(uri: uri, method: .get, headers: auth) { r in
                     #expect(r.status.code < 500, "\(uri) → \(r.status)")
                     if r.status.code >= 400 { #expect(errorShape(r), "\(uri): \(String(buffer: r.body))") }
                 }
@@ -88,7 +93,8 @@ func errorShape(_ r: TestResponse) -> Bool {
                           "{\"category\": \"hall\", \"objective\": \"coverage\", \"facilities\": 1, \"threshold\": 1e400}",
                           "{\"category\": \"hall\", \"objective\": \"coverage\", \"facilities\": 1, \"share\": -3}",
                           "{\"category\": \"hall\", \"objective\": \"nonsense\"}", "\u{0}\u{1}", String(repeating: "[", count: 3000)]
-            for (path, method) in [("/api/scenarios", HTTPRequest.Method.post), ("/api/optimize", .post), ("/api/scenarios/x", .put)] {
+            for (path, method) in [("/api/scenarios", HTTPRequest.Method.post), ("/api/optimize", .post), ("/api/scenarios/x", .put),
+                                   ("/survey/samsoe-2027/answers", .post), ("/api/regions/check", .post)] {
                 for b in bodies {
                     try await client.execute(uri: path, method: method, headers: auth, body: ByteBuffer(string: b)) { r in
                         #expect(r.status.code >= 400 && r.status.code < 500 && errorShape(r), "\(method) \(path) \(b.prefix(60)) → \(r.status) \(String(buffer: r.body).prefix(200))")
