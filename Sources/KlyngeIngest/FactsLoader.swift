@@ -13,13 +13,7 @@ extension LoadRun {
         var positions: [Coordinate] = []
         var failed = false
         if let join = spec.join {
-            // Codes match as codes: "0766" and "766" are the same (Danmarks Statistik drops leading zeros).
-            func code(_ s: String) -> String {
-                let t = s.trimmingCharacters(in: .whitespaces)
-                guard !t.isEmpty, t.allSatisfy({ $0.isASCII && $0.isNumber }) else { return t }
-                let digits = t.drop { $0 == "0" }
-                return digits.isEmpty ? "0" : String(digits)
-            }
+            let code = Self.joinCode
             let toAreas = join.to == "areas"
             var byCode: [String: (village: String?, area: String?)] = [:]
             if toAreas { for a in study.areas { byCode[code(a.id)] = (nil, a.id) } } else { for d in study.demand { byCode[code(d.id)] = (d.id, d.areaId) } }

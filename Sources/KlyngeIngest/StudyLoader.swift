@@ -357,6 +357,14 @@ struct LoadRun {
         format == "da" ? v.danishNumber : v.number
     }
 
+    /// A code as joins compare it: "0766" (DAGI) and "766" (Danmarks Statistik) are the same kommune.
+    static func joinCode(_ s: String) -> String {
+        let t = s.trimmingCharacters(in: .whitespaces)
+        guard !t.isEmpty, t.allSatisfy({ $0.isASCII && $0.isNumber }) else { return t }
+        let digits = t.drop { $0 == "0" }
+        return digits.isEmpty ? "0" : String(digits)
+    }
+
     /// Population and cluster per area from a separate table (e.g. Danmarks Statistik by parish code).
     mutating func joinTable(_ join: StudyFile.JoinSpec, to areas: inout [Area]) {
         let path = SourcePath.resolve(join.source, relativeTo: base)
@@ -376,13 +384,7 @@ struct LoadRun {
                 issues.append(ValidationIssue(.error, file: shown, layer: layer.name, field: role, "a join maps `population` or `cluster`"))
                 return
             }
-            // Codes match as codes: "0766" (DAGI) and "766" (Danmarks Statistik) are the same kommune.
-            func code(_ s: String) -> String {
-                let t = s.trimmingCharacters(in: .whitespaces)
-                guard !t.isEmpty, t.allSatisfy({ $0.isASCII && $0.isNumber }) else { return t }
-                let digits = t.drop { $0 == "0" }
-                return digits.isEmpty ? "0" : String(digits)
-            }
+            let code = Self.joinCode
             var rows: [String: Feature] = [:]
             for f in try layer.readFeatures() {
                 guard let raw = f[join.key].text, !code(raw).isEmpty else { continue }

@@ -53,7 +53,7 @@ public final class SurveyState: Sendable {
     private let devices: Mutex<[String: Set<String>]>
     /// Each survey's responses as stored, read once by a writing service: it is the store's only writer while
     /// it runs (it holds the writer's lock), so the copy changes only through it. Page loads and results read this.
-    private let cached = Mutex<[String: [SurveyResponse]]>([:])
+    private let cached: Mutex<[String: [SurveyResponse]]>
     private let closed: Mutex<[String: Date]>
     /// Serialises check-and-save.
     private let writeLock = Mutex(())
@@ -64,13 +64,17 @@ public final class SurveyState: Sendable {
         store = SurveyStore(path: storePath)
         self.writable = writable
         limiter = AddressRateLimiter(limit: rateLimit)
-        var devices: [String: Set<String>] = [:], closed: [String: Date] = [:]
+        // One read of the store per survey at start-up: its devices, an early close, and (for a writer) its answers.
+        var devices: [String: Set<String>] = [:], closed: [String: Date] = [:], answers: [String: [SurveyResponse]] = [:]
         for s in catalog.surveys {
-            devices[s.id] = try store.answeredDevices(survey: s.id)
-            if let d = try store.closedEarly(survey: s.id) { closed[s.id] = d }
+            let c = try store.contents(survey: s.id)
+            devices[s.id] = c.devices
+            if let d = c.closedEarly { closed[s.id] = d }
+            if writable { answers[s.id] = c.responses }
         }
         self.devices = Mutex(devices)
         self.closed = Mutex(closed)
+        cached = Mutex(answers)
     }
 
     func survey(_ id: String) throws -> SurveyDefinition {

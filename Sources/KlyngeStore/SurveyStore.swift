@@ -60,33 +60,40 @@ public final class SurveyStore: @unchecked Sendable {
     static func deviceKey(survey: String, token: String) -> String { "device:\(survey):\(token)" }
     static func stateKey(survey: String) -> String { "state:\(survey)" }
 
-    /// The survey's responses, in id order; a record that cannot be read is named, never dropped silently.
-    public func responses(survey: String) throws -> (responses: [SurveyResponse], unreadable: [String]) {
+    /// What the store holds of one survey, from one read of the table: its responses in id order (a record
+    /// that cannot be read is named, never dropped silently), the device tokens that have answered, and when an
+    /// administrator closed it early, if they did.
+    public struct Contents: Sendable {
+        public var responses: [SurveyResponse] = []
+        public var unreadable: [String] = []
+        public var devices: Set<String> = []
+        public var closedEarly: Date?
+    }
+
+    public func contents(survey: String) throws -> Contents {
         try locked {
-            guard let s = try opened(forWriting: false) else { return ([], []) }
-            var out: [SurveyResponse] = [], bad: [String] = []
-            for r in try s.all() where r.name == survey {
-                if let resp = try? JSONDecoder().decode(SurveyResponse.self, from: Data(r.document.utf8)) { out.append(resp) } else { bad.append(r.id) }
+            var out = Contents()
+            guard let s = try opened(forWriting: false) else { return out }
+            let devicePrefix = "device:\(survey):", state = Self.stateKey(survey: survey)
+            for r in try s.all() {
+                if r.name == survey {
+                    if let resp = try? JSONDecoder().decode(SurveyResponse.self, from: Data(r.document.utf8)) { out.responses.append(resp) } else { out.unreadable.append(r.id) }
+                } else if r.id.hasPrefix(devicePrefix) {
+                    out.devices.insert(String(r.id.dropFirst(devicePrefix.count)))
+                } else if r.id == state {
+                    out.closedEarly = ISO8601DateFormatter().date(from: r.document)
+                }
             }
-            return (out.sorted { $0.id < $1.id }, bad.sorted())
+            out.responses.sort { $0.id < $1.id }
+            out.unreadable.sort()
+            return out
         }
     }
 
-    /// Device tokens that have answered the survey.
-    public func answeredDevices(survey: String) throws -> Set<String> {
-        try locked {
-            guard let s = try opened(forWriting: false) else { return [] }
-            let prefix = "device:\(survey):"
-            return Set(try s.all().filter { $0.id.hasPrefix(prefix) }.map { String($0.id.dropFirst(prefix.count)) })
-        }
-    }
-
-    /// When an administrator closed the survey before its closing date, if they did.
-    public func closedEarly(survey: String) throws -> Date? {
-        try locked {
-            guard let s = try opened(forWriting: false), let r = try s.get(Self.stateKey(survey: survey)) else { return nil }
-            return ISO8601DateFormatter().date(from: r.document)
-        }
+    /// The survey's responses, in id order, and the records that cannot be read.
+    public func responses(survey: String) throws -> (responses: [SurveyResponse], unreadable: [String]) {
+        let c = try contents(survey: survey)
+        return (c.responses, c.unreadable)
     }
 
     /// Saves a response, with the device's mark when given, in one transaction.

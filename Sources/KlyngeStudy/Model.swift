@@ -160,6 +160,13 @@ public enum AreaMatch: Sendable, Equatable {
 }
 
 extension Study {
+    /// Each area's people: its own population when the data gives one, else the sum of its demand points.
+    public func areaPopulations() -> [String: Double] {
+        var fromDemand: [String: Double] = [:]
+        for d in demand { if let a = d.areaId { fromDemand[a, default: 0] += d.weight } }
+        return Dictionary(areas.map { ($0.id, $0.population ?? fromDemand[$0.id] ?? 0) }, uniquingKeysWith: { a, _ in a })
+    }
+
     public func area(matching key: String) -> AreaMatch {
         if let i = areas.firstIndex(where: { $0.id == key }) { return .found(i) }
         let named = areas.indices.filter { areas[$0].name == key }

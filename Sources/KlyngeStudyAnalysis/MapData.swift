@@ -35,8 +35,7 @@ public enum MapData {
         func valueText(_ v: Double, _ unit: String) -> String { Figures(language: lang, grouping: false).value(v, unit: unit) }
         var out: [String: [Feature]] = [:]
         let labels = Dictionary(uniqueKeysWithValues: study.categories.map { ($0.key, $0.label(language: study.language)) })
-        var areaPopulation: [String: Double] = [:]
-        for d in study.demand { if let a = d.areaId { areaPopulation[a, default: 0] += d.weight } }
+        let areaPopulation = study.areaPopulations()
         if needed.contains("locator") {
             out["locator"] = study.locator.map { Feature(geometry: $0, attributes: [:]) }
         }
@@ -47,7 +46,7 @@ public enum MapData {
             out["areas"] = study.areas.map { a in
                 Feature(geometry: a.geometry, attributes: [
                     "id": .string(a.id), "name": label(a.name, a.id),
-                    "population": .double(a.population ?? areaPopulation[a.id] ?? 0),
+                    "population": .double(areaPopulation[a.id] ?? 0),
                     "cluster": (a.cluster ?? study.clusters.assignments?[a.id]).map(AttributeValue.string) ?? .null,
                 ])
             }

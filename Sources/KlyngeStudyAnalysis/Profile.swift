@@ -49,10 +49,9 @@ public struct Profile: Sendable, Encodable {
                        layerLabel: language == "en" ? layer.labelEn : layer.labelDa)
             }
         }
-        var areaPeople: [String: Double] = [:]
-        for d in study.demand { if let a = d.areaId { areaPeople[a, default: 0] += d.weight } }
+        let areaPeople = study.areaPopulations()
         let clusterOf = Dictionary(study.areas.map { ($0.id, $0.cluster ?? study.clusters.assignments?[$0.id]) }, uniquingKeysWith: { a, _ in a })
-        func people(_ a: Area) -> Double { a.population ?? areaPeople[a.id] ?? 0 }
+        func people(_ a: Area) -> Double { areaPeople[a.id] ?? 0 }
 
         // Each layer's records grouped once by village and by area: a row then reads only its own.
         let byVillage = study.facts.map { Dictionary(grouping: $0.records.filter { $0.villageId != nil }, by: { $0.villageId! }) }

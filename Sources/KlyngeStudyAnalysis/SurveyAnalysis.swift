@@ -130,6 +130,21 @@ public struct SurveyCatalog: Sendable {
 
     public func survey(_ id: String) -> SurveyDefinition? { surveys.first { $0.id == id } }
 
+    /// The survey named by `id`, or the study's only one when none is named.
+    public func pick(_ id: String?) throws -> SurveyDefinition {
+        if let id {
+            guard let s = survey(id) else {
+                throw AnalysisSetupError("the study has no survey `\(id.prefix(64))` (surveys: \(surveys.map(\.id).joined(separator: ", ")))")
+            }
+            return s
+        }
+        guard surveys.count == 1 else {
+            throw AnalysisSetupError(surveys.isEmpty ? "the study names no survey (`surveys:` in the study file)"
+                                     : "the study has \(surveys.count) surveys; name one (\(surveys.map(\.id).joined(separator: ", ")))")
+        }
+        return surveys[0]
+    }
+
     /// Every survey of the study; the first problem (naming file and question) stops it.
     public static func load(_ study: Study) throws -> SurveyCatalog {
         let found = read(study)
@@ -221,10 +236,7 @@ public struct UsersAffected: Sendable, Hashable, Encodable {
         var out: [UsersAffected] = []
         for q in survey.questions {
             guard case .facilityUsed(let category) = q.kind, only?.contains(category) ?? true else { continue }
-            var users: [String: Int] = [:]
-            for r in responses {
-                if case .facilityUse(let u)? = r.answers[q.id], let f = u.facility { users[f, default: 0] += 1 }
-            }
+            let users = SurveyResponse.facilityUsers(responses, question: q.id)
             let respondents = users.values.reduce(0, +)
             let closed = sites.indices.filter { before.serves($0, category) && !after.serves($0, category) }
                 .map { Facility(id: sites[$0].id, name: sites[$0].name, users: users[sites[$0].id] ?? 0) }
@@ -240,9 +252,7 @@ public struct UsersAffected: Sendable, Hashable, Encodable {
         var users: [String: Int] = [:]
         for q in survey.questions {
             guard case .facilityUsed(let c) = q.kind, c == category else { continue }
-            for r in responses {
-                if case .facilityUse(let u)? = r.answers[q.id], let f = u.facility { users[f, default: 0] += 1 }
-            }
+            users.merge(SurveyResponse.facilityUsers(responses, question: q.id), uniquingKeysWith: +)
         }
         return users
     }

@@ -100,6 +100,13 @@ public struct SurveyResponse: Sendable, Hashable, Codable {
 }
 
 extension SurveyResponse {
+    /// Respondents per facility named in the answers to a facility-used question (those using none are not counted).
+    public static func facilityUsers(_ responses: [SurveyResponse], question: String) -> [String: Int] {
+        var users: [String: Int] = [:]
+        for r in responses { if case .facilityUse(let u)? = r.answers[question], let f = u.facility { users[f, default: 0] += 1 } }
+        return users
+    }
+
     /// A new random response id (64 bits, hex): unguessable, and saying nothing about who or when.
     public static func newId() -> String {
         var g = SystemRandomNumberGenerator()

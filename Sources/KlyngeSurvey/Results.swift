@@ -289,8 +289,7 @@ public struct PublicFacilityUse: Sendable, Hashable, Encodable {
     public static func of(survey: SurveyDefinition, responses: [SurveyResponse], language: SurveyLanguage) -> [PublicFacilityUse] {
         survey.questions.compactMap { q in
             guard case .facilityUsed(let category) = q.kind else { return nil }
-            var counts: [String: Int] = [:]
-            for r in responses { if case .facilityUse(let u)? = r.answers[q.id], let f = u.facility { counts[f, default: 0] += 1 } }
+            let counts = SurveyResponse.facilityUsers(responses, question: q.id)
             let minimum = survey.minimumGroupSize
             return PublicFacilityUse(survey: survey.id, title: survey.title.text(language), question: q.id, category: category, minimumGroupSize: minimum,
                                      respondents: counts.values.reduce(0, +), users: counts.mapValues { $0 < minimum ? nil : $0 })

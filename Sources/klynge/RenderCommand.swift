@@ -79,11 +79,8 @@ struct RenderCommand: ParsableCommand {
             let needsSurvey = !Set(theStyle.layers.compactMap(\.data)).isDisjoint(with: MapData.surveyLayers)
             var surveyInput: SurveyMapInput?
             if needsSurvey || survey != nil {
-                let catalog = try SurveyCatalog.load(study)
-                let id = survey ?? (catalog.surveys.count == 1 ? catalog.surveys[0].id : "")
-                guard !id.isEmpty else { throw ValidationError("this style draws a survey's answers; name the survey with --survey") }
-                let answers = try surveyAnswers(options, study: study, id: id)
-                surveyInput = SurveyMapInput(survey: answers.survey, places: catalog.places, responses: answers.responses)
+                let answers = try surveyAnswers(options, study: study, id: survey)
+                surveyInput = SurveyMapInput(survey: answers.survey, places: answers.catalog.places, responses: answers.responses)
             }
             let extent = try frameExtent(study: study)
             let page = try self.page(fitting: extent)

@@ -14,43 +14,28 @@ struct SurveyOptions: ParsableArguments {
     @OptionGroup var study: StudyOptions
     @Option(help: "The survey's id (needed when the study has more than one).") var survey: String?
 
-    func pick(_ catalog: SurveyCatalog) throws -> SurveyDefinition {
-        if let survey {
-            guard let s = catalog.survey(survey) else {
-                throw ValidationError("the study has no survey `\(survey)` (surveys: \(catalog.surveys.map(\.id).joined(separator: ", ")))")
-            }
-            return s
-        }
-        guard catalog.surveys.count == 1 else {
-            throw ValidationError(catalog.surveys.isEmpty ? "the study names no survey (`surveys:` in the study file)"
-                                  : "the study has \(catalog.surveys.count) surveys; name one with --survey (\(catalog.surveys.map(\.id).joined(separator: ", ")))")
-        }
-        return catalog.surveys[0]
-    }
-
     func load() throws -> (study: Study, catalog: SurveyCatalog, survey: SurveyDefinition) {
         let s = try loadUsableStudy(study)
         let catalog = try SurveyCatalog.load(s)
-        return (s, catalog, try pick(catalog))
+        return (s, catalog, try catalog.pick(survey))
     }
 
     /// The survey's stored responses; unreadable records are named and left out.
-    func responses(_ survey: SurveyDefinition) throws -> [SurveyResponse] {
-        let (responses, unreadable) = try SurveyStore(path: study.storePath).responses(survey: survey.id)
-        for id in unreadable { warn("note: the stored response `\(id)` cannot be read and is left out") }
-        return responses
-    }
+    func responses(_ survey: SurveyDefinition) throws -> [SurveyResponse] { try storedResponses(study, survey) }
 }
 
-/// A survey of the study and its stored responses, for `compare --survey` and `impact --survey`.
-func surveyAnswers(_ options: StudyOptions, study: Study, id: String) throws -> (survey: SurveyDefinition, responses: [SurveyResponse]) {
-    let catalog = try SurveyCatalog.load(study)
-    guard let survey = catalog.survey(id) else {
-        throw ValidationError("the study has no survey `\(id)` (surveys: \(catalog.surveys.map(\.id).joined(separator: ", ")))")
-    }
+/// A survey's stored responses; records that cannot be read are named and left out.
+func storedResponses(_ options: StudyOptions, _ survey: SurveyDefinition) throws -> [SurveyResponse] {
     let (responses, unreadable) = try SurveyStore(path: options.storePath).responses(survey: survey.id)
     for r in unreadable { warn("note: the stored response `\(r)` cannot be read and is left out") }
-    return (survey, responses)
+    return responses
+}
+
+/// A survey of the study (the only one when `id` is nil) and its stored responses, for the analysis commands.
+func surveyAnswers(_ options: StudyOptions, study: Study, id: String?) throws -> (survey: SurveyDefinition, responses: [SurveyResponse], catalog: SurveyCatalog) {
+    let catalog = try SurveyCatalog.load(study)
+    let survey = try catalog.pick(id)
+    return (survey, try storedResponses(options, survey), catalog)
 }
 
 struct SurveyCommand: ParsableCommand {

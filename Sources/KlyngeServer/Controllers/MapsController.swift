@@ -39,9 +39,7 @@ struct MapsController {
         var surveyInput: SurveyMapInput?
         if !Set(style.layers.compactMap(\.data)).isDisjoint(with: MapData.surveyLayers) {
             let catalog = state.surveys.catalog
-            let id = try q.text("survey", maxLength: 64) ?? (catalog.surveys.count == 1 ? catalog.surveys[0].id : "")
-            guard !id.isEmpty else { throw ServiceError.badRequest("this style draws a survey's answers; name it: ?survey=…", parameter: "survey") }
-            let definition = try state.surveys.survey(id)
+            let definition = try q.text("survey", maxLength: 64).map { try state.surveys.survey($0) } ?? catalog.pick(nil)
             surveyInput = SurveyMapInput(survey: definition, places: catalog.places, responses: try state.surveys.responses(definition))
         }
         let survey = surveyInput
