@@ -54,7 +54,11 @@ run: build
 	$(KLYNGE) survey qr $(STUDY) --url http://127.0.0.1:8080/survey/samsoe-2027/ -o out/survey/qr.png
 	$(KLYNGE) render $(STUDY) --style survey --category hall --store out/survey/store.gpkg --dpi 200 -o out/maps/survey-hall.png
 	$(KLYNGE) compare $(STUDY) --scenario "Ét forsamlingshus i Tranebjerg" --category hall --survey samsoe-2027 --store out/survey/store.gpkg
-	@echo "Outputs in out/; the summary is out/summary.md"
+	# The published plan: the survey's answers and a saved cluster proposal in one store, then the site and the A4 PDF.
+	cp out/survey/store.gpkg out/plan-store.gpkg
+	$(KLYNGE) regions $(STUDY) --clusters 3 --max-minutes 12 --store out/plan-store.gpkg --save "Tre klynger" -o out/plan-regions.gpkg
+	$(KLYNGE) publish $(STUDY) --store out/plan-store.gpkg -o out/plan -o out/plan.pdf
+	@echo "Outputs in out/; the summary is out/summary.md, the published plan out/plan/index.html and out/plan.pdf"
 
 # The PostGIS tests run against a local database that scripts/postgis-test-db.sh sets up (as root).
 test: build
@@ -65,6 +69,17 @@ test: build
 	python3 scripts/check_profile.py $(KLYNGE) $(STUDY) out/test-profile
 	python3 scripts/check_webpage.py $(KLYNGE) $(STUDY) out/test
 	python3 scripts/check_survey.py $(KLYNGE) $(STUDY) out/test-survey
+	# The published plan: every figure against the JSON outputs, the PDF with poppler, every page in chromium with axe-core.
+	rm -rf out/test-publish && mkdir -p out/test-publish
+	$(KLYNGE) survey import $(STUDY) --store out/test-publish/store.gpkg data/samsoe/survey-demo-answers.jsonl
+	$(KLYNGE) regions $(STUDY) --clusters 3 --max-minutes 12 --store out/test-publish/store.gpkg --save "Tre klynger" -o out/test-publish/regions.gpkg
+	$(KLYNGE) publish $(STUDY) --store out/test-publish/store.gpkg -o out/test-publish/site -o out/test-publish/plan.pdf
+	python3 scripts/check_publish.py --klynge $(KLYNGE) --study $(STUDY) --store out/test-publish/store.gpkg --survey samsoe-2027 \
+	  --site out/test-publish/site --pdf out/test-publish/plan.pdf --expect-chapters 6 --require-source coverage compare profile clusters impact regions survey
+	$(KLYNGE) publish $(STUDY) --store out/test-publish/store.gpkg --clustering "Tre klynger" --scenario "Multihus i Nordby" --lang en \
+	  -o out/test-publish/site-en -o out/test-publish/plan-en.pdf
+	python3 scripts/check_publish.py --klynge $(KLYNGE) --study $(STUDY) --store out/test-publish/store.gpkg --survey samsoe-2027 --clustering "Tre klynger" \
+	  --scenario "Multihus i Nordby" --lang en --site out/test-publish/site-en --pdf out/test-publish/plan-en.pdf --expect-chapters 6
 
 # Every benchmark: matrices (against scipy), scenarios, maps (against geopandas + matplotlib), location-allocation and regions (against spopt).
 bench:
@@ -76,6 +91,7 @@ bench:
 	python3 scripts/bench_matrix_job.py .build/release/klynge out/bench
 	python3 scripts/bench_render_matplotlib.py out/bench
 	python3 scripts/bench_render_job.py .build/release/klynge out/bench --runs 3 --points 4000,20000
+	python3 scripts/bench_publish_job.py .build/release/klynge out/bench --runs 3
 	python3 scripts/bench_optimize_spopt.py out/bench
 	python3 scripts/bench_regions_spopt.py out/bench
 	python3 scripts/bench_regions_parishes_spopt.py out/bench

@@ -66,6 +66,9 @@ let package = Package(
         // Jobs with outputs: the main-job report (validated first, published together), matrices, maps.
         .target(name: "KlyngeJobs", dependencies: ["KlyngeStudyAnalysis", "KlyngeIngest", "KlyngeSurvey", "KlyngeQR", "KlyngeAnalysis", "KlyngeNetwork", "KlyngeRender", "KlyngeIO",
                                                    "KlyngeGeo", "KlyngeStudy", "KlyngeWork"]),
+        // The published plan (`klynge publish`): the report as a document, written as a static site and an A4 PDF.
+        .target(name: "KlyngePublish", dependencies: ["KlyngeJobs", "KlyngeStudyAnalysis", "KlyngeAnalysis", "KlyngeRender", "KlyngeStudy", "KlyngeSurvey",
+                                                      "KlyngeIO", "KlyngeGeo", "KlyngeWork"]),
         // The HTTP service: OGC API Features, the analysis API, maps; handlers call the library, never compute inline.
         .target(name: "KlyngeServer", dependencies: ["KlyngeJobs", "KlyngeStudyAnalysis", "KlyngeIngest", "KlyngeAnalysis", "KlyngeStudy", "KlyngeRender", "KlyngeIO", "KlyngeGeo",
                                                      "KlyngeProj", "KlyngeStore", "KlyngeSurvey", "KlyngeWork", .product(name: "Hummingbird", package: "hummingbird")],
@@ -73,7 +76,7 @@ let package = Package(
                 resources: [.embedInCode("Web/index.html"), .embedInCode("Web/app.css"), .embedInCode("Web/app.js"),
                             .embedInCode("Web/survey.html"), .embedInCode("Web/survey.css"), .embedInCode("Web/survey.js"), .embedInCode("Web/survey-map.js"),
                             .embedInCode("Web/survey-admin.html"), .embedInCode("Web/survey-admin.js")]),
-        .executableTarget(name: "klynge", dependencies: ["KlyngeServer", "KlyngeStore", "KlyngeWork", "KlyngeSurvey", "KlyngeQR",
+        .executableTarget(name: "klynge", dependencies: ["KlyngeServer", "KlyngePublish", "KlyngeStore", "KlyngeWork", "KlyngeSurvey", "KlyngeQR",
             "KlyngeJobs", "KlyngeStudyAnalysis", "KlyngeIngest", "KlyngeStudy", "KlyngeIO", "KlyngeGeo", "KlyngeNetwork", "KlyngeAnalysis", "KlyngeRender",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

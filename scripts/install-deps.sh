@@ -3,7 +3,7 @@
 # Needs root for apt-get; as another user it only reports what is missing.
 set -euo pipefail
 
-packages=(libgeos-dev libproj-dev libgdal-dev gdal-bin proj-bin pkg-config python3-pip libcairo2-dev libpango1.0-dev fonts-dejavu-core zlib1g-dev libglpk-dev libqrencode-dev zbar-tools chromium wrk curl)
+packages=(libgeos-dev libproj-dev libgdal-dev gdal-bin proj-bin pkg-config python3-pip libcairo2-dev libpango1.0-dev fonts-dejavu-core zlib1g-dev libglpk-dev libqrencode-dev zbar-tools chromium wrk curl poppler-utils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -32,4 +32,11 @@ fi
 # The independent OSM oracle for scripts/check_osm_import.py (optional: the check skips without it).
 if ! python3 -c "import osmium" 2>/dev/null; then
   python3 -m pip install -q osmium 2>/dev/null || echo "note: python osmium not installed; the OSM oracle check will be skipped" >&2
+fi
+
+# axe-core's axe.min.js, the accessibility engine of the published site's check (scripts/check_publish.py). It comes
+# inside axe-playwright-python (axe-core 4.x); only that file is read, so the package is installed without playwright.
+# Not optional: that check fails without it.
+if ! python3 -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('axe_playwright_python') is None)" 2>/dev/null; then
+  python3 -m pip install -q --no-deps axe-playwright-python
 fi

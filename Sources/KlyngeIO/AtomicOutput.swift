@@ -76,6 +76,23 @@ public enum AtomicOutput {
         func publish() throws {
             for name in sideFiles() {
                 let final = dir.appendingPathComponent(stem + name.dropFirst(temporaryStem.count))
+                // A folder (a published site) replaces the previous one: that is moved aside first (rename(2)
+                // cannot replace a folder that has files), and removed once the new one is in place.
+                var isDir: ObjCBool = false
+                if FileManager.default.fileExists(atPath: dir.appendingPathComponent(name).path, isDirectory: &isDir), isDir.boolValue,
+                   FileManager.default.fileExists(atPath: final.path) {
+                    let aside = dir.appendingPathComponent(".\(stem).old" + Temporaries.marker())
+                    guard rename(final.path, aside.path) == 0 else {
+                        throw Failure(path: final.path, message: "cannot move the previous folder aside: \(String(cString: strerror(errno)))")
+                    }
+                    guard rename(dir.appendingPathComponent(name).path, final.path) == 0 else {
+                        let cause = String(cString: strerror(errno))
+                        _ = rename(aside.path, final.path)
+                        throw Failure(path: final.path, message: "cannot move the finished folder into place: \(cause)")
+                    }
+                    try? FileManager.default.removeItem(at: aside)
+                    continue
+                }
                 // rename(2) replaces an existing file atomically.
                 guard rename(dir.appendingPathComponent(name).path, final.path) == 0 else {
                     throw Failure(path: final.path, message: "cannot move the finished file into place: \(String(cString: strerror(errno)))")

@@ -129,6 +129,12 @@ struct LoadRun {
         for spec in file.facts ?? [] {
             if let layer = readFacts(spec, crs: workingCRS, study: study, areas: areaIndex) { study.facts.append(layer) }
         }
+        if let plan = file.plan {
+            study.plan = StudyPlan(chosenScenario: plan.scenario, focusAreas: plan.focusAreas ?? [])
+            for spec in plan.sketches ?? [] {
+                if let layer = readSketch(spec, crs: workingCRS) { study.plan.sketches.append(layer) }
+            }
+        }
 
         for i in summaries.indices {
             switch summaries[i].role {
@@ -144,7 +150,7 @@ struct LoadRun {
                 summaries[i].extent = Envelope(covering: study.locator.flatMap(\.allCoordinates))?.array
             case .land: summaries[i].featuresLoaded = study.land.count
                 summaries[i].extent = Envelope(covering: study.land.flatMap(\.allCoordinates))?.array
-            case .facts: break  // counted as each fact layer is tied to its places
+            case .facts, .sketch: break  // counted as each layer is read
             }
         }
         let report = ValidationReport(workingCRS: workingCRS.definition, layers: summaries, issues: issues)
@@ -154,7 +160,7 @@ struct LoadRun {
     // MARK: reading
 
     mutating func read(role: LayerRole, spec: StudyFile.LayerSpec) -> RawLayer? {
-        let path = (role == .facts ? nil : options.sourceOverrides[role.rawValue]) ?? SourcePath.resolve(spec.source, relativeTo: base)
+        let path = (role == .facts || role == .sketch ? nil : options.sourceOverrides[role.rawValue]) ?? SourcePath.resolve(spec.source, relativeTo: base)
         let shown = SourcePath.display(path)
         do {
             if spec.join != nil, role != .areas {

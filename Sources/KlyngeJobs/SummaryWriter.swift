@@ -22,7 +22,8 @@ public struct SummaryWriter {
         return figures.measure(v, metric)
     }
 
-    func rule(_ s: CoverageSummary) -> String {
+    /// A category's rule as people read it: `10,0 min i bil`.
+    public func rule(_ s: CoverageSummary) -> String {
         let mode = switch s.mode {
         case .car: t("i bil", "by car")
         case .bike: t("på cykel", "by bike")

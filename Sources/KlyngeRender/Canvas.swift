@@ -164,6 +164,32 @@ final class Canvas {
         cairo_set_line_join(cr, name == "round" ? CAIRO_LINE_JOIN_ROUND : name == "bevel" ? CAIRO_LINE_JOIN_BEVEL : CAIRO_LINE_JOIN_MITER)
     }
 
+    // MARK: pages, links and bookmarks (PDF only; other kinds have one page and no links)
+
+    /// Ends the page; what follows is drawn on a new one.
+    func showPage() { if kind == .pdf { cairo_show_page(cr) } }
+
+    /// A named place to link to (`dest` of a link or bookmark). Names are ASCII slugs.
+    func destination(_ name: String, y: Double) {
+        guard kind == .pdf else { return }
+        cairo_tag_begin(cr, "cairo.dest", "name='\(name)' y=\(y)")
+        cairo_tag_end(cr, "cairo.dest")
+    }
+
+    /// A link over the rectangle to a named destination.
+    func link(to dest: String, x: Double, y: Double, w: Double, h: Double) {
+        guard kind == .pdf else { return }
+        cairo_tag_begin(cr, CAIRO_TAG_LINK, "rect=[\(x) \(y) \(w) \(h)] dest='\(dest)'")
+        cairo_tag_end(cr, CAIRO_TAG_LINK)
+    }
+
+    /// A bookmark in the PDF's outline (the reader's side panel), under `parent` (0: the root).
+    @discardableResult
+    func outline(_ title: String, dest: String, parent: Int32 = 0) -> Int32 {
+        guard kind == .pdf else { return 0 }
+        return cairo_pdf_surface_add_outline(surface, parent, title, "dest='\(dest)'", CAIRO_PDF_OUTLINE_FLAG_OPEN)
+    }
+
     // MARK: text
 
     /// A laid-out piece of text (Pango layout), measured in points.

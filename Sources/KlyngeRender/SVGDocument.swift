@@ -31,23 +31,7 @@ final class SVGDocument {
         body.reserveCapacity(1 << 20)
     }
 
-    static func escaped(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.count)
-        for ch in s.unicodeScalars {
-            switch ch {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            // Characters XML 1.0 does not allow are left out.
-            case _ where ch.value < 0x20 && ch != "\n" && ch != "\t": continue
-            default: out.unicodeScalars.append(ch)
-            }
-        }
-        return out
-    }
+    static func escaped(_ s: String) -> String { MarkupText.escape(s) }
 
     /// Two decimals (a hundredth of a point is far below what any printer shows), without trailing zeros.
     static func n(_ v: Double) -> String {
@@ -181,5 +165,26 @@ final class SVGDocument {
         // Groups a caller left open (a map stopped half-way) are closed, so the file is always well-formed.
         for s in saved.reversed() + [state] { for _ in 0..<s.openGroups { tail += "</g>\n" } }
         return Data((head + body + tail + "</svg>\n").utf8)
+    }
+}
+
+/// Text as XML and HTML character data or attribute values: the five markup characters as entities, and the
+/// control characters XML 1.0 does not allow left out. The one escaper of SVG maps and the published site.
+public enum MarkupText {
+    public static func escape(_ s: String) -> String {
+        var out = ""
+        out.reserveCapacity(s.count)
+        for ch in s.unicodeScalars {
+            switch ch {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&apos;"
+            case _ where ch.value < 0x20 && ch != "\n" && ch != "\t": continue
+            default: out.unicodeScalars.append(ch)
+            }
+        }
+        return out
     }
 }

@@ -121,6 +121,8 @@ public struct Study: Sendable {
     public var surveyFiles: [String] = []
     /// Layers of facts tied to villages and areas (`facts:`), in the study file's order.
     public var facts: [FactLayer] = []
+    /// The idea catalogue and masterplan (`plan:`): chosen scenario, focus areas and sketch layers.
+    public var plan = StudyPlan()
 
     public init(name: String, crs: CRS, language: String, categories: [Category], areas: [Area],
                 demand: [DemandPoint], demandDerivedFromAreas: Bool, facilities: [Facility], roads: [Road],
@@ -229,4 +231,42 @@ public struct FactLayer: Sendable, Hashable {
         self.records = records
         self.areasOnly = areasOnly
     }
+}
+
+/// The steering group's plan: the scenario it chose, its focus areas and the planner's sketch layers.
+public struct StudyPlan: Sendable, Hashable {
+    public var chosenScenario: String?
+    public var focusAreas: [StudyFile.FocusAreaSpec] = []
+    public var sketches: [SketchLayer] = []
+    public init(chosenScenario: String? = nil, focusAreas: [StudyFile.FocusAreaSpec] = [], sketches: [SketchLayer] = []) {
+        self.chosenScenario = chosenScenario
+        self.focusAreas = focusAreas
+        self.sketches = sketches
+    }
+    public var isEmpty: Bool { chosenScenario == nil && focusAreas.isEmpty && sketches.isEmpty }
+}
+
+/// A layer a planner drew (new paths, a village green, a new meeting place), in the working CRS.
+public struct SketchLayer: Sendable, Hashable {
+    public struct Item: Sendable, Hashable {
+        public var name: String?
+        public var kind: String?
+        public var geometry: Geometry
+        public init(name: String?, kind: String?, geometry: Geometry) {
+            self.name = name
+            self.kind = kind
+            self.geometry = geometry
+        }
+    }
+    public var id: String
+    public var labelDa: String
+    public var labelEn: String
+    public var items: [Item]
+    public init(id: String, labelDa: String, labelEn: String, items: [Item]) {
+        self.id = id
+        self.labelDa = labelDa
+        self.labelEn = labelEn
+        self.items = items
+    }
+    public func label(language: String) -> String { language == "en" ? labelEn : labelDa }
 }

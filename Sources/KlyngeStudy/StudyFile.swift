@@ -30,6 +30,8 @@ public struct StudyFile: Codable, Sendable, Hashable {
     /// Further layers of facts (associations, businesses, dwellings, population by age …), aggregated per
     /// village, area and cluster by the measures each declares.
     public var facts: [FactSpec]?
+    /// The idea catalogue and masterplan: the chosen scenario, focus areas and the planner's sketch layers.
+    public var plan: PlanSpec?
     /// The order of `categories` as written (YAML mappings decode unordered).
     public var categoryOrder: [String] = []
 
@@ -241,7 +243,7 @@ public struct StudyFile: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case name, description, crs, language, categories, layers, checks, network, coverage, scenarios, clusters, attribution, surveys, facts
+        case name, description, crs, language, categories, layers, checks, network, coverage, scenarios, clusters, attribution, surveys, facts, plan
     }
 
     /// A layer of facts: where it comes from (as a layer), which numeric fields it has (`fields`: name → the
@@ -279,6 +281,53 @@ public struct StudyFile: Codable, Sendable, Hashable {
         }
         /// The mapping name the join field is read under (never a name a measure can use).
         public static let joinKeyRole = " key"
+    }
+
+    /// The plan a steering group writes (`plan:`): which scenario it chose, its focus areas (indsatsområder)
+    /// and the layers a planner drew in QGIS (new paths, a village green, a new meeting place).
+    public struct PlanSpec: Codable, Sendable, Hashable {
+        /// The chosen scenario (one of `scenarios`), shown as the plan.
+        public var scenario: String?
+        public var focusAreas: [FocusAreaSpec]?
+        public var sketches: [SketchSpec]?
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case scenario, sketches
+            case focusAreas = "focus_areas"
+        }
+    }
+
+    /// One focus area of the idea catalogue, in the study's language.
+    public struct FocusAreaSpec: Codable, Sendable, Hashable {
+        public var title: String
+        public var vision: String?
+        public var potential: String?
+        public var advantages: [String]?
+        public var obstacles: [String]?
+        /// high, medium or low.
+        public var priority: String?
+        /// When it happens, as written (`2027–2028`).
+        public var timeline: String?
+        /// A scenario of the study that carries it out.
+        public var scenario: String?
+        enum CodingKeys: String, CodingKey, CaseIterable { case title, vision, potential, advantages, obstacles, priority, timeline, scenario }
+    }
+
+    /// A sketch layer: points, lines or areas from any GDAL source, with an optional name and kind per feature.
+    public struct SketchSpec: Codable, Sendable, Hashable {
+        public var id: String
+        public var label: CategoryLabels?
+        public var source: String
+        public var layer: String?
+        public var assumeCRS: String?
+        public var filter: String?
+        /// `name` and `kind` → the source's fields.
+        public var fields: [String: String]?
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case id, label, source, layer, fields
+            case assumeCRS = "assume_crs"
+            case filter = "where"
+        }
+        public var layerSpec: LayerSpec { LayerSpec(source: source, layer: layer, assumeCRS: assumeCRS, filter: filter, fields: fields ?? [:]) }
     }
 
     /// A table of facts tied to places by a code: `to` is `areas` or `villages`, `key` the table's field.
@@ -412,6 +461,9 @@ public struct StudyFile: Codable, Sendable, Hashable {
 }
 
 /// The layers a study reads, each with its job.
+/// How urgent a focus area is.
+public enum PlanPriority: String, Sendable, CaseIterable { case high, medium, low }
+
 /// The aggregations a fact measure can use.
 public enum FactAggregateName: String, Sendable, CaseIterable {
     case count, sum, mean, per1000 = "per_1000", share
@@ -422,6 +474,8 @@ public enum LayerRole: String, Sendable, Hashable, Codable, CaseIterable {
     case areas, demand, facilities, roads, locator, land
     /// A layer of facts (`facts:`), which maps its own fields.
     case facts
+    /// A sketch layer of the plan (`plan.sketches`).
+    case sketch
 
     /// The field roles its mapping knows: those it needs, and those it may have.
     public var fieldRoles: (required: [String], optional: [String]) {
@@ -432,6 +486,7 @@ public enum LayerRole: String, Sendable, Hashable, Codable, CaseIterable {
         case .roads: ([], ["id", "class", "maxspeed", "oneway", "name"])
         case .locator, .land: ([], ["name"])
         case .facts: ([], [])
+        case .sketch: ([], ["name", "kind"])
         }
     }
 }
@@ -445,7 +500,7 @@ extension StudyFile.Layers {
         case .roads: roads
         case .locator: locator
         case .land: land
-        case .facts: nil
+        case .facts, .sketch: nil
         }
     }
 }
@@ -526,6 +581,37 @@ extension StudyFile {
         }
         try checkNumbers(path: path)
         try checkFacts(path: path)
+        try checkPlan(path: path)
+    }
+
+    /// The plan's own rules: a chosen scenario the study has, priorities Klynge knows, sketch ids and fields.
+    public func checkPlan(path: String) throws {
+        guard let plan else { return }
+        let names = Set((scenarios ?? []).map(\.name))
+        if let s = plan.scenario, !names.contains(s) {
+            throw StudyFileError(path: path, message: "`plan.scenario`: the study has no scenario `\(s)`")
+        }
+        for (i, f) in (plan.focusAreas ?? []).enumerated() {
+            let at = "plan.focus_areas[\(i)]"
+            if f.title.trimmingCharacters(in: .whitespaces).isEmpty { throw StudyFileError(path: path, message: "`\(at).title`: a focus area needs a title") }
+            if let p = f.priority, PlanPriority(rawValue: p) == nil {
+                throw StudyFileError(path: path, message: "`\(at).priority` (`\(f.title)`): `\(p)` is not a priority (high, medium, low)")
+            }
+            if let s = f.scenario, !names.contains(s) {
+                throw StudyFileError(path: path, message: "`\(at).scenario` (`\(f.title)`): the study has no scenario `\(s)`")
+            }
+        }
+        var ids = Set<String>()
+        for (i, s) in (plan.sketches ?? []).enumerated() {
+            let at = "plan.sketches[\(i)]"
+            guard !s.id.isEmpty, s.id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) else {
+                throw StudyFileError(path: path, message: "`\(at).id` (`\(s.id)`): use letters, digits, `_` or `-` for a sketch layer's id")
+            }
+            guard ids.insert(s.id).inserted else { throw StudyFileError(path: path, message: "`\(at).id`: two sketch layers are called `\(s.id)`") }
+            for role in (s.fields ?? [:]).keys where !["name", "kind"].contains(role) {
+                throw StudyFileError(path: path, message: "`\(at).fields` (`\(s.id)`): unknown role `\(role)` (known: kind, name)")
+            }
+        }
     }
 
     /// The fact layers' own rules: ids, joins, and measures that name an aggregation Klynge has and the
@@ -625,6 +711,10 @@ extension StudyFile {
             "facts[].join": keys(FactJoin.CodingKeys.self),
             "facts[].measures[]": keys(FactMeasureSpec.CodingKeys.self),
             "facts[].measures[].label": keys(CategoryLabels.CodingKeys.self),
+            "plan": keys(PlanSpec.CodingKeys.self),
+            "plan.focus_areas[]": keys(FocusAreaSpec.CodingKeys.self),
+            "plan.sketches[]": keys(SketchSpec.CodingKeys.self),
+            "plan.sketches[].label": keys(CategoryLabels.CodingKeys.self),
         ]
     }()
 

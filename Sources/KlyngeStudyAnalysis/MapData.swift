@@ -70,6 +70,18 @@ public enum MapData {
                 ])
             }
         }
+        if needed.contains("sketches") {
+            // `shape` (point, line, area) lets a style draw each kind of sketch with the layer type it needs.
+            out["sketches"] = study.plan.sketches.flatMap { layer in
+                layer.items.map { item in
+                    let shape = !item.geometry.polygons.isEmpty ? "area" : item.geometry.typeName.contains("Line") ? "line" : "point"
+                    return Feature(geometry: item.geometry, attributes: [
+                        "layer": .string(layer.id), "layer_label": .string(layer.label(language: lang)), "shape": .string(shape),
+                        "name": item.name.map(AttributeValue.string) ?? .null, "kind": item.kind.map(AttributeValue.string) ?? .null,
+                    ])
+                }
+            }
+        }
         if needed.contains("roads") {
             out["roads"] = study.roads.map { r in
                 Feature(geometry: r.parts.count == 1 ? .lineString(r.parts[0]) : .multiLineString(r.parts), attributes: [

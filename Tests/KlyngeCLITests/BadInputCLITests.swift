@@ -10,7 +10,7 @@ import KlyngeTestSupport
     /// The sample study copied into a temporary folder, its text changed by `edit`.
     func sample(_ edit: (String) -> String = { $0 }) throws -> (folder: URL, study: String) {
         let folder = try TestSupport.temporaryFolder()
-        for name in ["samsoe-osm.gpkg", "samsoe_sogne.geojson", "land.geojson", "survey.yaml", "erhverv.geojson"] {
+        for name in ["samsoe-osm.gpkg", "samsoe_sogne.geojson", "land.geojson", "survey.yaml", "erhverv.geojson", "plan-skitser.geojson"] {
             try FileManager.default.copyItem(atPath: TestSupport.data("samsoe/\(name)"), toPath: folder.appendingPathComponent(name).path)
         }
         // The locator outline stays where it is (read, never written).

@@ -145,7 +145,7 @@ import KlyngeTestSupport
         let j = try TestSupport.run(klynge, ["validate", study, "--json"])
         let obj = try JSONSerialization.jsonObject(with: Data(j.stdout.utf8)) as! [String: Any]
         // areas, demand, facilities, roads, the locator outline, the land around, and the businesses as facts.
-        #expect((obj["layers"] as! [[String: Any]]).compactMap { $0["role"] as? String }.sorted() == ["areas", "demand", "facilities", "facts", "land", "locator", "roads"])
+        #expect((obj["layers"] as! [[String: Any]]).compactMap { $0["role"] as? String }.sorted() == ["areas", "demand", "facilities", "facts", "land", "locator", "roads", "sketch", "sketch", "sketch"])
     }
 }
 
