@@ -200,13 +200,15 @@ class Sources:
         return self.cache[src]
 
 
-def resolve(value, path):
+def resolve(value, path, others=lambda: []):
     """Walks a data-path; raises ValueError with where it stopped.
 
     klynge's JSON leaves out a figure a place cannot have (Swift drops nil): a last key missing from an object
-    counts as null when a sibling object in the same list has that key (so a misspelt key still fails)."""
+    counts as null when a sibling object in the same list has that key, or when the same path has it in the JSON
+    of another source of the same command (`others`), so a misspelt key still fails."""
     if not isinstance(path, list):
         raise ValueError("data-path is not a JSON array")
+    root = value
     last_list, tail_start = None, 0
     for i, step in enumerate(path):
         where = json.dumps(path[:i + 1], ensure_ascii=False)
@@ -215,6 +217,9 @@ def resolve(value, path):
         if isinstance(step, str):
             if isinstance(value, dict) and step not in value and i == len(path) - 1 and last_list is not None and \
                     any(_has(e, path[tail_start:]) for e in last_list):
+                return None
+            if isinstance(value, dict) and step not in value and i == len(path) - 1 and \
+                    any(_exists(o, path) for o in others() if o is not root):
                 return None
             if not isinstance(value, dict) or step not in value:
                 keys = list(value)[:12] if isinstance(value, dict) else type(value).__name__
@@ -236,6 +241,15 @@ def resolve(value, path):
         else:
             raise ValueError(f"at step {i}: {step!r} is neither key, index nor selector")
     return value
+
+
+def _exists(value, path):
+    """Whether the whole path resolves in value (selectors included)."""
+    try:
+        resolve(value, path)
+        return True
+    except ValueError:
+        return False
 
 
 def _has(value, keys):
@@ -532,6 +546,14 @@ def check_figures(site, args, lang, checks):
     sources = Sources(args, lang)
     shown_texts = []
     kinds = {}
+    every_src = sorted({el.attrs["data-src"] for root, _ in site.pages.values() for el in root.iter() if "data-src" in el.attrs})
+
+    def same_kind(src):
+        """The JSON of the other sources of the same command (every compare:S), for telling a left-out figure
+        (Swift leaves out a nil field) from a misspelt key: the key must exist in one of them."""
+        kind = src.partition(":")[0]
+        return [d for k in every_src if k != src and k.partition(":")[0] == kind for d in [sources.get(k)[0]] if d is not None]
+
     for name, (root, _) in site.pages.items():
         for el in root.iter():
             if "data-src" not in el.attrs:
@@ -556,7 +578,7 @@ def check_figures(site, args, lang, checks):
                 check(f"{where}: source {src}", False, err)
                 continue
             try:
-                value = resolve(data, path)
+                value = resolve(data, path, lambda: same_kind(src))
             except ValueError as e:
                 check(f"{where}: data-path {raw_path} resolves in {src}", False, e)
                 continue

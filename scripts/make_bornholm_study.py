@@ -587,7 +587,7 @@ layers:
     fields: {{ id: id, name: name, weight: population }}
   facilities:
     source: faciliteter.geojson
-    fields: {{ id: id, name: name, category: category }}
+    fields: {{ id: id, name: name, category: category, capacity: capacity, annual_cost: annual_cost }}
   roads:
     source: veje.geojson
     fields: {{ id: id, class: highway }}

@@ -269,15 +269,22 @@ public struct PlanReport {
         var intro = t("Scenarierne er sammenlignet med i dag, kategori for kategori.", "Each scenario is compared with today, category by category.")
         if let chosen { intro += t(" Styregruppen har valgt «\(chosen)».", " The steering group has chosen “\(chosen)”.") }
         blocks.append(.paragraph([ReportCell(intro)]))
-        let costs = comparisons.contains { $0.1.annualCostBefore != nil || $0.1.annualCostAfter != nil }
+        // Annual costs where the facilities have them (`annual_cost`): a column only when some scenario has its figure.
+        let costBefore = comparisons.contains { $0.1.annualCostBefore != nil }, costAfter = comparisons.contains { $0.1.annualCostAfter != nil }
+        if costBefore || costAfter {
+            blocks.append(.paragraph([ReportCell(t("De årlige udgifter er summen af de kendte årlige udgifter (annual_cost) for de faciliteter, der er åbne; en facilitet uden oplyst udgift tæller ikke med.",
+                                                   "Annual costs are the sum of the known annual costs (annual_cost) of the facilities that are open; a facility without a stated cost is not counted."))]))
+        }
         func name(_ s: ResolvedScenario) -> String { s.name == chosen ? s.name + t(" (valgt plan)", " (chosen plan)") : s.name }
         blocks.append(.table(ReportTable(id: "scenarier", caption: t("Scenarierne: faciliteter og udgifter", "The scenarios: facilities and costs"),
                                          columns: [.init(t("Scenarie", "Scenario")), .init(t("Åbne før", "Open before"), numeric: true), .init(t("Åbne efter", "Open after"), numeric: true)]
-                                            + (costs ? [.init(t("Årlige udgifter før", "Annual cost before"), numeric: true), .init(t("Årlige udgifter efter", "Annual cost after"), numeric: true)] : []),
+                                            + (costBefore ? [.init(t("Årlige udgifter før", "Annual cost before"), numeric: true)] : [])
+                                            + (costAfter ? [.init(t("Årlige udgifter efter", "Annual cost after"), numeric: true)] : []),
                                          rows: comparisons.map { s, cmp in
                                              let src = "compare:" + s.name
                                              return [cells.text(name(s)), cells.figure(Double(cmp.openBefore), src, [.key("openBefore")]), cells.figure(Double(cmp.openAfter), src, [.key("openAfter")])]
-                                                + (costs ? [cells.figure(cmp.annualCostBefore, src, [.key("annualCostBefore")]), cells.figure(cmp.annualCostAfter, src, [.key("annualCostAfter")])] : [])
+                                                + (costBefore ? [cells.figure(cmp.annualCostBefore, src, [.key("annualCostBefore")])] : [])
+                                                + (costAfter ? [cells.figure(cmp.annualCostAfter, src, [.key("annualCostAfter")])] : [])
                                          },
                                          emphasised: Set(comparisons.indices.filter { comparisons[$0].0.name == chosen }))))
         // Side by side: the share covered per category today and in each scenario (five scenarios a table).
