@@ -5,7 +5,7 @@ import KlyngeRender
 import KlyngeStudyAnalysis
 
 /// One step of a path into a JSON output: an object key, or the one list element whose fields have these values.
-enum PathStep {
+enum PathStep: Sendable {
     case key(String)
     case match([(String, String)])
 
@@ -14,7 +14,7 @@ enum PathStep {
 
 /// Figures as report cells: the text people read, and where the number comes from, so the site and the PDF
 /// can be held to the JSON outputs of `coverage`, `compare`, `profile`, `clusters`, `impact`, `regions` and `survey`.
-struct Cells {
+struct Cells: Sendable {
     let figures: Figures
 
     init(language: String) { figures = Figures(language: language) }

@@ -24,7 +24,8 @@ public enum Publisher {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: site.path, isDirectory: &isDir) else { return }
         guard isDir.boolValue else { throw AtomicOutput.Failure(path: site.path, message: "is a file; the site is written as a folder") }
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: site.path)) ?? []).filter { !$0.hasPrefix(".") }
+        // Hidden files count too (a `.git` folder is someone's work); only Klynge's own temporaries do not.
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: site.path)) ?? []).filter { !$0.contains(".klynge-tmp-") }
         if !names.isEmpty && !names.contains(SiteWriter.manifestName) { throw RefusedFolder(path: site.path) }
     }
 
@@ -35,37 +36,39 @@ public enum Publisher {
         let pdfName = pdf.map { $0.lastPathComponent }
         let staged = StagedPDF()
         var outputs: [(url: URL, write: (URL) throws -> Void)] = []
+        // Every map is drawn on its own thread, both cores busy: as SVG for the site, and recorded for the PDF,
+        // which then only replays them in order.
+        func drawMaps(svgFolder: URL?) throws -> [String: MapRecording] {
+            let svgJobs = svgFolder == nil ? 0 : figures.count, pdfJobs = pdf == nil ? 0 : figures.count
+            let svgs = ParallelResults<Int>(count: svgJobs), recorded = ParallelResults<MapRecording>(count: pdfJobs)
+            forEachInParallel(svgJobs + pdfJobs, threads: threads) { i in
+                if i < pdfJobs {
+                    recorded.set(i, Result { try MapRenderer.record(figures[i].map) })
+                } else if let svgFolder {
+                    let k = i - pdfJobs
+                    svgs.set(k, Result {
+                        var request = figures[k].map
+                        request.kind = .svg
+                        request.threads = 1
+                        _ = try MapRenderer.render(request, to: svgFolder.appendingPathComponent(SiteWriter.mapName(figures[k])).path)
+                        return 0
+                    })
+                }
+            }
+            _ = try svgs.all(missing: "a map was not drawn")
+            let recordings = try recorded.all(missing: "a map was not recorded")
+            return Dictionary(uniqueKeysWithValues: zip(figures.map(\.id), recordings))
+        }
         if let site {
             outputs.append((site, { folder in
-                let fm = FileManager.default
-                try fm.createDirectory(at: folder.appendingPathComponent("maps"), withIntermediateDirectories: true)
-                let pdfInSite = pdfName.map { folder.appendingPathComponent($0) }
-                // Every map and the PDF at once, spread over the cores.
-                let jobs = figures.count + (pdfInSite == nil ? 0 : 1)
-                let results = JobResults(count: jobs)
-                forEachInParallel(jobs, threads: threads) { i in
-                    do {
-                        if i == figures.count, let pdfInSite {
-                            let summary = try DocumentPDF.write(doc, to: pdfInSite.path)
-                            results.set(i, .success(summary.pages))
-                        } else {
-                            var request = figures[i].map
-                            request.kind = .svg
-                            request.threads = 1
-                            _ = try MapRenderer.render(request, to: folder.appendingPathComponent(SiteWriter.mapName(figures[i])).path)
-                            results.set(i, .success(0))
-                        }
-                    } catch {
-                        results.set(i, .failure(error))
-                    }
+                try FileManager.default.createDirectory(at: folder.appendingPathComponent("maps"), withIntermediateDirectories: true)
+                let recordings = try drawMaps(svgFolder: folder)
+                if let pdfName {
+                    let inSite = folder.appendingPathComponent(pdfName)
+                    written.pdfPages = try DocumentPDF.write(doc, to: inSite.path, recordings: recordings).pages
+                    staged.url = inSite
                 }
-                let values = try results.all()
-                if pdfInSite != nil {
-                    written.pdfPages = values.last
-                    staged.url = pdfInSite
-                }
-                let writer = SiteWriter(doc: doc, pdfName: pdfName)
-                let pages = writer.pages()
+                let pages = SiteWriter(doc: doc, pdfName: pdfName).pages()
                 var names = pages.map(\.name) + [SiteWriter.stylesheetName] + figures.map(SiteWriter.mapName)
                 for p in pages { try Data(p.html.utf8).write(to: folder.appendingPathComponent(p.name)) }
                 try Data(SiteWriter.stylesheet.utf8).write(to: folder.appendingPathComponent(SiteWriter.stylesheetName))
@@ -80,7 +83,7 @@ public enum Publisher {
                 if let inSite = staged.url {
                     try FileManager.default.copyItem(at: inSite, to: file)
                 } else {
-                    written.pdfPages = try DocumentPDF.write(doc, to: file.path).pages
+                    written.pdfPages = try DocumentPDF.write(doc, to: file.path, recordings: try drawMaps(svgFolder: nil)).pages
                 }
             }))
         }
@@ -94,15 +97,16 @@ final class StagedPDF: @unchecked Sendable {
     var url: URL?
 }
 
-/// Results of parallel jobs, each set once from its own thread.
-final class JobResults: @unchecked Sendable {
-    private var values: [Result<Int, Error>?]
+/// Results of work spread over threads (`forEachInParallel`), each slot set once from its own thread.
+final class ParallelResults<Value: Sendable>: @unchecked Sendable {
+    private var values: [Result<Value, Error>?]
     private let lock = NSLock()
     init(count: Int) { values = Array(repeating: nil, count: count) }
-    func set(_ i: Int, _ r: Result<Int, Error>) {
+    func set(_ i: Int, _ r: Result<Value, Error>) {
         lock.lock()
         values[i] = r
         lock.unlock()
     }
-    func all() throws -> [Int] { try values.map { try ($0 ?? .failure(RenderError("a map was not drawn"))).get() } }
+    /// Every value in order, or the first error.
+    func all(missing: String) throws -> [Value] { try values.map { try ($0 ?? .failure(RenderError(missing))).get() } }
 }

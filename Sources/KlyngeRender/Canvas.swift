@@ -86,9 +86,38 @@ final class Canvas {
         svg = nil
     }
 
+    /// A canvas on a recording surface (vectors and text kept as drawing operations, replayed later into a
+    /// PDF). Drawn as a PDF is, so a recorded map is the map `render` would draw. Takes its own reference.
+    init(recording: OpaquePointer, widthPt: Double, heightPt: Double) throws {
+        kind = .pdf
+        path = ""
+        self.widthPt = widthPt
+        self.heightPt = heightPt
+        dpi = 72
+        surface = cairo_surface_reference(recording)
+        guard let c = cairo_create(surface), cairo_status(c) == CAIRO_STATUS_SUCCESS else {
+            cairo_surface_destroy(surface)
+            throw RenderError("cannot create a Cairo context")
+        }
+        cr = c
+        finished = true  // nothing to write: the recording is replayed by its owner
+        svg = nil
+    }
+
     deinit {
         cairo_destroy(cr)
         cairo_surface_destroy(surface)
+    }
+
+    /// Paints a recorded map with its top-left corner at (x, y), clipped to its size.
+    func paint(_ recording: MapRecording, x: Double, y: Double) {
+        cairo_save(cr)
+        cairo_translate(cr, x, y)
+        cairo_rectangle(cr, 0, 0, recording.widthPt, recording.heightPt)
+        cairo_clip(cr)
+        cairo_set_source_surface(cr, recording.surface, 0, 0)
+        cairo_paint(cr)
+        cairo_restore(cr)
     }
 
     /// A PDF's document information (Title, Subject, Author, Creator), for illustrators and archives.
@@ -312,5 +341,40 @@ public enum PNGPixels {
         var out = [UInt8](repeating: 0, count: w * h * 4)
         for y in 0..<h { for x in 0..<(w * 4) { out[y * w * 4 + x] = data[y * stride + x] } }
         return (w, h, out)
+    }
+}
+
+/// A map drawn once as vector drawing operations (Cairo recording surface), so several maps can be drawn on
+/// separate threads and then replayed, in order, into one PDF. Owns its surface.
+public final class MapRecording: @unchecked Sendable {
+    let surface: OpaquePointer
+    public let widthPt: Double
+    public let heightPt: Double
+
+    init(surface: OpaquePointer, widthPt: Double, heightPt: Double) {
+        self.surface = surface
+        self.widthPt = widthPt
+        self.heightPt = heightPt
+    }
+
+    deinit { cairo_surface_destroy(surface) }
+}
+
+extension MapRenderer {
+    /// Draws the map into a recording (for `DocumentPDF`); safe to call from several threads at once.
+    public static func record(_ r: MapRequest) throws -> MapRecording {
+        try r.page.validate()
+        var extents = cairo_rectangle_t(x: 0, y: 0, width: r.page.widthPt, height: r.page.heightPt)
+        guard let s = cairo_recording_surface_create(CAIRO_CONTENT_COLOR_ALPHA, &extents), cairo_surface_status(s) == CAIRO_STATUS_SUCCESS else {
+            throw RenderError("cannot create a recording surface")
+        }
+        let recording = MapRecording(surface: s, widthPt: r.page.widthPt, heightPt: r.page.heightPt)
+        do {
+            let canvas = try Canvas(recording: s, widthPt: r.page.widthPt, heightPt: r.page.heightPt)
+            var ctx = Context(r: r, canvas: canvas, drawn: layerFeatures(r))
+            _ = ctx.draw()
+        }
+        try r.control.check()
+        return recording
     }
 }

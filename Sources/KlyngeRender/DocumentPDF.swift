@@ -29,11 +29,13 @@ public enum DocumentPDF {
     }
 
     /// Writes the PDF to `path` (the caller makes it atomic).
+    /// `recordings`: maps already drawn (by figure id, `MapRenderer.record`, which can run on other threads); the
+    /// others are drawn here.
     @discardableResult
-    public static func write(_ doc: ReportDocument, to path: String) throws -> Summary {
+    public static func write(_ doc: ReportDocument, to path: String, recordings: [String: MapRecording] = [:]) throws -> Summary {
         let canvas = try Canvas(kind: .pdf, path: path, widthPt: pageWidthPt, heightPt: pageHeightPt, dpi: 72)
         canvas.setDocumentInfo(title: doc.title, subject: doc.subtitle)
-        var book = Paginator(doc: doc, canvas: canvas)
+        var book = Paginator(doc: doc, canvas: canvas, recordings: recordings)
         let summary = book.lay()
         book.draw()
         try canvas.finish()
@@ -53,10 +55,12 @@ public enum DocumentPDF {
         var chapterPages: [String: Int] = [:]
         var tableNumber = 0
         var tocPages = 1
+        let recordings: [String: MapRecording]
 
-        init(doc: ReportDocument, canvas: Canvas) {
+        init(doc: ReportDocument, canvas: Canvas, recordings: [String: MapRecording]) {
             self.doc = doc
             self.canvas = canvas
+            self.recordings = recordings
         }
 
         var left: Double { marginPt }
@@ -222,14 +226,18 @@ public enum DocumentPDF {
             let mapW = f.map.page.widthPt, mapH = f.map.page.heightPt
             let caption = canvas.layout(doc.captionText(f), size: 9, wrapWidth: width)
             if room < mapH + caption.height + 8 { newPage(chapter: chapter) }
-            let at = y, x = left + (width - mapW) / 2, request = f.map
+            let at = y, x = left + (width - mapW) / 2, request = f.map, recording = recordings[f.id]
             add { c in
-                c.save()
-                c.translate(x, at)
-                c.clip(0, 0, mapW, mapH)
-                var ctx = Context(r: request, canvas: c, drawn: MapRenderer.layerFeatures(request))
-                _ = ctx.draw()
-                c.restore()
+                if let recording {
+                    c.paint(recording, x: x, y: at)
+                } else {
+                    c.save()
+                    c.translate(x, at)
+                    c.clip(0, 0, mapW, mapH)
+                    var ctx = Context(r: request, canvas: c, drawn: MapRenderer.layerFeatures(request))
+                    _ = ctx.draw()
+                    c.restore()
+                }
                 c.save()
                 c.color(rule)
                 c.lineWidth(0.5)

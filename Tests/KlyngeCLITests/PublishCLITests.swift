@@ -129,6 +129,11 @@ import KlyngeTestSupport
         let r = try TestSupport.run(klynge, ["publish", study, "-o", site.path])
         #expect(r.status != 0 && r.stderr.contains("Klynge did not publish"), "\(r.stderr)")
         #expect(files(site) == ["notes.txt"])
+        // Hidden files are someone's work too (a `.git` folder).
+        let hidden = folder.appendingPathComponent("repo")
+        try FileManager.default.createDirectory(at: hidden.appendingPathComponent(".git"), withIntermediateDirectories: true)
+        let h = try TestSupport.run(klynge, ["publish", study, "-o", hidden.path])
+        #expect(h.status != 0 && files(hidden) == [".git"], "\(h.stderr)")
         let bad = try TestSupport.run(klynge, ["publish", study, "-o", folder.appendingPathComponent("a.pdf").path, "-o", folder.appendingPathComponent("b.pdf").path])
         #expect(bad.status != 0 && bad.stderr.contains("one .pdf at most"), "\(bad.stderr)")
     }

@@ -69,6 +69,13 @@ import KlyngeTestSupport
         let last = try text(pdf, page: second)
         // The section, the map (its title drawn by the map renderer) and its numbered caption.
         #expect(last.contains("Et afsnit") && last.contains("Kortet") && last.contains("Figur 1: Byerne"), "\(last)")
+        // A map recorded on another thread and replayed reads the same: vectors and text, not an image.
+        let doc = try document()
+        guard case .figure(let figure)? = doc.chapters[1].blocks.last else { Issue.record("no figure"); return }
+        let replayed = folder.appendingPathComponent("replayed.pdf").path
+        let recording = try MapRenderer.record(figure.map)
+        try DocumentPDF.write(doc, to: replayed, recordings: [figure.id: recording])
+        #expect(try text(replayed, page: second) == last)
         // Fonts embedded (the fifth column of pdffonts is `emb`).
         let fonts = try TestSupport.run("pdffonts", [pdf]).stdout.split(separator: "\n").dropFirst(2)
         #expect(!fonts.isEmpty && fonts.allSatisfy { $0.split(separator: " ", omittingEmptySubsequences: true).contains("yes") }, "\(fonts)")
