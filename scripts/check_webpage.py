@@ -571,8 +571,8 @@ def make_hostile_study(folder):
         text = text.replace("source: erhverv.geojson", "source: " + os.path.join(src_dir, "erhverv.geojson"))
         text = re.sub(r"^name: .*$", "name: '" + PAYLOADS["js"] + "'", text, count=1, flags=re.M)
         text = text.replace("hall:         { da: Forsamlingshus,", "hall:         { da: '" + PAYLOADS["img"] + "',")
-        # The sample's scenarios and clusters name villages and facilities by their (now changed) names.
-        for block in ("scenarios", "clusters"):
+        # The sample's scenarios and clusters name villages and facilities by their (now changed) names (and the plan its scenario).
+        for block in ("scenarios", "clusters", "plan"):
             text = re.sub(r"\n" + block + r":\n(.|\n)*?(?=\n\S|\Z)", "\n", text)
         return text
 
