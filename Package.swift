@@ -30,6 +30,8 @@ let package = Package(
         // Cairo with Pango for text (pkg-config `pangocairo` brings cairo, pango and glib).
         // libqrencode, for the survey's QR codes.
         .systemLibrary(name: "CQREncode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
+        // libpq, the PostgreSQL client library (the shared store of several instances).
+        .systemLibrary(name: "CPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CCairo", pkgConfig: "pangocairo", providers: [.apt(["libcairo2-dev", "libpango1.0-dev"])]),
 
         // Pure Swift value types: geometry, features, WKB, GeoJSON.
@@ -66,6 +68,8 @@ let package = Package(
         // Jobs with outputs: the main-job report (validated first, published together), matrices, maps.
         .target(name: "KlyngeJobs", dependencies: ["KlyngeStudyAnalysis", "KlyngeIngest", "KlyngeSurvey", "KlyngeQR", "KlyngeAnalysis", "KlyngeNetwork", "KlyngeRender", "KlyngeIO",
                                                    "KlyngeGeo", "KlyngeStudy", "KlyngeWork"]),
+        // The shared store in PostgreSQL: the connection (libpq; the handle stays inside), schema migrations, records.
+        .target(name: "KlyngePostgres", dependencies: ["CPQ", "KlyngeIO"]),
         // The published plan (`klynge publish`): the report as a document, written as a static site and an A4 PDF.
         .target(name: "KlyngePublish", dependencies: ["KlyngeJobs", "KlyngeStudyAnalysis", "KlyngeAnalysis", "KlyngeRender", "KlyngeStudy", "KlyngeSurvey",
                                                       "KlyngeIO", "KlyngeGeo", "KlyngeWork"]),
@@ -98,6 +102,7 @@ let package = Package(
                                                                      .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "KlyngeServerTests", dependencies: ["KlyngeServer", "KlyngeStudyAnalysis", "KlyngeIngest", "KlyngeStudy", "KlyngeGeo", "KlyngeTestSupport", "KlyngeStore", "KlyngeIO", "KlyngeSurvey",
                                                              "KlyngeWork", .product(name: "HummingbirdTesting", package: "hummingbird")]),
+        .testTarget(name: "KlyngePostgresTests", dependencies: ["KlyngePostgres", "KlyngeIO"]),
         .testTarget(name: "KlyngeCLITests", dependencies: ["klynge", "KlyngeGeo", "KlyngeTestSupport"]),
     ]
 )
