@@ -130,7 +130,7 @@ struct LoadRun {
             if let layer = readFacts(spec, crs: workingCRS, study: study, areas: areaIndex) { study.facts.append(layer) }
         }
         if let plan = file.plan {
-            study.plan = StudyPlan(chosenScenario: plan.scenario, focusAreas: plan.focusAreas ?? [])
+            study.plan = StudyPlan(chosenScenario: plan.scenario, focusAreas: (plan.focusAreas ?? []).map(FocusArea.init))
             for spec in plan.sketches ?? [] {
                 if let layer = readSketch(spec, crs: workingCRS) { study.plan.sketches.append(layer) }
             }

@@ -535,8 +535,8 @@ public struct PlanReport: Sendable {
     mutating func masterplanChapter() throws -> ReportChapter {
         var blocks: [ReportBlock] = []
         let plan = study.plan
-        func priority(_ p: String?) -> String {
-            switch p.flatMap(PlanPriority.init(rawValue:)) {
+        func priority(_ p: PlanPriority?) -> String {
+            switch p {
             case .high?: t("Høj", "High")
             case .medium?: t("Middel", "Medium")
             case .low?: t("Lav", "Low")
@@ -558,7 +558,7 @@ public struct PlanReport: Sendable {
                     blocks.append(.heading(title, level: 3))
                     blocks.append(.paragraph([ReportCell(text)]))
                 }
-                for (title, items) in [(t("Fordele", "Advantages"), fa.advantages ?? []), (t("Udfordringer", "Obstacles"), fa.obstacles ?? [])] where !items.isEmpty {
+                for (title, items) in [(t("Fordele", "Advantages"), fa.advantages), (t("Udfordringer", "Obstacles"), fa.obstacles)] where !items.isEmpty {
                     blocks.append(.heading(title, level: 3))
                     blocks.append(.bullets(items))
                 }

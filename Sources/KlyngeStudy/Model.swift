@@ -236,14 +236,39 @@ public struct FactLayer: Sendable, Hashable {
 /// The steering group's plan: the scenario it chose, its focus areas and the planner's sketch layers.
 public struct StudyPlan: Sendable, Hashable {
     public var chosenScenario: String?
-    public var focusAreas: [StudyFile.FocusAreaSpec] = []
+    public var focusAreas: [FocusArea] = []
     public var sketches: [SketchLayer] = []
-    public init(chosenScenario: String? = nil, focusAreas: [StudyFile.FocusAreaSpec] = [], sketches: [SketchLayer] = []) {
+    public init(chosenScenario: String? = nil, focusAreas: [FocusArea] = [], sketches: [SketchLayer] = []) {
         self.chosenScenario = chosenScenario
         self.focusAreas = focusAreas
         self.sketches = sketches
     }
-    public var isEmpty: Bool { chosenScenario == nil && focusAreas.isEmpty && sketches.isEmpty }
+}
+
+/// One focus area (indsatsområde) of the idea catalogue, in the study's language.
+public struct FocusArea: Sendable, Hashable {
+    public var title: String
+    public var vision: String?
+    public var potential: String?
+    public var advantages: [String]
+    public var obstacles: [String]
+    public var priority: PlanPriority?
+    /// When it happens, as written (`2027–2028`).
+    public var timeline: String?
+    /// The scenario that carries it out.
+    public var scenario: String?
+
+    /// From the study file (its priority checked by `StudyFile.checkPlan`).
+    public init(_ spec: StudyFile.FocusAreaSpec) {
+        title = spec.title
+        vision = spec.vision
+        potential = spec.potential
+        advantages = spec.advantages ?? []
+        obstacles = spec.obstacles ?? []
+        priority = spec.priority.flatMap(PlanPriority.init(rawValue:))
+        timeline = spec.timeline
+        scenario = spec.scenario
+    }
 }
 
 /// A layer a planner drew (new paths, a village green, a new meeting place), in the working CRS.

@@ -460,7 +460,6 @@ public struct StudyFile: Codable, Sendable, Hashable {
 
 }
 
-/// The layers a study reads, each with its job.
 /// How urgent a focus area is.
 public enum PlanPriority: String, Sendable, CaseIterable { case high, medium, low }
 
@@ -470,6 +469,7 @@ public enum FactAggregateName: String, Sendable, CaseIterable {
     var needsField: Bool { self == .sum || self == .mean || self == .share }
 }
 
+/// The layers a study reads, each with its job.
 public enum LayerRole: String, Sendable, Hashable, Codable, CaseIterable {
     case areas, demand, facilities, roads, locator, land
     /// A layer of facts (`facts:`), which maps its own fields.
