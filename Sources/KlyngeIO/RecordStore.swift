@@ -191,6 +191,7 @@ public final class GeoPackageRecordStore: RecordStore {
         let now = ISO8601DateFormatter().string(from: Date())
         var out: [StoredRecord] = []
         try transaction {
+            out.removeAll()  // a retried transaction starts again
             var revision = Int64(metaValue("revision") ?? "") ?? 0
             for item in items {
                 let existing = find(item.id)
@@ -225,7 +226,25 @@ public final class GeoPackageRecordStore: RecordStore {
         return true
     }
 
+    /// One write transaction, tried again while the file is locked by another writer. SQLite answers "database
+    /// is locked" at once, without waiting out the busy timeout, when two writers would deadlock (each holds the
+    /// read lock the other's write needs): the one refused rolls back, which lets the other finish, and tries again
+    /// after a short, growing pause, for up to 30 s.
     private func transaction(_ body: () throws -> Void) throws {
+        let deadline = Date().addingTimeInterval(30)
+        var attempt = 0
+        while true {
+            do {
+                try transactionOnce(body)
+                return
+            } catch let e as GDALError where e.message.contains("locked") && Date() < deadline {
+                attempt += 1
+                usleep(UInt32(min(200, 5 * attempt)) * 1000 + UInt32.random(in: 0...5000))
+            }
+        }
+    }
+
+    private func transactionOnce(_ body: () throws -> Void) throws {
         CPLErrorReset()
         guard GDALDatasetStartTransaction(handle, 1) == OGRERR_NONE else {
             throw GDALError(source: path, message: GDAL.lastMessage("cannot start a transaction"))
