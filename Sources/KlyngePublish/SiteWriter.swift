@@ -105,7 +105,9 @@ public struct SiteWriter {
         }
         body += "</ol></nav>\n"
         if let pdfName {
-            body += "<p class=\"download\"><a href=\"\(e(pdfName))\" type=\"application/pdf\">\(e(t("Hent planen som PDF (A4, til print)", "Download the plan as a PDF (A4, for print)")))</a></p>\n"
+            // The file's name as a relative address (a space, `#` or `?` in it would otherwise break the link).
+            let href = pdfName.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/?#"))) ?? pdfName
+            body += "<p class=\"download\"><a href=\"\(e(href))\" type=\"application/pdf\">\(e(t("Hent planen som PDF (A4, til print)", "Download the plan as a PDF (A4, for print)")))</a></p>\n"
         }
         return page(title: doc.title, body: body, current: nil)
     }
