@@ -80,7 +80,7 @@ let package = Package(
                 resources: [.embedInCode("Web/index.html"), .embedInCode("Web/app.css"), .embedInCode("Web/app.js"),
                             .embedInCode("Web/survey.html"), .embedInCode("Web/survey.css"), .embedInCode("Web/survey.js"), .embedInCode("Web/survey-map.js"),
                             .embedInCode("Web/survey-admin.html"), .embedInCode("Web/survey-admin.js")]),
-        .executableTarget(name: "klynge", dependencies: ["KlyngeServer", "KlyngePublish", "KlyngeStore", "KlyngeWork", "KlyngeSurvey", "KlyngeQR",
+        .executableTarget(name: "klynge", dependencies: ["KlyngeServer", "KlyngePublish", "KlyngePostgres", "KlyngeStore", "KlyngeWork", "KlyngeSurvey", "KlyngeQR",
             "KlyngeJobs", "KlyngeStudyAnalysis", "KlyngeIngest", "KlyngeStudy", "KlyngeIO", "KlyngeGeo", "KlyngeNetwork", "KlyngeAnalysis", "KlyngeRender",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

@@ -188,6 +188,17 @@ public final class GeoPackageRecordStore: RecordStore {
     /// Inserts or replaces several records in one transaction: all are kept, or none.
     @discardableResult
     public func putAll(_ items: [(id: String, name: String, document: String)]) throws -> [StoredRecord] {
+        try write(items.map { ($0.id, $0.name, $0.document, nil) })
+    }
+
+    /// Writes records moved from another store (`klynge store export`), keeping the time of each one's last
+    /// change; versions are this store's own, as always.
+    @discardableResult
+    public func restoreAll(_ records: [StoredRecord]) throws -> [StoredRecord] {
+        try write(records.map { ($0.id, $0.name, $0.document, $0.updated.isEmpty ? nil : $0.updated) })
+    }
+
+    private func write(_ items: [(id: String, name: String, document: String, updated: String?)]) throws -> [StoredRecord] {
         let now = ISO8601DateFormatter().string(from: Date())
         var out: [StoredRecord] = []
         try transaction {
@@ -196,7 +207,7 @@ public final class GeoPackageRecordStore: RecordStore {
             for item in items {
                 let existing = find(item.id)
                 revision += 1
-                let record = StoredRecord(id: item.id, name: item.name, document: item.document, version: revision, updated: now)
+                let record = StoredRecord(id: item.id, name: item.name, document: item.document, version: revision, updated: item.updated ?? now)
                 guard let defn = OGR_L_GetLayerDefn(layer), let f = OGR_F_Create(defn) else { throw GDALError(source: path, message: "cannot create a record") }
                 defer { OGR_F_Destroy(f) }
                 if let existing { OGR_F_SetFID(f, existing.fid) }

@@ -39,9 +39,10 @@ public final class PostgresConnection {
             throw PostgresError(message: "cannot connect: \(message)", sqlState: nil, isConnectionProblem: true)
         }
         conn = c
-        // Messages in English and timestamps in UTC whatever the server's settings.
+        // Messages in English, timestamps in UTC whatever the server's settings, and no NOTICE chatter on stderr.
         _ = try? execute("SET lc_messages TO 'C'")
         try execute("SET TIME ZONE 'UTC'")
+        try execute("SET client_min_messages TO WARNING")
     }
 
     deinit { PQfinish(conn) }
@@ -65,7 +66,8 @@ public final class PostgresConnection {
     }
 
     static func redact(_ message: String, _ secrets: [String]) -> String {
-        var m = message.trimmingCharacters(in: .whitespacesAndNewlines)
+        // One line: libpq's messages run over several, indented with tabs.
+        var m = message.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " ")
         for s in secrets { m = m.replacingOccurrences(of: s, with: "***") }
         return m
     }

@@ -16,7 +16,7 @@ struct Klynge: AsyncParsableCommand {
         subcommands: [Inspect.self, ImportOSM.self, Validate.self, Export.self, SnapCommand.self, MatrixCommand.self, IsochronesCommand.self,
                       RegionsCommand.self,
                       CoverageCommand.self, CompareCommand.self, ImpactCommand.self, ClustersCommand.self, ReportCommand.self,
-                      RenderCommand.self, OptimizeCommand.self, ScenariosCommand.self, SurveyCommand.self, ProfileCommand.self, PublishCommand.self, ServeCommand.self]
+                      RenderCommand.self, OptimizeCommand.self, ScenariosCommand.self, SurveyCommand.self, ProfileCommand.self, PublishCommand.self, StoreCommand.self, ServeCommand.self]
     )
 }
 

@@ -33,8 +33,13 @@ import KlyngeIO
 
     @Test(.enabled(if: Self.pg != nil, "needs KLYNGE_TEST_PG (make test sets it up)"))
     func theSchemaIsMadeOnceWhenInstancesStartTogether() throws {
-        let pg = try #require(Self.pg)
-        try PostgresConnection(pg).execute("DROP SCHEMA IF EXISTS klynge CASCADE")
+        // A database of its own, so that no other test's schema is dropped under it.
+        let admin = try PostgresConnection(try #require(Self.pg))
+        let database = "klynge_migrations_\(UUID().uuidString.prefix(8).lowercased())"
+        try admin.execute("CREATE DATABASE \(database)")
+        defer { _ = try? admin.execute("DROP DATABASE \(database) WITH (FORCE)") }
+        let pg = try #require(Self.pg).replacingOccurrences(of: #"dbname=\S+"#, with: "dbname=\(database)", options: .regularExpression)
+        #expect(pg.contains(database), "KLYNGE_TEST_PG names its database with dbname=")
         let errors = Box<String>(), generations = Box<String>()
         let name = study()
         concurrently(6) { _ in
