@@ -100,10 +100,8 @@ public struct PlanReport: Sendable {
     }
 
     func request(_ style: String, category: String?, scenario: String?, title: String, threads: Int = coreCount) throws -> MapRequest {
-        var r = try MapMaker.request(study: study, analysis: input.analysis, network: input.analysis.network, style: try input.style(style),
-                                     category: category, scenario: scenario, page: figurePage, kind: .pdf, language: lang, title: title, threads: threads)
-        r.threads = coreCount
-        return r
+        try MapMaker.request(study: study, analysis: input.analysis, network: input.analysis.network, style: try input.style(style),
+                             category: category, scenario: scenario, page: figurePage, kind: .pdf, language: lang, title: title, threads: threads)
     }
 
     /// Several maps' requests at once, one per core: each coverage map's service areas are built on one thread,
@@ -281,6 +279,11 @@ public struct PlanReport: Sendable {
 
     // MARK: 3 the scenarios and the chosen plan
 
+    /// Whether a scenario changes a category's summary figures: the share covered, the facilities open or the mean.
+    static func figuresChange(_ c: CategoryComparison) -> Bool {
+        c.before.coveredShare != c.after.coveredShare || c.before.openFacilities != c.after.openFacilities || c.before.mean != c.after.mean
+    }
+
     mutating func scenarioChapter() throws -> ReportChapter {
         var blocks: [ReportBlock] = []
         let chosen = input.chosenScenario
@@ -308,7 +311,7 @@ public struct PlanReport: Sendable {
                                          emphasised: Set(comparisons.indices.filter { comparisons[$0].0.name == chosen }))))
         // Side by side: the share covered per category today and in each scenario (five scenarios a table).
         let changed = study.categories.map(\.key).filter { cat in
-            comparisons.contains { _, cmp in cmp.categories.first { $0.category == cat }.map { $0.before.coveredShare != $0.after.coveredShare || $0.before.openFacilities != $0.after.openFacilities || $0.before.mean != $0.after.mean } ?? false }
+            comparisons.contains { _, cmp in cmp.categories.first { $0.category == cat }.map(Self.figuresChange) ?? false }
         }
         if !changed.isEmpty {
             for (k, start) in stride(from: 0, to: comparisons.count, by: 5).enumerated() {
@@ -329,7 +332,7 @@ public struct PlanReport: Sendable {
             let src = "compare:" + s.name
             blocks.append(.heading(t("Scenarie: ", "Scenario: ") + name(s), level: 2))
             if let d = s.description { blocks.append(.paragraph([ReportCell(d)])) }
-            let moved = cmp.categories.filter { $0.before.coveredShare != $0.after.coveredShare || $0.before.openFacilities != $0.after.openFacilities || $0.before.mean != $0.after.mean || !$0.losing.isEmpty || !$0.gaining.isEmpty }
+            let moved = cmp.categories.filter { Self.figuresChange($0) || !$0.losing.isEmpty || !$0.gaining.isEmpty }
             guard !moved.isEmpty else {
                 blocks.append(.paragraph([ReportCell(t("Scenariet ændrer ingen afstande.", "The scenario changes no distances."))]))
                 continue

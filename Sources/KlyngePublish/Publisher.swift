@@ -31,7 +31,7 @@ public enum Publisher {
 
     public static func publish(_ doc: ReportDocument, site: URL?, pdf: URL?, threads: Int = coreCount) throws -> Written {
         if let site { try checkSiteFolder(site) }
-        let figures = doc.chapters.flatMap { c in c.blocks.compactMap { b -> ReportFigure? in if case .figure(let f) = b { return f } else { return nil } } }
+        let figures = doc.figures
         var written = Written(pages: 0, maps: 0, pdfPages: nil)
         let pdfName = pdf.map { $0.lastPathComponent }
         let staged = StagedPDF()

@@ -29,9 +29,8 @@ public struct SiteWriter {
     /// Every page's file name and HTML.
     public func pages() -> [(name: String, html: String)] {
         var out = [(name: "index.html", html: index())]
-        var tableNumber = 0
         for (i, c) in doc.chapters.enumerated() {
-            out.append((Self.pageName(c, number: i + 1), chapter(c, number: i + 1, tableNumber: &tableNumber)))
+            out.append((Self.pageName(c, number: i + 1), chapter(c, index: i)))
         }
         return out
     }
@@ -124,10 +123,10 @@ public struct SiteWriter {
             + " data-scale=\"\(JSONNumber.text(s.scale))\" data-decimals=\"\(s.decimals)\""
     }
 
-    func chapter(_ c: ReportChapter, number: Int, tableNumber: inout Int) -> String {
-        let e = Self.escape
+    func chapter(_ c: ReportChapter, index: Int) -> String {
+        let e = Self.escape, number = index + 1
         var body = "<h1><span class=\"number\">\(number).</span> \(e(c.title))</h1>\n"
-        for block in c.blocks {
+        for (k, block) in c.blocks.enumerated() {
             switch block {
             case .heading(let s, let level):
                 body += "<h\(level)>\(e(s))</h\(level)>\n"
@@ -136,16 +135,14 @@ public struct SiteWriter {
             case .bullets(let items):
                 body += "<ul>" + items.map { "<li>\(e($0))</li>" }.joined() + "</ul>\n"
             case .table(let table):
-                tableNumber += 1
-                body += self.table(table, caption: "\(t("Tabel", "Table")) \(tableNumber): \(table.caption)")
+                body += self.table(table, caption: doc.tableCaption(table, chapter: index, block: k))
             case .figure(let f):
-                let n = doc.figureNumbers[f.id] ?? 0
                 let w = Int(f.map.page.widthPt.rounded()), h = Int(f.map.page.heightPt.rounded())
                 body += "<figure id=\"\(e(f.id))\">\n<img src=\"\(Self.mapName(f))\" width=\"\(w)\" height=\"\(h)\" alt=\"\(e(f.alt))\">\n"
                 body += "<figcaption>\(e(doc.captionText(f)))</figcaption>\n"
                 if let table = f.table {
-                    body += "<details><summary>\(e(t("Data bag figur", "Data behind figure"))) \(n)</summary>\n"
-                    body += self.table(table, caption: "\(t("Data bag figur", "Data behind figure")) \(n): \(table.caption)")
+                    body += "<details><summary>\(e(doc.dataLabel(f)))</summary>\n"
+                    body += self.table(table, caption: doc.dataCaption(f, table))
                     body += "</details>\n"
                 }
                 body += "</figure>\n"

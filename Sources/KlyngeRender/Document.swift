@@ -14,7 +14,13 @@ public struct ReportDocument: Sendable {
     public var attribution: [String]
     /// Key figures for the cover: label and figure.
     public var keyFigures: [(label: String, value: ReportCell)]
-    public var chapters: [ReportChapter]
+    public let chapters: [ReportChapter]
+    /// Every map figure, in reading order.
+    public let figures: [ReportFigure]
+    /// Figures and tables numbered in reading order (`Figur 3`, `Tabel 5`), by figure id and by the table's
+    /// place (chapter and block index): the site and the PDF read one numbering.
+    private let figureNumbers: [String: Int]
+    private let tableNumbers: [[Int: Int]]
 
     public init(title: String, subtitle: String?, language: String, dateText: String, attribution: [String],
                 keyFigures: [(label: String, value: ReportCell)], chapters: [ReportChapter]) {
@@ -25,21 +31,33 @@ public struct ReportDocument: Sendable {
         self.attribution = attribution
         self.keyFigures = keyFigures
         self.chapters = chapters
+        figures = chapters.flatMap { c in c.blocks.compactMap { b -> ReportFigure? in if case .figure(let f) = b { return f } else { return nil } } }
+        figureNumbers = Dictionary(figures.enumerated().map { ($1.id, $0 + 1) }, uniquingKeysWith: { a, _ in a })
+        var tables = 0
+        tableNumbers = chapters.map { c in
+            var numbers: [Int: Int] = [:]
+            for (k, b) in c.blocks.enumerated() { if case .table = b { tables += 1; numbers[k] = tables } }
+            return numbers
+        }
     }
 
     func t(_ da: String, _ en: String) -> String { language == "en" ? en : da }
-
-    /// Every figure of the document, numbered in reading order (`Figur 3`).
-    public var figureNumbers: [String: Int] {
-        var out: [String: Int] = [:]
-        for c in chapters { for case .figure(let f) in c.blocks { out[f.id] = out.count + 1 } }
-        return out
-    }
 
     /// "Figur 3: caption" in the document's language.
     public func captionText(_ f: ReportFigure) -> String {
         "\(t("Figur", "Figure")) \(figureNumbers[f.id] ?? 0): \(f.caption)"
     }
+
+    /// "Tabel 5: caption" for the table that is block `block` of chapter `chapter` (0-based).
+    public func tableCaption(_ table: ReportTable, chapter: Int, block: Int) -> String {
+        "\(t("Tabel", "Table")) \(tableNumbers[chapter][block] ?? 0): \(table.caption)"
+    }
+
+    /// "Data bag figur 3", the label of the table behind a map.
+    public func dataLabel(_ f: ReportFigure) -> String { "\(t("Data bag figur", "Data behind figure")) \(figureNumbers[f.id] ?? 0)" }
+
+    /// "Data bag figur 3: caption".
+    public func dataCaption(_ f: ReportFigure, _ table: ReportTable) -> String { "\(dataLabel(f)): \(table.caption)" }
 }
 
 public struct ReportChapter: Sendable {

@@ -53,7 +53,6 @@ public enum DocumentPDF {
         var pageChapter: [String?] = []
         var y = 0.0
         var chapterPages: [String: Int] = [:]
-        var tableNumber = 0
         var tocPages = 1
         let recordings: [String: MapRecording]
 
@@ -93,7 +92,7 @@ public enum DocumentPDF {
             let entries = doc.chapters.count
             tocPages = max(1, (entries + 27) / 28)
             for _ in 0..<tocPages { newPage(chapter: t("Indhold", "Contents")) }
-            for (i, chapter) in doc.chapters.enumerated() { lay(chapter, number: i + 1) }
+            for (i, chapter) in doc.chapters.enumerated() { lay(chapter, index: i) }
             contents()
             return Summary(pages: pages.count, chapterPages: chapterPages)
         }
@@ -165,7 +164,8 @@ public enum DocumentPDF {
             for p in 0..<tocPages { pages[1 + p].insert(contentsOf: steps[p], at: 0) }
         }
 
-        mutating func lay(_ chapter: ReportChapter, number: Int) {
+        mutating func lay(_ chapter: ReportChapter, index: Int) {
+            let number = index + 1
             newPage(chapter: chapter.title)
             chapterPages[chapter.id] = pages.count
             let dest = "chapter-\(chapter.id)", title = "\(number)  \(chapter.title)"
@@ -206,8 +206,7 @@ public enum DocumentPDF {
                     }
                     y += 6
                 case .table(let table):
-                    tableNumber += 1
-                    self.table(table, caption: "\(t("Tabel", "Table")) \(tableNumber): \(table.caption)", chapter: chapter.title)
+                    self.table(table, caption: doc.tableCaption(table, chapter: index, block: k), chapter: chapter.title)
                 case .figure(let figure):
                     self.figure(figure, chapter: chapter.title)
                 }
@@ -250,7 +249,7 @@ public enum DocumentPDF {
             add { $0.draw(caption, x: marginPt, y: capAt, color: muted) }
             y += caption.height + 12
             if let table = f.table {
-                self.table(table, caption: "\(t("Data bag figur", "Data behind figure")) \(doc.figureNumbers[f.id] ?? 0): \(table.caption)", chapter: chapter)
+                self.table(table, caption: doc.dataCaption(f, table), chapter: chapter)
             }
         }
 

@@ -16,12 +16,18 @@ func printJSON<T: Encodable>(_ value: T) throws {
 
 /// Loads the study with its saved scenarios and builds the analysis (network, access tables, scenarios).
 func loadAnalysis(_ options: StudyOptions, clustering: String? = nil) throws -> StudyAnalysis {
+    try loadAnalysisKeepingOwn(options, clustering: clustering).analysis
+}
+
+/// The analysis with `clustering` in force, and the study (with its saved scenarios) as it is, whose own
+/// clusters stay an alternative to compare with.
+func loadAnalysisKeepingOwn(_ options: StudyOptions, clustering: String?) throws -> (analysis: StudyAnalysis, own: Study) {
     let loaded = try loadStudyWithSaved(options)
     var study = loaded.set.study
     if let clustering, let saved = try namedClustering(clustering, options) { study = study.using(saved) }
     let analysis = try StudyAnalysis(study: study, network: loaded.network)
     if !analysis.unattached.isEmpty { reportSnapProblems(analysis.unattached, label: "not on the road network (counted as unreachable)") }
-    return analysis
+    return (analysis, loaded.set.study)
 }
 
 func plan(_ analysis: StudyAnalysis, scenario: String?) throws -> Plan {

@@ -52,19 +52,15 @@ struct PublishCommand: ParsableCommand {
             // Refused before any work: a folder of someone else's files is never replaced.
             if let site { try Publisher.checkSiteFolder(site) }
             let started = Date()
-            // The study as it is (its own clusters are an alternative considered), and with the chosen clustering.
-            let loaded = try loadStudyWithSaved(options)
-            var chosenStudy = loaded.set.study
-            if let clustering, let saved = try namedClustering(clustering, options) { chosenStudy = chosenStudy.using(saved) }
-            let analysis = try StudyAnalysis(study: chosenStudy, network: loaded.network)
-            if !analysis.unattached.isEmpty { reportSnapProblems(analysis.unattached, label: "not on the road network (counted as unreachable)") }
+            // With the chosen clustering, and the study as it is (its own clusters are an alternative considered).
+            let (analysis, own) = try loadAnalysisKeepingOwn(options, clustering: clustering)
             let study = analysis.study
             let language = lang ?? study.language
             for name in scenario { _ = try analysis.scenario(named: name) }
             let chosen = study.plan.chosenScenario
             var scenarios = scenario.isEmpty ? analysis.scenarios : try scenario.map { try analysis.scenario(named: $0) }
             if let chosen, let i = scenarios.firstIndex(where: { $0.name == chosen }) { scenarios.insert(scenarios.remove(at: i), at: 0) }
-            let alternatives = try clusterings(analysis, own: loaded.set.study, language: language)
+            let alternatives = try clusterings(analysis, own: own, language: language)
             let surveyPart = try surveyResults(analysis, language: language)
             let input = PlanInputs(analysis: analysis, scenarios: scenarios, chosenScenario: chosen, alternatives: alternatives,
                                    survey: surveyPart, language: language, style: { try Style.load($0, stylesFolder: folder) })
