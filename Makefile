@@ -69,6 +69,8 @@ test: build
 	python3 scripts/check_profile.py $(KLYNGE) $(STUDY) out/test-profile
 	python3 scripts/check_webpage.py $(KLYNGE) $(STUDY) out/test
 	python3 scripts/check_survey.py $(KLYNGE) $(STUDY) out/test-survey
+	# Two instances on one PostgreSQL store behind nginx: concurrent writes, kill -9, the database restarted under load.
+	python3 scripts/check_shared_store.py $(KLYNGE) $(STUDY) out/test-shared
 	# The published plan: every figure against the JSON outputs, the PDF with poppler, every page in chromium with axe-core.
 	rm -rf out/test-publish && mkdir -p out/test-publish
 	$(KLYNGE) survey import $(STUDY) --store out/test-publish/store.gpkg data/samsoe/survey-demo-answers.jsonl
@@ -97,12 +99,13 @@ bench:
 	python3 scripts/bench_regions_parishes_spopt.py out/bench
 
 # The service on loopback (wrk): light and heavy mixes, renders running, abandoned requests; on the sample and
-# on a 4,000-village study made from it.
+# on a 4,000-village study made from it; then one and two instances on a shared PostgreSQL store behind nginx.
 load: deps
 	$(SWIFT) build -c release --product klynge
 	scripts/load_test.sh .build/release/klynge $(STUDY)
 	python3 scripts/make_kommune_study.py out/kommune
 	scripts/load_test.sh .build/release/klynge out/kommune/study.yaml
+	python3 scripts/load_shared.py .build/release/klynge $(STUDY) out/load-shared
 
 # Rebuild data/samsoe/samsoe-osm.gpkg from the bundled OSM extract.
 sample: build

@@ -32,6 +32,8 @@ let package = Package(
         .systemLibrary(name: "CQREncode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
         // libpq, the PostgreSQL client library (the shared store of several instances).
         .systemLibrary(name: "CPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        // libcrypto (OpenSSL), for SHA-256 of the service's write tokens.
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CCairo", pkgConfig: "pangocairo", providers: [.apt(["libcairo2-dev", "libpango1.0-dev"])]),
 
         // Pure Swift value types: geometry, features, WKB, GeoJSON.
@@ -56,8 +58,10 @@ let package = Package(
         .target(name: "KlyngeStudy", dependencies: ["KlyngeGeo", .product(name: "Yams", package: "Yams")]),
         // The citizen survey: its definition (from YAML), answers held to it, and tallies with suppression.
         .target(name: "KlyngeSurvey", dependencies: ["KlyngeGeo", "KlyngeStudy", .product(name: "Yams", package: "Yams")]),
+        // The shared store in PostgreSQL: the connection (libpq; the handle stays inside), schema migrations, records.
+        .target(name: "KlyngePostgres", dependencies: ["CPQ", "KlyngeIO"]),
         // The one scenario store of a study, shared by the command line and the service: records, ids, the writer's lock.
-        .target(name: "KlyngeStore", dependencies: ["KlyngeIO", "KlyngeStudy", "KlyngeSurvey", .product(name: "Yams", package: "Yams")]),
+        .target(name: "KlyngeStore", dependencies: ["KlyngeIO", "KlyngePostgres", "KlyngeStudy", "KlyngeSurvey", .product(name: "Yams", package: "Yams")]),
         // Ingest: loading and validating a study from GDAL sources, OSM import, joins, point files, export.
         .target(name: "KlyngeIngest", dependencies: ["KlyngeGeo", "KlyngeGEOS", "KlyngeProj", "KlyngeIO", "KlyngeStudy", "KlyngeWork",
                                                      .product(name: "Yams", package: "Yams")]),
@@ -68,14 +72,12 @@ let package = Package(
         // Jobs with outputs: the main-job report (validated first, published together), matrices, maps.
         .target(name: "KlyngeJobs", dependencies: ["KlyngeStudyAnalysis", "KlyngeIngest", "KlyngeSurvey", "KlyngeQR", "KlyngeAnalysis", "KlyngeNetwork", "KlyngeRender", "KlyngeIO",
                                                    "KlyngeGeo", "KlyngeStudy", "KlyngeWork"]),
-        // The shared store in PostgreSQL: the connection (libpq; the handle stays inside), schema migrations, records.
-        .target(name: "KlyngePostgres", dependencies: ["CPQ", "KlyngeIO"]),
         // The published plan (`klynge publish`): the report as a document, written as a static site and an A4 PDF.
         .target(name: "KlyngePublish", dependencies: ["KlyngeJobs", "KlyngeStudyAnalysis", "KlyngeAnalysis", "KlyngeRender", "KlyngeStudy", "KlyngeSurvey",
                                                       "KlyngeIO", "KlyngeGeo", "KlyngeWork"]),
         // The HTTP service: OGC API Features, the analysis API, maps; handlers call the library, never compute inline.
-        .target(name: "KlyngeServer", dependencies: ["KlyngeJobs", "KlyngeStudyAnalysis", "KlyngeIngest", "KlyngeAnalysis", "KlyngeStudy", "KlyngeRender", "KlyngeIO", "KlyngeGeo",
-                                                     "KlyngeProj", "KlyngeStore", "KlyngeSurvey", "KlyngeWork", .product(name: "Hummingbird", package: "hummingbird")],
+        .target(name: "KlyngeServer", dependencies: ["CCrypto", "KlyngeJobs", "KlyngeStudyAnalysis", "KlyngeIngest", "KlyngeAnalysis", "KlyngeStudy", "KlyngeRender", "KlyngeIO", "KlyngeGeo",
+                                                     "KlyngeProj", "KlyngeStore", "KlyngePostgres", "KlyngeSurvey", "KlyngeWork", .product(name: "Hummingbird", package: "hummingbird")],
                 // The web page's files, compiled into the binary (no CDN, no files to deploy beside it).
                 resources: [.embedInCode("Web/index.html"), .embedInCode("Web/app.css"), .embedInCode("Web/app.js"),
                             .embedInCode("Web/survey.html"), .embedInCode("Web/survey.css"), .embedInCode("Web/survey.js"), .embedInCode("Web/survey-map.js"),
@@ -101,6 +103,7 @@ let package = Package(
                                                                      "KlyngeGEOS", "KlyngeNetwork", "KlyngeAnalysis", "KlyngeTestSupport",
                                                                      .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "KlyngeServerTests", dependencies: ["KlyngeServer", "KlyngeStudyAnalysis", "KlyngeIngest", "KlyngeStudy", "KlyngeGeo", "KlyngeTestSupport", "KlyngeStore", "KlyngeIO", "KlyngeSurvey",
+                                                             "KlyngePostgres",
                                                              "KlyngeWork", .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "KlyngePostgresTests", dependencies: ["KlyngePostgres", "KlyngeIO"]),
         .testTarget(name: "KlyngeCLITests", dependencies: ["klynge", "KlyngeGeo", "KlyngeTestSupport"]),

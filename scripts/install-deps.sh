@@ -3,7 +3,7 @@
 # Needs root for apt-get; as another user it only reports what is missing.
 set -euo pipefail
 
-packages=(libgeos-dev libpq-dev libproj-dev libgdal-dev gdal-bin proj-bin pkg-config python3-pip libcairo2-dev libpango1.0-dev fonts-dejavu-core zlib1g-dev libglpk-dev libqrencode-dev zbar-tools chromium wrk curl poppler-utils)
+packages=(libgeos-dev libpq-dev libssl-dev libproj-dev libgdal-dev gdal-bin proj-bin pkg-config python3-pip libcairo2-dev libpango1.0-dev fonts-dejavu-core zlib1g-dev libglpk-dev libqrencode-dev zbar-tools chromium wrk curl poppler-utils postgresql nginx-light)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -31,7 +31,20 @@ public protocol RecordStore: AnyObject {
     /// Inserts or replaces several records in one transaction (all or none), each with its own next revision.
     @discardableResult func putAll(_ items: [(id: String, name: String, document: String)]) throws -> [StoredRecord]
     @discardableResult func delete(_ id: String) throws -> Bool
+    /// Inserts the records only if none of their ids is in use, all in one transaction: nil (and nothing
+    /// written) when one is. The database decides, so two writers creating one id get exactly one success.
+    func insertNew(_ items: [(id: String, name: String, document: String)]) throws -> [StoredRecord]?
+    /// Replaces a record only while it still has `version` (If-Match): nil when it changed or is gone.
+    func replace(id: String, name: String, document: String, ifVersion version: Int64) throws -> StoredRecord?
+    /// Deletes a record only while it still has `version`: false when it changed or is gone.
+    func delete(_ id: String, ifVersion version: Int64) throws -> Bool
+    /// A value that changes with every write or deletion, cheap to read: other processes poll it to learn
+    /// that their copies are out of date.
+    func stamp() throws -> String
 }
+
+/// Why a conditional write wrote nothing (its transaction is rolled back).
+private struct ConditionNotMet: Error {}
 
 /// A table of records in a GeoPackage (SQLite), each change in its own transaction: a killed process
 /// loses nothing committed and never leaves a half-written record. Use from one task at a time.
@@ -46,7 +59,10 @@ public final class GeoPackageRecordStore: RecordStore {
     public private(set) var generation: String
 
     /// Opens the store; `readOnly` opens an existing file without writing anything.
-    public init(path: String, table: String = "klynge_scenarios", readOnly: Bool = false) throws {
+    /// The table of saved scenarios (other kinds of record have tables of their own).
+    public static let defaultTable = "klynge_scenarios"
+
+    public init(path: String, table: String = defaultTable, readOnly: Bool = false) throws {
         GDAL.ensureRegistered()
         self.path = path
         self.table = table
@@ -191,6 +207,31 @@ public final class GeoPackageRecordStore: RecordStore {
         try write(items.map { ($0.id, $0.name, $0.document, nil) })
     }
 
+    public func insertNew(_ items: [(id: String, name: String, document: String)]) throws -> [StoredRecord]? {
+        do { return try write(items.map { ($0.id, $0.name, $0.document, nil) }, expect: { $0 == nil }) } catch is ConditionNotMet { return nil }
+    }
+
+    public func replace(id: String, name: String, document: String, ifVersion version: Int64) throws -> StoredRecord? {
+        do { return try write([(id, name, document, nil)], expect: { $0?.version == version })[0] } catch is ConditionNotMet { return nil }
+    }
+
+    public func delete(_ id: String, ifVersion version: Int64) throws -> Bool {
+        do {
+            try transaction {
+                guard let existing = find(id), existing.record.version == version else { throw ConditionNotMet() }
+                guard OGR_L_DeleteFeature(layer, existing.fid) == OGRERR_NONE else {
+                    throw GDALError(source: path, layer: table, message: GDAL.lastMessage("cannot delete the record"))
+                }
+            }
+            return true
+        } catch is ConditionNotMet { return false }
+    }
+
+    public func stamp() throws -> String {
+        OGR_L_SetAttributeFilter(layer, nil)
+        return "\(metaValue("revision") ?? "0")-\(OGR_L_GetFeatureCount(layer, 1))"
+    }
+
     /// Writes records moved from another store (`klynge store export`), keeping the time of each one's last
     /// change; versions are this store's own, as always.
     @discardableResult
@@ -198,7 +239,10 @@ public final class GeoPackageRecordStore: RecordStore {
         try write(records.map { ($0.id, $0.name, $0.document, $0.updated.isEmpty ? nil : $0.updated) })
     }
 
-    private func write(_ items: [(id: String, name: String, document: String, updated: String?)]) throws -> [StoredRecord] {
+    /// Writes the records in one transaction; `expect` sees each one's current record and refuses the whole
+    /// write (`ConditionNotMet`) when it returns false.
+    private func write(_ items: [(id: String, name: String, document: String, updated: String?)],
+                       expect: (StoredRecord?) -> Bool = { _ in true }) throws -> [StoredRecord] {
         let now = ISO8601DateFormatter().string(from: Date())
         var out: [StoredRecord] = []
         try transaction {
@@ -206,6 +250,7 @@ public final class GeoPackageRecordStore: RecordStore {
             var revision = Int64(metaValue("revision") ?? "") ?? 0
             for item in items {
                 let existing = find(item.id)
+                guard expect(existing?.record) else { throw ConditionNotMet() }
                 revision += 1
                 let record = StoredRecord(id: item.id, name: item.name, document: item.document, version: revision, updated: item.updated ?? now)
                 guard let defn = OGR_L_GetLayerDefn(layer), let f = OGR_F_Create(defn) else { throw GDALError(source: path, message: "cannot create a record") }

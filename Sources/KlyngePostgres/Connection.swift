@@ -28,7 +28,7 @@ public final class PostgresConnection {
     private let secrets: [String]
 
     public init(_ connection: String) throws {
-        let conninfo = Self.conninfo(connection)
+        let conninfo = Self.withConnectTimeout(Self.conninfo(connection))
         secrets = Self.secrets(in: conninfo)
         guard let c = PQconnectdb(conninfo) else {
             throw PostgresError(message: "cannot allocate a connection", sqlState: nil, isConnectionProblem: true)
@@ -43,9 +43,41 @@ public final class PostgresConnection {
         _ = try? execute("SET lc_messages TO 'C'")
         try execute("SET TIME ZONE 'UTC'")
         try execute("SET client_min_messages TO WARNING")
+        // No statement of the service holds a connection for long; one that would is a fault, not a wait.
+        try execute("SET statement_timeout TO '30s'")
     }
 
     deinit { PQfinish(conn) }
+
+    /// Whether the connection is still open (a lost one is dropped by the pool, never reused).
+    public var isUsable: Bool { PQstatus(conn) == CONNECTION_OK }
+
+    /// A server that does not answer is given up on after 5 s (a request then fails with 503), unless the
+    /// connection string sets its own `connect_timeout`.
+    static func withConnectTimeout(_ conninfo: String) -> String {
+        guard !conninfo.contains("connect_timeout") else { return conninfo }
+        if conninfo.hasPrefix("postgresql://") || conninfo.hasPrefix("postgres://") {
+            return conninfo + (conninfo.contains("?") ? "&" : "?") + "connect_timeout=5"
+        }
+        return conninfo + " connect_timeout=5"
+    }
+
+    /// The database for people to read: host, port and database name, never a user or password.
+    public static func label(_ connection: String) -> String {
+        let info = conninfo(connection)
+        if info.hasPrefix("postgresql://") || info.hasPrefix("postgres://"), let u = URLComponents(string: info) {
+            let db = u.path.hasPrefix("/") ? String(u.path.dropFirst()) : u.path
+            let host = u.host.map { $0.isEmpty ? "local socket" : $0 } ?? "local socket"
+            return "PostgreSQL database `\(db.isEmpty ? "(default)" : db)` on \(host)\(u.port.map { ":\($0)" } ?? "")"
+        }
+        var pairs: [String: String] = [:]
+        for part in info.split(whereSeparator: \.isWhitespace) {
+            let kv = part.split(separator: "=", maxSplits: 1).map(String.init)
+            if kv.count == 2 { pairs[kv[0]] = kv[1].trimmingCharacters(in: CharacterSet(charactersIn: "'")) }
+        }
+        let host = pairs["host"].map { $0.hasPrefix("/") ? "local socket" : $0 } ?? "local socket"
+        return "PostgreSQL database `\(pairs["dbname"] ?? "(default)")` on \(host)\(pairs["port"].map { ":\($0)" } ?? "")"
+    }
 
     /// Whether a string names a PostgreSQL database (rather than a file).
     public static func isConnectionString(_ s: String) -> Bool {

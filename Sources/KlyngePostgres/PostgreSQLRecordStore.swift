@@ -47,20 +47,28 @@ enum StoreSchema {
 /// Saved records of one study and kind in PostgreSQL, shared by every instance of the service. Each write is
 /// one statement or one transaction; versions come from the database's sequence, and the conditional writes
 /// (`replace(…ifVersion:)`, `insertNew`) are decided by the database, not by a check in the process.
-public final class PostgreSQLRecordStore: RecordStore {
+/// Connections come from a pool, so the store may be used from several threads at once.
+public final class PostgreSQLRecordStore: RecordStore, Sendable {
     public let study: String
     public let kind: String
-    public private(set) var generation: String
-    private let db: PostgresConnection
+    public let generation: String
+    private let pool: PostgresPool
 
-    public init(connection: String, study: String, kind: String = "klynge_scenarios") throws {
+    /// Connects, brings the schema up to date and registers the study (its generation is kept).
+    public convenience init(connection: String, study: String, kind: String = "klynge_scenarios") throws {
+        try self.init(pool: PostgresPool(connection: connection), study: study, kind: kind)
+    }
+
+    public init(pool: PostgresPool, study: String, kind: String) throws {
         self.study = study
         self.kind = kind
-        db = try PostgresConnection(connection)
-        try StoreSchema.migrate(db)
+        self.pool = pool
         let fresh = String(UUID().uuidString.prefix(8)).lowercased()
-        try db.execute("INSERT INTO klynge.stores (study, generation) VALUES ($1, $2) ON CONFLICT (study) DO NOTHING", [study, fresh])
-        generation = try db.execute("SELECT generation FROM klynge.stores WHERE study = $1", [study]).rows.first?[0] ?? fresh
+        generation = try pool.with { db in
+            try StoreSchema.migrate(db)
+            try db.execute("INSERT INTO klynge.stores (study, generation) VALUES ($1, $2) ON CONFLICT (study) DO NOTHING", [study, fresh])
+            return try db.execute("SELECT generation FROM klynge.stores WHERE study = $1", [study]).rows.first?[0] ?? fresh
+        }
     }
 
     static let columns = "id, name, document, version, to_char(updated, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
@@ -70,24 +78,26 @@ public final class PostgreSQLRecordStore: RecordStore {
     }
 
     public func all() throws -> [StoredRecord] {
-        try db.execute("SELECT \(Self.columns) FROM klynge.records WHERE study = $1 AND kind = $2 ORDER BY id", [study, kind]).rows.map(Self.record)
+        try pool.with { try $0.execute("SELECT \(Self.columns) FROM klynge.records WHERE study = $1 AND kind = $2 ORDER BY id", [study, kind]).rows.map(Self.record) }
     }
 
     public func get(_ id: String) throws -> StoredRecord? {
-        try db.execute("SELECT \(Self.columns) FROM klynge.records WHERE study = $1 AND kind = $2 AND id = $3", [study, kind, id]).rows.first.map(Self.record)
+        try pool.with {
+            try $0.execute("SELECT \(Self.columns) FROM klynge.records WHERE study = $1 AND kind = $2 AND id = $3", [study, kind, id]).rows.first.map(Self.record)
+        }
     }
 
     @discardableResult
     public func put(id: String, name: String, document: String) throws -> StoredRecord {
-        try upsert(id: id, name: name, document: document)
+        try pool.with { try upsert($0, id: id, name: name, document: document) }
     }
 
     @discardableResult
     public func putAll(_ items: [(id: String, name: String, document: String)]) throws -> [StoredRecord] {
-        try db.transaction { try items.map { try upsert(id: $0.id, name: $0.name, document: $0.document) } }
+        try pool.with { db in try db.transaction { try items.map { try upsert(db, id: $0.id, name: $0.name, document: $0.document) } } }
     }
 
-    private func upsert(id: String, name: String, document: String) throws -> StoredRecord {
+    private func upsert(_ db: PostgresConnection, id: String, name: String, document: String) throws -> StoredRecord {
         let rows = try db.execute("""
             INSERT INTO klynge.records (study, kind, id, name, document, version, updated)
             VALUES ($1, $2, $3, $4, $5, nextval('klynge.revision'), now())
@@ -98,34 +108,64 @@ public final class PostgreSQLRecordStore: RecordStore {
         return Self.record(rows[0])
     }
 
-    /// Inserts a record only when none has this id: nil when one exists (the service's 409), decided by the
-    /// primary key, so two instances creating one name at once get exactly one success.
+    /// Why a conditional write wrote nothing (its transaction is rolled back).
+    private struct Taken: Error {}
+
+    /// Inserts records only when none has their ids, all or none: nil when one exists (the service's 409),
+    /// decided by the primary key, so two instances creating one name at once get exactly one success.
+    public func insertNew(_ items: [(id: String, name: String, document: String)]) throws -> [StoredRecord]? {
+        do {
+            return try pool.with { db in
+                try db.transaction {
+                    try items.map { item in
+                        guard let row = try db.execute("""
+                            INSERT INTO klynge.records (study, kind, id, name, document, version, updated)
+                            VALUES ($1, $2, $3, $4, $5, nextval('klynge.revision'), now())
+                            ON CONFLICT (study, kind, id) DO NOTHING
+                            RETURNING \(Self.columns)
+                            """, [study, kind, item.id, item.name, item.document]).rows.first else { throw Taken() }
+                        return Self.record(row)
+                    }
+                }
+            }
+        } catch is Taken { return nil }
+    }
+
+    /// One record made only when its id is free.
     public func insertNew(id: String, name: String, document: String) throws -> StoredRecord? {
-        try db.execute("""
-            INSERT INTO klynge.records (study, kind, id, name, document, version, updated)
-            VALUES ($1, $2, $3, $4, $5, nextval('klynge.revision'), now())
-            ON CONFLICT (study, kind, id) DO NOTHING
-            RETURNING \(Self.columns)
-            """, [study, kind, id, name, document]).rows.first.map(Self.record)
+        try insertNew([(id, name, document)])?.first
     }
 
     /// Replaces a record only if it still has `version` (If-Match): nil when another write came first (412).
     public func replace(id: String, name: String, document: String, ifVersion version: Int64) throws -> StoredRecord? {
-        try db.execute("""
-            UPDATE klynge.records SET name = $4, document = $5, version = nextval('klynge.revision'), updated = now()
-            WHERE study = $1 AND kind = $2 AND id = $3 AND version = $6
-            RETURNING \(Self.columns)
-            """, [study, kind, id, name, document, String(version)]).rows.first.map(Self.record)
+        try pool.with {
+            try $0.execute("""
+                UPDATE klynge.records SET name = $4, document = $5, version = nextval('klynge.revision'), updated = now()
+                WHERE study = $1 AND kind = $2 AND id = $3 AND version = $6
+                RETURNING \(Self.columns)
+                """, [study, kind, id, name, document, String(version)]).rows.first.map(Self.record)
+        }
     }
 
     /// Deletes a record only if it still has `version`: false when it changed or is gone.
     public func delete(_ id: String, ifVersion version: Int64) throws -> Bool {
-        try db.execute("DELETE FROM klynge.records WHERE study = $1 AND kind = $2 AND id = $3 AND version = $4",
-                       [study, kind, id, String(version)]).affected == 1
+        try pool.with {
+            try $0.execute("DELETE FROM klynge.records WHERE study = $1 AND kind = $2 AND id = $3 AND version = $4",
+                           [study, kind, id, String(version)]).affected == 1
+        }
     }
 
     @discardableResult
     public func delete(_ id: String) throws -> Bool {
-        try db.execute("DELETE FROM klynge.records WHERE study = $1 AND kind = $2 AND id = $3", [study, kind, id]).affected == 1
+        try pool.with { try $0.execute("DELETE FROM klynge.records WHERE study = $1 AND kind = $2 AND id = $3", [study, kind, id]).affected == 1 }
+    }
+
+    /// The highest version and the number of records: any insert, update or delete changes one of them,
+    /// as versions only grow. One index range scan.
+    public func stamp() throws -> String {
+        try pool.with {
+            let row = try $0.execute("SELECT coalesce(max(version), 0), count(*) FROM klynge.records WHERE study = $1 AND kind = $2", [study, kind]).rows[0]
+            return "\(row[0] ?? "0")-\(row[1] ?? "0")"
+        }
     }
 }

@@ -1,9 +1,9 @@
 import Foundation
 import Hummingbird
 
-/// Refuses writes without the bearer token; a service without a token is read-only.
+/// Refuses writes without one of the study's bearer tokens; a study without tokens is read-only.
 struct TokenMiddleware<Context: RequestContext>: RouterMiddleware {
-    let token: String?
+    let tokens: WriteTokens
     /// POST routes that only compute (a check), open to every reader.
     var readOnlyPosts: Set<String> = []
 
@@ -12,19 +12,11 @@ struct TokenMiddleware<Context: RequestContext>: RouterMiddleware {
         if request.method == .post, readOnlyPosts.contains(request.uri.path) { return try await next(request, context) }
         // Survey answers come from residents, who have no token; the survey's own checks guard them.
         if request.method == .post, SurveysController.isPublicPost(request.uri.path) { return try await next(request, context) }
-        guard let token else { throw HTTPError(.forbidden, message: "this service is read-only (started without a token)") }
-        guard let auth = request.headers[.authorization], Self.same(auth, "Bearer \(token)") else {
+        guard tokens.canWrite else { throw HTTPError(.forbidden, message: "this service is read-only (started without a token)") }
+        guard tokens.accepts(authorization: request.headers[.authorization]) else {
             throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer"], message: "writes need the bearer token")
         }
         return try await next(request, context)
-    }
-
-    /// Compares without stopping at the first difference, so timing tells nothing about the token.
-    static func same(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        var diff = x.count ^ y.count
-        for i in 0..<min(x.count, y.count) { diff |= Int(x[i] ^ y[i]) }
-        return diff == 0
     }
 }
 
@@ -32,9 +24,10 @@ struct TokenMiddleware<Context: RequestContext>: RouterMiddleware {
 /// Tests build it directly.
 public func buildRouter(state: ServiceState, config: ServerConfig) -> Router<KlyngeRequestContext> {
     let router = Router(context: KlyngeRequestContext.self, options: .autoGenerateHeadEndpoints)
+    router.middlewares.add(RequestLogMiddleware(enabled: config.requestLog))
     router.middlewares.add(SecurityHeadersMiddleware())
     router.middlewares.add(ErrorMiddleware())
-    router.middlewares.add(TokenMiddleware(token: config.token, readOnlyPosts: RegionsController.readOnlyPosts))
+    router.middlewares.add(TokenMiddleware(tokens: config.tokens, readOnlyPosts: RegionsController.readOnlyPosts))
     let heavy = HeavyWork(heavy: state.pool, analysis: state.analysisPool, watchClient: config.cancelWhenClientLeaves)
     FeaturesController(state: state, config: config).add(to: router)
     AnalysisController(state: state, config: config, heavy: heavy).add(to: router)
@@ -43,6 +36,7 @@ public func buildRouter(state: ServiceState, config: ServerConfig) -> Router<Kly
     MapsController(state: state, config: config, heavy: heavy).add(to: router)
     SurveysController(state: state, config: config, heavy: heavy).add(to: router)
     PageController().add(to: router)
+    HealthController(state: state).add(to: router)
     return router
 }
 
@@ -58,6 +52,8 @@ public struct KlyngeRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The client's IP address as text (nil when the connection has none, as in in-process tests).
     public let clientAddress: String?
+    /// The request's id in logs and in the answer's X-Request-Id (set by the outermost middleware).
+    public var requestId = ""
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

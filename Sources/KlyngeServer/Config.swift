@@ -31,8 +31,13 @@ public struct ServiceLimits: Sendable {
 public struct ServerConfig: Sendable {
     public var host: String
     public var port: Int
-    /// Bearer token for writes; nil makes the service read-only.
-    public var token: String?
+    /// Who may write (digests of the tokens); none makes the service read-only.
+    public var tokens: WriteTokens
+    /// Where the study's paths start: "" for one study, `/studies/<id>` in a service of several (links and
+    /// Location headers carry it).
+    public var pathPrefix = ""
+    /// The study's id in a service of several (in its log lines).
+    public var studyId: String?
     public var maxBodyBytes: Int
     /// Folder of named styles for /maps.
     public var stylesFolder: URL
@@ -41,17 +46,21 @@ public struct ServerConfig: Sendable {
     public var limits: ServiceLimits
     /// Cancel heavy work when its client disconnects (needs a live connection; in-process router tests have none).
     public var cancelWhenClientLeaves: Bool
+    /// One JSON line per request on standard error.
+    public var requestLog: Bool
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, token: String? = nil, maxBodyBytes: Int = 256 * 1024,
-                stylesFolder: URL, publicURL: String? = nil, limits: ServiceLimits = ServiceLimits(), cancelWhenClientLeaves: Bool = true) {
+    public init(host: String = "127.0.0.1", port: Int = 8080, token: String? = nil, tokens: WriteTokens? = nil, maxBodyBytes: Int = 256 * 1024,
+                stylesFolder: URL, publicURL: String? = nil, limits: ServiceLimits = ServiceLimits(), cancelWhenClientLeaves: Bool = true,
+                requestLog: Bool = false) {
         self.host = host
         self.port = port
-        self.token = token
+        self.tokens = tokens ?? token.map { WriteTokens(plain: [$0]) } ?? .none
         self.maxBodyBytes = maxBodyBytes
         self.stylesFolder = stylesFolder
         self.publicURL = publicURL
         self.limits = limits
         self.cancelWhenClientLeaves = cancelWhenClientLeaves
+        self.requestLog = requestLog
     }
 }
 

@@ -4,6 +4,7 @@ import KlyngeAnalysis
 import KlyngeStudyAnalysis
 import KlyngeIngest
 import KlyngeJobs
+import KlyngePostgres
 import KlyngeGeo
 import KlyngeRender
 import KlyngeStore
@@ -45,8 +46,9 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch {
             let (status, message, parameter, headers) = Self.describe(error)
-            if status == .internalServerError {
-                FileHandle.standardError.write(Data("klynge serve: internal error on \(request.method) \(request.uri.path): \(error)\n".utf8))
+            if status == .internalServerError || error is PostgresError {
+                ServiceLog.event("error", ["id": .string((context as? KlyngeRequestContext)?.requestId ?? ""), "method": .string(request.method.rawValue),
+                                           "path": .string(String(request.uri.path.prefix(200))), "status": .int(Int(status.code)), "detail": .string("\(error)")])
             }
             var h = headers
             h[.contentType] = "application/json"
@@ -80,6 +82,9 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case let e as AnalysisSetupError: return (.badRequest, e.message, nil, [:])
         case let e as LocationError: return (.unprocessableContent, e.message, nil, [:])
         case is DecodingError: return (.badRequest, "the body is not the JSON expected: \(DecodingProblem.describe(error))", nil, [:])
+        case let e as PostgresError where e.isConnectionProblem:
+            // Never the server's words: they name the host, and the log has them.
+            return (.serviceUnavailable, "the store's database cannot be reached just now; try again in a moment", nil, [.retryAfter: "2"])
         case let e as WorkStopped:
             return (.serviceUnavailable, e == .cancelled ? "the request was cancelled" : "\(e); ask for less", nil, [.retryAfter: "10"])
         default:

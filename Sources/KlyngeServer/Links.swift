@@ -5,6 +5,10 @@ import Hummingbird
 /// the service (the forwarded headers of a proxy, else Host). Never a wildcard bind address.
 enum Links {
     static func base(_ request: Request, config: ServerConfig) -> String {
+        origin(request, config: config) + config.pathPrefix
+    }
+
+    static func origin(_ request: Request, config: ServerConfig) -> String {
         if let url = config.publicURL { return url }
         let headers = request.headers
         var proto = "http"

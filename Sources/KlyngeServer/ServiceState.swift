@@ -28,6 +28,8 @@ public struct ScenarioRecord: Sendable, Encodable {
 /// edit it. `reason` says why one the study cannot use any more is listed without a collection.
 public struct ProposalRecord: Sendable, Encodable {
     public var id: String
+    /// The store's version of the record (0 for the study's own clusters); not shown.
+    public var version: Int64 = 0
     public var name: String
     public var clustering: SavedClustering
     /// The study's own clusters (read-only), rather than a saved proposal.
@@ -57,7 +59,8 @@ public struct ProposalRecord: Sendable, Encodable {
             let missing = ids.subtracting(c.assignments.keys).sorted()
             let reason: String? = !stale.isEmpty ? "it places areas the study does not have: \(stale.prefix(5).joined(separator: ", "))"
                 : !missing.isEmpty ? "it places no cluster for the areas \(missing.prefix(5).joined(separator: ", "))" : nil
-            return ProposalRecord(id: entry.record.id, name: entry.record.name, clustering: c, ownClusters: false, valid: reason == nil, reason: reason)
+            return ProposalRecord(id: entry.record.id, version: entry.record.version, name: entry.record.name, clustering: c, ownClusters: false,
+                                  valid: reason == nil, reason: reason)
         }
     }
 }
@@ -95,15 +98,23 @@ public struct AnalysisSnapshot: Sendable {
 
 /// The study, the analysis built at start-up (and again after each save), and the scenario store. Reads
 /// take an immutable snapshot; writes are serialised, and the rebuild runs on the work pool so that reads
-/// never wait for it.
+/// never wait for it. With a shared store (PostgreSQL) other instances write too: every write is conditional
+/// in the database (a new id, or the version the client edited), and the snapshot follows the store's changes
+/// (`followStore`, before each write and every `followSeconds`).
 public actor ServiceState {
     public let study: Study
     public let network: StudyNetwork
-    public let storePath: String
+    public let storeLocation: StoreLocation
     private var current: AnalysisSnapshot
     private let store: ScenarioStore
-    /// Held for the service's life when it can write: one writer per store.
+    /// Whether this service writes (it was given a token).
+    private let writable: Bool
+    /// Held for the service's life when it writes to a file: one writer per GeoPackage.
     private let lock: StoreLock?
+    /// The store's stamp when the snapshot was last made from it (shared stores).
+    private var seenStamp: String?
+    /// Whether the last look at the store succeeded (readiness).
+    public private(set) var storeReachable = true
     /// Maps, optimisation, clusters and rebuilds.
     let pool: WorkPool
     /// What-ifs, comparisons and closure impact.
@@ -121,28 +132,42 @@ public actor ServiceState {
     /// What the start-up wants to tell the operator (imports, invalid records).
     public private(set) var notes: [String] = []
 
-    /// `writable`: take the store's writer lock (a service with a token); a read-only service never writes.
+    /// `writable`: the service writes (it has a token); for a file it takes the store's writer lock.
     public init(study: Study, storePath: String, writable: Bool, studyPath: String? = nil, limits: ServiceLimits = ServiceLimits()) throws {
+        try self.init(study: study, store: .geoPackage(path: storePath), writable: writable, studyPath: studyPath, limits: limits)
+    }
+
+    /// `pools`: the heavy and analysis pools of a service of several studies, shared so that its limits hold for
+    /// the whole process; nil makes this study's own.
+    public init(study: Study, store location: StoreLocation, writable: Bool, studyPath: String? = nil, limits: ServiceLimits = ServiceLimits(),
+                pools: (heavy: WorkPool, analysis: WorkPool)? = nil) throws {
         self.study = study
-        self.storePath = storePath
+        storeLocation = location
+        self.writable = writable
         network = try StudyNetwork(study: study)
-        store = ScenarioStore(path: storePath)
-        lock = writable ? try StoreLock(storePath: storePath) : nil
-        pool = WorkPool(workers: limits.heavyWorkers, queueLimit: limits.queueLimit)
-        analysisPool = WorkPool(workers: limits.analysisWorkers, queueLimit: limits.analysisQueueLimit, niceness: 5)
+        store = ScenarioStore(location: location)
+        if writable, case .geoPackage(let path) = location { lock = try StoreLock(storePath: path) } else { lock = nil }
+        pool = pools?.heavy ?? Self.heavyPool(limits)
+        analysisPool = pools?.analysis ?? Self.analysisPool(limits)
         fromLonLat = try Transformer(from: .wgs84, to: study.crs)
-        surveys = try SurveyState(study: study, storePath: storePath, writable: lock != nil, rateLimit: limits.surveyRateLimit)
+        surveys = try SurveyState(study: study, store: location, writable: writable, rateLimit: limits.surveyRateLimit)
         var notes: [String] = []
         if let studyPath, FileManager.default.fileExists(atPath: ScenarioStore.legacyYAMLPath(forStudy: studyPath)) {
-            if lock != nil, let note = try store.importLegacyYAML(forStudy: studyPath) { notes.append(note) } else {
+            if writable, let note = try store.importLegacyYAML(forStudy: studyPath) { notes.append(note) } else {
                 notes.append("\(ScenarioStore.legacyYAMLPath(forStudy: studyPath)) is not imported by a read-only service; "
                              + "run `klynge scenarios import` or start with a token")
             }
         }
+        if location.isShared { seenStamp = try store.stamp() }
         current = try Self.build(study: study, network: network, saved: store.all(), revision: 0, control: .unlimited)
         current.proposals = try ProposalRecord.load(store, study: study)
         for i in current.invalid { notes.append("saved scenario `\(i.saved.record.id)` is listed as invalid: \(i.reason)") }
         self.notes = notes
+    }
+
+    public static func heavyPool(_ limits: ServiceLimits) -> WorkPool { WorkPool(workers: limits.heavyWorkers, queueLimit: limits.queueLimit) }
+    public static func analysisPool(_ limits: ServiceLimits) -> WorkPool {
+        WorkPool(workers: limits.analysisWorkers, queueLimit: limits.analysisQueueLimit, niceness: 5)
     }
 
     /// The study with the valid saved scenarios; the others are listed with their reason.
@@ -197,7 +222,7 @@ public actor ServiceState {
     /// Validates a scenario against the study (resolving it with the others) and saves it. `precondition`
     /// is the client's If-Match; creating refuses an id in use, replacing needs a matching ETag.
     public func save(id: String?, _ given: StudyFile.ScenarioSpec, precondition: IfMatch, creating: Bool) async throws -> ScenarioRecord {
-        guard lock != nil else { throw ServiceError.preconditionFailed("this service is read-only") }
+        guard writable else { throw ServiceError.preconditionFailed("this service is read-only") }
         await beginWrite()
         defer { endWrite() }
         var spec = given
@@ -205,6 +230,7 @@ public actor ServiceState {
         let name = spec.name
         guard !name.isEmpty else { throw ServiceError.badRequest("a scenario needs a name", parameter: "name") }
         let key = id ?? ScenarioNaming.id(for: name)
+        try await followStore()
         let existing = allSaved().first { $0.record.id == key }
         if creating {
             if existing != nil { throw ServiceError.conflict("a saved scenario has the id `\(key)` already") }
@@ -220,7 +246,17 @@ public actor ServiceState {
             throw refused.kind == .nameTaken ? ServiceError.conflict("scenario \(name): \(refused.reason)")
                 : ServiceError.badRequest("scenario \(name): \(refused.reason)")
         }
-        let record = try store.put(spec, id: key)
+        // The database (or the file's one writer) decides: a new id, or the version the client edited.
+        let record: StoredRecord
+        if let existing {
+            guard let r = try store.replace(spec, id: key, ifVersion: existing.record.version) else {
+                throw ServiceError.preconditionFailed("the scenario was changed by another user a moment ago; reload it and edit again")
+            }
+            record = r
+        } else {
+            guard let r = try store.create(spec, id: key) else { throw ServiceError.conflict("a saved scenario has the id `\(key)` already") }
+            record = r
+        }
         var next = Self.renumber(rebuilt, replacing: key, with: record, revision: current.revision + 1)
         next.proposals = current.proposals
         // The answer waits for the new collections, so no reader ever waits for them.
@@ -230,13 +266,16 @@ public actor ServiceState {
     }
 
     public func delete(_ id: String, precondition: IfMatch) async throws {
-        guard lock != nil else { throw ServiceError.preconditionFailed("this service is read-only") }
+        guard writable else { throw ServiceError.preconditionFailed("this service is read-only") }
         await beginWrite()
         defer { endWrite() }
+        try await followStore()
         guard let existing = allSaved().first(where: { $0.record.id == id }) else { throw ServiceError.notFound("no saved scenario `\(id)`") }
         try precondition.check(etag: etag(existing.record), required: false)
         let rebuilt = try await rebuild(allSaved().filter { $0.record.id != id })
-        try store.delete(id)
+        guard try store.delete(id, ifVersion: existing.record.version) else {
+            throw ServiceError.preconditionFailed("the scenario was changed by another user a moment ago; reload it and try again")
+        }
         let next = AnalysisSnapshot(analysis: rebuilt.analysis, revision: current.revision + 1, ids: rebuilt.ids, invalid: rebuilt.invalid,
                                     saved: rebuilt.saved, proposals: current.proposals)
         _ = try? await collections.get(next, pool: pool)
@@ -245,19 +284,19 @@ public actor ServiceState {
 
     /// Saves a clustering made on the page (checked by the caller); a name whose id is taken is refused.
     public func saveProposal(_ clustering: SavedClustering) async throws -> ProposalRecord {
-        guard lock != nil else { throw ServiceError.preconditionFailed("this service is read-only") }
+        guard writable else { throw ServiceError.preconditionFailed("this service is read-only") }
         await beginWrite()
         defer { endWrite() }
         let id = ScenarioNaming.id(for: clustering.name)
         guard id != "study" else { throw ServiceError.conflict("`\(clustering.name)` is the name of the study's own clusters; choose another name") }
-        guard !current.proposals.contains(where: { $0.id == id || $0.name == clustering.name }) else {
-            throw ServiceError.conflict("a clustering called `\(clustering.name)` is saved already; choose another name")
-        }
-        let record = try store.putProposal(clustering)
+        try await followStore()
+        let taken = ServiceError.conflict("a clustering called `\(clustering.name)` is saved already; choose another name")
+        guard !current.proposals.contains(where: { $0.id == id || $0.name == clustering.name }) else { throw taken }
+        guard let record = try store.createProposal(clustering) else { throw taken }
         var next = current
         next.revision += 1
-        next.proposals = (current.proposals + [ProposalRecord(id: record.id, name: record.name, clustering: clustering, ownClusters: false,
-                                                              valid: true, reason: nil)]).sorted { $0.id < $1.id }
+        next.proposals = (current.proposals + [ProposalRecord(id: record.id, version: record.version, name: record.name, clustering: clustering,
+                                                              ownClusters: false, valid: true, reason: nil)]).sorted { $0.id < $1.id }
         _ = try? await collections.get(next, pool: pool)
         current = next
         return next.proposals.first { $0.id == record.id }!
@@ -265,10 +304,11 @@ public actor ServiceState {
 
     /// Deletes a saved clustering (the study's own clusters are part of the study file and stay).
     public func deleteProposal(_ id: String) async throws {
-        guard lock != nil else { throw ServiceError.preconditionFailed("this service is read-only") }
+        guard writable else { throw ServiceError.preconditionFailed("this service is read-only") }
         guard id != "study" else { throw ServiceError.conflict("the study's own clusters are set in the study file and cannot be deleted here") }
         await beginWrite()
         defer { endWrite() }
+        try await followStore()
         guard try store.deleteProposal(id) else { throw ServiceError.notFound("no saved clustering `\(id.prefix(80))`") }
         var next = current
         next.revision += 1
@@ -280,6 +320,63 @@ public actor ServiceState {
     /// Builds the OGC collections of the analysis before the service opens, so the first readers do not wait.
     public func prepare() async throws {
         _ = try await collections.get(current, pool: pool)
+    }
+
+    // MARK: following a shared store
+
+    /// Makes the snapshot from the store again when another process has changed it (a shared store): the
+    /// saved scenarios and proposals are read, the analysis rebuilt, and the caches start over with the new
+    /// revision. Nothing is rebuilt when the records are the ones in memory (this instance's own writes).
+    /// The caller holds the write turn (`beginWrite`).
+    private func followStore() async throws {
+        guard storeLocation.isShared else { return }
+        let stamp: String, saved: [SavedScenario], proposals: [ProposalRecord]
+        do {
+            stamp = try store.stamp()
+            guard stamp != seenStamp else { storeReachable = true; return }
+            saved = try store.all()
+            proposals = try ProposalRecord.load(store, study: study)
+            storeReachable = true
+        } catch {
+            storeReachable = false
+            throw error
+        }
+        func versions(_ list: [SavedScenario]) -> [String: Int64] { Dictionary(list.map { ($0.record.id, $0.record.version) }, uniquingKeysWith: max) }
+        let scenariosSame = versions(saved) == versions(allSaved())
+        let proposalsSame = proposals.map { "\($0.id)@\($0.version)" } == current.proposals.map { "\($0.id)@\($0.version)" }
+        if scenariosSame && proposalsSame {
+            seenStamp = stamp
+            return
+        }
+        var next = scenariosSame ? current : try await rebuild(saved)
+        next.revision = current.revision + 1
+        next.proposals = proposals
+        _ = try? await collections.get(next, pool: pool)
+        current = next
+        seenStamp = stamp
+        ServiceLog.event("store-changed", ["revision": .int(next.revision), "scenarios": .int(saved.count), "proposals": .int(proposals.count)])
+    }
+
+    /// Follows a shared store until the task is cancelled: every `seconds`, one cheap query (the store's
+    /// stamp), and a rebuild only when another instance changed something. A database that cannot be
+    /// reached is tried again on the next round; the service keeps answering from its snapshot meanwhile.
+    public func followStore(every seconds: Double) async {
+        guard storeLocation.isShared else { return }
+        while !Task.isCancelled {
+            try? await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
+            await beginWrite()
+            do { try await followStore() } catch {}
+            endWrite()
+            surveys.follow()
+        }
+    }
+
+    /// Follows the store once now (tests, and readiness).
+    public func followStoreNow() async throws {
+        await beginWrite()
+        defer { endWrite() }
+        try await followStore()
+        surveys.follow()
     }
 
     private func rebuild(_ saved: [SavedScenario]) async throws -> AnalysisSnapshot {

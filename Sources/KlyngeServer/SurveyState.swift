@@ -42,8 +42,9 @@ final class AddressRateLimiter: Sendable {
 }
 
 /// The study's surveys as the service runs them: their definitions and places, the store of answers, which
-/// devices have answered, early closes, and the address rate limit. Writes go through one lock, so the
-/// device check and the save cannot interleave.
+/// devices have answered, early closes, and the address rate limit. Writes go through one lock; the store
+/// itself refuses a second answer from one device, so several instances sharing a database cannot let one
+/// through either. With a shared store, `follow()` drops what other instances have made stale.
 public final class SurveyState: Sendable {
     public let catalog: SurveyCatalog
     let outlines: [[[Double]]]
@@ -51,21 +52,27 @@ public final class SurveyState: Sendable {
     let writable: Bool
     let limiter: AddressRateLimiter
     private let devices: Mutex<[String: Set<String>]>
-    /// Each survey's responses as stored, read once by a writing service: it is the store's only writer while
-    /// it runs (it holds the writer's lock), so the copy changes only through it. Page loads and results read this.
+    /// Each survey's responses as stored, read once by a writing service. With a file it is the store's only
+    /// writer (it holds the writer's lock), so the copy changes only through it; with a shared store `follow()`
+    /// drops the copy when another instance has written. Page loads and results read this.
     private let cached: Mutex<[String: [SurveyResponse]]>
     private let closed: Mutex<[String: Date]>
     /// Serialises check-and-save.
     private let writeLock = Mutex(())
+    private let shared: Bool
+    /// The store's stamp when the copies were last made good (shared stores).
+    private let seenStamp = Mutex<String?>(nil)
 
-    init(study: Study, storePath: String, writable: Bool, rateLimit: SurveyRateLimit) throws {
+    init(study: Study, store location: StoreLocation, writable: Bool, rateLimit: SurveyRateLimit) throws {
         catalog = try SurveyCatalog.load(study)
         outlines = catalog.surveys.isEmpty ? [] : try SurveyPlaces.outlines(of: study)
-        store = SurveyStore(path: storePath)
+        store = SurveyStore(location: location)
+        shared = location.isShared
         self.writable = writable
         limiter = AddressRateLimiter(limit: rateLimit)
         // One read of the store per survey at start-up: its devices, an early close, and (for a writer) its answers.
         var devices: [String: Set<String>] = [:], closed: [String: Date] = [:], answers: [String: [SurveyResponse]] = [:]
+        let stamp = shared && !catalog.surveys.isEmpty ? try store.stamp() : nil
         for s in catalog.surveys {
             let c = try store.contents(survey: s.id)
             devices[s.id] = c.devices
@@ -75,6 +82,7 @@ public final class SurveyState: Sendable {
         self.devices = Mutex(devices)
         self.closed = Mutex(closed)
         cached = Mutex(answers)
+        seenStamp.withLock { $0 = stamp }
     }
 
     func survey(_ id: String) throws -> SurveyDefinition {
@@ -106,12 +114,14 @@ public final class SurveyState: Sendable {
         } catch {
             throw ServiceError.unprocessable(error.description)
         }
-        try writeLock.withLock { _ in
+        try serialisedWithAFile {
             let mark = survey.onePerDevice ? device : nil
-            if let mark, devices.withLock({ $0[survey.id]?.contains(mark) ?? false }) {
-                throw ServiceError.conflict("this device has already answered the survey; thank you")
+            let answered = ServiceError.conflict("this device has already answered the survey; thank you")
+            if let mark, devices.withLock({ $0[survey.id]?.contains(mark) ?? false }) { throw answered }
+            guard try store.save(response, device: mark) else {
+                if let mark { devices.withLock { _ = $0[survey.id, default: []].insert(mark) } }
+                throw answered
             }
-            try store.save(response, device: mark)
             if let mark { devices.withLock { _ = $0[survey.id, default: []].insert(mark) } }
             cached.withLock { c in if c[survey.id] != nil { c[survey.id]!.append(response) } }
         }
@@ -131,8 +141,33 @@ public final class SurveyState: Sendable {
         }
     }
 
+    /// A file's answers are saved one at a time, so the copy in memory and the file never differ. A database
+    /// decides between concurrent answers itself (one per device), and the copy is dropped whenever the store
+    /// changes (`follow`), so answers to a shared store are not held up behind each other.
+    private func serialisedWithAFile<T>(_ body: () throws -> T) throws -> T {
+        if shared { return try body() }
+        return try writeLock.withLock { _ in try body() }
+    }
+
     /// After a change made in place (moderation, a deletion), the next read comes from the store.
     private func forget(_ survey: SurveyDefinition) { cached.withLock { _ = $0.removeValue(forKey: survey.id) } }
+
+    /// With a shared store: when another instance has written (the store's stamp moved), the copies of the
+    /// answers are dropped and early closes read again. One cheap query when nothing changed; a database that
+    /// cannot be reached leaves the copies as they are until the next round.
+    func follow() {
+        guard shared, !catalog.surveys.isEmpty, let stamp = try? store.stamp() else { return }
+        guard stamp != seenStamp.withLock({ $0 }) else { return }
+        var closedNow: [String: Date] = [:]
+        do {
+            for s in catalog.surveys { closedNow[s.id] = try store.closedEarly(survey: s.id) }
+        } catch { return }
+        writeLock.withLock { _ in
+            cached.withLock { $0 = [:] }
+            closed.withLock { c in for (k, v) in closedNow { c[k] = v } }
+        }
+        seenStamp.withLock { $0 = stamp }
+    }
 
     func closeNow(_ survey: SurveyDefinition, now: Date = Date()) throws {
         guard writable else { throw ServiceError.forbidden("this service is read-only (started without a token)") }

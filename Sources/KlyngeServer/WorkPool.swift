@@ -8,7 +8,7 @@ import Glibc
 /// Work that is not light runs here (maps, solves and rebuilds in one pool; what-ifs and comparisons in a
 /// second), on a few threads of its own at a lower priority, never on the threads that answer light
 /// requests. A bounded queue sheds load with 503; every job has a time limit and stops when cancelled.
-final class WorkPool: @unchecked Sendable {
+public final class WorkPool: @unchecked Sendable {
     private struct Job {
         var control: WorkControl
         var run: () -> Void

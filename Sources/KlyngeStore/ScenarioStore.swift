@@ -18,25 +18,21 @@ public struct SavedScenario: Sendable {
 }
 
 /// The one place scenarios are saved for a study, read and written by the command line and the service:
-/// a GeoPackage beside the study (`<study>.scenarios.gpkg`) unless another path is given. The file is
-/// made on the first save, never by reading. Writers take `StoreLock` first.
+/// a GeoPackage beside the study (`<study>.scenarios.gpkg`) unless another path is given, or a PostgreSQL
+/// database shared by several instances. The file is made on the first save, never by reading. Writers to a
+/// file take `StoreLock` first; a database decides between writers itself.
 public final class ScenarioStore: @unchecked Sendable {
-    public let path: String
+    public let location: StoreLocation
+    /// The store for messages: its path, or the database and study key.
+    public var path: String { location.label }
     private var backing: (any RecordStore)?
 
-    /// Whether the store is a GeoPackage file (proposals are kept there as a second table).
-    private let isFile: Bool
-
-    public init(path: String) {
-        self.path = path
-        isFile = true
+    public convenience init(path: String) {
+        self.init(location: .geoPackage(path: path))
     }
 
-    /// A store that is not a file (e.g. PostgreSQL, or a test double of the protocol's contract).
-    public init(records: any RecordStore, path: String) {
-        self.path = path
-        backing = records
-        isFile = false
+    public init(location: StoreLocation) {
+        self.location = location
     }
 
     public static func defaultPath(forStudy study: String) -> String {
@@ -48,13 +44,23 @@ public final class ScenarioStore: @unchecked Sendable {
         URL(fileURLWithPath: study).deletingPathExtension().path + ".scenarios.yaml"
     }
 
-    public var exists: Bool { backing != nil || FileManager.default.fileExists(atPath: path) }
+    /// The file, for a GeoPackage store.
+    private var filePath: String? {
+        if case .geoPackage(let p) = location { return p }
+        return nil
+    }
+
+    public var exists: Bool { filePath.map { FileManager.default.fileExists(atPath: $0) } ?? true }
 
     /// A read-only handle until the first write, which reopens the file for update (making it if needed).
     private var reader: (any RecordStore)?
 
     private func opened(forWriting: Bool) throws -> (any RecordStore)? {
         if let backing { return backing }
+        guard let path = filePath else {
+            backing = try location.databaseRecords(kind: GeoPackageRecordStore.defaultTable)
+            return backing
+        }
         if !forWriting, let reader { return reader }
         guard forWriting || FileManager.default.fileExists(atPath: path) else { return nil }
         do {
@@ -71,6 +77,11 @@ public final class ScenarioStore: @unchecked Sendable {
         }
     }
 
+    private func writable() throws -> any RecordStore {
+        guard let s = try opened(forWriting: true) else { throw StoreError(path: path, message: "cannot open the store") }
+        return s
+    }
+
     /// Every record, decoded; corrupt records are listed with their problem, never dropped.
     public func all() throws -> [SavedScenario] {
         guard let s = try opened(forWriting: false) else { return [] }
@@ -83,18 +94,41 @@ public final class ScenarioStore: @unchecked Sendable {
 
     public var generation: String { (try? opened(forWriting: false))??.generation ?? "0" }
 
+    static func document(_ spec: StudyFile.ScenarioSpec) throws -> String { String(decoding: try encoder.encode(spec), as: UTF8.self) }
+
     /// Saves a scenario under `id` (made from its name when nil); the caller holds the writer's lock.
     @discardableResult
     public func put(_ spec: StudyFile.ScenarioSpec, id: String? = nil) throws -> StoredRecord {
-        guard let s = try opened(forWriting: true) else { throw StoreError(path: path, message: "cannot open the store") }
-        let document = String(decoding: try Self.encoder.encode(spec), as: UTF8.self)
-        return try s.put(id: id ?? ScenarioNaming.id(for: spec.name), name: spec.name, document: document)
+        try writable().put(id: id ?? ScenarioNaming.id(for: spec.name), name: spec.name, document: try Self.document(spec))
+    }
+
+    /// Saves a new scenario only while no record has `id`: nil when one has (another writer came first).
+    public func create(_ spec: StudyFile.ScenarioSpec, id: String) throws -> StoredRecord? {
+        try writable().insertNew([(id, spec.name, try Self.document(spec))])?.first
+    }
+
+    /// Replaces a scenario only while it still has `version`: nil when another write came first.
+    public func replace(_ spec: StudyFile.ScenarioSpec, id: String, ifVersion version: Int64) throws -> StoredRecord? {
+        try writable().replace(id: id, name: spec.name, document: try Self.document(spec), ifVersion: version)
     }
 
     @discardableResult
     public func delete(_ id: String) throws -> Bool {
         guard exists, let s = try opened(forWriting: true) else { return false }
         return try s.delete(id)
+    }
+
+    /// Deletes a scenario only while it still has `version`.
+    public func delete(_ id: String, ifVersion version: Int64) throws -> Bool {
+        guard exists else { return false }
+        return try writable().delete(id, ifVersion: version)
+    }
+
+    /// Changes whenever a scenario or proposal is written or deleted, by any process.
+    public func stamp() throws -> String {
+        let scenarios = try opened(forWriting: false)?.stamp() ?? "none"
+        let proposals = try openedProposals(forWriting: false)?.stamp() ?? "none"
+        return scenarios + "/" + proposals
     }
 
     // MARK: proposals (saved clusterings), a second table of the same store
@@ -105,9 +139,10 @@ public final class ScenarioStore: @unchecked Sendable {
 
     private func openedProposals(forWriting: Bool) throws -> (any RecordStore)? {
         if let proposalRecords, proposalsWritable || !forWriting { return proposalRecords }
-        guard isFile else {
-            if forWriting { throw StoreError(path: path, message: "this store keeps scenarios only; save proposals in a GeoPackage store (--store FILE.gpkg)") }
-            return nil
+        guard let path = filePath else {
+            proposalRecords = try location.databaseRecords(kind: Self.proposalTable)
+            proposalsWritable = true
+            return proposalRecords
         }
         guard forWriting || FileManager.default.fileExists(atPath: path) else { return nil }
         // A new store gets its scenario table too, so readers of scenarios find the file as they expect.
@@ -150,6 +185,13 @@ public final class ScenarioStore: @unchecked Sendable {
         return try s.put(id: ScenarioNaming.id(for: clustering.name), name: clustering.name, document: document)
     }
 
+    /// Saves a new clustering only while its id is free: nil when another writer saved one of that name first.
+    public func createProposal(_ clustering: SavedClustering) throws -> StoredRecord? {
+        guard let s = try openedProposals(forWriting: true) else { throw StoreError(path: path, message: "cannot open the store") }
+        let document = String(decoding: try Self.encoder.encode(clustering), as: UTF8.self)
+        return try s.insertNew([(ScenarioNaming.id(for: clustering.name), clustering.name, document)])?.first
+    }
+
     /// Deletes a saved clustering by id; false when there is none. The caller holds the writer's lock.
     @discardableResult
     public func deleteProposal(_ id: String) throws -> Bool {
@@ -174,7 +216,9 @@ public final class ScenarioStore: @unchecked Sendable {
     }
 
     /// Runs `body` holding the store's writer lock; refused while another process writes (a running service).
+    /// A database needs no lock: its conditional writes decide between writers.
     public func withWriterLock<T>(_ body: () throws -> T) throws -> T {
+        guard let path = filePath else { return try body() }
         let lock = try StoreLock(storePath: path)
         return try withExtendedLifetime(lock) { try body() }
     }

@@ -9,27 +9,31 @@ import KlyngeSurvey
 /// Records: a response under its id (name: the survey id); a device that has answered under
 /// `device:<survey>:<token>`; an early close under `state:<survey>`. The device token is the random value of
 /// the page's cookie, not derived from the device or its owner, and nothing ties it to the response.
-/// Calls are serialised: one GDAL handle, used by one thread at a time.
+/// Calls to a file are serialised (one GDAL handle, used by one thread at a time); a database takes them at once.
 public final class SurveyStore: @unchecked Sendable {
     public static let table = "klynge_survey_responses"
-    public let path: String
+    public let location: StoreLocation
+    /// The store for messages: its path, or the database and study key.
+    public var path: String { location.label }
     private let lock = NSLock()
     private var records: (any RecordStore)?
     private var writable = false
 
-    public init(path: String) {
-        self.path = path
+    public convenience init(path: String) {
+        self.init(location: .geoPackage(path: path))
     }
 
-    /// A store that is not a file (PostgreSQL, or a test of the record contract).
-    public init(records: any RecordStore, path: String) {
-        self.path = path
-        self.records = records
-        writable = true
+    public init(location: StoreLocation) {
+        self.location = location
     }
 
     private func opened(forWriting: Bool) throws -> (any RecordStore)? {
         if let records, writable || !forWriting { return records }
+        guard case .geoPackage(let path) = location else {
+            records = try location.databaseRecords(kind: Self.table)
+            writable = true
+            return records
+        }
         guard forWriting || FileManager.default.fileExists(atPath: path) else { return nil }
         do {
             // A new store gets its scenario table too, so readers of scenarios find the file as they expect.
@@ -45,10 +49,29 @@ public final class SurveyStore: @unchecked Sendable {
         }
     }
 
-    private func locked<T>(_ body: () throws -> T) throws -> T {
+    /// Runs `body` with the store opened. A file's GDAL handle serves one thread at a time, so its calls are
+    /// serialised; a database's pool serves many at once, and its conditional writes need no lock here.
+    private func with<T>(forWriting: Bool, _ body: ((any RecordStore)?) throws -> T) throws -> T {
         lock.lock()
+        let s: (any RecordStore)?
+        do { s = try opened(forWriting: forWriting) } catch {
+            lock.unlock()
+            throw error
+        }
+        if location.isShared {
+            lock.unlock()
+            return try body(s)
+        }
         defer { lock.unlock() }
-        return try body()
+        return try body(s)
+    }
+
+    /// As `with`, for a write: the store must open.
+    private func writing<T>(_ body: (any RecordStore) throws -> T) throws -> T {
+        try with(forWriting: true) { s in
+            guard let s else { throw StoreError(path: path, message: "cannot open the store") }
+            return try body(s)
+        }
     }
 
     static let encoder: JSONEncoder = {
@@ -71,9 +94,9 @@ public final class SurveyStore: @unchecked Sendable {
     }
 
     public func contents(survey: String) throws -> Contents {
-        try locked {
+        try with(forWriting: false) { s in
             var out = Contents()
-            guard let s = try opened(forWriting: false) else { return out }
+            guard let s else { return out }
             let devicePrefix = "device:\(survey):", state = Self.stateKey(survey: survey)
             for r in try s.all() {
                 if r.name == survey {
@@ -96,38 +119,46 @@ public final class SurveyStore: @unchecked Sendable {
         return (c.responses, c.unreadable)
     }
 
-    /// Saves a response, with the device's mark when given, in one transaction.
-    public func save(_ response: SurveyResponse, device: String?) throws {
+    /// Saves a response, with the device's mark when given, in one transaction: false (and nothing saved)
+    /// when the device has answered already. The store decides, so two processes taking answers never let one
+    /// device answer twice.
+    public func save(_ response: SurveyResponse, device: String?) throws -> Bool {
         let document = String(decoding: try Self.encoder.encode(response), as: UTF8.self)
         var items: [(id: String, name: String, document: String)] = [(response.id, response.survey, document)]
         if let device { items.append((Self.deviceKey(survey: response.survey, token: device), response.survey + "#device", "")) }
-        try locked {
-            guard let s = try opened(forWriting: true) else { throw StoreError(path: path, message: "cannot open the store") }
-            try s.putAll(items)
+        return try writing { try $0.insertNew(items) != nil }
+    }
+
+    /// When the survey was closed early, if it was (one record read).
+    public func closedEarly(survey: String) throws -> Date? {
+        try with(forWriting: false) { s in
+            guard let r = try s?.get(Self.stateKey(survey: survey)) else { return nil }
+            return ISO8601DateFormatter().date(from: r.document)
         }
+    }
+
+    /// Changes whenever a response, device mark or early close is written or deleted, by any process.
+    public func stamp() throws -> String {
+        try with(forWriting: false) { try $0?.stamp() ?? "none" }
     }
 
     /// Saves many responses (an import) in one transaction: all of them, or none.
     public func saveAll(_ responses: [SurveyResponse]) throws {
         let items = try responses.map { r in (id: r.id, name: r.survey, document: String(decoding: try Self.encoder.encode(r), as: UTF8.self)) }
-        try locked {
-            guard let s = try opened(forWriting: true) else { throw StoreError(path: path, message: "cannot open the store") }
-            try s.putAll(items)
-        }
+        try writing { _ = try $0.putAll(items) }
     }
 
     /// Closes the survey now (answers are refused from then on).
     public func closeEarly(survey: String, at date: Date) throws {
-        try locked {
-            guard let s = try opened(forWriting: true) else { throw StoreError(path: path, message: "cannot open the store") }
-            try s.put(id: Self.stateKey(survey: survey), name: survey + "#state", document: ISO8601DateFormatter().string(from: date))
+        try writing { s in
+            _ = try s.put(id: Self.stateKey(survey: survey), name: survey + "#state", document: ISO8601DateFormatter().string(from: date))
         }
     }
 
     /// Sets a pin's moderation status; false when the response or pin does not exist.
     public func setPinStatus(survey: String, response id: String, question: String, pin index: Int, to status: PlacePin.Status) throws -> Bool {
-        try locked {
-            guard let s = try opened(forWriting: true), let r = try s.get(id), r.name == survey,
+        try writing { s in
+            guard let r = try s.get(id), r.name == survey,
                   var response = try? JSONDecoder().decode(SurveyResponse.self, from: Data(r.document.utf8)),
                   case .pins(var pins)? = response.answers[question], pins.indices.contains(index) else { return false }
             pins[index].status = status
@@ -139,8 +170,8 @@ public final class SurveyStore: @unchecked Sendable {
 
     /// Deletes a response (spam, or a respondent's request); false when there is none.
     public func delete(survey: String, response id: String) throws -> Bool {
-        try locked {
-            guard let s = try opened(forWriting: true), let r = try s.get(id), r.name == survey else { return false }
+        try writing { s in
+            guard let r = try s.get(id), r.name == survey else { return false }
             return try s.delete(id)
         }
     }

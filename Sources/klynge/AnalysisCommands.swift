@@ -50,10 +50,10 @@ func namedClustering(_ name: String, _ options: StudyOptions, option: String = "
     if name == "study" { return nil }
     if ClusteringFile.isFile(name) { return try ClusteringFile.read(name) }
     if ClusteringFile.looksLikeFile(name) { throw ValidationError("\(option): no such file `\(name)`") }
-    let store = ScenarioStore(path: options.storePath)
+    let store = try options.scenarioStore()
     guard let saved = try store.proposal(name) else {
         let names = try store.proposals().map(\.record.name)
-        throw ValidationError("\(option): no saved proposal or clustering file `\(name)` in \(options.storePath)"
+        throw ValidationError("\(option): no saved proposal or clustering file `\(name)` in \(options.storeLabel)"
                               + (names.isEmpty ? " (none saved yet: `klynge regions … --save NAME`)" : " (saved: \(names.joined(separator: ", ")))"))
     }
     return saved

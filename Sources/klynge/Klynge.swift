@@ -16,7 +16,7 @@ struct Klynge: AsyncParsableCommand {
         subcommands: [Inspect.self, ImportOSM.self, Validate.self, Export.self, SnapCommand.self, MatrixCommand.self, IsochronesCommand.self,
                       RegionsCommand.self,
                       CoverageCommand.self, CompareCommand.self, ImpactCommand.self, ClustersCommand.self, ReportCommand.self,
-                      RenderCommand.self, OptimizeCommand.self, ScenariosCommand.self, SurveyCommand.self, ProfileCommand.self, PublishCommand.self, StoreCommand.self, ServeCommand.self]
+                      RenderCommand.self, OptimizeCommand.self, ScenariosCommand.self, SurveyCommand.self, ProfileCommand.self, PublishCommand.self, StoreCommand.self, ServeCommand.self, TokenCommand.self]
     )
 }
 
@@ -39,6 +39,20 @@ struct StudyOptions: ParsableArguments {
     @Argument(help: "The study file (YAML).")
     var study: String
 
+    @OptionGroup var more: StudyMoreOptions
+
+    var source: StudySource { more.source(study: study) }
+    var storePath: String { source.storePath }
+    var storeLabel: String { source.storeLabel }
+    func storeLocation() throws -> StoreLocation { try source.storeLocation() }
+    func key() throws -> String { try source.key() }
+    func scenarioStore() throws -> ScenarioStore { try source.scenarioStore() }
+    func surveyStore() throws -> SurveyStore { try source.surveyStore() }
+    func load() throws -> LoadResult { try source.load() }
+}
+
+/// The options that come with a study file (`serve` takes them without one when it serves several studies).
+struct StudyMoreOptions: ParsableArguments {
     @Option(name: .customLong("assume-crs"), help: "CRS for layers that declare none (e.g. EPSG:4326 for a lon/lat CSV).")
     var assumeCRS: String?
 
@@ -46,16 +60,53 @@ struct StudyOptions: ParsableArguments {
             help: "Replace a layer's source: ROLE=SOURCE, e.g. areas=PG:\"dbname=kommune\" (repeatable).")
     var sources: [String] = []
 
-    @Option(help: "The scenario store (default: <study>.scenarios.gpkg beside the study file).")
+    @Option(help: "The store of saved scenarios, proposals and survey answers: a GeoPackage (default: <study>.scenarios.gpkg beside the study file), or a PostgreSQL database shared by several instances (postgresql://USER@HOST/DB or PG:dbname=…).")
     var store: String?
 
-    var storePath: String { store ?? ScenarioStore.defaultPath(forStudy: study) }
+    @Option(name: .customLong("study-key"), help: "The study's key in a PostgreSQL store (default: made from the study's name, `Samsø` → `samsoe`).")
+    var studyKey: String?
 
     func validate() throws {
         for s in sources where !s.contains("=") {
             throw ValidationError("--source takes ROLE=SOURCE, got `\(s)`")
         }
     }
+
+    func source(study: String) -> StudySource {
+        StudySource(study: study, assumeCRS: assumeCRS, sources: sources, store: store, studyKey: studyKey)
+    }
+}
+
+/// A study file with its options: how to load it and where its records are.
+struct StudySource {
+    var study: String
+    var assumeCRS: String?
+    var sources: [String] = []
+    var store: String?
+    var studyKey: String?
+
+    var storePath: String { store ?? ScenarioStore.defaultPath(forStudy: study) }
+
+    /// Where the study's records are; a database keeps them under the study's key.
+    func storeLocation() throws -> StoreLocation {
+        guard StoreLocation.isDatabase(storePath) else { return .geoPackage(path: storePath) }
+        return StoreLocation(storePath, study: try key())
+    }
+
+    /// The study's key in a database: --study-key, or its name as an id.
+    func key() throws -> String {
+        if let studyKey {
+            guard !studyKey.isEmpty, studyKey.count <= 80 else { throw ValidationError("--study-key is 1 to 80 characters") }
+            return studyKey
+        }
+        return ScenarioNaming.id(for: try StudyFile.load(path: study).name)
+    }
+
+    /// The store for messages: the path, or the database without user or password.
+    var storeLabel: String { (try? storeLocation().label) ?? storePath }
+
+    func scenarioStore() throws -> ScenarioStore { ScenarioStore(location: try storeLocation()) }
+    func surveyStore() throws -> SurveyStore { SurveyStore(location: try storeLocation()) }
 
     func load() throws -> LoadResult {
         var overrides: [String: String] = [:]

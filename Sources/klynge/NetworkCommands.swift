@@ -11,8 +11,10 @@ import KlyngeStudy
 extension TravelMode: ExpressibleByArgument {}
 
 /// Loads a study and stops with the report on stderr if it has errors.
-func loadUsableStudy(_ options: StudyOptions) throws -> Study {
-    let result = try options.load()
+func loadUsableStudy(_ options: StudyOptions) throws -> Study { try loadUsableStudy(options.source) }
+
+func loadUsableStudy(_ source: StudySource) throws -> Study {
+    let result = try source.load()
     guard let study = result.study, result.isUsable else {
         printReport(result.report, lines: { warn($0) })
         warn("klynge: error: the study has errors")

@@ -146,7 +146,7 @@ struct OptimizeCommand: ParsableCommand {
                 if let problem = StudyAnalysis.problem(with: spec, study: study, network: network) {
                     throw ValidationError("the answer cannot be saved as a scenario: \(problem)")
                 }
-                let store = ScenarioStore(path: options.storePath)
+                let store = try options.scenarioStore()
                 try store.withWriterLock { _ = try store.put(spec, id: id) }
                 if !json { print("Saved as scenario `\(name)` (id \(id)) in the scenario store \(store.path)") }
             }

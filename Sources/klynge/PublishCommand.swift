@@ -78,7 +78,7 @@ struct PublishCommand: ParsableCommand {
     /// The clusterings considered: the study's own and every saved proposal, when there are two or more, in the
     /// order of `regions compare` (so the areas changed are counted against the study's own).
     func clusterings(_ analysis: StudyAnalysis, own study: Study, language: String) throws -> ClusteringComparison? {
-        let store = ScenarioStore(path: options.storePath)
+        let store = try options.scenarioStore()
         let saved = store.exists ? try store.proposals().compactMap(\.clustering) : []
         let ownName = language == "en" ? "The study's own" : "Studiets egne"
         // Named explicitly: the analysis may carry a chosen proposal in place of the study's own clusters.

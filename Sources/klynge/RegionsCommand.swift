@@ -31,14 +31,14 @@ struct RegionsDelete: ParsableCommand {
 
     func run() throws {
         try failing {
-            let store = ScenarioStore(path: options.storePath)
+            let store = try options.scenarioStore()
             let all = try store.proposals()
             guard let hit = all.first(where: { $0.record.id == clustering }) ?? all.first(where: { $0.record.name == clustering }) else {
-                throw ValidationError("no saved clustering `\(clustering)` in \(options.storePath)"
+                throw ValidationError("no saved clustering `\(clustering)` in \(options.storeLabel)"
                                       + (all.isEmpty ? "" : " (saved: \(all.map(\.record.name).joined(separator: ", ")))"))
             }
             try store.withWriterLock { _ = try store.deleteProposal(hit.record.id) }
-            print("Deleted the saved clustering `\(hit.record.name)` (\(hit.record.id)) from \(options.storePath)")
+            print("Deleted the saved clustering `\(hit.record.name)` (\(hit.record.id)) from \(options.storeLabel)")
         }
     }
 }
@@ -84,7 +84,7 @@ struct RegionsCompare: ParsableCommand {
     func run() throws {
         try failing {
             let analysis = try loadAnalysis(options)
-            let store = ScenarioStore(path: options.storePath)
+            let store = try options.scenarioStore()
             var alternatives: [(name: String, clustering: SavedClustering?)] = []
             let language = lang ?? analysis.study.language
             // By default the study's own clusters (when it has any) and every saved proposal.
@@ -244,7 +244,7 @@ struct RegionsPropose: ParsableCommand {
                 warn("klynge: error: \(e)")
                 throw ExitCode.failure
             }
-            let store = ScenarioStore(path: options.storePath)
+            let store = try options.scenarioStore()
             func publish() throws {
                 if let output {
                     // A GeoPackage gets the areas with their cluster as a second layer; other formats hold one.
@@ -254,7 +254,7 @@ struct RegionsPropose: ParsableCommand {
                 }
                 if let save {
                     let record = try store.putProposal(proposal.saved(name: save))
-                    if !json { print("Saved as \(record.id) in \(options.storePath)") }
+                    if !json { print("Saved as \(record.id) in \(options.storeLabel)") }
                 }
             }
             // With --save the store's lock comes first: when a running service holds it, nothing is written.

@@ -69,7 +69,7 @@ struct RenderCommand: ParsableCommand {
             let theStyle = try Style.load(style, stylesFolder: styleFolder)
             // Saved scenarios need the road network to be checked; a map of a study without roads has none.
             var study = try loadUsableStudy(options)
-            let store = ScenarioStore(path: options.storePath)
+            let store = try options.scenarioStore()
             var network: StudyNetwork?
             if store.exists || FileManager.default.fileExists(atPath: ScenarioStore.legacyYAMLPath(forStudy: options.study)) {
                 network = try StudyNetwork(study: study)

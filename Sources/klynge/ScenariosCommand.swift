@@ -19,7 +19,7 @@ func loadStudyWithSaved(_ options: StudyOptions) throws -> (own: Study, network:
 
 /// The saved scenarios sorted against the study.
 func savedScenarios(_ options: StudyOptions, study: Study, network: StudyNetwork) throws -> ScenarioSet {
-    let store = ScenarioStore(path: options.storePath)
+    let store = try options.scenarioStore()
     importLegacyScenarios(options, store: store)
     let set = StoredScenarios.merge(study: study, network: network, saved: try store.all())
     for i in set.invalid { warn("note: saved scenario `\(i.saved.record.id)` is left out: \(i.reason)") }
@@ -61,7 +61,7 @@ struct ScenariosCommand: ParsableCommand {
                     try printJSON(rows)
                     return
                 }
-                print("Store: \(options.storePath)\(FileManager.default.fileExists(atPath: options.storePath) ? "" : " (nothing saved yet)")")
+                print("Store: \(options.storeLabel)\(try options.scenarioStore().exists ? "" : " (nothing saved yet)")")
                 for s in own { print("  \(set.ids[s.name] ?? "")\t\(s.name)\t(study file, read-only)") }
                 for s in set.valid { print("  \(s.record.id)\t\(s.spec?.name ?? s.record.name)\tversion \(s.record.version), saved \(s.record.updated)") }
                 for s in set.invalid { print("  \(s.saved.record.id)\t\(s.saved.record.name)\tINVALID: \(s.reason)") }
@@ -76,7 +76,7 @@ struct ScenariosCommand: ParsableCommand {
 
         func run() throws {
             try failing {
-                guard let s = try ScenarioStore(path: options.storePath).get(id) else { throw ValidationError("no saved scenario `\(id)` in \(options.storePath)") }
+                guard let s = try options.scenarioStore().get(id) else { throw ValidationError("no saved scenario `\(id)` in \(options.storeLabel)") }
                 guard let spec = s.spec else { throw ValidationError("saved scenario `\(id)`: \(s.problem ?? "unreadable")") }
                 let encoder = YAMLEncoder()
                 encoder.options.allowUnicode = true
@@ -93,12 +93,12 @@ struct ScenariosCommand: ParsableCommand {
 
         func run() throws {
             try failing {
-                let all = try ScenarioStore(path: options.storePath).all()
-                for id in ids where !all.contains(where: { $0.record.id == id }) { throw ValidationError("no saved scenario `\(id)` in \(options.storePath)") }
+                let all = try options.scenarioStore().all()
+                for id in ids where !all.contains(where: { $0.record.id == id }) { throw ValidationError("no saved scenario `\(id)` in \(options.storeLabel)") }
                 let chosen = all.filter { ids.isEmpty || ids.contains($0.record.id) }.compactMap(\.spec)
                 let encoder = YAMLEncoder()
                 encoder.options.allowUnicode = true
-                try AtomicOutput.write(text: "# Scenarios exported from \(options.storePath)\n" + (try encoder.encode(chosen)), to: URL(fileURLWithPath: output))
+                try AtomicOutput.write(text: "# Scenarios exported from \(options.storeLabel)\n" + (try encoder.encode(chosen)), to: URL(fileURLWithPath: output))
                 print("Wrote \(chosen.count) scenario(s) to \(output)")
             }
         }
@@ -118,7 +118,7 @@ struct ScenariosCommand: ParsableCommand {
                     throw ValidationError("\(file) is not a list of scenarios: \(error)")
                 }
                 let study = try loadUsableStudy(options)
-                let store = ScenarioStore(path: options.storePath)
+                let store = try options.scenarioStore()
                 importLegacyScenarios(options, store: store)
                 // Every scenario is checked, with the saved ones, before any is saved: a bad file changes nothing.
                 var saved = try store.all()
@@ -147,9 +147,9 @@ struct ScenariosCommand: ParsableCommand {
 
         func run() throws {
             try failing {
-                let store = ScenarioStore(path: options.storePath)
+                let store = try options.scenarioStore()
                 let all = try store.all()
-                for id in ids where !all.contains(where: { $0.record.id == id }) { throw ValidationError("no saved scenario `\(id)` in \(options.storePath)") }
+                for id in ids where !all.contains(where: { $0.record.id == id }) { throw ValidationError("no saved scenario `\(id)` in \(options.storeLabel)") }
                 try store.withWriterLock { for id in ids { try store.delete(id) } }
                 print("Deleted \(ids.count) scenario(s) from \(store.path)")
             }

@@ -46,14 +46,6 @@ struct StoreCommand: ParsableCommand {
     }
 
     /// The study's key in the database.
-    static func key(_ given: String?, study: String) throws -> String {
-        if let given {
-            guard !given.isEmpty, given.count <= 80 else { throw ValidationError("--study-key is 1 to 80 characters") }
-            return given
-        }
-        return ScenarioNaming.id(for: try StudyFile.load(path: study).name)
-    }
-
     static func summary(_ counts: [String: Int]) -> String {
         StoreTransfer.kinds.map { "\(counts[$0] ?? 0) \($0.replacingOccurrences(of: "klynge_", with: "").replacingOccurrences(of: "_", with: " "))" }
             .joined(separator: ", ")
@@ -63,12 +55,11 @@ struct StoreCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Copy the study's GeoPackage store (--store, default beside the study) into PostgreSQL.")
         @OptionGroup var options: StudyOptions
         @OptionGroup var db: Database
-        @Option(help: "The study's key in the database (default: from its name).") var studyKey: String?
         @Flag(help: "Replace the study's records if the database has some.") var replace = false
 
         func run() throws {
             try failing {
-                let key = try StoreCommand.key(studyKey, study: options.study)
+                let key = try options.key()
                 guard FileManager.default.fileExists(atPath: options.storePath) else {
                     throw ValidationError("no store at \(options.storePath) (name one with --store)")
                 }
@@ -83,7 +74,6 @@ struct StoreCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Write the study's records from PostgreSQL to a GeoPackage store (a backup, or to work offline).")
         @OptionGroup var options: StudyOptions
         @OptionGroup var db: Database
-        @Option(help: "The study's key in the database (default: from its name).") var studyKey: String?
         @Option(name: .shortAndLong, help: "The GeoPackage to write (replaced as a whole).") var output: String
 
         func validate() throws {
@@ -92,7 +82,7 @@ struct StoreCommand: ParsableCommand {
 
         func run() throws {
             try failing {
-                let key = try StoreCommand.key(studyKey, study: options.study)
+                let key = try options.key()
                 let records = try StoreTransfer.read(connection: db.database, study: key)
                 var counts: [String: Int] = [:]
                 try AtomicOutput.write(to: URL(fileURLWithPath: output)) { tmp in counts = try StoreTransfer.write(geoPackage: tmp.path, records: records) }

@@ -26,7 +26,7 @@ struct SurveyOptions: ParsableArguments {
 
 /// A survey's stored responses; records that cannot be read are named and left out.
 func storedResponses(_ options: StudyOptions, _ survey: SurveyDefinition) throws -> [SurveyResponse] {
-    let (responses, unreadable) = try SurveyStore(path: options.storePath).responses(survey: survey.id)
+    let (responses, unreadable) = try options.surveyStore().responses(survey: survey.id)
     for r in unreadable { warn("note: the stored response `\(r)` cannot be read and is left out") }
     return responses
 }
@@ -163,10 +163,10 @@ struct SurveyCommand: ParsableCommand {
                     }
                 }
                 guard !responses.isEmpty else { throw ValidationError("\(file): no answers to import") }
-                let store = SurveyStore(path: options.study.storePath)
-                let scenarioStore = ScenarioStore(path: options.study.storePath)
+                let store = try options.study.surveyStore()
+                let scenarioStore = try options.study.scenarioStore()
                 try scenarioStore.withWriterLock { try store.saveAll(responses) }
-                print("Imported \(responses.count) paper answers into \(options.study.storePath)")
+                print("Imported \(responses.count) paper answers into \(options.study.storeLabel)")
             }
         }
     }
@@ -178,8 +178,8 @@ struct SurveyCommand: ParsableCommand {
         func run() throws {
             try failing {
                 let (_, _, survey) = try options.load()
-                let store = SurveyStore(path: options.study.storePath)
-                try ScenarioStore(path: options.study.storePath).withWriterLock { try store.closeEarly(survey: survey.id, at: Date()) }
+                let store = try options.study.surveyStore()
+                try options.study.scenarioStore().withWriterLock { try store.closeEarly(survey: survey.id, at: Date()) }
                 print("Closed \(survey.id)")
             }
         }

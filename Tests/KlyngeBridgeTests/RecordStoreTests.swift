@@ -33,6 +33,30 @@ import KlyngeTestSupport
         #expect(saved.map(\.version) == [1, 2, 3])
         #expect(try s.get("a")?.document == "3" && s.all().count == 2)
     }
+
+    /// The conditional writes the service uses, with the same rules as in PostgreSQL: a new id or nothing (all
+    /// records or none), a replace or delete only at the version the client edited, and a stamp that moves with
+    /// every change.
+    @Test func conditionalWritesKeepTheirRules() throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let s = try GeoPackageRecordStore(path: folder.appendingPathComponent("store.gpkg").path, table: "t")
+        let stamps = Failures()
+        stamps.add(try s.stamp())
+        let made = try #require(try s.insertNew([("a", "A", "1"), ("b", "B", "2")]))
+        stamps.add(try s.stamp())
+        #expect(made.map(\.id) == ["a", "b"])
+        #expect(try s.insertNew([("c", "C", "3"), ("a", "A", "x")]) == nil, "one id in use: nothing written")
+        #expect(try s.get("c") == nil && s.get("a")?.document == "1")
+        #expect(try s.replace(id: "a", name: "A", document: "stale", ifVersion: made[0].version + 100) == nil)
+        let replaced = try #require(try s.replace(id: "a", name: "A", document: "new", ifVersion: made[0].version))
+        stamps.add(try s.stamp())
+        #expect(try replaced.version > made[1].version && s.get("a")?.document == "new")
+        #expect(try s.replace(id: "zz", name: "Z", document: "", ifVersion: 1) == nil, "no record: nothing to replace")
+        #expect(try !s.delete("a", ifVersion: made[0].version) && s.delete("a", ifVersion: replaced.version))
+        stamps.add(try s.stamp())
+        #expect(Set(stamps.all).count == 4, "\(stamps.all)")
+    }
 }
 
 /// Errors collected from concurrent work.

@@ -126,6 +126,41 @@ import KlyngeIO
         #expect(try db.execute("SELECT count(*) FROM klynge.records WHERE study = $1 AND kind = 'k'", [s.study]).rows[0][0] == "0")
     }
 
+    @Test(.enabled(if: Self.pg != nil, "needs KLYNGE_TEST_PG (make test sets it up)"))
+    func insertNewIsAllOrNothingAndTheStampFollowsEveryChange() throws {
+        let s = try PostgreSQLRecordStore(connection: try #require(Self.pg), study: study())
+        var stamps = [try s.stamp()]
+        let made = try #require(try s.insertNew([("r", "R", "1"), ("device:x", "d", "")]))
+        stamps.append(try s.stamp())
+        #expect(made.count == 2 && made[1].version > made[0].version)
+        #expect(try s.insertNew([("r2", "R2", "2"), ("device:x", "d", "")]) == nil, "a device mark in use: the answer is not kept either")
+        #expect(try s.get("r2") == nil)
+        _ = try #require(try s.replace(id: "r", name: "R", document: "3", ifVersion: made[0].version))
+        stamps.append(try s.stamp())
+        #expect(try s.delete("device:x"))
+        stamps.append(try s.stamp())
+        #expect(Set(stamps).count == 4, "\(stamps)")
+    }
+
+    /// A connection the server drops (a restart, a proxy's idle timeout) is noticed before it is used: the next
+    /// call connects afresh and succeeds, with no error for the caller.
+    @Test(.enabled(if: Self.pg != nil, "needs KLYNGE_TEST_PG (make test sets it up)"))
+    func thePoolRecoversFromADroppedConnection() throws {
+        let pg = try #require(Self.pg)
+        let pool = PostgresPool(connection: pg)
+        let s = try PostgreSQLRecordStore(pool: pool, study: study(), kind: "klynge_scenarios")
+        try s.put(id: "a", name: "A", document: "1")
+        let pid = try pool.with { try $0.execute("SELECT pg_backend_pid()").rows[0][0] ?? "" }
+        let admin = try PostgresConnection(pg)
+        #expect(try admin.execute("SELECT pg_terminate_backend($1::int)", [pid]).rows[0][0] == "t")
+        #expect(try s.get("a")?.document == "1", "the dropped connection was replaced")
+        #expect(try pool.with { try $0.execute("SELECT pg_backend_pid()").rows[0][0] } != pid)
+        #expect(pool.ping())
+        #expect(!PostgresPool(connection: "postgresql://nobody:pw@127.0.0.1:1/none").ping())
+        #expect(PostgresConnection.label("postgresql://u:s3cret@db.kommune.dk:5433/klynge") == "PostgreSQL database `klynge` on db.kommune.dk:5433")
+        #expect(PostgresConnection.label("PG:dbname=k host=/var/run/postgresql password=s3cret") == "PostgreSQL database `k` on local socket")
+    }
+
     @Test func errorsNeverShowThePassword() throws {
         for connection in ["postgresql://klynge:s3cret-pw@127.0.0.1:1/klynge?connect_timeout=2",
                            "PG:host=127.0.0.1 port=1 dbname=klynge user=klynge password=s3cret-pw connect_timeout=2"] {

@@ -148,7 +148,7 @@ func errorShape(_ r: TestResponse) -> Bool {
                 #expect(r.headers[.xContentTypeOptions] == "nosniff" && r.headers[.contentType] == "text/html; charset=utf-8")
                 let html = String(buffer: r.body)
                 // No inline script or style: the policy would block it, and data never becomes markup.
-                #expect(!html.contains("<script>") && !html.contains("<style") && !html.contains("style=") && html.contains("/app/app.js"))
+                #expect(!html.contains("<script>") && !html.contains("<style") && !html.contains("style=") && html.contains("<script src=\"app.js\"></script>"))
             }
             try await client.execute(uri: "/app/app.js", method: .get) { r in
                 #expect(r.headers[.contentType] == "text/javascript; charset=utf-8")

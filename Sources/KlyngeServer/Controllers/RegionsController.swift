@@ -170,7 +170,7 @@ struct RegionsController {
             throw ServiceError.unprocessable(e.message)
         }
         let record = try await state.saveProposal(clustering)
-        return JSONBody.response(record, status: .created, headers: [.location: "/collections/clustering-\(record.id)"])
+        return JSONBody.response(record, status: .created, headers: [.location: "\(config.pathPrefix)/collections/clustering-\(record.id)"])
     }
 }
 

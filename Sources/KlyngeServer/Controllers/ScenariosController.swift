@@ -41,14 +41,14 @@ struct ScenariosController {
         return spec
     }
 
-    static func headers(_ r: ScenarioRecord) -> HTTPFields {
-        [.eTag: "\"\(r.etag)\"", .location: "/api/scenarios/\(r.id)"]
+    func headers(_ r: ScenarioRecord) -> HTTPFields {
+        [.eTag: "\"\(r.etag)\"", .location: "\(config.pathPrefix)/api/scenarios/\(r.id)"]
     }
 
     @Sendable func create(_ request: Request, _ context: KlyngeRequestContext) async throws -> Response {
         var r = request
         let saved = try await state.save(id: nil, try await spec(&r), precondition: .absent, creating: true)
-        return JSONBody.response(saved, status: .created, headers: Self.headers(saved))
+        return JSONBody.response(saved, status: .created, headers: headers(saved))
     }
 
     @Sendable func get(_ request: Request, _ context: KlyngeRequestContext) async throws -> Response {
@@ -60,7 +60,7 @@ struct ScenariosController {
         var r = request
         let id = try pathParameter(context, "id")
         let saved = try await state.save(id: id, try await spec(&r), precondition: IfMatch(request.headers[.ifMatch]), creating: false)
-        return JSONBody.response(saved, headers: Self.headers(saved))
+        return JSONBody.response(saved, headers: headers(saved))
     }
 
     @Sendable func delete(_ request: Request, _ context: KlyngeRequestContext) async throws -> Response {

@@ -43,8 +43,8 @@ struct SurveysController {
 
     /// Administrator routes need the bearer token even to read: results hold free texts and pins not yet public.
     func requireToken(_ request: Request) throws {
-        guard let token = config.token else { throw ServiceError.forbidden("this service has no token, so its survey results cannot be opened over HTTP; use `klynge survey results`") }
-        guard let auth = request.headers[.authorization], TokenMiddleware<KlyngeRequestContext>.same(auth, "Bearer \(token)") else {
+        guard config.tokens.canWrite else { throw ServiceError.forbidden("this service has no token, so its survey results cannot be opened over HTTP; use `klynge survey results`") }
+        guard config.tokens.accepts(authorization: request.headers[.authorization]) else {
             throw ServiceError.unauthorized("the survey's results need the bearer token")
         }
     }
@@ -53,7 +53,7 @@ struct SurveysController {
     @Sendable func page(_ request: Request, _ context: KlyngeRequestContext) async throws -> Response {
         let s = try survey(context)
         // The page fetches its data by relative address, so it must be opened at the folder.
-        guard request.uri.path.hasSuffix("/") else { return Response(status: .movedPermanently, headers: [.location: "/survey/\(s.id)/"]) }
+        guard request.uri.path.hasSuffix("/") else { return Response(status: .movedPermanently, headers: [.location: "\(config.pathPrefix)/survey/\(s.id)/"]) }
         var response = PageController.file(PackageResources.survey_html, "text/html; charset=utf-8")
         if s.onePerDevice, deviceToken(request, survey: s.id) == nil {
             var g = SystemRandomNumberGenerator()
@@ -126,7 +126,11 @@ struct SurveysController {
     }
 
     @Sendable func adminPage(_ request: Request, _ context: KlyngeRequestContext) async throws -> Response {
-        _ = try survey(context)
+        let s = try survey(context)
+        // The page loads its files by relative address, so it must be opened at the folder.
+        guard request.uri.path.hasSuffix("/") else {
+            return Response(status: .movedPermanently, headers: [.location: "\(config.pathPrefix)/survey/\(s.id)/admin/"])
+        }
         return PageController.file(PackageResources.survey_admin_html, "text/html; charset=utf-8")
     }
 

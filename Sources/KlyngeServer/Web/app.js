@@ -233,9 +233,11 @@ function retryAfter(r) {
   const d = v ? Date.parse(v) : NaN;
   return Number.isFinite(d) ? Math.max(1, Math.ceil((d - Date.now()) / 1000)) : 5;
 }
+// The page is at <BASE>/app/: BASE is "" for one study, "/studies/<id>" in a service of several.
+const BASE = location.pathname.replace(/\/app\/[^/]*$/, "");
 async function api(url, options = {}, retries = 0) {
   let r;
-  try { r = await fetch(url, Object.assign({ credentials: "same-origin" }, options)); }
+  try { r = await fetch(url.startsWith("/") ? BASE + url : url, Object.assign({ credentials: "same-origin" }, options)); }
   catch { throw new ApiError(0, t("offline")); }
   if (r.ok) return r.status === 204 ? null : r.json();
   if (r.status === 503) {
@@ -758,8 +760,8 @@ function drawDownloads() {
   setAttr($("dlGeojson"), "href", geo);
   setAttr($("dlGeojson"), "download", `klynge-${slug}.geojson`);
   const c = encodeURIComponent(cat);
-  setAttr($("dlPng"), "href", `/maps/coverage.png?category=${c}&paper=A4&lang=${state.lang}`);
-  setAttr($("dlPdf"), "href", `/maps/coverage.pdf?category=${c}&paper=A3&lang=${state.lang}`);
+  setAttr($("dlPng"), "href", `${BASE}/maps/coverage.png?category=${c}&paper=A4&lang=${state.lang}`);
+  setAttr($("dlPdf"), "href", `${BASE}/maps/coverage.pdf?category=${c}&paper=A3&lang=${state.lang}`);
 }
 
 // ---------- scenarios ----------

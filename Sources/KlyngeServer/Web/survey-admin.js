@@ -3,7 +3,10 @@
 "use strict";
 
 (function () {
-  const id = location.pathname.split("/")[2];
+  // The page is at <base>/survey/<id>/admin/, where <base> is "" or "/studies/<study>" in a service of several studies.
+  const m = location.pathname.match(/^(.*)\/survey\/([^/]+)\//);
+  const base = m ? m[1] : "";
+  const id = m ? m[2] : "";
   let token = sessionStorage.getItem("klynge-token") || "";
   const status = (m, bad) => { const s = document.getElementById("status"); s.textContent = m; s.className = bad ? "error" : ""; };
   function el(tag, attrs, text) {
@@ -30,7 +33,7 @@
   const n = (g) => (g.suppressed ? `< ${minimum}` : String(g.respondents));
   const pct = (x) => `${Math.round(x * 100)} %`;
   async function api(path, opts) {
-    const r = await fetch(path, Object.assign({ headers: { Authorization: `Bearer ${token}`, Accept: "application/json" } }, opts || {}));
+    const r = await fetch(base + path, Object.assign({ headers: { Authorization: `Bearer ${token}`, Accept: "application/json" } }, opts || {}));
     if (!r.ok) {
       const b = await r.json().catch(() => ({}));
       throw new Error((b.error && b.error.message) || String(r.status));
@@ -95,7 +98,7 @@
   }
   let def = null;
   async function load() {
-    if (!def) def = await fetch(`/survey/${id}/definition.json`).then((r) => (r.ok ? r.json() : null)).catch(() => null);
+    if (!def) def = await fetch(`${base}/survey/${id}/definition.json`).then((r) => (r.ok ? r.json() : null)).catch(() => null);
     window.KlyngeSurveyMap.reset();
     const r = await api(`/survey/${id}/results`);
     show(await r.json());
