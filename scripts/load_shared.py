@@ -40,7 +40,8 @@ def wrk(base, script, connections=40):
     p99 = re.search(r"\s99%\s+([\d.]+)(us|ms|s)", text)
     p99ms = float(p99.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[p99.group(2)]
     errors = re.findall(r"(Non-2xx or 3xx responses: \d+|Socket errors: .*)", text)
-    return rps, p99ms, errors
+    done = int(re.search(r"(\d+) requests in", text).group(1))
+    return rps, p99ms, errors, done
 
 
 def main():
@@ -79,11 +80,14 @@ def main():
           "wrk, nginx, PostgreSQL and the instances on the same machine")
     status = 0
     results = {}
+    answered = 0
     for n in (1, 2):
         proxy = Proxy(os.path.join(work, f"nginx{n}"), [s.port for s in instances[:n]])
         try:
             for name, script in (("reads", reads), ("survey answers", answers)):
-                rps, p99, errors = wrk(proxy.base, script)
+                rps, p99, errors, done = wrk(proxy.base, script)
+                if script == answers:
+                    answered += done
                 results[(n, name)] = (rps, p99)
                 print(f"{n} instance{'s' if n > 1 else ' '} behind nginx, {name:15s} {rps:9.0f} req/s   p99 {p99:7.1f} ms   {', '.join(errors) or '0 errors'}")
                 if errors:
@@ -91,7 +95,11 @@ def main():
         finally:
             proxy.stop()
     stored = int(pg.sql("SELECT count(*) FROM klynge.records WHERE kind = 'klynge_survey_responses' AND id NOT LIKE 'device:%'"))
-    print(f"answers stored in PostgreSQL: {stored}")
+    # Every acknowledged answer is stored; a few more may be, whose answers wrk stopped waiting for at the end of a run.
+    print(f"answers acknowledged: {answered}; stored in PostgreSQL: {stored}")
+    if not answered <= stored <= answered + 2 * 40:
+        print("FAIL: the stored answers do not match the acknowledged ones")
+        status = 1
     for name in ("reads", "survey answers"):
         one, two = results[(1, name)], results[(2, name)]
         print(f"{name}: two instances give {two[0] / one[0]:.2f}× the throughput of one; p99 {one[1]:.1f} → {two[1]:.1f} ms")
