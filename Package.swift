@@ -61,7 +61,7 @@ let package = Package(
         // The shared store in PostgreSQL: the connection (libpq; the handle stays inside), schema migrations, records.
         .target(name: "KlyngePostgres", dependencies: ["CPQ", "KlyngeIO"]),
         // The one scenario store of a study, shared by the command line and the service: records, ids, the writer's lock.
-        .target(name: "KlyngeStore", dependencies: ["KlyngeIO", "KlyngePostgres", "KlyngeStudy", "KlyngeSurvey", .product(name: "Yams", package: "Yams")]),
+        .target(name: "KlyngeStore", dependencies: ["KlyngeGeo", "KlyngeIO", "KlyngePostgres", "KlyngeStudy", "KlyngeSurvey", .product(name: "Yams", package: "Yams")]),
         // Ingest: loading and validating a study from GDAL sources, OSM import, joins, point files, export.
         .target(name: "KlyngeIngest", dependencies: ["KlyngeGeo", "KlyngeGEOS", "KlyngeProj", "KlyngeIO", "KlyngeStudy", "KlyngeWork",
                                                      .product(name: "Yams", package: "Yams")]),

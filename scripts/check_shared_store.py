@@ -16,6 +16,9 @@ balances them round-robin.
   database, and the restarted instance serves the same state.
 - PostgreSQL stopped under load: writes get 503 with a JSON error, `/ready` says 503, reads still answer from
   memory; once it is back the instances recover by themselves (no restart).
+- What QGIS opens: GDAL's PostgreSQL driver (ogrinfo) reads the views `klynge.scenarios` and
+  `klynge.proposal_clusters` with their geometries in EPSG:25832; a new meeting place given in lon/lat lies where
+  cs2cs puts it, and the dissolved clusters hold every area of the study once.
 - `serve --studies` with two studies on the same database: a token of one study gets 401 on the other, each
   study's records stay its own, and the web page works under /studies/<id>/app/ in headless Chromium.
 - No answer body ever holds the password, the connection string or the database's address; every answer
@@ -128,6 +131,37 @@ def chain_check(name, phase, base, sids, log, uncertain_ok, proxy_base=None):
             check(f"{name}: {sid} carries the last acknowledged version", record["version"] == acked[-1][3], (record["version"], acked[-1][3]))
 
 
+def qgis_checks(pg, a):
+    if not shutil.which("ogrinfo") or not shutil.which("cs2cs"):
+        print("skipped: the views through GDAL (no ogrinfo or cs2cs)")
+        return
+    lon, lat = 10.61234, 55.87654
+    body = json.dumps({"name": "Nyt sted", "open": [{"name": "Sted", "categories": ["hall"], "lonlat": [lon, lat]}]})
+    code, _, raw = call("POST", f"{a.base}/api/scenarios", body, AUTH)
+    check("a scenario with a new place", code == 201, (code, raw[:200]))
+    code, _, raw = call("POST", f"{a.base}/api/regions", json.dumps({"clusters": 2}), AUTH)
+    regions = json.loads(raw) if code == 200 else {}
+    assignments = regions.get("assignments") or {}
+    code, _, raw = call("POST", f"{a.base}/api/clusterings", json.dumps({"name": "To klynger", "assignments": assignments}), AUTH)
+    check("a saved proposal of two clusters", code == 201, (code, raw[:200]))
+    source = f"PG:host=127.0.0.1 port={pg.port} dbname=klynge user=postgres password={pg.password}"
+
+    def ogr(layer, where):
+        r = subprocess.run(["ogrinfo", "-ro", "-al", "-where", where, source, layer], capture_output=True, text=True)
+        return r.stdout
+    text = ogr("klynge.scenarios", "id = 'nyt-sted'")
+    point = re.search(r"MULTIPOINT \(\(?([\d.]+) ([\d.]+)", text)
+    expected = subprocess.run(["cs2cs", "-f", "%.4f", "EPSG:4326", "EPSG:25832"], input=f"{lat} {lon}\n", capture_output=True, text=True).stdout.split()
+    check("ogrinfo reads the scenario's place in ETRS89 / UTM 32N", point is not None and "UTM zone 32N" in text, text[-600:])
+    if point and len(expected) >= 2:
+        dx, dy = float(point.group(1)) - float(expected[0]), float(point.group(2)) - float(expected[1])
+        check("the place lies where cs2cs puts it (within 1 cm)", abs(dx) < 0.01 and abs(dy) < 0.01, (point.groups(), expected))
+    text = ogr("klynge.proposal_clusters", "proposal = 'to-klynger'")
+    areas = [int(m) for m in re.findall(r"areas \(Integer64\) = (\d+)", text)]
+    check("ogrinfo reads the proposal's two dissolved clusters", len(areas) == 2 and text.count("MULTIPOLYGON") == 2, text[-400:])
+    check("the clusters hold every area once", sum(areas) == len(assignments) and len(assignments) > 0, (areas, len(assignments)))
+
+
 def token_line(token):
     r = subprocess.run([klynge, "token", "hash"], input=token + "\n", capture_output=True, text=True, check=True)
     return r.stdout.strip()
@@ -222,7 +256,8 @@ def run_checks(pg, a, b, proxy, study_file, serve_args):
     for s in (a, b):
         code, _, raw = call("GET", f"{s.base}/ready")
         check("ready with the database up", code == 200, (code, raw[:200]))
-    check("the schema is made once by two instances starting together", pg.sql("SELECT count(*) FROM klynge.schema_migrations") == "1")
+    check("the schema is made once by two instances starting together",
+          pg.sql("SELECT count(*) = count(DISTINCT version) AND count(*) = max(version) AND count(*) >= 2 FROM klynge.schema_migrations") == "t")
 
     # A facility the scenarios close, so that each is a real change to the study.
     code, _, raw = call("GET", f"{a.base}/collections/facilities/items?limit=3")
@@ -379,6 +414,9 @@ def run_checks(pg, a, b, proxy, study_file, serve_args):
     check("PostgreSQL back: both instances write again without a restart", recovered, up_again)
     check("PostgreSQL back: /ready is 200 on both", [call("GET", f"{s.base}/ready")[0] for s in (a, b)] == [200, 200])
 
+    # ---- what QGIS opens ----
+    qgis_checks(pg, a)
+
     # ---- several studies in one service ----
     studies_checks(pg, study_file, serve_args)
 
@@ -390,6 +428,7 @@ def run_checks(pg, a, b, proxy, study_file, serve_args):
     check("a write with a wrong token is 401", code == 401, code)
     secrets = [pg.password.encode(), b"postgresql://", f"127.0.0.1:{pg.port}".encode(), f":{pg.port}".encode(), pg.folder.encode()]
     leaking = [b[:200] for b in bodies_seen if any(s in b for s in secrets)]
+    print(f"answer bodies checked for secrets: {len(bodies_seen)}")
     check(f"no answer body (of {len(bodies_seen)}) names the password, the connection string or the database's address", not leaking, leaking[:2])
     check("every answer carries an X-Request-Id", request_ids["missing"] == 0, request_ids["missing"])
     logs = a.log_file.name

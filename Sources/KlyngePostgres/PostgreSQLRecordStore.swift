@@ -20,6 +20,94 @@ enum StoreSchema {
                 PRIMARY KEY (study, kind, id))
             """,
         ]),
+        (2, [
+            // Geometries in the study's CRS, for QGIS: the study's SRID, its areas, and each record's places (a
+            // scenario's new meeting places, a survey answer's pins) kept by a trigger from the document itself,
+            // so every writer (each instance, `klynge store import`) stores them the same way and in the same statement.
+            "CREATE EXTENSION IF NOT EXISTS postgis",
+            "ALTER TABLE klynge.stores ADD COLUMN srid integer",
+            "ALTER TABLE klynge.records ADD COLUMN geom geometry",
+            "CREATE INDEX records_geom ON klynge.records USING gist (geom)",
+            "CREATE TABLE klynge.areas (study text NOT NULL, id text NOT NULL, name text NOT NULL, geom geometry NOT NULL, PRIMARY KEY (study, id))",
+            "CREATE INDEX areas_geom ON klynge.areas USING gist (geom)",
+            // A document as JSON, or null when it is not (device marks and early closes are plain text).
+            """
+            CREATE FUNCTION klynge.json_or_null(document text) RETURNS jsonb LANGUAGE plpgsql IMMUTABLE AS $$
+            BEGIN
+                RETURN document::jsonb;
+            EXCEPTION WHEN others THEN
+                RETURN NULL;
+            END $$
+            """,
+            """
+            CREATE FUNCTION klynge.record_geometry() RETURNS trigger LANGUAGE plpgsql AS $$
+            DECLARE
+                target integer;
+                doc jsonb;
+                points geometry[];
+            BEGIN
+                NEW.geom := NULL;
+                IF NEW.kind NOT IN ('klynge_scenarios', 'klynge_survey_responses') OR NEW.id LIKE 'device:%' OR NEW.id LIKE 'state:%' THEN
+                    RETURN NEW;
+                END IF;
+                SELECT srid INTO target FROM klynge.stores WHERE study = NEW.study;
+                IF target IS NULL THEN
+                    RETURN NEW;
+                END IF;
+                BEGIN
+                    doc := NEW.document::jsonb;
+                    IF NEW.kind = 'klynge_scenarios' THEN
+                        SELECT array_agg(CASE
+                            WHEN jsonb_typeof(o->'xy') = 'array' THEN ST_SetSRID(ST_MakePoint((o->'xy'->>0)::float8, (o->'xy'->>1)::float8), target)
+                            WHEN jsonb_typeof(o->'lonlat') = 'array' THEN
+                                ST_Transform(ST_SetSRID(ST_MakePoint((o->'lonlat'->>0)::float8, (o->'lonlat'->>1)::float8), 4326), target)
+                            END) INTO points
+                        FROM jsonb_array_elements(CASE jsonb_typeof(doc->'open') WHEN 'array' THEN doc->'open' ELSE '[]'::jsonb END) AS o;
+                    ELSE
+                        SELECT array_agg(ST_Transform(ST_SetSRID(ST_MakePoint((p->>'lon')::float8, (p->>'lat')::float8), 4326), target)) INTO points
+                        FROM jsonb_each(CASE jsonb_typeof(doc->'answers') WHEN 'object' THEN doc->'answers' ELSE '{}'::jsonb END) AS a(key, value),
+                             jsonb_array_elements(CASE WHEN a.value->>'type' = 'pins' AND jsonb_typeof(a.value->'value') = 'array'
+                                                       THEN a.value->'value' ELSE '[]'::jsonb END) AS p;
+                    END IF;
+                EXCEPTION WHEN others THEN
+                    -- A document the service cannot read keeps no geometry; the write itself goes through.
+                    RETURN NEW;
+                END;
+                points := array_remove(points, NULL);
+                IF cardinality(points) > 0 THEN
+                    NEW.geom := ST_Multi(ST_Collect(points));
+                END IF;
+                RETURN NEW;
+            END $$
+            """,
+            "CREATE TRIGGER records_geometry BEFORE INSERT OR UPDATE OF document ON klynge.records FOR EACH ROW EXECUTE FUNCTION klynge.record_geometry()",
+            // What QGIS opens: one view per kind, with the document as JSON and the geometry.
+            """
+            CREATE VIEW klynge.scenarios AS
+            SELECT study, id, name, klynge.json_or_null(document) AS scenario, version, updated, geom
+            FROM klynge.records WHERE kind = 'klynge_scenarios'
+            """,
+            """
+            CREATE VIEW klynge.survey_responses AS
+            SELECT study, id, name AS survey, klynge.json_or_null(document) AS response, version, updated, geom
+            FROM klynge.records WHERE kind = 'klynge_survey_responses' AND id NOT LIKE 'device:%' AND id NOT LIKE 'state:%'
+            """,
+            """
+            CREATE VIEW klynge.proposals AS
+            SELECT study, id, name, klynge.json_or_null(document) AS proposal, version, updated
+            FROM klynge.records WHERE kind = 'klynge_proposals'
+            """,
+            // Each saved proposal's clusters, dissolved from the study's areas.
+            """
+            CREATE VIEW klynge.proposal_clusters AS
+            SELECT r.study, r.id AS proposal, r.name AS proposal_name, a.cluster, count(*) AS areas, ST_Multi(ST_Union(ar.geom)) AS geom
+            FROM klynge.records r
+            CROSS JOIN LATERAL jsonb_each_text(coalesce(klynge.json_or_null(r.document)->'assignments', '{}'::jsonb)) AS a(area, cluster)
+            JOIN klynge.areas ar ON ar.study = r.study AND ar.id = a.area
+            WHERE r.kind = 'klynge_proposals'
+            GROUP BY r.study, r.id, r.name, a.cluster
+            """,
+        ]),
     ]
 
     /// Creates or brings the schema up to date.
@@ -158,6 +246,30 @@ public final class PostgreSQLRecordStore: RecordStore, Sendable {
     @discardableResult
     public func delete(_ id: String) throws -> Bool {
         try pool.with { try $0.execute("DELETE FROM klynge.records WHERE study = $1 AND kind = $2 AND id = $3", [study, kind, id]).affected == 1 }
+    }
+
+    /// Tells the database the study's CRS (an EPSG code; nil when it has none) and its areas (WKB in that CRS),
+    /// for the geometry of records and the QGIS views. Records are given their geometry again when the CRS
+    /// changed. One transaction, one writer at a time per study.
+    public func describeStudy(srid: Int?, areas: [(id: String, name: String, wkb: [UInt8])]) throws {
+        try pool.with { db in
+            try db.transaction {
+                try db.execute("SELECT pg_advisory_xact_lock(hashtext('klynge-study:' || $1))", [study])
+                let old = try db.execute("SELECT srid FROM klynge.stores WHERE study = $1", [study]).rows.first?[0] ?? nil
+                try db.execute("UPDATE klynge.stores SET srid = $2::integer WHERE study = $1", [study, srid.map(String.init)])
+                if old != srid.map(String.init) {
+                    // Touching the document runs the geometry trigger again, in the new CRS (versions stay).
+                    try db.execute("UPDATE klynge.records SET document = document WHERE study = $1", [study])
+                }
+                try db.execute("DELETE FROM klynge.areas WHERE study = $1", [study])
+                guard let srid else { return }
+                for a in areas {
+                    let hex = a.wkb.map { String(format: "%02x", $0) }.joined()
+                    try db.execute("INSERT INTO klynge.areas (study, id, name, geom) VALUES ($1, $2, $3, ST_SetSRID(ST_GeomFromWKB(decode($4, 'hex')), $5::integer))",
+                                   [study, a.id, a.name, hex, String(srid)])
+                }
+            }
+        }
     }
 
     /// The highest version and the number of records: any insert, update or delete changes one of them,

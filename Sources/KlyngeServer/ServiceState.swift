@@ -104,7 +104,7 @@ public struct AnalysisSnapshot: Sendable {
 public actor ServiceState {
     public let study: Study
     public let network: StudyNetwork
-    public let storeLocation: StoreLocation
+    public nonisolated let storeLocation: StoreLocation
     private var current: AnalysisSnapshot
     private let store: ScenarioStore
     /// Whether this service writes (it was given a token).
@@ -158,7 +158,11 @@ public actor ServiceState {
                              + "run `klynge scenarios import` or start with a token")
             }
         }
-        if location.isShared { seenStamp = try store.stamp() }
+        if location.isShared {
+            // The database learns the study's CRS and areas, for the geometries QGIS reads.
+            if writable { try location.describe(study) }
+            seenStamp = try store.stamp()
+        }
         current = try Self.build(study: study, network: network, saved: store.all(), revision: 0, control: .unlimited)
         current.proposals = try ProposalRecord.load(store, study: study)
         for i in current.invalid { notes.append("saved scenario `\(i.saved.record.id)` is listed as invalid: \(i.reason)") }

@@ -1,6 +1,8 @@
 import Foundation
+import KlyngeGeo
 import KlyngeIO
 import KlyngePostgres
+import KlyngeStudy
 
 /// Where a study's records live: a GeoPackage file (one writer, the default), or a PostgreSQL database shared
 /// by several processes, the study's records under its key. `--store` takes either; a `postgresql://` address
@@ -38,6 +40,13 @@ public enum StoreLocation: Sendable {
     func databaseRecords(kind: String) throws -> PostgreSQLRecordStore? {
         guard case .postgreSQL(let pool, let study) = self else { return nil }
         return try PostgreSQLRecordStore(pool: pool, study: study, kind: kind)
+    }
+
+    /// Gives a database the study's CRS and areas, so that records get their geometries and QGIS's views their
+    /// clusters (nothing for a file, whose tables hold no geometry).
+    public func describe(_ study: Study) throws {
+        guard let records = try databaseRecords(kind: GeoPackageRecordStore.defaultTable) else { return }
+        try records.describeStudy(srid: study.crs.epsgCode, areas: study.areas.map { ($0.id, $0.name, WKB.encode($0.geometry)) })
     }
 
     /// Whether the database answers (always true for a file).

@@ -65,6 +65,8 @@ struct StoreCommand: ParsableCommand {
                 }
                 let records = try StoreTransfer.read(geoPackage: options.storePath)
                 let counts = try StoreTransfer.write(connection: db.database, study: key, records: records, replace: replace)
+                // The study's CRS and areas, so that the records get their geometries for QGIS.
+                try StoreLocation(db.database, study: key).describe(try loadUsableStudy(options))
                 print("Imported \(StoreCommand.summary(counts)) into study `\(key)`; every record checked")
             }
         }

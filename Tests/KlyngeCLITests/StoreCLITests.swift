@@ -33,11 +33,21 @@ import KlyngeTestSupport
         #expect(again.status != 0 && again.stderr.contains("--replace"), "\(again.stderr)")
         let exported = try TestSupport.run(klynge, ["store", "export", study, "--database", pg, "--study-key", key, "-o", back])
         #expect(exported.status == 0, "\(exported.stderr)")
-        // Everything that reads a store says the same of both copies.
-        for args in [["survey", "results", study, "--json"], ["regions", "compare", study, "--json"]] {
+        // Everything that reads a store says the same of both copies, and of the database itself (--store postgresql://…).
+        for args in [["survey", "results", study, "--json"], ["regions", "compare", study, "--json"], ["compare", study, "--scenario", "Uden Sambiosen", "--json"]] {
             let a = try TestSupport.run(klynge, args + ["--store", store]), b = try TestSupport.run(klynge, args + ["--store", back])
+            let c = try TestSupport.run(klynge, args + ["--store", pg, "--study-key", key])
             #expect(a.status == 0 && a.stdout == b.stdout && !a.stdout.isEmpty, "\(args.prefix(2)): \(a.stderr) \(b.stderr)")
+            #expect(c.status == 0 && c.stdout == a.stdout, "\(args.prefix(2)) from the database: \(c.stderr)")
         }
+        // A write through the command line goes to the database, with the database's own version.
+        let saved = try TestSupport.run(klynge, ["scenarios", "import", study, folder.appendingPathComponent("s2.yaml").path, "--store", pg, "--study-key", key])
+        #expect(saved.status != 0 && saved.stderr.contains("s2.yaml"), "a missing file is named: \(saved.stderr)")
+        try TestSupport.write("- name: Kun i databasen\n  close: [node/5938809867]\n", to: folder.appendingPathComponent("s2.yaml"))
+        let saved2 = try TestSupport.run(klynge, ["scenarios", "import", study, folder.appendingPathComponent("s2.yaml").path, "--store", pg, "--study-key", key])
+        #expect(saved2.status == 0 && !saved2.stdout.contains("hemmelig"), "\(saved2.stderr)")
+        let listed = try TestSupport.run(klynge, ["scenarios", "list", study, "--store", pg, "--study-key", key])
+        #expect(listed.stdout.contains("kun-i-databasen") && listed.stdout.contains("PostgreSQL database"), "\(listed.stdout)")
         // The saved scenario as YAML, from both (the first line names the store).
         var yaml: [String] = []
         for (name, s) in [("a.yaml", store), ("b.yaml", back)] {

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 import KlyngeIngest
+import KlyngeStudyAnalysis
 import KlyngeStore
 import KlyngeStudy
 import KlyngeSurvey
@@ -102,6 +103,47 @@ import KlyngeTestSupport
         let stamp = try one.stamp()
         try two.closeEarly(survey: "s", at: Date(timeIntervalSince1970: 1_800_000_000))
         #expect(try one.stamp() != stamp && one.closedEarly(survey: "s") == Date(timeIntervalSince1970: 1_800_000_000))
+    }
+
+    /// What QGIS opens: a scenario's new place and a survey answer's pins as PostGIS points in the study's CRS
+    /// (the same point PROJ gives through Klynge's own transformation), and each saved proposal's clusters
+    /// dissolved from the study's areas, with every area in one cluster and no area lost.
+    @Test(.enabled(if: Self.pg != nil, "needs KLYNGE_TEST_PG (make test sets it up)"))
+    func recordsHaveGeometriesInTheStudysCRSForQGIS() async throws {
+        let (a, _, config) = try Self.pair()
+        guard case .postgreSQL(_, let key) = a.storeLocation else { throw TokenError(message: "not a database") }
+        let db = try PostgresConnection(try #require(Self.pg))
+        let place = #"{"name": "Nyt hus", "open": [{"name": "Hus", "categories": ["hall"], "lonlat": [10.6, 55.85]}]}"#
+        #expect(try await Self.send(a, config, .post, "/api/scenarios", body: place).status == .created)
+        let row = try db.execute("SELECT ST_SRID(geom), ST_X(ST_GeometryN(geom, 1)), ST_Y(ST_GeometryN(geom, 1)) FROM klynge.scenarios WHERE study = $1 AND id = 'nyt-hus'",
+                                 [key]).rows
+        let expected = try await a.workingXY(lon: 10.6, lat: 55.85)
+        #expect(row.first?[0] == "25832")
+        #expect(abs((Double(row.first?[1] ?? "") ?? 0) - expected.x) < 0.001 && abs((Double(row.first?[2] ?? "") ?? 0) - expected.y) < 0.001, "\(row) vs \(expected)")
+
+        // Pins of a survey answer.
+        let pins = SurveyResponse(id: "p1", survey: "s", receivedDay: "2026-12-01", source: .web, language: .da,
+                                  answers: ["steder": .pins([PlacePin(lon: 10.6, lat: 55.85, kind: .wish, text: "her", status: .pending),
+                                                            PlacePin(lon: 10.62, lat: 55.86, kind: .wish, text: "der", status: .approved)])])
+        #expect(try SurveyStore(location: a.storeLocation).save(pins, device: nil))
+        #expect(try db.execute("SELECT ST_NumGeometries(geom), ST_SRID(geom) FROM klynge.survey_responses WHERE study = $1 AND id = 'p1'",
+                               [key]).rows.first == ["2", "25832"])
+
+        // A proposal's clusters: every area once, and their area adds up to the study's.
+        let snapshot = await a.snapshot()
+        var request = RegionRequest()
+        request.count = .exactly(3)
+        let proposal = try RegionSetup(analysis: snapshot.analysis, request: request).solve()
+        let clustering = SavedClustering(name: "Tre", description: nil, assignments: proposal.assignments, hubs: [:])
+        _ = try await a.saveProposal(clustering)
+        let clusters = try db.execute("""
+            SELECT cluster, areas, ST_Area(geom) FROM klynge.proposal_clusters WHERE study = $1 AND proposal = 'tre' ORDER BY cluster
+            """, [key]).rows
+        let total = try db.execute("SELECT sum(ST_Area(geom)) FROM klynge.areas WHERE study = $1", [key]).rows[0][0].flatMap(Double.init) ?? 0
+        #expect(clusters.count == Set(proposal.assignments.values).count)
+        #expect(clusters.compactMap { $0[1].flatMap(Int.init) }.reduce(0, +) == snapshot.analysis.study.areas.count)
+        let summed = clusters.compactMap { $0[2].flatMap(Double.init) }.reduce(0, +)
+        #expect(total > 0 && abs(summed - total) / total < 1e-6, "\(summed) vs \(total)")
     }
 
     /// A database that cannot be reached is a 503 with a JSON error that names neither the server nor the password.
