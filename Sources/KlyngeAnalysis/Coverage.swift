@@ -9,7 +9,7 @@ public struct CategoryCoverage: Sendable, Hashable {
     /// The rule's metric (seconds or metres), `.infinity` where none is reachable.
     public var value: [Double]
 
-    public func isCovered(_ d: Int) -> Bool { value[d] <= rule.threshold }
+    public func isCovered(_ d: Int) -> Bool { rule.covers(value[d]) }
 }
 
 /// Coverage of every category under any plan, from access tables computed once. A plan is evaluated

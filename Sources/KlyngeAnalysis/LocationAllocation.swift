@@ -202,10 +202,11 @@ public enum LocationAllocation {
             }
         case .median(let p) where useHeuristic:
             solution = try heuristic(problem, p: p, coverageThreshold: nil, request)
+        // Thresholds are compared as `CostPrecision` says, here as everywhere else.
         case .coverage(let p, let t) where useHeuristic:
-            solution = try heuristic(problem, p: p, coverageThreshold: t, request)
-        case .coverage(let p, let t): solution = try exactCoverage(problem, p: p, threshold: t, request)
-        case .minimum(let t, let share): solution = try exactMinimum(problem, threshold: t, share: share, request)
+            solution = try heuristic(problem, p: p, coverageThreshold: CostPrecision.limit(t), request)
+        case .coverage(let p, let t): solution = try exactCoverage(problem, p: p, threshold: CostPrecision.limit(t), request)
+        case .minimum(let t, let share): solution = try exactMinimum(problem, threshold: CostPrecision.limit(t), share: share, request)
         case .median(let p): solution = try exactMedian(problem, p: p, request)
         case .center(let p): solution = try exactCenter(problem, p: p, request)
         }
@@ -239,7 +240,7 @@ public enum LocationAllocation {
         if case .minimum(let t, let share) = request.goal {
             guard share > 0 && share <= 1 else { throw LocationError("the share must be in (0, 1]") }
             // Who no allowed site covers decides what any set can reach: say so before solving.
-            let out = problem.weights.indices.filter { i in problem.weights[i] > 0 && !allowed.contains { problem.c(i, $0) <= t } }
+            let out = problem.weights.indices.filter { i in problem.weights[i] > 0 && !allowed.contains { problem.c(i, $0) <= CostPrecision.limit(t) } }
             let outWeight = out.reduce(0) { $0 + problem.weights[$1] }
             let reachable = problem.totalWeight > 0 ? (problem.totalWeight - outWeight) / problem.totalWeight : 0
             if !out.isEmpty && reachable < share * (1 - 1e-12) {
@@ -267,7 +268,7 @@ public enum LocationAllocation {
         var total = 0.0, covered = 0.0, w = 0.0, worst = 0.0
         for i in problem.weights.indices {
             let best = chosen.map { problem.c(i, $0) }.min() ?? .infinity
-            if let t = threshold, best <= t { covered += problem.weights[i] }
+            if let t = threshold, best <= CostPrecision.limit(t) { covered += problem.weights[i] }
             if best.isFinite { total += problem.weights[i] * best; w += problem.weights[i] }
             if problem.weights[i] > 0 { worst = max(worst, best) }
         }
@@ -317,15 +318,31 @@ public enum LocationAllocation {
         return try result(try GLPKSolver.solve(m, timeLimitSeconds: request.timeLimitSeconds, shouldStop: { request.control.isStopped }), .coverage, xs)
     }
 
+    /// Demand points grouped by the candidates that reach them within `t` (their coverage column): points
+    /// with the same set are one row of a covering model with their weights summed, which leaves the optimum
+    /// as it is and the model as small as the number of distinct sets (at kommune scale, a few hundred rows
+    /// for thousands of villages). Points no candidate reaches, and points without weight, are left out.
+    static func coverageGroups(_ problem: LocationProblem, threshold t: Double, skippingExcluded: Bool) -> [(near: [Int], weight: Double)] {
+        var index: [[Int]: Int] = [:]
+        var groups: [(near: [Int], weight: Double)] = []
+        for i in problem.weights.indices where problem.weights[i] > 0 {
+            let near = (0..<problem.candidateCount).filter { problem.c(i, $0) <= t && !(skippingExcluded && problem.excluded.contains($0)) }
+            guard !near.isEmpty else { continue }
+            if let g = index[near] { groups[g].weight += problem.weights[i] } else {
+                index[near] = groups.count
+                groups.append((near, problem.weights[i]))
+            }
+        }
+        return groups
+    }
+
     static func coverageModel(_ problem: LocationProblem, p: Int, threshold t: Double, integer: Bool) -> (MIPModel, [Int]) {
         var m = MIPModel(sense: .maximize)
         var xs = facilityVariables(&m, problem)
         if !integer { for x in xs { m.variables[x].integer = false } }
-        for i in problem.weights.indices {
-            let near = (0..<problem.candidateCount).filter { problem.c(i, $0) <= t }
-            guard !near.isEmpty, problem.weights[i] > 0 else { continue }
-            let y = m.add(.init(lower: 0, upper: 1, objective: problem.weights[i]))
-            m.add(.init([(y, 1)] + near.map { (xs[$0], -1) }, upper: 0))
+        for g in coverageGroups(problem, threshold: t, skippingExcluded: false) {
+            let y = m.add(.init(lower: 0, upper: 1, objective: g.weight))
+            m.add(.init([(y, 1)] + g.near.map { (xs[$0], -1) }, upper: 0))
         }
         m.add(.init(xs.map { ($0, 1) }, lower: Double(p), upper: Double(p)))
         xs = xs.map { $0 }
@@ -337,21 +354,21 @@ public enum LocationAllocation {
         let xs = facilityVariables(&m, problem) { _ in 1 }
         if share < 1 {
             var terms: [(Int, Double)] = []
-            for i in problem.weights.indices where problem.weights[i] > 0 {
-                let near = (0..<problem.candidateCount).filter { problem.c(i, $0) <= t && !problem.excluded.contains($0) }
-                guard !near.isEmpty else { continue }
+            for g in coverageGroups(problem, threshold: t, skippingExcluded: true) {
                 let y = m.add(.init(lower: 0, upper: 1, integer: true))
-                m.add(.init([(y, 1)] + near.map { (xs[$0], -1) }, upper: 0))
-                terms.append((y, problem.weights[i]))
+                m.add(.init([(y, 1)] + g.near.map { (xs[$0], -1) }, upper: 0))
+                terms.append((y, g.weight))
             }
             m.add(.init(terms, lower: share * problem.totalWeight))
         } else {
-            for i in problem.weights.indices where problem.weights[i] > 0 {
-                let near = (0..<problem.candidateCount).filter { problem.c(i, $0) <= t && !problem.excluded.contains($0) }
-                // `check` has refused a request with such a point already; this guards the p-center search.
-                guard !near.isEmpty else { throw LocationError("\(problem.demandName(i)) has no candidate site within the threshold") }
-                m.add(.init(near.map { (xs[$0], 1) }, lower: 1))
+            // `check` has refused a request with a point no candidate reaches; this guards the p-center search.
+            if let i = problem.weights.indices.first(where: { i in
+                problem.weights[i] > 0 && !(0..<problem.candidateCount).contains { problem.c(i, $0) <= t && !problem.excluded.contains($0) }
+            }) {
+                throw LocationError("\(problem.demandName(i)) has no candidate site within the threshold")
             }
+            // One covering row per distinct set of candidates.
+            for g in coverageGroups(problem, threshold: t, skippingExcluded: true) { m.add(.init(g.near.map { (xs[$0], 1) }, lower: 1)) }
         }
         return try result(try GLPKSolver.solve(m, timeLimitSeconds: request.timeLimitSeconds, shouldStop: { request.control.isStopped }), .minimum, xs)
     }

@@ -9,6 +9,28 @@ public enum Metric: String, Sendable, Hashable, Codable {
     case distance
 }
 
+/// The one precision of travel costs: kept, compared and published to the hundredth (of a second, or of a
+/// metre), rounded half away from zero, as `klynge matrix` writes them. A point exactly at a threshold
+/// therefore counts the same in `coverage`, `optimize`, the service and a recomputation from the CSV. A
+/// threshold is taken to the hundredth below it (599.999 s is 599.99 s). Costs are stored as the nearest
+/// `Float`, which holds every hundredth up to 131,072 (36 hours, or 131 km) apart from its neighbours.
+public enum CostPrecision {
+    /// The stored value of a cost: rounded to the hundredth, as the nearest `Float`.
+    @inline(__always)
+    public static func stored(_ cost: Double) -> Float {
+        Float((cost * 100).rounded(.toNearestOrAwayFromZero) / 100)
+    }
+
+    /// What a stored cost is compared with: within the threshold when `cost <= limit(threshold)`. Half a
+    /// hundredth above the threshold's last whole hundredth, so that a stored value's `Float` error (under
+    /// 0.004 up to 131,072) never moves it across.
+    @inline(__always)
+    public static func limit(_ threshold: Double) -> Double {
+        guard threshold.isFinite else { return threshold }
+        return (threshold * 100 + 1e-7).rounded(.down) / 100 + 0.005
+    }
+}
+
 /// When a demand point counts as reaching a facility of a category.
 public struct CoverageRule: Sendable, Hashable {
     public var mode: TravelMode
@@ -21,6 +43,10 @@ public struct CoverageRule: Sendable, Hashable {
         self.metric = metric
         self.threshold = threshold
     }
+
+    /// Whether a stored cost is within the threshold (`CostPrecision`).
+    @inline(__always)
+    public func covers(_ cost: Double) -> Bool { cost <= CostPrecision.limit(threshold) }
 
     /// 10 minutes by car: the default for a category the study does not set.
     public static let standard = CoverageRule(mode: .car, metric: .duration, threshold: 600)
@@ -64,7 +90,7 @@ public struct DemandSite: Sendable, Hashable {
 }
 
 /// Costs from every demand point to every site by one mode: computed once, shared by every scenario.
-/// Stored as `Float` (seconds and metres to well under a second and a metre); NaN = unreachable.
+/// Stored as `Float`, to the hundredth of a second and a metre (`CostPrecision`); NaN = unreachable.
 public struct AccessTable: Sendable {
     public let demandCount: Int
     public let siteCount: Int
@@ -80,8 +106,8 @@ public struct AccessTable: Sendable {
         for d in 0..<demandCount {
             for s in 0..<siteCount {
                 if let c = cost(d, s) {
-                    sec[d * siteCount + s] = Float(c.cost)
-                    m[d * siteCount + s] = Float(c.meters)
+                    sec[d * siteCount + s] = CostPrecision.stored(c.cost)
+                    m[d * siteCount + s] = CostPrecision.stored(c.meters)
                 }
             }
         }

@@ -66,7 +66,7 @@ public struct CoverageSummary: Sendable, Hashable, Codable {
         threshold = rule.threshold
         self.openFacilities = openFacilities
         population = weights.reduce(0, +)
-        coveredPopulation = zip(values, weights).filter { $0.0 <= rule.threshold }.reduce(0) { $0 + $1.1 }
+        coveredPopulation = zip(values, weights).filter { rule.covers($0.0) }.reduce(0) { $0 + $1.1 }
         coveredShare = population > 0 ? coveredPopulation / population : 0
         populationBeyond = population - coveredPopulation
         populationUnreachable = zip(values, weights).filter { !$0.0.isFinite }.reduce(0) { $0 + $1.1 }

@@ -113,8 +113,6 @@ public actor ServiceState {
     private let lock: StoreLock?
     /// The store's stamp when the snapshot was last made from it (shared stores).
     private var seenStamp: String?
-    /// Whether the last look at the store succeeded (readiness).
-    public private(set) var storeReachable = true
     /// Maps, optimisation, clusters and rebuilds.
     let pool: WorkPool
     /// What-ifs, comparisons and closure impact.
@@ -334,17 +332,10 @@ public actor ServiceState {
     /// The caller holds the write turn (`beginWrite`).
     private func followStore() async throws {
         guard storeLocation.isShared else { return }
-        let stamp: String, saved: [SavedScenario], proposals: [ProposalRecord]
-        do {
-            stamp = try store.stamp()
-            guard stamp != seenStamp else { storeReachable = true; return }
-            saved = try store.all()
-            proposals = try ProposalRecord.load(store, study: study)
-            storeReachable = true
-        } catch {
-            storeReachable = false
-            throw error
-        }
+        let stamp = try store.stamp()
+        guard stamp != seenStamp else { return }
+        let saved = try store.all()
+        let proposals = try ProposalRecord.load(store, study: study)
         func versions(_ list: [SavedScenario]) -> [String: Int64] { Dictionary(list.map { ($0.record.id, $0.record.version) }, uniquingKeysWith: max) }
         let scenariosSame = versions(saved) == versions(allSaved())
         let proposalsSame = proposals.map { "\($0.id)@\($0.version)" } == current.proposals.map { "\($0.id)@\($0.version)" }

@@ -104,8 +104,8 @@ public struct CostTables: Sendable {
         _ = try MatrixEngine(graph: graph).compute(origins: demand.map(\.snap), destinations: sites.map(\.snap)) { (block: MatrixBlock) in
             block.forEach { o, d, c in
                 if let c {
-                    seconds[o * width + d] = Float(c.cost)
-                    meters[o * width + d] = Float(c.meters)
+                    seconds[o * width + d] = CostPrecision.stored(c.cost)
+                    meters[o * width + d] = CostPrecision.stored(c.meters)
                 }
             }
         }

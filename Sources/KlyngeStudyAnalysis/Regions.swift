@@ -248,7 +248,7 @@ public struct RegionSetup: Sendable {
         }
         // Travel from every village to every hub: one search per hub on the study's cost tables.
         let table = try analysis.tables.including(request.mode).columns(for: sites, mode: request.mode, layer: "hubs").table
-        let limit = request.maxMinutes.map { $0 * 60 }
+        let limit = request.maxMinutes.map { CostPrecision.limit($0 * 60) }
         var villageCost: [[Double?]] = Array(repeating: Array(repeating: nil, count: hubs.count), count: study.demand.count)
         var cost = Array(repeating: Array(repeating: 0.0, count: hubs.count), count: areas.count)
         for a in areas.indices {
@@ -257,7 +257,7 @@ public struct RegionSetup: Sendable {
                 for h in hubs.indices {
                     let seconds = table.cost(d, h)?.cost
                     villageCost[d][h] = seconds
-                    guard var s = seconds, limit.map({ s <= $0 + 1e-6 }) ?? true else { cost[a][h] = .infinity; continue }
+                    guard var s = seconds, limit.map({ s <= $0 }) ?? true else { cost[a][h] = .infinity; continue }
                     if hubs[h].kind == .village, hubs[h].id == study.demand[d].id { s = 0 }
                     cost[a][h] += w * s
                 }
