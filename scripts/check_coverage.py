@@ -76,7 +76,8 @@ with tempfile.TemporaryDirectory() as tmp:
             mine = next(c for c in p["categories"] if c["category"] == cat)
             got = mine["durationSeconds"] if metric == "duration" else mine["distanceMeters"]
             want = None if math.isinf(v) else v
-            check(f"{cat} {p['demandId']} nearest", close(got, want, 0.06), f"klynge {got}, matrix {want}")
+            # The same hundredth as the CSV (CostPrecision).
+            check(f"{cat} {p['demandId']} nearest", close(got, want, 0.0051), f"klynge {got}, matrix {want}")
             check(f"{cat} {p['demandId']} covered", mine["covered"] == (v <= threshold), f"{mine['covered']} vs {v}")
         covered = sum(w for v, w in zip(values, weights) if v <= threshold)
         total = sum(weights)
@@ -113,6 +114,43 @@ with tempfile.TemporaryDirectory() as tmp:
             want = sum(w for i, w in zip(ids, weights) if near.get(i, math.inf) <= threshold)
             got = result["solution"]["coveredWeight"]
             check(f"{cat} optimize {solver}: covered weight of its set from the matrix", close(got, want, 1e-6), f"klynge {got}, matrix {want}")
+        # Access beyond the nearest: open facilities within the threshold (two or more: backup coverage) and the
+        # two-step floating catchment ratio (2SFCA) per 1,000 people, recomputed from every pair of the CSV.
+        pairs = []
+        with open(m, newline="") as f:
+            for row in csv.DictReader(f):
+                col = "duration_s" if metric == "duration" else "distance_m"
+                if row[col] and float(row[col]) <= threshold:
+                    pairs.append((row["from_id"], row["to_id"]))
+        unit = summary.get("accessUnit")
+        supply = {}
+        if unit == "capacity":
+            fac = os.path.join(tmp, f"{cat}-facilities.csv")
+            subprocess.run([klynge, "export", study_path, "--layer", "facilities", "-o", fac], check=True, capture_output=True)
+            with open(fac, newline="") as f:
+                supply = {r["id"]: float(r["capacity"]) for r in csv.DictReader(f) if r.get("capacity")}
+        check(f"{cat} access unit", unit in ("capacity", "facilities"), unit)
+        weight_of = dict(zip(ids, weights))
+        served = {}
+        for d, j in pairs:
+            served[j] = served.get(j, 0.0) + weight_of.get(d, 0.0)
+        ratio = {j: (supply.get(j, 1.0) if unit == "capacity" else 1.0) / w if w > 0 else 0.0 for j, w in served.items()}
+        reach = {}
+        for d, j in pairs:
+            reach.setdefault(d, []).append(j)
+        for p in points:
+            mine = next(c for c in p["categories"] if c["category"] == cat)
+            near = reach.get(p["demandId"], [])
+            want = 1000 * sum(ratio[j] for j in near) if near else None
+            check(f"{cat} {p['demandId']} opportunities", mine.get("opportunities") == len(near), f"{mine.get('opportunities')} vs {len(near)}")
+            got = mine.get("accessPer1000")
+            check(f"{cat} {p['demandId']} 2SFCA", (got is None and want is None) or (got is not None and want is not None and
+                                                    abs(got - want) <= 1e-6 * max(1.0, abs(want))), f"klynge {got}, recomputed {want}")
+        backup = sum(w for i, w in zip(ids, weights) if len(reach.get(i, [])) >= 2)
+        check(f"{cat} backup population", close(summary.get("backupPopulation"), backup, 1e-6), f"{summary.get('backupPopulation')} vs {backup}")
+        mean_access = sum(w * 1000 * sum(ratio[j] for j in reach.get(i, [])) for i, w in zip(ids, weights)) / total if total > 0 else None
+        check(f"{cat} mean 2SFCA", close(summary.get("accessPer1000"), mean_access, 1e-6 * max(1.0, mean_access or 0)),
+              f"{summary.get('accessPer1000')} vs {mean_access}")
         worst = max(range(len(values)), key=lambda i: (values[i], weights[i]))
         check(f"{cat} worst served", summary["worstServedId"] == ids[worst], f"{summary['worstServedId']} vs {ids[worst]}")
 

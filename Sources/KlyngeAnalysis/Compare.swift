@@ -20,6 +20,9 @@ public struct CategoryComparison: Sendable, Hashable, Codable {
     public var gaining: [PointChange]
     /// The point whose time (or distance) grows the most (unreachable after counts as the largest).
     public var largestIncrease: PointChange?
+    /// Points with two or more open facilities within the threshold before and fewer after: still covered,
+    /// perhaps, but one more closure from being stranded (the summaries hold the backup and 2SFCA figures).
+    public var losingBackup: [PointChange] = []
     public var coveredShareChange: Double { after.coveredShare - before.coveredShare }
 }
 
@@ -59,8 +62,17 @@ extension CoverageEngine {
                     largest = (delta, change)
                 }
             }
-            result.append(CategoryComparison(category: c, before: summary(x, plan: a), after: summary(y, plan: b),
-                                             losing: losing, gaining: gaining, largestIncrease: largest?.1))
+            var comparison = CategoryComparison(category: c, before: summary(x, plan: a), after: summary(y, plan: b),
+                                                losing: losing, gaining: gaining, largestIncrease: largest?.1)
+            if let ax = access(a, category: c), let ay = access(b, category: c) {
+                comparison.before = comparison.before.with(ax)
+                comparison.after = comparison.after.with(ay)
+                comparison.losingBackup = demand.indices.filter { ax.opportunities[$0] >= 2 && ay.opportunities[$0] < 2 }.map { d in
+                    PointChange(demandId: demand[d].id, name: demand[d].name, population: demand[d].weight, before: finite(x.value[d]),
+                                after: finite(y.value[d]), siteBefore: id(x.site[d]), siteAfter: id(y.site[d]))
+                }
+            }
+            result.append(comparison)
         }
         return Comparison(categories: result, openBefore: a.open.filter { $0 }.count, openAfter: b.open.filter { $0 }.count,
                           annualCostBefore: annualCost(a), annualCostAfter: annualCost(b))

@@ -57,6 +57,24 @@ public struct CoverageSummary: Sendable, Hashable, Codable {
     public var maxReachable: Double?
     public var worstReachableId: String?
     public var worstReachableName: String?
+    /// Backup coverage: people with two or more open facilities within the threshold, and their share.
+    public var backupPopulation: Double?
+    public var backupShare: Double?
+    /// The two-step floating catchment ratio per 1,000 people (`CategoryAccess`), weighted by population, and
+    /// what it counts: `capacity` (places) or `facilities`.
+    public var accessPer1000: Double?
+    public var accessUnit: SupplyUnit?
+
+    /// The summary with the access figures of the same category and plan.
+    public func with(_ access: CategoryAccess) -> CoverageSummary {
+        var out = self
+        out.backupPopulation = access.backupPopulation
+        out.backupShare = population > 0 ? access.backupPopulation / population : 0
+        // Rounded at the boundary, as every figure: no Float noise in the answers.
+        out.accessPer1000 = access.meanRatioPer1000.map { ($0 * 1e6).rounded() / 1e6 }
+        out.accessUnit = access.unit
+        return out
+    }
 
     public init(category: String, rule: CoverageRule, openFacilities: Int, values: [Double], weights: [Double],
                 ids: [String], names: [String]) {

@@ -35,6 +35,11 @@ public struct CoverageReport: Sendable, Codable {
         public var distanceMeters: Double?
         public var durationSeconds: Double?
         public var covered: Bool
+        /// Open facilities within the threshold (two or more: backup coverage).
+        public var opportunities: Int?
+        /// The two-step floating catchment ratio per 1,000 people (the category's `accessUnit`); nil where no
+        /// facility is within the threshold.
+        public var accessPer1000: Double?
     }
     public struct PointRow: Sendable, Codable {
         public var demandId: String
@@ -62,7 +67,8 @@ public struct CoverageReport: Sendable, Codable {
         let coverage = engine.evaluate(plan, categories: cats)
         study = analysis.study.name
         self.scenario = scenario
-        categories = cats.compactMap { c in coverage[c].map { engine.summary($0, plan: plan) } }
+        let access = Dictionary(uniqueKeysWithValues: cats.compactMap { c in engine.access(plan, category: c).map { (c, $0) } })
+        categories = cats.compactMap { c in coverage[c].map { cov in access[c].map { engine.summary(cov, plan: plan).with($0) } ?? engine.summary(cov, plan: plan) } }
         let areaNames = Dictionary(analysis.study.areas.map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
         var rows: [String: AreaRow] = [:]
         for c in cats {
@@ -97,9 +103,11 @@ public struct CoverageReport: Sendable, Codable {
                 let s = Int(cov.site[d])
                 let cost = engine.cost(cov, d)
                 return PointCategory(category: c, facilityId: s >= 0 ? engine.sites[s].id : nil, facilityName: s >= 0 ? engine.sites[s].name : nil,
-                                     distanceMeters: cost.map { ($0.meters * 10).rounded() / 10 },
-                                     durationSeconds: cov.rule.mode.isTimed ? cost.map { ($0.cost * 10).rounded() / 10 } : nil,
-                                     covered: cov.isCovered(d))
+                                     // To the hundredth, as kept and compared (CostPrecision): `covered` follows from these.
+                                     distanceMeters: cost.map { ($0.meters * 100).rounded() / 100 },
+                                     durationSeconds: cov.rule.mode.isTimed ? cost.map { ($0.cost * 100).rounded() / 100 } : nil,
+                                     covered: cov.isCovered(d), opportunities: access[c]?.opportunities[d],
+                                     accessPer1000: (access[c]?.ratioPer1000[d] ?? nil).map { ($0 * 1e6).rounded() / 1e6 })
             })
         }
     }
@@ -113,7 +121,8 @@ public struct CoverageReport: Sendable, Codable {
                                              .init(name: "villages", type: .integer)]
         for c in categories.map(\.category) {
             pointFields += [.init(name: "\(c)_facility_id", type: .string), .init(name: "\(c)_facility", type: .string),
-                            .init(name: "\(c)_min", type: .real), .init(name: "\(c)_km", type: .real), .init(name: "\(c)_covered", type: .boolean)]
+                            .init(name: "\(c)_min", type: .real), .init(name: "\(c)_km", type: .real), .init(name: "\(c)_covered", type: .boolean),
+                            .init(name: "\(c)_within", type: .integer), .init(name: "\(c)_access_per_1000", type: .real)]
             areaFields += [.init(name: "\(c)_covered_share", type: .real), .init(name: "\(c)_mean", type: .real),
                            .init(name: "\(c)_max", type: .real), .init(name: "\(c)_facility", type: .string)]
         }
@@ -127,6 +136,9 @@ public struct CoverageReport: Sendable, Codable {
                 a["\(c.category)_min"] = c.durationSeconds.map { .double(($0 / 6).rounded() / 10) } ?? .null
                 a["\(c.category)_km"] = c.distanceMeters.map { .double(($0 / 10).rounded() / 100) } ?? .null
                 a["\(c.category)_covered"] = .bool(c.covered)
+                // Facilities within the threshold, and the 2SFCA ratio (the JSON's `opportunities`, `accessPer1000`).
+                a["\(c.category)_within"] = c.opportunities.map { .int(Int64($0)) } ?? .null
+                a["\(c.category)_access_per_1000"] = c.accessPer1000.map { .double(($0 * 1e4).rounded() / 1e4) } ?? .null
             }
             return Feature(geometry: location[p.demandId].map(Geometry.point), attributes: a)
         }

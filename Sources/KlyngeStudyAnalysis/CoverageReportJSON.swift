@@ -21,11 +21,14 @@ extension CoverageReport {
             out += "\"categories\":["
             for (k, c) in p.categories.enumerated() {
                 if k > 0 { out += "," }
-                out += "{\"category\":" + JSONText.string(c.category) + ",\"covered\":" + (c.covered ? "true" : "false")
+                out += "{"
+                if let a = c.accessPer1000 { out += "\"accessPer1000\":" + JSONText.number(a) + "," }
+                out += "\"category\":" + JSONText.string(c.category) + ",\"covered\":" + (c.covered ? "true" : "false")
                 if let m = c.distanceMeters { out += ",\"distanceMeters\":" + JSONText.number(m) }
                 if let s = c.durationSeconds { out += ",\"durationSeconds\":" + JSONText.number(s) }
                 if let id = c.facilityId { out += ",\"facilityId\":" + JSONText.string(id) }
                 if let n = c.facilityName { out += ",\"facilityName\":" + JSONText.string(n) }
+                if let o = c.opportunities { out += ",\"opportunities\":" + String(o) }
                 out += "}"
             }
             out += "],\"demandId\":" + JSONText.string(p.demandId) + ",\"name\":" + JSONText.string(p.name)

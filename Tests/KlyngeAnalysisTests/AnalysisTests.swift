@@ -165,3 +165,42 @@ func randomChanges(_ e: CoverageEngine, _ rng: inout RNG) -> [Change] {
         #expect(abs(s.mean! - expectedMean) < 1e-9)
     }
 }
+
+/// Access beyond the nearest facility, against figures worked by hand: the two-step floating catchment ratio
+/// (capacity shared among the people within the threshold of each facility, summed per village, per 1,000),
+/// cumulative opportunities and backup coverage; and when a facility has no capacity, one facility each.
+@Suite struct AccessibilityTests {
+    func engine(capacities: [Double?]) -> CoverageEngine {
+        let sites = [Site(id: "F1", name: "F1", categories: ["hall"], location: Coordinate(x: 0, y: 0), capacity: capacities[0]),
+                     Site(id: "F2", name: "F2", categories: ["hall"], location: Coordinate(x: 0, y: 0), capacity: capacities[1])]
+        let demand = [DemandSite(id: "A", name: "A", weight: 100, areaId: nil), DemandSite(id: "B", name: "B", weight: 300, areaId: nil),
+                      DemandSite(id: "C", name: "C", weight: 50, areaId: nil)]
+        let seconds: [[Double?]] = [[300, 700], [500, 600.004], [900, nil]]
+        let table = AccessTable(demandCount: 3, siteCount: 2) { d, s in seconds[d][s].map { PathCost(cost: $0, meters: $0) } }
+        return CoverageEngine(sites: sites, demand: demand, categories: ["hall"],
+                              rules: ["hall": CoverageRule(mode: .car, metric: .duration, threshold: 600)], tables: [.car: table])
+    }
+
+    @Test func twoStepFloatingCatchmentByHand() throws {
+        let e = engine(capacities: [50, 30])
+        let a = try #require(e.access(e.baselinePlan, category: "hall"))
+        // F1 reaches A and B (400 people): 50/400; F2 reaches B only (600.004 s is 600.00, within 10 minutes): 30/300.
+        #expect(a.unit == .capacity)
+        #expect(a.opportunities == [1, 2, 0])
+        #expect(a.ratioPer1000[0]! == 125 && abs(a.ratioPer1000[1]! - 225) < 1e-9 && a.ratioPer1000[2] == nil)
+        #expect(a.backupPopulation == 300)
+        #expect(abs(a.meanRatioPer1000! - (100 * 125 + 300 * 225) / 450) < 1e-9)
+        // Closing F2: B keeps F1 but loses its backup, and F1's places are shared as before.
+        var closed = e.baselinePlan
+        closed.open[1] = false
+        let after = try #require(e.access(closed, category: "hall"))
+        #expect(after.opportunities == [1, 1, 0] && after.backupPopulation == 0 && abs(after.ratioPer1000[1]! - 125) < 1e-9)
+    }
+
+    @Test func withoutEveryCapacityEachFacilityCountsOne() throws {
+        let e = engine(capacities: [50, nil])
+        let a = try #require(e.access(e.baselinePlan, category: "hall"))
+        #expect(a.unit == .facilities)
+        #expect(abs(a.ratioPer1000[0]! - 1000.0 / 400) < 1e-9 && abs(a.ratioPer1000[1]! - (1000.0 / 400 + 1000.0 / 300)) < 1e-9)
+    }
+}
