@@ -24,7 +24,7 @@ struct TokenMiddleware<Context: RequestContext>: RouterMiddleware {
 /// Tests build it directly.
 public func buildRouter(state: ServiceState, config: ServerConfig) -> Router<KlyngeRequestContext> {
     let router = Router(context: KlyngeRequestContext.self, options: .autoGenerateHeadEndpoints)
-    router.middlewares.add(RequestLogMiddleware(enabled: config.requestLog))
+    router.middlewares.add(RequestLogMiddleware(enabled: config.requestLog, study: config.studyId))
     router.middlewares.add(SecurityHeadersMiddleware())
     router.middlewares.add(ErrorMiddleware())
     router.middlewares.add(TokenMiddleware(tokens: config.tokens, readOnlyPosts: RegionsController.readOnlyPosts))

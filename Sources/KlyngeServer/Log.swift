@@ -35,6 +35,8 @@ struct RequestLogMiddleware: RouterMiddleware {
     typealias Context = KlyngeRequestContext
     static var header: FieldName { FieldName("X-Request-Id")! }
     let enabled: Bool
+    /// The study's id in a service of several.
+    var study: String?
 
     /// The proxy's id when it is 1–64 characters of letters, digits, `-` and `_`; otherwise a new one.
     static func id(from given: String?) -> String {
@@ -55,8 +57,10 @@ struct RequestLogMiddleware: RouterMiddleware {
             if enabled {
                 let elapsed = ContinuousClock.now - started
                 let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-                ServiceLog.event("request", ["id": .string(id), "method": .string(request.method.rawValue),
-                                             "path": .string(String(request.uri.path.prefix(200))), "status": .int(status), "ms": .double(ms)])
+                var fields: [String: ServiceLog.Value] = ["id": .string(id), "method": .string(request.method.rawValue),
+                                                          "path": .string(String(request.uri.path.prefix(200))), "status": .int(status), "ms": .double(ms)]
+                if let study { fields["study"] = .string(study) }
+                ServiceLog.event("request", fields)
             }
         }
         var response = try await next(request, context)

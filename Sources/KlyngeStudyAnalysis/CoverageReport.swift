@@ -61,13 +61,14 @@ public struct CoverageReport: Sendable, Codable {
     /// Two populations of an area that differ by more than this share are named in `notes`.
     public static let populationMismatchShare = 0.10
 
-    public init(analysis: StudyAnalysis, plan: Plan, scenario: String?, categories only: [String]? = nil) {
+    /// `access`: with the access figures beyond the nearest facility (backup coverage, 2SFCA).
+    public init(analysis: StudyAnalysis, plan: Plan, scenario: String?, categories only: [String]? = nil, access withAccess: Bool = true) {
         let engine = analysis.engine
         let cats = only ?? engine.categories
         let coverage = engine.evaluate(plan, categories: cats)
         study = analysis.study.name
         self.scenario = scenario
-        let access = Dictionary(uniqueKeysWithValues: cats.compactMap { c in engine.access(plan, category: c).map { (c, $0) } })
+        let access = withAccess ? Dictionary(uniqueKeysWithValues: cats.compactMap { c in engine.access(plan, category: c).map { (c, $0) } }) : [:]
         categories = cats.compactMap { c in coverage[c].map { cov in access[c].map { engine.summary(cov, plan: plan).with($0) } ?? engine.summary(cov, plan: plan) } }
         let areaNames = Dictionary(analysis.study.areas.map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
         var rows: [String: AreaRow] = [:]

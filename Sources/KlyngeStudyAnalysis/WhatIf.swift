@@ -63,7 +63,7 @@ extension CoverageReport {
         func differs(_ p: PointRow, _ b: PointRow) -> Bool {
             p.categories.count != b.categories.count || zip(p.categories, b.categories).contains { x, y in
                 x.facilityId != y.facilityId || x.covered != y.covered || x.durationSeconds != y.durationSeconds
-                    || x.distanceMeters != y.distanceMeters
+                    || x.distanceMeters != y.distanceMeters || x.opportunities != y.opportunities || x.accessPer1000 != y.accessPer1000
             }
         }
         var out = self

@@ -14,6 +14,12 @@ enum PointSelection: String, CaseIterable {
     case all, changed, none
 }
 
+/// Whether a coverage answer carries the access figures (backup coverage, 2SFCA). The page's what-ifs leave
+/// them out: closing a hall moves the catchment ratio of most villages, and `points=changed` would list them all.
+enum AccessSelection: String, CaseIterable {
+    case all, none
+}
+
 /// The analysis API: coverage (with unsaved what-ifs), compare, impact, clusters, categories, optimize.
 /// Cluster geography is in `RegionsController`.
 struct AnalysisController {
@@ -60,6 +66,7 @@ struct AnalysisController {
         let category = try Self.category(q, analysis)
         let cats = category.map { [$0] }
         let selection = try q.choice("points", PointSelection.self) ?? .all
+        let withAccess = (try q.choice("access", AccessSelection.self) ?? .all) == .all
         let close = try q.list("close", maxItems: config.limits.maxClosedIds) ?? []
         var places: [WhatIf.NewPlace] = []
         for (k, item) in (try q.list("open", separator: "|", maxItems: config.limits.maxNewPlaces, maxLength: 300) ?? []).enumerated() {
@@ -75,18 +82,19 @@ struct AnalysisController {
         let answers = state.answers, revision = snapshot.revision
         // Today's report, once per category and revision: what `points=changed` is measured against.
         let baseline: @Sendable () -> CoverageReport = {
-            answers.report("baseline|\(category ?? "*")", revision: revision) {
-                CoverageReport(analysis: analysis, plan: analysis.engine.baselinePlan, scenario: nil, categories: cats)
+            answers.report("baseline|\(category ?? "*")|\(withAccess)", revision: revision) {
+                CoverageReport(analysis: analysis, plan: analysis.engine.baselinePlan, scenario: nil, categories: cats, access: withAccess)
             }
         }
         let newPlaces = places
-        let key = "coverage|\(scenario?.name ?? "")|\(category ?? "*")|\(selection.rawValue)"
+        let key = "coverage|\(scenario?.name ?? "")|\(category ?? "*")|\(selection.rawValue)|\(withAccess)"
         let isWhatIf = !close.isEmpty || !places.isEmpty
         let limit = config.limits.analysisSeconds, heavy = self.heavy
         let answer: @Sendable () async throws -> String = { try await heavy.run(request, lane: .analysis, seconds: limit) { control in
             let w = try WhatIf.evaluate(base: analysis, scenario: scenario, close: close, open: newPlaces, category: category ?? "",
                                         control: control)
-            var report = CoverageReport(analysis: w.analysis, plan: w.plan, scenario: isWhatIf ? nil : scenario?.name, categories: cats)
+            var report = CoverageReport(analysis: w.analysis, plan: w.plan, scenario: isWhatIf ? nil : scenario?.name, categories: cats,
+                                        access: withAccess)
             switch selection {
             case .all: break
             case .none: report.points = []

@@ -1093,7 +1093,7 @@ async function refresh() {
     const whatIf = state.closed.size || openedHere().length;
     // Only the villages whose result differs from the baseline come back; the rest are the baseline's.
     // No automatic retry here: a busy service is reported and the click undone, so the person decides.
-    const resp = whatIf ? await api(`/api/coverage?${coverageQuery()}&points=changed`) : state.base;
+    const resp = whatIf ? await api(`/api/coverage?${coverageQuery()}&points=changed&access=none`) : state.base;
     if (seq !== state.seq) return;  // a later click has taken over
     const changed = new Map((resp.points || []).map(p => [String(p.demandId), p]));
     state.current = resp;
@@ -1137,7 +1137,7 @@ async function selectCategory(cat) {
   $("category").value = cat;
   if (!state.baselines.has(cat)) {
     const c = encodeURIComponent(cat);
-    const [base, impact] = await Promise.all([getJSON(`/api/coverage?category=${c}`), getJSON(`/api/impact?category=${c}`)]);
+    const [base, impact] = await Promise.all([getJSON(`/api/coverage?category=${c}&access=none`), getJSON(`/api/impact?category=${c}`)]);
     state.baselines.set(cat, base);
     state.impacts.set(cat, Array.isArray(impact) ? impact : []);
   }
