@@ -63,10 +63,12 @@ struct StoreCommand: ParsableCommand {
                 guard FileManager.default.fileExists(atPath: options.storePath) else {
                     throw ValidationError("no store at \(options.storePath) (name one with --store)")
                 }
+                // The study first: one that cannot be loaded is refused before anything is written.
+                let study = try loadUsableStudy(options)
                 let records = try StoreTransfer.read(geoPackage: options.storePath)
                 let counts = try StoreTransfer.write(connection: db.database, study: key, records: records, replace: replace)
                 // The study's CRS and areas, so that the records get their geometries for QGIS.
-                try StoreLocation(db.database, study: key).describe(try loadUsableStudy(options))
+                try StoreLocation(db.database, study: key).describe(study)
                 print("Imported \(StoreCommand.summary(counts)) into study `\(key)`; every record checked")
             }
         }
