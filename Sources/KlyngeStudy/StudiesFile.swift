@@ -66,6 +66,18 @@ public struct StudiesFile: Sendable, Equatable {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
             throw StudyFileError(path: path, message: "cannot read the studies file as UTF-8 text")
         }
+        // A misspelt key (`memory: 4096`, `token:`) is refused rather than silently ignored.
+        if let root = try? Yams.compose(yaml: text), let top = root.mapping {
+            let known = ["store", "memory_mb", "default", "studies"], entryKeys = ["id", "file", "tokens", "store"]
+            for k in top.keys.compactMap(\.string) where !known.contains(k) {
+                throw StudyFileError(path: path, message: "unknown key `\(k)` (known: \(known.joined(separator: ", ")))")
+            }
+            for (i, entry) in (top["studies"]?.sequence ?? []).enumerated() {
+                for k in entry.mapping?.keys.compactMap(\.string) ?? [] where !entryKeys.contains(k) {
+                    throw StudyFileError(path: path, message: "studies[\(i)]: unknown key `\(k)` (known: \(entryKeys.joined(separator: ", ")))")
+                }
+            }
+        }
         let raw: Raw
         do { raw = try YAMLDecoder().decode(Raw.self, from: text) } catch let e as DecodingError {
             throw StudyFileError(path: path, message: DecodingProblem.describe(e, document: "YAML"))

@@ -108,7 +108,9 @@ import KlyngeTestSupport
                               ("studies:\n  - {id: a, file: \(study)}\n  - {id: a, file: \(study)}\n", "given twice"),
                               ("studies:\n  - {id: a, file: nowhere.yaml}\n", "no study file"),
                               ("default: b\nstudies:\n  - {id: a, file: \(study)}\n", "no study `b`"),
-                              ("studies: []\n", "names no study")] {
+                              ("studies: []\n", "names no study"),
+                              ("memory: 4096\nstudies:\n  - {id: a, file: \(study)}\n", "unknown key `memory`"),
+                              ("studies:\n  - {id: a, file: \(study), token: [x]}\n", "studies[0]: unknown key `token`")] {
             do {
                 _ = try StudiesFile.load(path: try write(text))
                 Issue.record("accepted: \(text)")
