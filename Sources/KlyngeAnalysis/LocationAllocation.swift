@@ -11,6 +11,9 @@ public enum LocationObjective: String, Sendable, CaseIterable, Codable {
     case median
     /// p-center: the smallest worst-case travel with p facilities.
     case center
+    /// Backup covering (BACOP, Hogan & ReVelle 1986): the most population with two or more of the p facilities
+    /// within the threshold, then, among such sets, the most covered at all; one closure then strands fewest.
+    case backup
 }
 
 public enum SolverChoice: String, Sendable, CaseIterable, Codable { case exact, heuristic, auto }
@@ -76,6 +79,8 @@ public enum LocationGoal: Sendable, Hashable {
     case median(facilities: Int)
     /// The smallest worst-case travel with `facilities` sites.
     case center(facilities: Int)
+    /// The most population with two or more of `facilities` sites within `threshold`, then the most covered.
+    case backup(facilities: Int, threshold: Double)
 
     public var objective: LocationObjective {
         switch self {
@@ -83,19 +88,20 @@ public enum LocationGoal: Sendable, Hashable {
         case .minimum: .minimum
         case .median: .median
         case .center: .center
+        case .backup: .backup
         }
     }
 
     public var facilities: Int? {
         switch self {
-        case .coverage(let p, _), .median(let p), .center(let p): p
+        case .coverage(let p, _), .median(let p), .center(let p), .backup(let p, _): p
         case .minimum: nil
         }
     }
 
     public var threshold: Double? {
         switch self {
-        case .coverage(_, let t), .minimum(let t, _): t
+        case .coverage(_, let t), .minimum(let t, _), .backup(_, let t): t
         case .median, .center: nil
         }
     }
@@ -106,6 +112,7 @@ public enum LocationGoal: Sendable, Hashable {
         case .coverage(_, let t): .coverage(facilities: p, threshold: t)
         case .median: .median(facilities: p)
         case .center: .center(facilities: p)
+        case .backup(_, let t): .backup(facilities: p, threshold: t)
         case .minimum: self
         }
     }
@@ -144,6 +151,8 @@ public struct LocationSolution: Sendable, Codable {
     public var method: String
     public var seconds: Double
     public var coveredWeight: Double?
+    /// Population with two or more chosen sites within the threshold (objectives with a threshold).
+    public var backupWeight: Double?
     public var meanCost: Double?
     /// The worst travel to the nearest chosen site; nil when some demand point reaches none.
     public var maxCost: Double?
@@ -209,6 +218,9 @@ public enum LocationAllocation {
         case .minimum(let t, let share): solution = try exactMinimum(problem, threshold: CostPrecision.limit(t), share: share, request)
         case .median(let p): solution = try exactMedian(problem, p: p, request)
         case .center(let p): solution = try exactCenter(problem, p: p, request)
+        case .backup(let p, let t):
+            guard request.solver != .heuristic else { throw LocationError("backup covering is solved exactly only; leave out --solver heuristic") }
+            solution = try exactBackup(problem, p: p, threshold: CostPrecision.limit(t), request)
         }
         // A solve cut short by its caller is not an answer.
         try request.control.check()
@@ -280,6 +292,11 @@ public enum LocationAllocation {
         out.chosen.sort()
         let e = evaluate(problem, chosen: out.chosen, threshold: request.goal.threshold)
         out.coveredWeight = e.covered
+        if let t = request.goal.threshold {
+            let limit = CostPrecision.limit(t)
+            out.backupWeight = problem.weights.indices.filter { i in out.chosen.filter { problem.c(i, $0) <= limit }.count >= 2 }
+                .reduce(0) { $0 + problem.weights[$1] }
+        }
         out.meanCost = e.mean
         out.maxCost = e.max.isFinite ? e.max : nil
         out.unreachedWeight = problem.weights.indices.filter { i in problem.weights[i] > 0 && !out.chosen.contains { problem.c(i, $0).isFinite } }
@@ -347,6 +364,40 @@ public enum LocationAllocation {
         m.add(.init(xs.map { ($0, 1) }, lower: Double(p), upper: Double(p)))
         xs = xs.map { $0 }
         return (m, xs)
+    }
+
+    /// Backup covering, lexicographically: first the most weight with two chosen sites within `t` (u), then, with
+    /// that fixed, the most weight with one (y); y and u are binary, as the LP would split them. Demand points
+    /// with the same covering sites are one row (`coverageGroups`).
+    static func exactBackup(_ problem: LocationProblem, p: Int, threshold t: Double, _ request: LocationRequest) throws -> LocationSolution {
+        let groups = coverageGroups(problem, threshold: t, skippingExcluded: false)
+        func model(backupAtLeast floor: Double?) -> (MIPModel, [Int]) {
+            var m = MIPModel(sense: .maximize)
+            let xs = facilityVariables(&m, problem)
+            var backupTerms: [(Int, Double)] = []
+            for g in groups {
+                let y = m.add(.init(lower: 0, upper: 1, objective: floor == nil ? 0 : g.weight, integer: true))
+                let u = m.add(.init(lower: 0, upper: 1, objective: floor == nil ? g.weight : 0, integer: true))
+                let cover = g.near.map { (xs[$0], -1.0) }
+                m.add(.init([(y, 1), (u, 1)] + cover, upper: 0))
+                m.add(.init([(u, 1), (y, -1)], upper: 0))
+                backupTerms.append((u, g.weight))
+            }
+            m.add(.init(xs.map { ($0, 1) }, lower: Double(p), upper: Double(p)))
+            if let floor { m.add(.init(backupTerms, lower: floor)) }
+            return (m, xs)
+        }
+        let (first, xs1) = model(backupAtLeast: nil)
+        let r1 = try GLPKSolver.solve(first, timeLimitSeconds: request.timeLimitSeconds, shouldStop: { request.control.isStopped })
+        var solution = try result(r1, .backup, xs1)
+        guard r1.status == .optimal else { return solution }
+        // The best backup found, kept (to solver tolerance) while the covered weight is raised.
+        let (second, xs2) = model(backupAtLeast: r1.objective - 1e-6 * max(1, r1.objective))
+        let r2 = try GLPKSolver.solve(second, timeLimitSeconds: request.timeLimitSeconds, shouldStop: { request.control.isStopped })
+        if r2.status == .optimal {
+            solution.chosen = chosen(r2, xs2)
+        }
+        return solution
     }
 
     static func exactMinimum(_ problem: LocationProblem, threshold t: Double, share: Double, _ request: LocationRequest) throws -> LocationSolution {

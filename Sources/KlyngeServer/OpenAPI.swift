@@ -56,7 +56,7 @@ enum OpenAPI {
        "/api/impact": {"get": {"parameters": [{"name": "category", "in": "query", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "closures ranked"}}}},
        "/api/clusters": {"get": {"responses": {"200": {"description": "ClusterReport"}}}},
        "/api/optimize": {"post": {"security": [{"bearer": []}], "requestBody": {"content": {"application/json": {"schema": {"type": "object", "required": ["category", "objective"], "properties": {
-           "category": {"type": "string"}, "objective": {"type": "string", "enum": ["coverage", "minimum", "median", "center"]}, "facilities": {"type": "integer"},
+           "category": {"type": "string"}, "objective": {"type": "string", "enum": ["coverage", "minimum", "median", "center", "backup"]}, "facilities": {"type": "integer"},
            "threshold": {"type": "number", "description": "seconds or metres by the category's rule"}, "share": {"type": "number"},
            "candidates": {"type": "string", "enum": ["existing", "places"]}, "keep": {"type": "array", "items": {"type": "string"}}, "exclude": {"type": "array", "items": {"type": "string"}}}}}}},
          "responses": {"200": {"description": "solution"}, "422": {"description": "infeasible"}}}},

@@ -26,9 +26,9 @@ struct OptimizeCommand: ParsableCommand {
     @OptionGroup var options: StudyOptions
     @Option(help: "The category.")
     var category: String
-    @Option(help: "coverage, minimum, median or center.")
+    @Option(help: "coverage, minimum, median, center or backup (the most people with two facilities within reach).")
     var objective: LocationObjective
-    @Option(name: .customLong("facilities"), help: "p: how many facilities (coverage, median, center).")
+    @Option(name: .customLong("facilities"), help: "p: how many facilities (coverage, median, center, backup).")
     var p: Int?
     @Option(help: "Threshold (coverage, minimum): minutes or km by the category's rule, e.g. 10, 10min, 5km. Default: the rule's.")
     var threshold: String?
@@ -69,8 +69,8 @@ struct OptimizeCommand: ParsableCommand {
         if let share, !(share > 0 && share <= 1) { throw ValidationError("--share is a share of the population, above 0 and at most 1") }
         if let p, !(1...100_000).contains(p) { throw ValidationError("--facilities is a number of facilities from 1") }
         if sweep == nil && objective != .minimum && p == nil { throw ValidationError("the \(objective.rawValue) objective needs --facilities p") }
-        if skipUnreachable && (objective == .coverage || objective == .minimum) {
-            throw ValidationError("--skip-unreachable is for median and center (coverage and minimum count such villages as not covered)")
+        if skipUnreachable && (objective == .coverage || objective == .minimum || objective == .backup) {
+            throw ValidationError("--skip-unreachable is for median and center (coverage, minimum and backup count such villages as not covered)")
         }
     }
 
@@ -89,6 +89,7 @@ struct OptimizeCommand: ParsableCommand {
         case .minimum: .minimum(threshold: try thresholdValue(rule), share: share ?? 1)
         case .median: .median(facilities: p)
         case .center: .center(facilities: p)
+        case .backup: .backup(facilities: p, threshold: try thresholdValue(rule))
         }
     }
 
@@ -161,6 +162,9 @@ struct OptimizeCommand: ParsableCommand {
         case .minimum: return "\(Int(s.value)) facilities"
         case .median: return String(format: "%.0f person-%@ in all, %.1f %@ on average", s.value / unit, unitName, s.value / total / unit, unitName)
         case .center: return String(format: "nobody farther than %.1f %@", s.value / unit, unitName)
+        case .backup:
+            return String(format: "%.0f of %.0f people with two or more within reach (%.1f %%), %.0f covered at all (%.1f %%)", s.value, total,
+                          s.value / total * 100, s.coveredWeight ?? 0, (s.coveredWeight ?? 0) / total * 100)
         }
     }
 

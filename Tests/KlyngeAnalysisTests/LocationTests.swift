@@ -32,6 +32,11 @@ func bruteForce(_ prob: LocationProblem, _ req: LocationRequest) -> Double? {
             }
         }
         return nil
+    case .backup:
+        // The most weight with two chosen sites within the threshold (its tie-break is checked on its own).
+        return sets(req.goal.facilities!).map { set in
+            prob.weights.indices.filter { i in set.filter { prob.c(i, $0) <= req.goal.threshold! }.count >= 2 }.reduce(0) { $0 + prob.weights[$1] }
+        }.max()
     }
 }
 
@@ -139,6 +144,34 @@ func randomProblem(seed: UInt64, demand: Int = 14, candidates: Int = 8) -> Locat
             let got = try LocationAllocation.solve(prob, req)
             #expect(abs(got.value - want) <= 1e-6 * max(1, want) && got.proven, "\(req.goal): \(got.value) vs \(want)")
         }
+    }
+
+    /// Backup covering against brute force over every set: the most weight with two chosen sites within the
+    /// threshold, and among the sets that reach it the most weight covered at all.
+    @Test(arguments: [31, 32, 33, 34] as [UInt64])
+    func backupCoveringEqualsBruteForce(_ seed: UInt64) throws {
+        var prob = randomProblem(seed: seed, demand: 30, candidates: 8)
+        prob.required = seed == 32 ? [2] : []
+        prob.excluded = seed == 33 ? [4] : []
+        for (p, t) in [(2, 600.0), (3, 500.0), (4, 800.0)] {
+            let allowed = prob.allowed.filter { !prob.required.contains($0) }
+            var best: (backup: Double, covered: Double) = (-1, -1)
+            for rest in subsets(allowed, p - prob.required.count) {
+                let set = Array(prob.required) + rest
+                var backup = 0.0, covered = 0.0
+                for i in prob.weights.indices {
+                    let n = set.filter { prob.c(i, $0) <= t }.count
+                    if n >= 2 { backup += prob.weights[i] }
+                    if n >= 1 { covered += prob.weights[i] }
+                }
+                if backup > best.backup || (backup == best.backup && covered > best.covered) { best = (backup, covered) }
+            }
+            let s = try LocationAllocation.solve(prob, .init(goal: .backup(facilities: p, threshold: t)))
+            #expect(s.value == best.backup && s.backupWeight == best.backup && s.coveredWeight == best.covered && s.proven,
+                    "p=\(p) t=\(t): \(s.value), \(s.coveredWeight ?? -1) vs \(best)")
+            #expect(s.chosen.count == p && prob.required.isSubset(of: s.chosen) && prob.excluded.isDisjoint(with: s.chosen))
+        }
+        #expect(throws: LocationError.self) { try LocationAllocation.solve(prob, .init(goal: .backup(facilities: 2, threshold: 600), solver: .heuristic)) }
     }
 
     @Test(arguments: [11, 12, 13] as [UInt64])

@@ -202,12 +202,12 @@ struct AnalysisController {
         case .minimum:
             guard let threshold else { throw ServiceError.badRequest("the minimum objective needs a threshold", parameter: "threshold") }
             goal = .minimum(threshold: threshold, share: share ?? 1)
-        case .coverage, .median, .center:
+        case .coverage, .median, .center, .backup:
             guard let p else { throw ServiceError.badRequest("the \(objective.rawValue) objective needs facilities", parameter: "facilities") }
             switch objective {
-            case .coverage:
-                guard let threshold else { throw ServiceError.badRequest("the coverage objective needs a threshold", parameter: "threshold") }
-                goal = .coverage(facilities: p, threshold: threshold)
+            case .coverage, .backup:
+                guard let threshold else { throw ServiceError.badRequest("the \(objective.rawValue) objective needs a threshold", parameter: "threshold") }
+                goal = objective == .backup ? .backup(facilities: p, threshold: threshold) : .coverage(facilities: p, threshold: threshold)
             case .median: goal = .median(facilities: p)
             default: goal = .center(facilities: p)
             }
