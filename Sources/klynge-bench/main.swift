@@ -325,7 +325,8 @@ do {
         try writeBinary(inst.weights, "opt-\(inst.name)-weights.f64")
         try writeBinary(inst.cost.map { $0.isFinite ? $0 : 1e7 }, "opt-\(inst.name)-cost.f64")
         let p = inst.name == "samsoe" ? 2 : 8
-        let threshold = 600.0
+        // 10 minutes covers all of Samsø from eight sites; the 20,000-point case asks for 4, so not everyone is.
+        let threshold = inst.name == "mclp" ? 240.0 : 600.0
         for req in [LocationRequest(goal: .coverage(facilities: p, threshold: threshold), solver: .exact),
                     LocationRequest(goal: .minimum(threshold: threshold, share: 1), solver: .exact),
                     LocationRequest(goal: .median(facilities: p), solver: .auto),
