@@ -24,6 +24,11 @@ if ! python3 -c "import scipy" 2>/dev/null; then
   python3 -m pip install -q scipy 2>/dev/null || echo "note: scipy not installed; the matrix oracle check will be skipped" >&2
 fi
 
+# PuLP (with its CBC solver): the independent oracle of the capacitated models (scripts/check_capacitated.py).
+if ! python3 -c "import pulp" 2>/dev/null; then
+  python3 -m pip install -q pulp 2>/dev/null || echo "note: PuLP not installed; the capacitated-model check will be skipped" >&2
+fi
+
 # geopandas + matplotlib and spopt: only for `make bench` (the map and optimisation comparisons).
 if [ "${KLYNGE_BENCH:-}" = 1 ] && ! python3 -c "import geopandas, matplotlib, spopt" 2>/dev/null; then
   python3 -m pip install -q geopandas matplotlib spopt 2>/dev/null || echo "note: geopandas/matplotlib/spopt not installed; those comparisons will be skipped" >&2

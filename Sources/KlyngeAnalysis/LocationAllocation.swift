@@ -29,6 +29,11 @@ public struct LocationProblem: Sendable {
     /// Names of the demand points and the candidates, for messages.
     public var demandNames: [String]?
     public var candidateNames: [String]?
+    /// Places per candidate (a hall's seats, a school's pupils): when set, the models keep each chosen site's
+    /// assigned population within its capacity. nil: uncapacitated.
+    public var capacities: [Double]?
+    /// With capacities: a village may be split between sites (else each is assigned whole to one).
+    public var splitDemand = false
 
     func demandName(_ i: Int) -> String { demandNames.map { "`\($0[i])`" } ?? "demand point \(i)" }
 
@@ -52,6 +57,8 @@ public struct LocationProblem: Sendable {
         var out = LocationProblem(weights: rows.map { weights[$0] }, candidateCount: candidateCount, cost: cost, required: required, excluded: excluded)
         out.demandNames = demandNames.map { names in rows.map { names[$0] } }
         out.candidateNames = candidateNames
+        out.capacities = capacities
+        out.splitDemand = splitDemand
         return out
     }
     func candidateName(_ j: Int) -> String { candidateNames.map { "`\($0[j])`" } ?? "candidate \(j)" }
@@ -158,6 +165,10 @@ public struct LocationSolution: Sendable, Codable {
     public var maxCost: Double?
     /// Weight of the demand points that reach none of the chosen sites.
     public var unreachedWeight: Double = 0
+    /// With capacities: the population assigned to each chosen site (in `chosen`'s order), and what no chosen
+    /// site within reach had room for (coverage).
+    public var loads: [Double]?
+    public var unassignedWeight: Double?
     /// Demand points left out of a median or center question because no allowed candidate reaches them
     /// (`skipUnreachable`), and their weight.
     public var leftOut: [Int] = []
@@ -185,6 +196,12 @@ public enum LocationAllocation {
             solution.leftOutWeight = stranded.reduce(0) { $0 + problem.weights[$1] }
             solution.seconds = Date().timeIntervalSince(start)
             return solution
+        }
+        if problem.capacities != nil {
+            var solution = try exactCapacitated(problem, request)
+            try request.control.check()
+            solution.seconds = Date().timeIntervalSince(start)
+            return describe(problem, request, solution)
         }
         var solution: LocationSolution
         let useHeuristic: Bool
@@ -289,6 +306,10 @@ public enum LocationAllocation {
 
     static func describe(_ problem: LocationProblem, _ request: LocationRequest, _ s: LocationSolution) -> LocationSolution {
         var out = s
+        if let loads = s.loads {
+            let order = s.chosen.indices.sorted { s.chosen[$0] < s.chosen[$1] }
+            out.loads = order.map { loads[$0] }
+        }
         out.chosen.sort()
         let e = evaluate(problem, chosen: out.chosen, threshold: request.goal.threshold)
         out.coveredWeight = e.covered
@@ -590,5 +611,93 @@ extension LocationAllocation {
             for i in 0..<m { lambda[i] += step * g[i] }
         }
         return min(bestBound, upper)
+    }
+}
+
+// MARK: capacities
+
+extension LocationAllocation {
+    /// The capacitated models, solved exactly (GLPK): each village is assigned to a chosen site (whole, or
+    /// split with `splitDemand`), and no site takes more people than its capacity.
+    /// - median: every village assigned, the least population-weighted travel;
+    /// - coverage: the most people assigned within the threshold (the rest is `unassignedWeight`);
+    /// - minimum: the fewest sites that take everyone (or `share`) within the threshold.
+    static func exactCapacitated(_ problem: LocationProblem, _ request: LocationRequest) throws -> LocationSolution {
+        guard let capacities = problem.capacities else { throw LocationError("no capacities") }
+        guard capacities.count == problem.candidateCount, capacities.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+            throw LocationError("every candidate site needs a capacity of 0 or more")
+        }
+        guard request.solver != .heuristic else { throw LocationError("capacitated models are solved exactly only; leave out --solver heuristic") }
+        let limit: Double
+        switch request.goal {
+        case .median: limit = .infinity
+        case .coverage(_, let t), .minimum(let t, _): limit = CostPrecision.limit(t)
+        case .center, .backup: throw LocationError("capacities are taken by the median, coverage and minimum objectives")
+        }
+        let p = request.goal.facilities
+        try explainCapacity(problem, request, capacities: capacities, limit: limit)
+        var m = MIPModel(sense: request.objective == .coverage ? .maximize : .minimize)
+        let xs = facilityVariables(&m, problem) { _ in request.objective == .minimum ? 1 : 0 }
+        var loadTerms = [[(Int, Double)]](repeating: [], count: problem.candidateCount)
+        var assignments: [(i: Int, j: Int, z: Int)] = []
+        var covered: [(Int, Double)] = []
+        for i in problem.weights.indices where problem.weights[i] > 0 {
+            let w = problem.weights[i]
+            var row: [(Int, Double)] = []
+            for j in problem.allowed where problem.c(i, j) <= limit && problem.c(i, j).isFinite {
+                let cost = request.objective == .median ? w * problem.c(i, j) : request.objective == .coverage ? w : 0
+                let z = m.add(.init(lower: 0, upper: 1, objective: cost, integer: !problem.splitDemand))
+                m.add(.init([(z, 1), (xs[j], -1)], upper: 0))
+                loadTerms[j].append((z, w))
+                row.append((z, 1))
+                assignments.append((i, j, z))
+            }
+            switch request.goal {
+            case .median: m.add(.init(row, lower: 1, upper: 1))
+            case .minimum(_, let share) where share >= 1: m.add(.init(row, lower: 1, upper: 1))
+            default:
+                guard !row.isEmpty else { continue }
+                m.add(.init(row, upper: 1))
+                covered += row.map { ($0.0, w) }
+            }
+        }
+        for j in problem.allowed where !loadTerms[j].isEmpty {
+            m.add(.init(loadTerms[j] + [(xs[j], -capacities[j])], upper: 0))
+        }
+        if let p { m.add(.init(xs.map { ($0, 1) }, lower: Double(p), upper: Double(p))) }
+        if case .minimum(_, let share) = request.goal, share < 1 { m.add(.init(covered, lower: share * problem.totalWeight)) }
+        let r = try GLPKSolver.solve(m, timeLimitSeconds: request.timeLimitSeconds, shouldStop: { request.control.isStopped })
+        if r.status == .infeasible {
+            throw LocationError("no assignment fits the capacities: the villages within reach of the sites that could be chosen need more places than those sites have")
+        }
+        var solution = try result(r, request.objective, xs)
+        var load = [Double](repeating: 0, count: problem.candidateCount)
+        for a in assignments { load[a.j] += problem.weights[a.i] * r.values[a.z] }
+        solution.loads = solution.chosen.map { (load[$0] * 1e6).rounded() / 1e6 }
+        let assigned = load.reduce(0, +)
+        solution.unassignedWeight = max(0, ((problem.totalWeight - assigned) * 1e6).rounded() / 1e6)
+        solution.method = "exact (GLPK branch-and-cut, capacitated" + (problem.splitDemand ? ", villages may be split)" : ", villages whole)")
+        return solution
+    }
+
+    /// A request no set can meet, said in numbers before solving: the people to place against the most places
+    /// `p` sites (or all of them) can offer.
+    static func explainCapacity(_ problem: LocationProblem, _ request: LocationRequest, capacities: [Double], limit: Double) throws {
+        let needAll: Bool
+        switch request.goal {
+        case .median: needAll = true
+        case .minimum(_, let share): needAll = share >= 1
+        default: needAll = false
+        }
+        guard needAll else { return }
+        let reach = problem.weights.indices.filter { i in problem.weights[i] > 0 }
+        let need = reach.reduce(0) { $0 + problem.weights[$1] }
+        let open = problem.allowed.map { capacities[$0] }.sorted(by: >)
+        let p = request.goal.facilities ?? open.count
+        let most = open.prefix(p).reduce(0, +)
+        if need > most + 1e-9 {
+            throw LocationError(String(format: "the villages hold %.0f people, but %@ can take at most %.0f (total demand exceeds total capacity)", need,
+                                       p == open.count ? "all \(open.count) candidate sites" : "the \(p) largest of the candidate sites", most))
+        }
     }
 }

@@ -39,6 +39,8 @@ public struct CandidateSite: Sendable, Codable {
     /// An existing facility of the category (else a new site).
     public var existing: Bool
     public var location: Coordinate
+    /// The facility's mapped capacity (places), when the study maps one.
+    public var capacity: Double?
 }
 
 /// The candidate sites and the cost matrix for one category, ready for any objective.
@@ -48,6 +50,19 @@ public struct OptimizeSetup: Sendable {
     public let rule: CoverageRule
     public let sites: [CandidateSite]
     public let problem: LocationProblem
+
+    /// The problem with a capacity for every candidate: its own mapped one, else `fallback`; a candidate with
+    /// neither is named. `split`: a village may be shared between sites.
+    public func capacitated(fallback: Double?, split: Bool) throws -> LocationProblem {
+        var p = problem
+        p.capacities = try sites.map { s in
+            if let c = s.capacity ?? fallback { return c }
+            throw AnalysisSetupError("the candidate `\(s.name.isEmpty ? s.id : s.name)` (\(s.id)) has no capacity: map the facilities' `capacity` field "
+                                     + "in the study file, or give --capacity N for the sites without one")
+        }
+        p.splitDemand = split
+        return p
+    }
 
     /// With cost tables built for this question alone: the rule's mode, the study's facilities.
     public init(study: Study, network: StudyNetwork, query: OptimizeQuery, control: WorkControl = .unlimited) throws {
@@ -67,7 +82,8 @@ public struct OptimizeSetup: Sendable {
         }
         rule = try StudyAnalysis.rules(study)[query.category] ?? .standard
         let existing = tables.sites.indices.filter { !tables.sites[$0].isCandidate && tables.sites[$0].categories.contains(query.category) }
-        var sites = existing.map { CandidateSite(id: tables.sites[$0].id, name: tables.sites[$0].name, existing: true, location: tables.sites[$0].location) }
+        var sites = existing.map { CandidateSite(id: tables.sites[$0].id, name: tables.sites[$0].name, existing: true, location: tables.sites[$0].location,
+                                                 capacity: tables.sites[$0].capacity) }
         var added: [CandidateSite] = []
         switch query.candidates {
         case .existing: break

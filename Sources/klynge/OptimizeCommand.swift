@@ -58,6 +58,17 @@ struct OptimizeCommand: ParsableCommand {
     var saveScenario: String?
     @Flag(name: .customLong("skip-unreachable"), help: "median, center: leave out villages no candidate reaches (they are listed) instead of refusing.")
     var skipUnreachable = false
+    @Option(help: "Capacities (median, coverage, minimum): `mapped` uses each facility's mapped capacity; a number is the places of every candidate without one.")
+    var capacity: String?
+    @Flag(help: "With --capacity: a village may be split between sites (else each goes whole to one).")
+    var split = false
+
+    /// `--capacity`: nil without one; `.some(nil)` for `mapped`; a number for the sites without their own.
+    var capacityFallback: Double?? {
+        guard let capacity else { return nil }
+        if capacity == "mapped" { return .some(nil) }
+        return .some(Double(capacity))
+    }
 
     func validate() throws {
         if let sweep { _ = try Self.range(sweep) }
@@ -68,6 +79,14 @@ struct OptimizeCommand: ParsableCommand {
         guard timeLimit > 0 && timeLimit <= 86_400 else { throw ValidationError("--time-limit is seconds, from above 0 to 86400") }
         if let share, !(share > 0 && share <= 1) { throw ValidationError("--share is a share of the population, above 0 and at most 1") }
         if let p, !(1...100_000).contains(p) { throw ValidationError("--facilities is a number of facilities from 1") }
+        if let capacity {
+            if capacity != "mapped" {
+                guard let v = Double(capacity), v.isFinite, v > 0, v <= 1e9 else { throw ValidationError("--capacity is `mapped` or a number of places above 0") }
+            }
+            guard [.median, .coverage, .minimum].contains(objective) else { throw ValidationError("--capacity is for the median, coverage and minimum objectives") }
+            guard sweep == nil else { throw ValidationError("--capacity answers one question; leave out --sweep") }
+        }
+        if split && capacity == nil { throw ValidationError("--split divides villages between sites with capacities: give --capacity") }
         if sweep == nil && objective != .minimum && p == nil { throw ValidationError("the \(objective.rawValue) objective needs --facilities p") }
         if skipUnreachable && (objective == .coverage || objective == .minimum || objective == .backup) {
             throw ValidationError("--skip-unreachable is for median and center (coverage, minimum and backup count such villages as not covered)")
@@ -130,7 +149,8 @@ struct OptimizeCommand: ParsableCommand {
                 try runSweep(setup, query, range: try Self.range(sweep), unit: unit, unitName: unitName)
                 return
             }
-            let solution = try LocationAllocation.solve(setup.problem, query.request)
+            let problem = try capacityFallback.map { try setup.capacitated(fallback: $0, split: split) } ?? setup.problem
+            let solution = try LocationAllocation.solve(problem, query.request)
             if json {
                 struct Out: Encodable { var solution: LocationSolution; var chosen: [CandidateSite]; var threshold: Double?; var leftOut: [String] }
                 try printJSON(Out(solution: solution, chosen: solution.chosen.map { setup.sites[$0] }, threshold: query.request.goal.threshold,
@@ -175,9 +195,16 @@ struct OptimizeCommand: ParsableCommand {
                                                 : s.objective == .center ? String(format: "%.1f %@", b / unit, unitName) : String(format: "%.1f", b),
                                              s.gap.map { ", " + Self.gapText($0, proven: s.proven) } ?? "") } ?? ""
         print("  \(proof) (\(s.method), \(String(format: "%.2f", s.seconds)) s)\(bound)")
-        for j in s.chosen {
+        for (k, j) in s.chosen.enumerated() {
             let site = setup.sites[j]
-            print("  keep: \(site.name.isEmpty ? site.id : site.name) [\(site.id)]\(site.existing ? "" : " (new site)")")
+            var load = ""
+            if let loads = s.loads, let cap = capacityFallback.map({ site.capacity ?? $0 ?? 0 }) {
+                load = String(format: " — %.0f of %.0f places (%.0f %%)", loads[k], cap, cap > 0 ? loads[k] / cap * 100 : 0)
+            }
+            print("  keep: \(site.name.isEmpty ? site.id : site.name) [\(site.id)]\(site.existing ? "" : " (new site)")\(load)")
+        }
+        if let u = s.unassignedWeight, u > 0 {
+            print(String(format: "  without a place within reach: %.0f people (the chosen sites within reach are full)", u))
         }
         for (j, site) in setup.sites.enumerated() where site.existing && !s.chosen.contains(j) {
             print("  drop: \(site.name.isEmpty ? site.id : site.name) [\(site.id)]")
@@ -188,7 +215,9 @@ struct OptimizeCommand: ParsableCommand {
         if let mean = s.meanCost {
             let worst = s.maxCost.map { String(format: "worst %.1f %@", $0 / unit, unitName) }
                 ?? String(format: "%.0f people reach none of the chosen sites", s.unreachedWeight)
-            print(String(format: "  travel: mean %.1f %@ (of those who reach one), %@", mean / unit, unitName, worst))
+            // With capacities a village may be assigned farther than its nearest chosen site (the objective counts that).
+            print(String(format: "  travel%@: mean %.1f %@ (of those who reach one), %@", s.loads == nil ? "" : " to the nearest chosen site",
+                         mean / unit, unitName, worst))
         }
         if !s.leftOut.isEmpty {
             let names = s.leftOut.prefix(8).map { setup.study.demand[$0].name }.joined(separator: ", ")

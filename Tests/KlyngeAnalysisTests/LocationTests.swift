@@ -174,6 +174,75 @@ func randomProblem(seed: UInt64, demand: Int = 14, candidates: Int = 8) -> Locat
         #expect(throws: LocationError.self) { try LocationAllocation.solve(prob, .init(goal: .backup(facilities: 2, threshold: 600), solver: .heuristic)) }
     }
 
+    /// Capacitated models against brute force over every set and every whole assignment: median (everyone
+    /// assigned, least weighted travel), coverage (most people assigned within the threshold) and minimum (fewest
+    /// sites taking everyone); loads within capacities; split assignment never worse than whole; a request
+    /// beyond the total capacity is refused in numbers.
+    @Test(arguments: [41, 42, 43, 44] as [UInt64])
+    func capacitatedModelsEqualBruteForce(_ seed: UInt64) throws {
+        var rng = RNG(state: seed)
+        let m = 6, n = 5
+        let weights = (0..<m).map { _ in Double(10 + rng.below(90)) }
+        let cost = (0..<(m * n)).map { _ in rng.next() < 0.1 ? Double.infinity : (60 + rng.next() * 900).rounded() }
+        var prob = LocationProblem(weights: weights, candidateCount: n, cost: cost)
+        prob.capacities = (0..<n).map { _ in Double(80 + rng.below(200)) }
+        let caps = prob.capacities!
+        // Every whole assignment of the villages to the sites of `set` (or to none, where `optional`) within `limit`.
+        func assignments(_ set: [Int], limit: Double, optional: Bool) -> [[Int?]] {
+            var out: [[Int?]] = [[]]
+            for i in 0..<m {
+                var next: [[Int?]] = []
+                let options: [Int?] = set.filter { prob.c(i, $0) <= limit }.map { Optional($0) } + (optional ? [nil] : [])
+                for a in out { for o in options { next.append(a + [o]) } }
+                out = next
+            }
+            return out.filter { a in set.allSatisfy { j in zip(a, weights).filter { $0.0 == j }.reduce(0) { $0 + $1.1 } <= caps[j] } }
+        }
+        for p in [2, 3] {
+            var bestMedian = Double.infinity, bestCover = -1.0
+            for set in subsets(Array(0..<n), p) {
+                for a in assignments(set, limit: .infinity, optional: false) {
+                    bestMedian = min(bestMedian, zip(a, weights).enumerated().reduce(0) { $0 + $1.element.1 * prob.c($1.offset, $1.element.0!) })
+                }
+                for a in assignments(set, limit: 600.005, optional: true) {
+                    bestCover = max(bestCover, zip(a, weights).filter { $0.0 != nil }.reduce(0) { $0 + $1.1 })
+                }
+            }
+            if bestMedian.isFinite {
+                let s = try LocationAllocation.solve(prob, .init(goal: .median(facilities: p)))
+                #expect(abs(s.value - bestMedian) < 1e-6 && s.proven, "median p=\(p): \(s.value) vs \(bestMedian)")
+                #expect(zip(s.chosen, s.loads!).allSatisfy { $1 <= caps[$0] + 1e-6 } && abs(s.loads!.reduce(0, +) - weights.reduce(0, +)) < 1e-6)
+                var split = prob
+                split.splitDemand = true
+                let ss = try LocationAllocation.solve(split, .init(goal: .median(facilities: p)))
+                let free = try LocationAllocation.solve(LocationProblem(weights: weights, candidateCount: n, cost: cost), .init(goal: .median(facilities: p), solver: .exact))
+                #expect(ss.value <= s.value + 1e-6 && ss.value >= free.value - 1e-6)
+            } else {
+                #expect(throws: LocationError.self) { try LocationAllocation.solve(prob, .init(goal: .median(facilities: p))) }
+            }
+            let c = try LocationAllocation.solve(prob, .init(goal: .coverage(facilities: p, threshold: 600)))
+            #expect(abs(c.value - bestCover) < 1e-6, "coverage p=\(p): \(c.value) vs \(bestCover)")
+            #expect(abs((c.unassignedWeight ?? -1) - (weights.reduce(0, +) - bestCover)) < 1e-6)
+        }
+        // Minimum: the fewest sites that take every village within 900 s.
+        var fewest: Int?
+        for k in 1...n where fewest == nil {
+            if subsets(Array(0..<n), k).contains(where: { !assignments($0, limit: 900.005, optional: false).isEmpty }) { fewest = k }
+        }
+        if let fewest {
+            #expect(try LocationAllocation.solve(prob, .init(goal: .minimum(threshold: 900, share: 1))).value == Double(fewest))
+        }
+        // More people than any two sites can take: refused, saying so.
+        var tight = prob
+        tight.capacities = (0..<n).map { _ in 10 }
+        do {
+            _ = try LocationAllocation.solve(tight, .init(goal: .median(facilities: 2)))
+            Issue.record("a median beyond the total capacity was answered")
+        } catch let e as LocationError {
+            #expect(e.message.contains("exceeds total capacity") && e.message.contains("at most 20"), "\(e)")
+        }
+    }
+
     @Test(arguments: [11, 12, 13] as [UInt64])
     func moreFacilitiesNeverWorse(_ seed: UInt64) throws {
         let prob = randomProblem(seed: seed, demand: 20, candidates: 10)
