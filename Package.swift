@@ -103,7 +103,7 @@ let package = Package(
                                                                      "KlyngeGEOS", "KlyngeNetwork", "KlyngeAnalysis", "KlyngeTestSupport",
                                                                      .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "KlyngeServerTests", dependencies: ["KlyngeServer", "KlyngeStudyAnalysis", "KlyngeIngest", "KlyngeStudy", "KlyngeGeo", "KlyngeTestSupport", "KlyngeStore", "KlyngeIO", "KlyngeSurvey",
-                                                             "KlyngePostgres",
+                                                             "KlyngePostgres", "KlyngeAnalysis",
                                                              "KlyngeWork", .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "KlyngePostgresTests", dependencies: ["KlyngePostgres", "KlyngeIO"]),
         .testTarget(name: "KlyngeCLITests", dependencies: ["klynge", "KlyngeGeo", "KlyngeTestSupport"]),

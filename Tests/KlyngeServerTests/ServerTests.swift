@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import KlyngeAnalysis
 import KlyngeStudyAnalysis
 import KlyngeIngest
 import KlyngeJobs
@@ -310,6 +311,24 @@ let closeHall = #"{"name": "Luk Sambiosen", "close": ["node/5938809867"]}"#
             try await client.execute(uri: "/api/optimize", method: .post, headers: auth,
                                      body: ByteBuffer(string: #"{"category": "hall", "objective": "median", "facilities": 1, "keep": ["way/413945490", "node/5938809867"]}"#)) { r in
                 #expect(r.status == .unprocessableContent)
+            }
+            // Capacities: the library's answer on the same setup, with loads; too few places is a 422 in words.
+            let setup = try OptimizeSetup(study: analysis.study, tables: analysis.tables, query: OptimizeQuery(
+                category: "hall", request: LocationRequest(goal: .median(facilities: 2)), candidates: .places))
+            let capacitated = try LocationAllocation.solve(try setup.capacitated(fallback: 1500, split: false), .init(goal: .median(facilities: 2)))
+            try await client.execute(uri: "/api/optimize", method: .post, headers: auth,
+                                     body: ByteBuffer(string: #"{"category": "hall", "objective": "median", "facilities": 2, "candidates": "places", "capacity": 1500}"#)) { r in
+                #expect(r.status == .ok)
+                let s = (try object(r))["solution"] as! [String: Any]
+                #expect(abs((s["value"] as? Double ?? 0) - capacitated.value) <= 1e-9 * capacitated.value && (s["loads"] as? [Double])?.count == 2, "\(s) vs \(capacitated.value)")
+            }
+            try await client.execute(uri: "/api/optimize", method: .post, headers: auth,
+                                     body: ByteBuffer(string: #"{"category": "hall", "objective": "median", "facilities": 2, "candidates": "places", "capacity": 100}"#)) { r in
+                #expect(r.status == .unprocessableContent && String(buffer: r.body).contains("exceeds total capacity"))
+            }
+            try await client.execute(uri: "/api/optimize", method: .post, headers: auth,
+                                     body: ByteBuffer(string: #"{"category": "hall", "objective": "center", "facilities": 2, "capacity": 100}"#)) { r in
+                #expect(r.status == .badRequest)
             }
             // Cluster proposals: the same answer as the command line's library call, every number checked.
             try await client.execute(uri: "/api/regions", method: .post, headers: auth,

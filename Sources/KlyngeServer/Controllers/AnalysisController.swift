@@ -172,6 +172,11 @@ struct AnalysisController {
         var exclude: [String]?
         /// Median and center: leave out villages no candidate reaches (listed in the answer).
         var skipUnreachable: Bool?
+        /// Places of every candidate without a mapped capacity (median, coverage, minimum); `mappedCapacities`
+        /// alone uses the mapped ones only. `split`: a village may be shared between sites.
+        var capacity: Double?
+        var mappedCapacities: Bool?
+        var split: Bool?
     }
 
     @Sendable func optimize(_ request: Request, _ context: KlyngeRequestContext) async throws -> Response {
@@ -185,8 +190,14 @@ struct AnalysisController {
                                           parameter: "category")
         }
         guard let objective = LocationObjective(rawValue: q.objective) else {
-            throw ServiceError.badRequest("objective is coverage, minimum, median or center", parameter: "objective")
+            throw ServiceError.badRequest("objective is coverage, minimum, median, center or backup", parameter: "objective")
         }
+        let capacity = try q.capacity.map { try Checked.double($0, "capacity", in: 1...1_000_000_000) }
+        let capacitated = capacity != nil || q.mappedCapacities == true
+        if capacitated && ![.median, .coverage, .minimum].contains(objective) {
+            throw ServiceError.badRequest("capacities are taken by the median, coverage and minimum objectives", parameter: "capacity")
+        }
+        if q.split == true && !capacitated { throw ServiceError.badRequest("split divides villages between sites with capacities", parameter: "split") }
         let candidates: CandidateSource
         switch q.candidates ?? "existing" {
         case "existing": candidates = .existing
@@ -224,7 +235,8 @@ struct AnalysisController {
             req.control = control
             let query = OptimizeQuery(category: q.category, request: req, keep: q.keep ?? [], exclude: q.exclude ?? [], candidates: candidates)
             let setup = try OptimizeSetup(study: study, tables: tables, query: query, control: control)
-            let solution = try LocationAllocation.solve(setup.problem, query.request)
+            let problem = capacitated ? try setup.capacitated(fallback: capacity, split: q.split ?? false) : setup.problem
+            let solution = try LocationAllocation.solve(problem, query.request)
             return Out(solution: solution, chosen: solution.chosen.map { setup.sites[$0] })
         }
         return JSONBody.response(out)
