@@ -269,7 +269,8 @@ public enum LocationAllocation {
         if case .minimum(let t, let share) = request.goal {
             guard share > 0 && share <= 1 else { throw LocationError("the share must be in (0, 1]") }
             // Who no allowed site covers decides what any set can reach: say so before solving.
-            let out = problem.weights.indices.filter { i in problem.weights[i] > 0 && !allowed.contains { problem.c(i, $0) <= CostPrecision.limit(t) } }
+            let limit = CostPrecision.limit(t)
+            let out = problem.weights.indices.filter { i in problem.weights[i] > 0 && !allowed.contains { problem.c(i, $0) <= limit } }
             let outWeight = out.reduce(0) { $0 + problem.weights[$1] }
             let reachable = problem.totalWeight > 0 ? (problem.totalWeight - outWeight) / problem.totalWeight : 0
             if !out.isEmpty && reachable < share * (1 - 1e-12) {

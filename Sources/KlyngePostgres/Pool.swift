@@ -9,6 +9,8 @@ public final class PostgresPool: Sendable {
     public let connection: String
     private let idle = Mutex<[PostgresConnection.Sendable]>([])
     private let maxIdle: Int
+    /// Whether this pool has brought the schema up to date (once per process and database is enough).
+    private let migrated = Mutex(false)
 
     public init(connection: String, maxIdle: Int = 8) {
         self.connection = connection
@@ -29,6 +31,13 @@ public final class PostgresPool: Sendable {
             if db.isUsable { checkin(db) }
             throw error
         }
+    }
+
+    /// Runs the schema migrations on the first call only.
+    func migrateOnce(_ db: PostgresConnection) throws {
+        guard !migrated.withLock({ $0 }) else { return }
+        try StoreSchema.migrate(db)
+        migrated.withLock { $0 = true }
     }
 
     /// Whether the database answers now (readiness).

@@ -153,7 +153,7 @@ public final class PostgreSQLRecordStore: RecordStore, Sendable {
         self.pool = pool
         let fresh = String(UUID().uuidString.prefix(8)).lowercased()
         generation = try pool.with { db in
-            try StoreSchema.migrate(db)
+            try pool.migrateOnce(db)
             try db.execute("INSERT INTO klynge.stores (study, generation) VALUES ($1, $2) ON CONFLICT (study) DO NOTHING", [study, fresh])
             return try db.execute("SELECT generation FROM klynge.stores WHERE study = $1", [study]).rows.first?[0] ?? fresh
         }

@@ -36,7 +36,7 @@ public func buildRouter(state: ServiceState, config: ServerConfig) -> Router<Kly
     MapsController(state: state, config: config, heavy: heavy).add(to: router)
     SurveysController(state: state, config: config, heavy: heavy).add(to: router)
     PageController().add(to: router)
-    HealthController(state: state).add(to: router)
+    HealthController(ready: { state.storeLocation.isReachable() }).add(to: router)
     return router
 }
 

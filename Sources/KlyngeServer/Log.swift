@@ -20,7 +20,8 @@ public enum ServiceLog {
 
     /// Writes `{"time": …, "event": …, …fields}` as one line (one write, so lines from threads never mix).
     public static func event(_ event: String, _ fields: [String: Value] = [:]) {
-        var object: [String: Any] = ["time": ISO8601DateFormatter().string(from: Date()), "event": event]
+        // A format style, not a formatter object made per line: every request writes one.
+        var object: [String: Any] = ["time": Date().formatted(.iso8601), "event": event]
         for (k, v) in fields { object[k] = v.json }
         guard var data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
         data.append(0x0A)
@@ -74,12 +75,13 @@ struct RequestLogMiddleware: RouterMiddleware {
 /// `/ready` answers 200 only while the store can be reached (503 with a JSON error otherwise), so a proxy
 /// sends requests elsewhere while this instance cannot write.
 struct HealthController {
-    let state: ServiceState
+    /// Whether the store can be reached now.
+    let ready: @Sendable () -> Bool
 
     func add(to router: Router<KlyngeRequestContext>) {
         router.get("/health") { _, _ in JSONBody.response(["status": "ok"]) }
         router.get("/ready") { _, _ in
-            guard state.storeLocation.isReachable() else {
+            guard ready() else {
                 throw ServiceError.unavailable("the store cannot be reached; this instance is not ready")
             }
             return JSONBody.response(["status": "ready"])

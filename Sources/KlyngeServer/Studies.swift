@@ -123,11 +123,7 @@ public struct StudiesResponder: HTTPResponder {
         router.middlewares.add(RequestLogMiddleware(enabled: config.requestLog))
         router.middlewares.add(SecurityHeadersMiddleware())
         router.middlewares.add(ErrorMiddleware())
-        router.get("/health") { _, _ in JSONBody.response(["status": "ok"]) }
-        router.get("/ready") { _, _ in
-            guard ready() else { throw ServiceError.unavailable("the store cannot be reached; this instance is not ready") }
-            return JSONBody.response(["status": "ready"])
-        }
+        HealthController(ready: ready).add(to: router)
         struct Listed: Encodable {
             var id: String
             var name: String

@@ -69,7 +69,12 @@ public struct CoverageReport: Sendable, Codable {
         study = analysis.study.name
         self.scenario = scenario
         let access = withAccess ? Dictionary(uniqueKeysWithValues: cats.compactMap { c in engine.access(plan, category: c).map { (c, $0) } }) : [:]
-        categories = cats.compactMap { c in coverage[c].map { cov in access[c].map { engine.summary(cov, plan: plan).with($0) } ?? engine.summary(cov, plan: plan) } }
+        categories = cats.compactMap { c in
+            coverage[c].map { cov in
+                let summary = engine.summary(cov, plan: plan)
+                return access[c].map(summary.with) ?? summary
+            }
+        }
         let areaNames = Dictionary(analysis.study.areas.map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
         var rows: [String: AreaRow] = [:]
         for c in cats {
