@@ -14,6 +14,14 @@ public enum LocationObjective: String, Sendable, CaseIterable, Codable {
     /// Backup covering (BACOP, Hogan & ReVelle 1986): the most population with two or more of the p facilities
     /// within the threshold, then, among such sets, the most covered at all; one closure then strands fewest.
     case backup
+    /// Maximal attendance: the most expected visitors with p facilities, each village going to its nearest
+    /// chosen site with a share that falls with travel (`DistanceDecay`).
+    case attendance
+    /// Market share (Huff 1964): the most people captured with p facilities against competitors, each village
+    /// split between every facility by attractiveness × decay.
+    case marketShare = "market-share"
+    /// Target share: the fewest facilities that capture at least a share of the people against competitors.
+    case targetShare = "target-share"
 }
 
 public enum SolverChoice: String, Sendable, CaseIterable, Codable { case exact, heuristic, auto }
@@ -34,6 +42,23 @@ public struct LocationProblem: Sendable {
     public var capacities: [Double]?
     /// With capacities: a village may be split between sites (else each is assigned whole to one).
     public var splitDemand = false
+    /// Market share: each candidate's attractiveness (floor area, opening hours, a score); nil: 1 each.
+    public var attractiveness: [Double]?
+    /// Market share: the facilities the chosen ones compete with.
+    public var competitors: Competitors?
+
+    /// Facilities that are not candidates but take a share of the people (the shop in the next town).
+    public struct Competitors: Sendable {
+        public var count: Int
+        /// Demand-major costs `d * count + k`; `.infinity` where one cannot be reached.
+        public var cost: [Double]
+        public var attractiveness: [Double]
+        public init(count: Int, cost: [Double], attractiveness: [Double]) {
+            self.count = count
+            self.cost = cost
+            self.attractiveness = attractiveness
+        }
+    }
 
     func demandName(_ i: Int) -> String { demandNames.map { "`\($0[i])`" } ?? "demand point \(i)" }
 
@@ -59,6 +84,12 @@ public struct LocationProblem: Sendable {
         out.candidateNames = candidateNames
         out.capacities = capacities
         out.splitDemand = splitDemand
+        out.attractiveness = attractiveness
+        out.competitors = competitors.map { c in
+            var kept = c
+            kept.cost = rows.flatMap { c.cost[($0 * c.count)..<(($0 + 1) * c.count)] }
+            return kept
+        }
         return out
     }
     func candidateName(_ j: Int) -> String { candidateNames.map { "`\($0[j])`" } ?? "candidate \(j)" }
@@ -88,6 +119,12 @@ public enum LocationGoal: Sendable, Hashable {
     case center(facilities: Int)
     /// The most population with two or more of `facilities` sites within `threshold`, then the most covered.
     case backup(facilities: Int, threshold: Double)
+    /// The most expected visitors with `facilities` sites: Σ weight × decay(travel to the nearest chosen site).
+    case attendance(facilities: Int, decay: DistanceDecay)
+    /// The most people captured by `facilities` sites against the problem's competitors (Huff).
+    case marketShare(facilities: Int, decay: DistanceDecay)
+    /// The fewest sites capturing at least `share` (in (0, 1)) of the people against the competitors (Huff).
+    case targetShare(share: Double, decay: DistanceDecay)
 
     public var objective: LocationObjective {
         switch self {
@@ -96,20 +133,31 @@ public enum LocationGoal: Sendable, Hashable {
         case .median: .median
         case .center: .center
         case .backup: .backup
+        case .attendance: .attendance
+        case .marketShare: .marketShare
+        case .targetShare: .targetShare
         }
     }
 
     public var facilities: Int? {
         switch self {
-        case .coverage(let p, _), .median(let p), .center(let p), .backup(let p, _): p
-        case .minimum: nil
+        case .coverage(let p, _), .median(let p), .center(let p), .backup(let p, _), .attendance(let p, _), .marketShare(let p, _): p
+        case .minimum, .targetShare: nil
         }
     }
 
     public var threshold: Double? {
         switch self {
         case .coverage(_, let t), .minimum(let t, _), .backup(_, let t): t
-        case .median, .center: nil
+        case .median, .center, .attendance, .marketShare, .targetShare: nil
+        }
+    }
+
+    /// Attendance and market share: how the pull falls with travel.
+    public var decay: DistanceDecay? {
+        switch self {
+        case .attendance(_, let d), .marketShare(_, let d), .targetShare(_, let d): d
+        default: nil
         }
     }
 
@@ -120,7 +168,9 @@ public enum LocationGoal: Sendable, Hashable {
         case .median: .median(facilities: p)
         case .center: .center(facilities: p)
         case .backup(_, let t): .backup(facilities: p, threshold: t)
-        case .minimum: self
+        case .attendance(_, let d): .attendance(facilities: p, decay: d)
+        case .marketShare(_, let d): .marketShare(facilities: p, decay: d)
+        case .minimum, .targetShare: self
         }
     }
 }
@@ -169,6 +219,10 @@ public struct LocationSolution: Sendable, Codable {
     /// site within reach had room for (coverage).
     public var loads: [Double]?
     public var unassignedWeight: Double?
+    /// Attendance and market share: the expected visitors of each chosen site (in `chosen`'s order), and all
+    /// of them (the people the chosen sites capture) as a share of the population.
+    public var visitors: [Double]?
+    public var capturedShare: Double?
     /// Demand points left out of a median or center question because no allowed candidate reaches them
     /// (`skipUnreachable`), and their weight.
     public var leftOut: [Int] = []
@@ -196,6 +250,12 @@ public enum LocationAllocation {
             solution.leftOutWeight = stranded.reduce(0) { $0 + problem.weights[$1] }
             solution.seconds = Date().timeIntervalSince(start)
             return solution
+        }
+        if let decay = request.goal.decay {
+            var solution = try solveWithDecay(problem, request, decay: decay)
+            try request.control.check()
+            solution.seconds = Date().timeIntervalSince(start)
+            return describe(problem, request, solution)
         }
         if problem.capacities != nil {
             var solution = try exactCapacitated(problem, request)
@@ -238,6 +298,7 @@ public enum LocationAllocation {
         case .backup(let p, let t):
             guard request.solver != .heuristic else { throw LocationError("backup covering is solved exactly only; leave out --solver heuristic") }
             solution = try exactBackup(problem, p: p, threshold: CostPrecision.limit(t), request)
+        case .attendance, .marketShare, .targetShare: throw LocationError("attendance and market share are solved with their decay")
         }
         // A solve cut short by its caller is not an answer.
         try request.control.check()
@@ -266,6 +327,19 @@ public enum LocationAllocation {
             if p > allowed.count { throw LocationError("p = \(p) but only \(allowed.count) candidate sites may be chosen") }
         }
         if let t = request.goal.threshold, !(t > 0 && t.isFinite) { throw LocationError("the threshold must be a positive number") }
+        if case .targetShare(let share, _) = request.goal, !(share > 0 && share <= 1) { throw LocationError("the target share must be in (0, 1]") }
+        if request.goal.decay != nil, let a = problem.attractiveness {
+            guard a.count == problem.candidateCount else { throw LocationError("every candidate site needs an attractiveness") }
+            if let j = a.indices.first(where: { !(a[$0].isFinite && a[$0] >= 0) }) {
+                throw LocationError("\(problem.candidateName(j)) has an attractiveness of \(a[j]); it must be 0 or more")
+            }
+        }
+        if let c = problem.competitors {
+            guard c.attractiveness.count == c.count, c.cost.count == c.count * problem.weights.count else {
+                throw LocationError("the competitors' costs do not match the demand points")
+            }
+            if c.attractiveness.contains(where: { !($0.isFinite && $0 >= 0) }) { throw LocationError("a competitor's attractiveness must be 0 or more") }
+        }
         if case .minimum(let t, let share) = request.goal {
             guard share > 0 && share <= 1 else { throw LocationError("the share must be in (0, 1]") }
             // Who no allowed site covers decides what any set can reach: say so before solving.
@@ -307,10 +381,9 @@ public enum LocationAllocation {
 
     static func describe(_ problem: LocationProblem, _ request: LocationRequest, _ s: LocationSolution) -> LocationSolution {
         var out = s
-        if let loads = s.loads {
-            let order = s.chosen.indices.sorted { s.chosen[$0] < s.chosen[$1] }
-            out.loads = order.map { loads[$0] }
-        }
+        let order = s.chosen.indices.sorted { s.chosen[$0] < s.chosen[$1] }
+        out.loads = s.loads.map { loads in order.map { loads[$0] } }
+        out.visitors = s.visitors.map { visitors in order.map { visitors[$0] } }
         out.chosen.sort()
         let e = evaluate(problem, chosen: out.chosen, threshold: request.goal.threshold)
         out.coveredWeight = e.covered
@@ -633,7 +706,8 @@ extension LocationAllocation {
         switch request.goal {
         case .median: limit = .infinity
         case .coverage(_, let t), .minimum(let t, _): limit = CostPrecision.limit(t)
-        case .center, .backup: throw LocationError("capacities are taken by the median, coverage and minimum objectives")
+        case .center, .backup, .attendance, .marketShare, .targetShare:
+            throw LocationError("capacities are taken by the median, coverage and minimum objectives")
         }
         let p = request.goal.facilities
         try explainCapacity(problem, request, capacities: capacities, limit: limit)

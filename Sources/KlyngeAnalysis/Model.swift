@@ -60,11 +60,14 @@ public struct Site: Sendable, Hashable {
     public var location: Coordinate
     public var capacity: Double?
     public var annualCost: Double?
+    /// The market-share models' weight beyond nearness (`Facility.attractiveness`).
+    public var attractiveness: Double?
     /// Opened only by a scenario (closed in the baseline).
     public var isCandidate: Bool
 
     public init(id: String, name: String, categories: [String], location: Coordinate, capacity: Double? = nil,
-                annualCost: Double? = nil, isCandidate: Bool = false) {
+                annualCost: Double? = nil, isCandidate: Bool = false, attractiveness: Double? = nil) {
+        self.attractiveness = attractiveness
         self.id = id
         self.name = name
         self.categories = categories

@@ -722,12 +722,14 @@ struct LoadRun {
                 }
             }
             let capacity = number(f, "capacity", layer), cost = number(f, "annual_cost", layer)
-            guard !bad, capacity.ok, cost.ok, let c = point(f, layer) else { continue }
+            let attractiveness = number(f, "attractiveness", layer)
+            guard !bad, capacity.ok, cost.ok, attractiveness.ok, let c = point(f, layer) else { continue }
             _ = checkInside(c, id: id, layer, areas: areas)
             var extra = f.attributes
             for k in mappedFields { extra.removeValue(forKey: k) }
             out.append(Facility(id: id, name: name, categories: categories, location: c, attributes: extra,
-                                capacity: capacity.value, annualCost: cost.value, condition: text(f, "condition", layer)))
+                                capacity: capacity.value, annualCost: cost.value, condition: text(f, "condition", layer),
+                                attractiveness: attractiveness.value))
         }
         for (i, o) in overrides.enumerated() where !used.contains(i) {
             issues.append(ValidationIssue(.warning, file: layer.displaySource, layer: layer.layerName, featureId: o.id ?? o.name,

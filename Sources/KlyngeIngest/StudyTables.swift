@@ -50,7 +50,7 @@ public enum StudyTables {
         var fields = [FieldDefinition(name: "id", type: .string), FieldDefinition(name: "name", type: .string),
                       FieldDefinition(name: "category", type: .string), FieldDefinition(name: "category_label", type: .string),
                       FieldDefinition(name: "capacity", type: .real), FieldDefinition(name: "annual_cost", type: .real),
-                      FieldDefinition(name: "condition", type: .string)]
+                      FieldDefinition(name: "condition", type: .string), FieldDefinition(name: "attractiveness", type: .real)]
         let labels = Dictionary(uniqueKeysWithValues: study.categories.map { ($0.key, $0.label(language: study.language)) })
         // Extra attributes keep their names and their types (text where a field mixes types).
         var extraTypes: [String: FieldType] = [:]
@@ -81,6 +81,7 @@ public enum StudyTables {
                 "capacity": f.capacity.map(AttributeValue.double) ?? .null,
                 "annual_cost": f.annualCost.map(AttributeValue.double) ?? .null,
                 "condition": f.condition.map(AttributeValue.string) ?? .null,
+                "attractiveness": f.attractiveness.map(AttributeValue.double) ?? .null,
             ]
             for k in extraNames {
                 let v = f.attributes[k] ?? .null

@@ -56,11 +56,13 @@ enum OpenAPI {
        "/api/impact": {"get": {"parameters": [{"name": "category", "in": "query", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "closures ranked"}}}},
        "/api/clusters": {"get": {"responses": {"200": {"description": "ClusterReport"}}}},
        "/api/optimize": {"post": {"security": [{"bearer": []}], "requestBody": {"content": {"application/json": {"schema": {"type": "object", "required": ["category", "objective"], "properties": {
-           "category": {"type": "string"}, "objective": {"type": "string", "enum": ["coverage", "minimum", "median", "center", "backup"]}, "facilities": {"type": "integer"},
+           "category": {"type": "string"}, "objective": {"type": "string", "enum": ["coverage", "minimum", "median", "center", "backup", "attendance", "market-share", "target-share"]}, "facilities": {"type": "integer"},
            "threshold": {"type": "number", "description": "seconds or metres by the category's rule"}, "share": {"type": "number"},
            "candidates": {"type": "string", "enum": ["existing", "places"]}, "keep": {"type": "array", "items": {"type": "string"}}, "exclude": {"type": "array", "items": {"type": "string"}},
            "skipUnreachable": {"type": "boolean"}, "capacity": {"type": "number", "description": "places of every candidate without a mapped capacity (median, coverage, minimum)"},
-           "mappedCapacities": {"type": "boolean", "description": "the mapped capacities only"}, "split": {"type": "boolean", "description": "a village may be shared between sites"}}}}}},
+           "mappedCapacities": {"type": "boolean", "description": "the mapped capacities only"}, "split": {"type": "boolean", "description": "a village may be shared between sites"},
+           "decay": {"type": "string", "description": "attendance and market share: linear:CUTOFF, power:BETA or exponential:BETA (per minute or km)"},
+           "competitors": {"type": "string", "description": "market share: the competing category"}, "attractiveness": {"type": "number", "description": "of every site without a mapped one"}}}}}},
          "responses": {"200": {"description": "solution, with each chosen site's load when capacitated"}, "422": {"description": "infeasible"}}}},
        "/api/regions": {"post": {"security": [{"bearer": []}], "requestBody": {"content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "properties": {
            "clusters": {"type": "integer", "minimum": 1}, "maxClusters": {"type": "boolean"}, "objective": {"type": "string", "enum": ["travel", "balance", "count"]},

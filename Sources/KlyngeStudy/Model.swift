@@ -62,9 +62,12 @@ public struct Facility: Hashable, Sendable {
     public var capacity: Double?
     public var annualCost: Double?
     public var condition: String?
+    /// What draws people to it beyond nearness (floor area, opening hours, a score): the market-share models' weight.
+    public var attractiveness: Double?
 
     public init(id: String, name: String, categories: [String], location: Coordinate, attributes: [String: AttributeValue],
-                capacity: Double? = nil, annualCost: Double? = nil, condition: String? = nil) {
+                capacity: Double? = nil, annualCost: Double? = nil, condition: String? = nil, attractiveness: Double? = nil) {
+        self.attractiveness = attractiveness
         self.id = id
         self.name = name
         self.categories = categories

@@ -482,7 +482,7 @@ public enum LayerRole: String, Sendable, Hashable, Codable, CaseIterable {
         switch self {
         case .areas: (["id"], ["name", "population", "cluster"])
         case .demand: (["id"], ["name", "weight", "area"])
-        case .facilities: (["id", "category"], ["name", "capacity", "annual_cost", "condition"])
+        case .facilities: (["id", "category"], ["name", "capacity", "annual_cost", "condition", "attractiveness"])
         case .roads: ([], ["id", "class", "maxspeed", "oneway", "name"])
         case .locator, .land: ([], ["name"])
         case .facts: ([], [])

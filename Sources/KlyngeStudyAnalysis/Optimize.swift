@@ -23,8 +23,13 @@ public struct OptimizeQuery: Sendable {
     public var keep: [String]
     public var exclude: [String]
     public var candidates: CandidateSource
+    /// Market share: the category whose facilities (those that are not candidates) compete for the people; the
+    /// question's own category makes its existing facilities the competitors of new sites.
+    public var competitors: String?
 
-    public init(category: String, request: LocationRequest, keep: [String] = [], exclude: [String] = [], candidates: CandidateSource = .existing) {
+    public init(category: String, request: LocationRequest, keep: [String] = [], exclude: [String] = [], candidates: CandidateSource = .existing,
+                competitors: String? = nil) {
+        self.competitors = competitors
         self.category = category
         self.request = request
         self.keep = keep
@@ -41,6 +46,8 @@ public struct CandidateSite: Sendable, Codable {
     public var location: Coordinate
     /// The facility's mapped capacity (places), when the study maps one.
     public var capacity: Double?
+    /// The facility's mapped attractiveness (market share), when the study maps one.
+    public var attractiveness: Double?
 }
 
 /// The candidate sites and the cost matrix for one category, ready for any objective.
@@ -49,7 +56,27 @@ public struct OptimizeSetup: Sendable {
     public let category: String
     public let rule: CoverageRule
     public let sites: [CandidateSite]
+    /// Market share: the competing facilities (`OptimizeQuery.competitors`), in the problem's competitor order.
+    public let competitors: [CandidateSite]
     public let problem: LocationProblem
+
+    /// The problem with an attractiveness for every candidate and competitor when the study maps any: its own,
+    /// else `fallback`; one with neither is named. Mapped nowhere: all equally attractive (`fallback` or 1).
+    public func attracting(fallback: Double?) throws -> LocationProblem {
+        var p = problem
+        let mapped = (sites + competitors).contains { $0.attractiveness != nil }
+        func value(_ s: CandidateSite, _ role: String) throws -> Double {
+            if let a = s.attractiveness ?? fallback ?? (mapped ? nil : 1) { return a }
+            throw AnalysisSetupError("the \(role) `\(s.name.isEmpty ? s.id : s.name)` (\(s.id)) has no attractiveness: map the facilities' "
+                                     + "`attractiveness` field for it, or give --attractiveness N for those without one")
+        }
+        p.attractiveness = try sites.map { try value($0, "candidate") }
+        if var c = p.competitors {
+            c.attractiveness = try competitors.map { try value($0, "competitor") }
+            p.competitors = c
+        }
+        return p
+    }
 
     /// The problem with a capacity for every candidate: its own mapped one, else `fallback`; a candidate with
     /// neither is named. `split`: a village may be shared between sites.
@@ -81,9 +108,14 @@ public struct OptimizeSetup: Sendable {
             throw LocationError("unknown category `\(query.category)` (the study has: \(study.categories.map(\.key).joined(separator: ", ")))")
         }
         rule = try StudyAnalysis.rules(study)[query.category] ?? .standard
-        let existing = tables.sites.indices.filter { !tables.sites[$0].isCandidate && tables.sites[$0].categories.contains(query.category) }
+        // Competing with the category's own facilities (where to open one more shop): they compete, the added sites are the candidates.
+        let againstOwn = query.competitors == query.category
+        if againstOwn && query.candidates == .existing {
+            throw LocationError("with the category's own facilities as competitors, the candidates are new sites: give --candidates places or a points file")
+        }
+        let existing = againstOwn ? [] : tables.sites.indices.filter { !tables.sites[$0].isCandidate && tables.sites[$0].categories.contains(query.category) }
         var sites = existing.map { CandidateSite(id: tables.sites[$0].id, name: tables.sites[$0].name, existing: true, location: tables.sites[$0].location,
-                                                 capacity: tables.sites[$0].capacity) }
+                                                 capacity: tables.sites[$0].capacity, attractiveness: tables.sites[$0].attractiveness) }
         var added: [CandidateSite] = []
         switch query.candidates {
         case .existing: break
@@ -118,6 +150,28 @@ public struct OptimizeSetup: Sendable {
                                       excluded: Set(query.exclude.compactMap { ids.firstIndex(of: $0) }))
         problem.demandNames = study.demand.map(\.name)
         problem.candidateNames = sites.map { $0.name.isEmpty ? $0.id : $0.name }
+        // Competitors: the other category's facilities that are not candidates here, at the same rule's costs.
+        var rivals: [CandidateSite] = []
+        if let key = query.competitors {
+            guard study.categories.contains(where: { $0.key == key }) else {
+                throw LocationError("unknown competitor category `\(key)` (the study has: \(study.categories.map(\.key).joined(separator: ", ")))")
+            }
+            let candidateIds = Set(ids)
+            let columns = tables.sites.indices.filter {
+                !tables.sites[$0].isCandidate && tables.sites[$0].categories.contains(key) && !candidateIds.contains(tables.sites[$0].id)
+            }
+            guard !columns.isEmpty else {
+                throw LocationError("no facility of `\(key)` competes: the study has none, or every one is a candidate site of this question")
+            }
+            rivals = columns.map { CandidateSite(id: tables.sites[$0].id, name: tables.sites[$0].name, existing: true, location: tables.sites[$0].location,
+                                                 capacity: tables.sites[$0].capacity, attractiveness: tables.sites[$0].attractiveness) }
+            var rivalCost = [Double](repeating: .infinity, count: study.demand.count * columns.count)
+            for d in 0..<study.demand.count {
+                for (k, s) in columns.enumerated() { rivalCost[d * columns.count + k] = table.value(d, s, metric) }
+            }
+            problem.competitors = .init(count: columns.count, cost: rivalCost, attractiveness: rivals.map { _ in 1 })
+        }
+        competitors = rivals
         self.problem = problem
     }
 

@@ -128,7 +128,8 @@ public struct StudyAnalysis: Sendable {
     /// The study's facilities as sites (open today), in the study's order.
     static func sites(of study: Study) -> [Site] {
         study.facilities.map {
-            Site(id: $0.id, name: $0.name, categories: $0.categories, location: $0.location, capacity: $0.capacity, annualCost: $0.annualCost)
+            Site(id: $0.id, name: $0.name, categories: $0.categories, location: $0.location, capacity: $0.capacity, annualCost: $0.annualCost,
+                 attractiveness: $0.attractiveness)
         }
     }
 

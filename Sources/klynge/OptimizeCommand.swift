@@ -15,10 +15,12 @@ extension SolverChoice: ExpressibleByArgument {}
 struct OptimizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "optimize",
-        abstract: "Which facilities to keep (or where to put them): maximal covering, set covering, p-median, p-center on road travel.",
+        abstract: "Which facilities to keep (or where to put them): covering, p-median, p-center, attendance and market share on road travel.",
         discussion: """
         Objectives: coverage (most people within the threshold with p facilities), minimum (fewest facilities covering \
-        everyone or --share), median (least total travel with p), center (smallest worst-case travel with p). \
+        everyone or --share), median (least total travel with p), center (smallest worst-case travel with p), backup \
+        (most people with two within reach), attendance (most expected visitors with p, --decay), market-share (most \
+        people captured with p against --competitors, Huff) and target-share (fewest capturing --share). \
         Costs follow the category's coverage rule (its mode, and minutes or km).
         """
     )
@@ -26,7 +28,7 @@ struct OptimizeCommand: ParsableCommand {
     @OptionGroup var options: StudyOptions
     @Option(help: "The category.")
     var category: String
-    @Option(help: "coverage, minimum, median, center or backup (the most people with two facilities within reach).")
+    @Option(help: "coverage, minimum, median, center, backup (the most people with two facilities within reach), attendance, market-share or target-share.")
     var objective: LocationObjective
     @Option(name: .customLong("facilities"), help: "p: how many facilities (coverage, median, center, backup).")
     var p: Int?
@@ -62,6 +64,14 @@ struct OptimizeCommand: ParsableCommand {
     var capacity: String?
     @Flag(help: "With --capacity: a village may be split between sites (else each goes whole to one).")
     var split = false
+    @Option(help: "attendance, market-share, target-share: how the pull falls with travel: linear:CUTOFF (minutes or km), power:BETA or exponential:BETA (per minute or km). --threshold is then a cutoff.")
+    var decay: String?
+    @Option(help: "market-share, target-share: the category whose facilities (those that are not candidates) compete.")
+    var competitors: String?
+    @Option(help: "market-share, target-share: the attractiveness of every candidate and competitor without a mapped one.")
+    var attractiveness: Double?
+
+    var decayObjective: Bool { [.attendance, .marketShare, .targetShare].contains(objective) }
 
     /// `--capacity`: nil without one; `.some(nil)` for `mapped`; a number for the sites without their own.
     var capacityFallback: Double?? {
@@ -84,10 +94,20 @@ struct OptimizeCommand: ParsableCommand {
                 guard let v = Double(capacity), v.isFinite, v > 0, v <= 1e9 else { throw ValidationError("--capacity is `mapped` or a number of places above 0") }
             }
             guard [.median, .coverage, .minimum].contains(objective) else { throw ValidationError("--capacity is for the median, coverage and minimum objectives") }
-            guard sweep == nil else { throw ValidationError("--capacity answers one question; leave out --sweep") }
         }
         if split && capacity == nil { throw ValidationError("--split divides villages between sites with capacities: give --capacity") }
-        if sweep == nil && objective != .minimum && p == nil { throw ValidationError("the \(objective.rawValue) objective needs --facilities p") }
+        if decayObjective {
+            guard decay != nil else { throw ValidationError("the \(objective.rawValue) objective needs --decay, e.g. linear:15, power:1.5 or exponential:0.1") }
+            if objective == .targetShare && share == nil { throw ValidationError("target-share needs --share, the share of the people to capture (0–1)") }
+            if objective == .attendance && competitors != nil { throw ValidationError("attendance has no competitors; use market-share") }
+            if objective == .targetShare && sweep != nil { throw ValidationError("--sweep varies p: use attendance or market-share") }
+        } else if decay != nil || competitors != nil || attractiveness != nil {
+            throw ValidationError("--decay, --competitors and --attractiveness are for attendance, market-share and target-share")
+        }
+        if let attractiveness, !(attractiveness.isFinite && attractiveness >= 0 && attractiveness <= 1e9) {
+            throw ValidationError("--attractiveness is a number of 0 or more")
+        }
+        if sweep == nil && objective != .minimum && objective != .targetShare && p == nil { throw ValidationError("the \(objective.rawValue) objective needs --facilities p") }
         if skipUnreachable && (objective == .coverage || objective == .minimum || objective == .backup) {
             throw ValidationError("--skip-unreachable is for median and center (coverage, minimum and backup count such villages as not covered)")
         }
@@ -109,7 +129,18 @@ struct OptimizeCommand: ParsableCommand {
         case .median: .median(facilities: p)
         case .center: .center(facilities: p)
         case .backup: .backup(facilities: p, threshold: try thresholdValue(rule))
+        case .attendance: .attendance(facilities: p, decay: try decayValue(rule))
+        case .marketShare: .marketShare(facilities: p, decay: try decayValue(rule))
+        case .targetShare: .targetShare(share: share ?? 1, decay: try decayValue(rule))
         }
+    }
+
+    /// `--decay` in the rule's units; `--threshold`, when given, cuts it off.
+    func decayValue(_ rule: CoverageRule) throws -> DistanceDecay {
+        do {
+            return try DistanceDecay.parse(decay ?? "", unitCost: rule.metric == .duration ? 60 : 1000,
+                                           cutoffCost: threshold == nil ? nil : try thresholdValue(rule))
+        } catch let e as LocationError { throw ValidationError(e.message) }
     }
 
     func thresholdValue(_ rule: CoverageRule) throws -> Double {
@@ -142,19 +173,27 @@ struct OptimizeCommand: ParsableCommand {
             let rule = rules[category] ?? .standard
             let request = LocationRequest(goal: try goal(rule, p: p ?? Self.range(sweep ?? "1..1").lowerBound), solver: solver,
                                           timeLimitSeconds: timeLimit, skipUnreachable: skipUnreachable)
-            let query = OptimizeQuery(category: category, request: request, keep: list(keep), exclude: list(exclude), candidates: source)
+            let query = OptimizeQuery(category: category, request: request, keep: list(keep), exclude: list(exclude), candidates: source,
+                                      competitors: competitors)
             let setup = try OptimizeSetup(study: study, network: network, query: query)
             let unit = rule.metric == .duration ? 60.0 : 1000.0, unitName = rule.metric == .duration ? "min" : "km"
+            let problem = try capacityFallback.map { try setup.capacitated(fallback: $0, split: split) }
+                ?? (decayObjective ? try setup.attracting(fallback: attractiveness) : setup.problem)
             if let sweep {
-                try runSweep(setup, query, range: try Self.range(sweep), unit: unit, unitName: unitName)
+                try runSweep(setup, problem, query, range: try Self.range(sweep), unit: unit, unitName: unitName)
                 return
             }
-            let problem = try capacityFallback.map { try setup.capacitated(fallback: $0, split: split) } ?? setup.problem
             let solution = try LocationAllocation.solve(problem, query.request)
             if json {
-                struct Out: Encodable { var solution: LocationSolution; var chosen: [CandidateSite]; var threshold: Double?; var leftOut: [String] }
+                struct Out: Encodable {
+                    var solution: LocationSolution; var chosen: [CandidateSite]; var threshold: Double?; var leftOut: [String]
+                    var decay: DistanceDecay?; var competitors: [CandidateSite]?; var attractiveness: [Double]?; var competitorAttractiveness: [Double]?
+                }
                 try printJSON(Out(solution: solution, chosen: solution.chosen.map { setup.sites[$0] }, threshold: query.request.goal.threshold,
-                                  leftOut: solution.leftOut.map { setup.study.demand[$0].id }))
+                                  leftOut: solution.leftOut.map { setup.study.demand[$0].id }, decay: query.request.goal.decay,
+                                  competitors: competitors == nil ? nil : setup.competitors,
+                                  attractiveness: problem.attractiveness.map { a in solution.chosen.map { a[$0] } },
+                                  competitorAttractiveness: problem.competitors?.attractiveness))
             } else {
                 printSolution(solution, setup, query.request, unit: unit, unitName: unitName)
             }
@@ -185,6 +224,9 @@ struct OptimizeCommand: ParsableCommand {
         case .backup:
             return String(format: "%.0f of %.0f people with two or more within reach (%.1f %%), %.0f covered at all (%.1f %%)", s.value, total,
                           s.value / total * 100, s.coveredWeight ?? 0, (s.coveredWeight ?? 0) / total * 100)
+        case .attendance: return String(format: "%.1f expected visitors of %.0f people (%.1f %%)", s.value, total, s.value / total * 100)
+        case .marketShare: return String(format: "%.1f of %.0f people captured (market share %.2f %%)", s.value, total, s.value / total * 100)
+        case .targetShare: return String(format: "%d facilities capture %.2f %% of the people", Int(s.value), (s.capturedShare ?? 0) * 100)
         }
     }
 
@@ -201,6 +243,7 @@ struct OptimizeCommand: ParsableCommand {
             if let loads = s.loads, let cap = capacityFallback.map({ site.capacity ?? $0 ?? 0 }) {
                 load = String(format: " — %.0f of %.0f places (%.0f %%)", loads[k], cap, cap > 0 ? loads[k] / cap * 100 : 0)
             }
+            if let visitors = s.visitors { load = String(format: " — %.1f expected visitors", visitors[k]) }
             print("  keep: \(site.name.isEmpty ? site.id : site.name) [\(site.id)]\(site.existing ? "" : " (new site)")\(load)")
         }
         if let u = s.unassignedWeight, u > 0 {
@@ -238,35 +281,60 @@ struct OptimizeCommand: ParsableCommand {
         return String(format: "gap %.2e %%", gap * 100)
     }
 
-    func runSweep(_ setup: OptimizeSetup, _ query: OptimizeQuery, range: ClosedRange<Int>, unit: Double, unitName: String) throws {
-        struct Row: Encodable { var p: Int; var value: Double; var coveredShare: Double?; var meanCost: Double?; var maxCost: Double?; var proven: Bool; var chosen: [String] }
+    func runSweep(_ setup: OptimizeSetup, _ problem: LocationProblem, _ query: OptimizeQuery, range: ClosedRange<Int>, unit: Double, unitName: String) throws {
+        struct Row: Encodable {
+            var p: Int; var value: Double; var coveredShare: Double?; var meanCost: Double?; var maxCost: Double?; var proven: Bool; var chosen: [String]
+            /// Backup, attendance, market share: the objective as a share of the population.
+            var share: Double?
+        }
         var rows: [Row] = []
+        let total = setup.problem.totalWeight
         for p in range where p >= setup.problem.required.count && p <= setup.problem.candidateCount - setup.problem.excluded.count {
             var r = query.request
             r.goal = r.goal.with(facilities: p)
-            let s = try LocationAllocation.solve(setup.problem, r)
-            rows.append(Row(p: p, value: s.value, coveredShare: s.coveredWeight.map { $0 / setup.problem.totalWeight },
-                            meanCost: s.meanCost, maxCost: s.maxCost, proven: s.proven, chosen: s.chosen.map { setup.sites[$0].id }))
+            let s = try LocationAllocation.solve(problem, r)
+            let share: Double? = [.backup, .attendance, .marketShare].contains(objective) && total > 0 ? s.value / total : nil
+            rows.append(Row(p: p, value: s.value, coveredShare: s.coveredWeight.map { $0 / total },
+                            meanCost: s.meanCost, maxCost: s.maxCost, proven: s.proven, chosen: s.chosen.map { setup.sites[$0].id }, share: share))
         }
         guard !rows.isEmpty else { throw ValidationError("no p in \(range) is possible with these candidates") }
+        // What each objective is read as: a share of the people in per cent, or minutes/km.
+        let asShare = objective != .median && objective != .center
+        func shown(_ r: Row) -> Double {
+            switch objective {
+            case .coverage: (r.coveredShare ?? 0) * 100
+            case .median: (r.meanCost ?? 0) / unit
+            case .center: (r.maxCost ?? 0) / unit
+            default: (r.share ?? 0) * 100
+            }
+        }
+        let heading: String = switch objective {
+        case .coverage: "covered"
+        case .median: "mean \(unitName)"
+        case .center: "worst \(unitName)"
+        case .backup: "with backup"
+        case .attendance: "attendance"
+        default: "captured"
+        }
         if json { try printJSON(["sweep": rows]) } else {
-            print("facilities\t\(objective == .coverage ? "covered" : objective == .median ? "mean \(unitName)" : "worst \(unitName)")\tproven")
+            print("facilities\t\(heading)\tproven")
             for r in rows {
-                let v = objective == .coverage ? String(format: "%.1f %%", (r.coveredShare ?? 0) * 100)
-                    : String(format: "%.1f", (objective == .median ? r.meanCost ?? 0 : r.maxCost ?? 0) / unit)
-                print("\(r.p)\t\(v)\t\(r.proven ? "yes" : "no")")
+                print("\(r.p)\t\(String(format: asShare ? "%.1f %%" : "%.1f", shown(r)))\t\(r.proven ? "yes" : "no")")
             }
         }
         if let chartPath = chart {
             let language = setup.study.language
             let label = setup.study.categories.first { $0.key == setup.category }?.label(language: language) ?? setup.category
             let da = language != "en"
-            let points = rows.map { r -> (x: Double, y: Double) in
-                (Double(r.p), objective == .coverage ? (r.coveredShare ?? 0) * 100 : (objective == .median ? r.meanCost ?? 0 : r.maxCost ?? 0) / unit)
+            let points = rows.map { r -> (x: Double, y: Double) in (Double(r.p), shown(r)) }
+            let yLabel: String = switch objective {
+            case .coverage: da ? "Dækket befolkning (%)" : "Population covered (%)"
+            case .median: da ? "Gennemsnitlig rejsetid (\(unitName))" : "Mean travel (\(unitName))"
+            case .center: da ? "Længste rejsetid (\(unitName))" : "Longest travel (\(unitName))"
+            case .backup: da ? "Befolkning med to inden for rækkevidde (%)" : "Population with two within reach (%)"
+            case .attendance: da ? "Forventet fremmøde (% af befolkningen)" : "Expected attendance (% of the population)"
+            default: da ? "Markedsandel (%)" : "Market share (%)"
             }
-            let yLabel = objective == .coverage ? (da ? "Dækket befolkning (%)" : "Population covered (%)")
-                : objective == .median ? (da ? "Gennemsnitlig rejsetid (\(unitName))" : "Mean travel (\(unitName))")
-                : (da ? "Længste rejsetid (\(unitName))" : "Longest travel (\(unitName))")
             let chart = LineChart(title: "\(setup.study.name): \(label)",
                                   subtitle: da ? "Hvor mange skal vi have? Bedste placering for hvert antal (\(objective.rawValue))"
                                                 : "How many do we need? The best sites for each number (\(objective.rawValue))",

@@ -177,6 +177,12 @@ struct AnalysisController {
         var capacity: Double?
         var mappedCapacities: Bool?
         var split: Bool?
+        /// Attendance and market share: `linear:15`, `power:1.5` or `exponential:0.1` (per minute or km);
+        /// `threshold`, when given, is then the cutoff. `competitors`: a category; `attractiveness`: the value of
+        /// every candidate and competitor without a mapped one.
+        var decay: String?
+        var competitors: String?
+        var attractiveness: Double?
     }
 
     @Sendable func optimize(_ request: Request, _ context: KlyngeRequestContext) async throws -> Response {
@@ -190,7 +196,7 @@ struct AnalysisController {
                                           parameter: "category")
         }
         guard let objective = LocationObjective(rawValue: q.objective) else {
-            throw ServiceError.badRequest("objective is coverage, minimum, median, center or backup", parameter: "objective")
+            throw ServiceError.badRequest("objective is " + LocationObjective.allCases.map(\.rawValue).joined(separator: ", "), parameter: "objective")
         }
         let capacity = try q.capacity.map { try Checked.double($0, "capacity", in: 1...1_000_000_000) }
         let capacitated = capacity != nil || q.mappedCapacities == true
@@ -208,8 +214,32 @@ struct AnalysisController {
         let threshold = try q.threshold.map { try Checked.double($0, "threshold", in: 1...10_000_000) }
             ?? analysis.engine.rules[q.category]?.threshold
         let share = try q.share.map { try Checked.double($0, "share", in: 0.000001...1) }
+        let attractiveness = try q.attractiveness.map { try Checked.double($0, "attractiveness", in: 0...1_000_000_000) }
+        let decayGoal = [.attendance, .marketShare, .targetShare].contains(objective)
+        if !decayGoal && (q.decay != nil || q.competitors != nil || q.attractiveness != nil) {
+            throw ServiceError.badRequest("decay, competitors and attractiveness are for attendance, market-share and target-share", parameter: "decay")
+        }
+        if decayGoal && capacitated { throw ServiceError.badRequest("capacities are taken by the median, coverage and minimum objectives", parameter: "capacity") }
+        if q.competitors != nil && objective == .attendance {
+            throw ServiceError.badRequest("attendance has no competitors; use market-share", parameter: "competitors")
+        }
+        var decay: DistanceDecay?
+        if decayGoal {
+            guard let text = q.decay, text.count <= 40 else { throw ServiceError.badRequest("the \(objective.rawValue) objective needs a decay such as power:1.5", parameter: "decay") }
+            let unit = analysis.engine.rules[q.category]?.metric == .distance ? 1000.0 : 60.0
+            let cutoff = try q.threshold.map { try Checked.double($0, "threshold", in: 1...10_000_000) }
+            do { decay = try DistanceDecay.parse(text, unitCost: unit, cutoffCost: cutoff) } catch let e as LocationError {
+                throw ServiceError.badRequest(e.message, parameter: "decay")
+            }
+        }
         let goal: LocationGoal
         switch objective {
+        case .attendance, .marketShare:
+            guard let p else { throw ServiceError.badRequest("the \(objective.rawValue) objective needs facilities", parameter: "facilities") }
+            goal = objective == .attendance ? .attendance(facilities: p, decay: decay!) : .marketShare(facilities: p, decay: decay!)
+        case .targetShare:
+            guard let share else { throw ServiceError.badRequest("the target-share objective needs a share", parameter: "share") }
+            goal = .targetShare(share: share, decay: decay!)
         case .minimum:
             guard let threshold else { throw ServiceError.badRequest("the minimum objective needs a threshold", parameter: "threshold") }
             goal = .minimum(threshold: threshold, share: share ?? 1)
@@ -228,16 +258,18 @@ struct AnalysisController {
         }
         let limit = config.limits.analysisSeconds
         let study = analysis.study, tables = analysis.tables
-        struct Out: Encodable, Sendable { var solution: LocationSolution; var chosen: [CandidateSite] }
+        struct Out: Encodable, Sendable { var solution: LocationSolution; var chosen: [CandidateSite]; var competitors: [CandidateSite]? }
         let out = try await heavy.run(r, lane: .heavy, seconds: limit) { control in
             var req = LocationRequest(goal: goal, solver: .auto, timeLimitSeconds: max(1, (control.remainingSeconds ?? limit) - 0.5),
                                       skipUnreachable: q.skipUnreachable ?? false)
             req.control = control
-            let query = OptimizeQuery(category: q.category, request: req, keep: q.keep ?? [], exclude: q.exclude ?? [], candidates: candidates)
+            let query = OptimizeQuery(category: q.category, request: req, keep: q.keep ?? [], exclude: q.exclude ?? [], candidates: candidates,
+                                      competitors: q.competitors)
             let setup = try OptimizeSetup(study: study, tables: tables, query: query, control: control)
-            let problem = capacitated ? try setup.capacitated(fallback: capacity, split: q.split ?? false) : setup.problem
+            let problem = capacitated ? try setup.capacitated(fallback: capacity, split: q.split ?? false)
+                : decayGoal ? try setup.attracting(fallback: attractiveness) : setup.problem
             let solution = try LocationAllocation.solve(problem, query.request)
-            return Out(solution: solution, chosen: solution.chosen.map { setup.sites[$0] })
+            return Out(solution: solution, chosen: solution.chosen.map { setup.sites[$0] }, competitors: q.competitors == nil ? nil : setup.competitors)
         }
         return JSONBody.response(out)
     }
