@@ -67,6 +67,7 @@ test: build
 	python3 scripts/check_matrix_scipy.py $(KLYNGE) $(STUDY)
 	python3 scripts/check_coverage.py $(KLYNGE) $(STUDY)
 	python3 scripts/check_capacitated.py $(KLYNGE) $(STUDY)
+	python3 scripts/check_attendance.py $(KLYNGE) $(STUDY)
 	python3 scripts/check_profile.py $(KLYNGE) $(STUDY) out/test-profile
 	python3 scripts/check_webpage.py $(KLYNGE) $(STUDY) out/test
 	python3 scripts/check_survey.py $(KLYNGE) $(STUDY) out/test-survey

@@ -10,6 +10,18 @@ public struct PointChange: Sendable, Hashable, Codable {
     public var siteAfter: String?
 }
 
+/// One demand point whose share of the supply falls between two plans (2SFCA, and E2SFCA with a decay).
+public struct AccessChange: Sendable, Hashable, Codable {
+    public var demandId: String
+    public var name: String
+    public var population: Double
+    /// Per 1,000 people; nil where no facility is within the threshold.
+    public var before: Double?
+    public var after: Double?
+    public var enhancedBefore: Double?
+    public var enhancedAfter: Double?
+}
+
 /// How a plan compares with another for one category.
 public struct CategoryComparison: Sendable, Hashable, Codable {
     public var category: String
@@ -23,6 +35,9 @@ public struct CategoryComparison: Sendable, Hashable, Codable {
     /// Points with two or more open facilities within the threshold before and fewer after: still covered,
     /// perhaps, but one more closure from being stranded (the summaries hold the backup and 2SFCA figures).
     public var losingBackup: [PointChange] = []
+    /// Points whose 2SFCA ratio falls (covered or not: the supply within reach is shared by more people, or less
+    /// of it is left), largest fall first: who loses access, not only who loses coverage.
+    public var losingAccess: [AccessChange] = []
     public var coveredShareChange: Double { after.coveredShare - before.coveredShare }
 }
 
@@ -41,7 +56,8 @@ extension CoverageEngine {
         return known.isEmpty ? nil : known.reduce(0, +)
     }
 
-    public func compare(_ a: Plan, _ b: Plan, categories only: [String]? = nil) -> Comparison {
+    /// `decay`: the access figures also with the gravity index and E2SFCA (`access`).
+    public func compare(_ a: Plan, _ b: Plan, categories only: [String]? = nil, decay: DistanceDecay? = nil) -> Comparison {
         let cats = only ?? categories
         let before = evaluate(a, categories: cats), after = evaluate(b, categories: cats)
         func id(_ s: Int32) -> String? { s >= 0 ? sites[Int(s)].id : nil }
@@ -64,13 +80,28 @@ extension CoverageEngine {
             }
             var comparison = CategoryComparison(category: c, before: summary(x, plan: a), after: summary(y, plan: b),
                                                 losing: losing, gaining: gaining, largestIncrease: largest?.1)
-            if let ax = access(a, category: c), let ay = access(b, category: c) {
+            // One unit for both: places only when both plans have a capacity for every open facility.
+            if var ax = access(a, category: c, decay: decay), var ay = access(b, category: c, decay: decay) {
+                if ax.unit != ay.unit {
+                    ax = access(a, category: c, decay: decay, unit: .facilities)!
+                    ay = access(b, category: c, decay: decay, unit: .facilities)!
+                }
                 comparison.before = comparison.before.with(ax)
                 comparison.after = comparison.after.with(ay)
                 comparison.losingBackup = demand.indices.filter { ax.opportunities[$0] >= 2 && ay.opportunities[$0] < 2 }.map { d in
                     PointChange(demandId: demand[d].id, name: demand[d].name, population: demand[d].weight, before: finite(x.value[d]),
                                 after: finite(y.value[d]), siteBefore: id(x.site[d]), siteAfter: id(y.site[d]))
                 }
+                // Rounded as published (to 1e-6), so that equal figures are never reported as a fall.
+                func rounded(_ v: Double?) -> Double? { v.map { ($0 * 1e6).rounded() / 1e6 } }
+                let falls = demand.indices.compactMap { d -> (Double, AccessChange)? in
+                    let before = rounded(ax.ratioPer1000[d]), after = rounded(ay.ratioPer1000[d])
+                    guard let b = before, (after ?? 0) < b else { return nil }
+                    return (b - (after ?? 0), AccessChange(demandId: demand[d].id, name: demand[d].name, population: demand[d].weight, before: before,
+                                                           after: after, enhancedBefore: rounded(ax.enhancedPer1000?[d] ?? nil),
+                                                           enhancedAfter: rounded(ay.enhancedPer1000?[d] ?? nil)))
+                }
+                comparison.losingAccess = falls.sorted { ($0.0, $0.1.population) > ($1.0, $1.1.population) }.map(\.1)
             }
             result.append(comparison)
         }

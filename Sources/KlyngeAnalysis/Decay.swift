@@ -23,7 +23,7 @@ public struct DistanceDecay: Sendable, Hashable, Codable, CustomStringConvertibl
 
     public init(shape: Shape, parameter: Double, unitCost: Double, cutoffCost: Double? = nil) throws {
         guard parameter.isFinite, parameter > 0 else {
-            throw LocationError("the \(shape.rawValue) decay's parameter must be a positive number (got \(parameter))")
+            throw LocationError("the \(shape.rawValue) decay's parameter must be a positive, finite number (got \(parameter))")
         }
         switch shape {
         case .linear: guard parameter <= 10_000 else { throw LocationError("the linear decay's cutoff is at most 10,000 minutes or km") }
@@ -36,6 +36,16 @@ public struct DistanceDecay: Sendable, Hashable, Codable, CustomStringConvertibl
         self.parameter = parameter
         self.unitCost = unitCost
         self.cutoffCost = shape == .linear ? parameter * unitCost : cutoffCost
+    }
+
+    /// The same decay for costs in another unit (a category measured in km rather than minutes); a cutoff of
+    /// power or exponential, given in the old unit's costs, does not carry over to another unit.
+    public func inUnits(_ unitCost: Double) -> DistanceDecay {
+        guard unitCost != self.unitCost else { return self }
+        var out = self
+        out.cutoffCost = shape == .linear ? parameter * unitCost : nil
+        out.unitCost = unitCost
+        return out
     }
 
     /// `linear:15`, `power:1.5`, `exponential:0.1` (the parameter after the colon).

@@ -269,23 +269,11 @@ public enum LocationAllocation {
         case .exact: useHeuristic = false
         case .heuristic: useHeuristic = true
         case .auto:
-            // p-median's assignment variables grow as demand × candidates; beyond that size the heuristic with a bound.
-            // (GLPK's branch-and-cut on the classical p-median formulation takes minutes from about 100,000 pairs).
-            useHeuristic = (request.objective == .median && problem.weights.count * problem.candidateCount > 40_000)
-                || (request.objective == .coverage && problem.weights.count * problem.candidateCount > 1_000_000)
+            // The p-median's exact solver reduces the problem before it models it (`exactMedian`) and decides by
+            // itself when the model would be too large; maximal covering beyond this size: the heuristic with a bound.
+            useHeuristic = request.objective == .coverage && problem.weights.count * problem.candidateCount > 1_000_000
         }
         switch request.goal {
-        case .median(let p) where request.solver == .auto:
-            // The heuristic with its Lagrangian bound often proves the optimum by itself; else branch-and-cut
-            // where the problem is small enough for it.
-            let first = try? heuristic(problem, p: p, coverageThreshold: nil, request)
-            if let first, first.proven || useHeuristic {
-                solution = first
-            } else if useHeuristic {
-                throw LocationError("no set of \(p) facilities reaching every demand point was found")
-            } else {
-                solution = try exactMedian(problem, p: p, request)
-            }
         case .median(let p) where useHeuristic:
             solution = try heuristic(problem, p: p, coverageThreshold: nil, request)
         // Thresholds are compared as `CostPrecision` says, here as everywhere else.
@@ -519,7 +507,9 @@ public enum LocationAllocation {
         return try result(try GLPKSolver.solve(m, timeLimitSeconds: request.timeLimitSeconds, shouldStop: { request.control.isStopped }), .minimum, xs)
     }
 
-    static func exactMedian(_ problem: LocationProblem, p: Int, _ request: LocationRequest) throws -> LocationSolution {
+    /// The classical p-median model (an assignment variable per village and site): for what the interchange
+    /// cannot start from (sets that leave a village unreached).
+    static func classicalMedian(_ problem: LocationProblem, p: Int, _ request: LocationRequest) throws -> LocationSolution {
         var m = MIPModel(sense: .minimize)
         let xs = facilityVariables(&m, problem)
         for i in problem.weights.indices where problem.weights[i] > 0 {
@@ -570,8 +560,9 @@ extension LocationAllocation {
     /// Greedy construction then vertex substitution (Teitz–Bart interchange) until no swap improves.
     /// Bounds: for p-median a Lagrangian relaxation (subgradient); for coverage the LP relaxation.
     /// `coverageThreshold`: maximal covering with it; nil: p-median.
-    static func heuristic(_ problem: LocationProblem, p: Int, coverageThreshold: Double?, _ request: LocationRequest) throws -> LocationSolution {
-        let n = problem.candidateCount, m = problem.weights.count
+    /// The greedy + interchange search alone: the chosen set and its value (covered weight or total travel).
+    static func interchange(_ problem: LocationProblem, p: Int, coverageThreshold: Double?, _ request: LocationRequest) throws -> (chosen: [Int], value: Double) {
+        let m = problem.weights.count
         let allowed = problem.allowed
         let coverage = coverageThreshold != nil
         let t = coverageThreshold ?? .infinity
@@ -629,7 +620,13 @@ extension LocationAllocation {
                 if improved { break }
             }
         }
-        let value = coverage ? problem.totalWeight - current : current
+        return (chosen, coverage ? problem.totalWeight - current : current)
+    }
+
+    static func heuristic(_ problem: LocationProblem, p: Int, coverageThreshold: Double?, _ request: LocationRequest) throws -> LocationSolution {
+        let coverage = coverageThreshold != nil
+        let t = coverageThreshold ?? .infinity
+        let (chosen, value) = try interchange(problem, p: p, coverageThreshold: coverageThreshold, request)
         var bound: Double?
         if coverage {
             let (lp, _) = coverageModel(problem, p: p, threshold: t, integer: false)
@@ -638,39 +635,59 @@ extension LocationAllocation {
         } else {
             bound = lagrangianMedianBound(problem, p: p, upper: value, iterations: 300)
         }
-        _ = n
         let proven = bound.map { abs($0 - value) <= 1e-6 * max(1, abs(value)) } ?? false
         return LocationSolution(objective: request.objective, chosen: chosen, value: value, proven: proven, bound: bound, gap: nil,
                                 method: "heuristic (greedy + vertex substitution)" + (coverage ? ", LP bound" : ", Lagrangian bound"),
                                 seconds: 0)
     }
 
-    /// A lower bound on the p-median optimum: max over multipliers λ of
-    /// L(λ) = Σ λ_i + Σ over chosen j of Σ_i min(0, w_i c_ij − λ_i), the p cheapest j (required ones forced).
+    /// A lower bound on the p-median optimum (`lagrangian`), never above `upper`.
     static func lagrangianMedianBound(_ problem: LocationProblem, p: Int, upper: Double, iterations: Int) -> Double {
+        min(lagrangian(problem, p: p, upper: upper, iterations: iterations).bound, upper)
+    }
+
+    /// The Lagrangian relaxation of the assignment rows at its best multipliers: the bound
+    /// L(λ) = Σ λ_i + Σ over open j of ρ_j, with ρ_j = Σ_i min(0, w_i c_ij − λ_i) and the p cheapest j open (the
+    /// required ones forced), found by subgradient steps; ρ at those multipliers is what the exact solver uses
+    /// to fix sites.
+    struct Lagrangian {
+        var bound: Double
+        var rho: [Double]
+    }
+
+    static func lagrangian(_ problem: LocationProblem, p: Int, upper: Double, iterations: Int) -> Lagrangian {
         let m = problem.weights.count, n = problem.candidateCount
         let allowed = problem.allowed
         var lambda = (0..<m).map { i in problem.weights[i] * (allowed.map { problem.c(i, $0) }.min() ?? 0) }
-        var bestBound = -Double.infinity
+        var best = Lagrangian(bound: -.infinity, rho: [])
         var theta = 2.0
         var sinceImproved = 0
         var rho = [Double](repeating: 0, count: n)
         for _ in 0..<iterations {
-            for j in allowed {
+            // ρ_j for every allowed site: the heavy part, shared between the cores.
+            let lam = lambda
+            let slots = Slots(n)
+            forEachInParallel(allowed.count, threads: coreCount) { k in
+                let j = allowed[k]
                 var r = 0.0
                 for i in 0..<m {
-                    let c = problem.c(i, j)
-                    if c.isFinite { r += min(0, problem.weights[i] * c - lambda[i]) }
+                    let c = problem.cost[i * n + j]
+                    if c.isFinite { r += min(0, problem.weights[i] * c - lam[i]) }
                 }
-                rho[j] = r
+                slots.set(j, r)
             }
+            rho = slots.values
             let free = allowed.filter { !problem.required.contains($0) }.sorted { rho[$0] < rho[$1] }
             let open = Array(problem.required) + Array(free.prefix(max(p - problem.required.count, 0)))
             let value = lambda.reduce(0, +) + open.reduce(0) { $0 + rho[$1] }
-            if value > bestBound + 1e-9 { bestBound = value; sinceImproved = 0 } else {
+            if value > best.bound + 1e-9 {
+                best = Lagrangian(bound: value, rho: rho)
+                sinceImproved = 0
+            } else {
                 sinceImproved += 1
                 if sinceImproved >= 20 { theta /= 2; sinceImproved = 0 }
             }
+            if best.bound >= upper - 1e-9 * max(1, abs(upper)) { break }
             // Subgradient of the relaxed assignment constraints: 1 − Σ_j z_ij.
             var g = [Double](repeating: 1, count: m)
             for j in open {
@@ -684,8 +701,17 @@ extension LocationAllocation {
             let step = theta * max(upper - value, 1e-9 * max(1, abs(upper))) / norm
             for i in 0..<m { lambda[i] += step * g[i] }
         }
-        return min(bestBound, upper)
+        return best
     }
+}
+
+/// One result slot per index, written by parallel workers at distinct indexes.
+final class Slots: @unchecked Sendable {
+    private let buffer: UnsafeMutableBufferPointer<Double>
+    init(_ count: Int) { buffer = .allocate(capacity: count); buffer.initialize(repeating: 0) }
+    deinit { buffer.deallocate() }
+    func set(_ k: Int, _ value: Double) { buffer[k] = value }
+    var values: [Double] { Array(buffer) }
 }
 
 // MARK: capacities
@@ -719,7 +745,8 @@ extension LocationAllocation {
         for i in problem.weights.indices where problem.weights[i] > 0 {
             let w = problem.weights[i]
             var row: [(Int, Double)] = []
-            for j in problem.allowed where problem.c(i, j) <= limit && problem.c(i, j).isFinite {
+            // A village kept whole never goes to a site smaller than it.
+            for j in problem.allowed where problem.c(i, j) <= limit && problem.c(i, j).isFinite && (problem.splitDemand || w <= capacities[j]) {
                 let cost = request.objective == .median ? w * problem.c(i, j) : request.objective == .coverage ? w : 0
                 let z = m.add(.init(lower: 0, upper: 1, objective: cost, integer: !problem.splitDemand))
                 m.add(.init([(z, 1), (xs[j], -1)], upper: 0))
@@ -741,7 +768,7 @@ extension LocationAllocation {
         }
         if let p { m.add(.init(xs.map { ($0, 1) }, lower: Double(p), upper: Double(p))) }
         if case .minimum(_, let share) = request.goal, share < 1 { m.add(.init(covered, lower: share * problem.totalWeight)) }
-        let r = try GLPKSolver.solve(m, timeLimitSeconds: request.timeLimitSeconds, shouldStop: { request.control.isStopped })
+        let r = try GLPKSolver.solve(m, timeLimitSeconds: request.timeLimitSeconds, branching: .pseudocost, shouldStop: { request.control.isStopped })
         if r.status == .infeasible {
             throw LocationError("no assignment fits the capacities: the villages within reach of the sites that could be chosen need more places than those sites have")
         }

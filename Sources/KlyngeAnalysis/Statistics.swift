@@ -64,6 +64,10 @@ public struct CoverageSummary: Sendable, Hashable, Codable {
     /// what it counts: `capacity` (places) or `facilities`.
     public var accessPer1000: Double?
     public var accessUnit: SupplyUnit?
+    /// With a decay: the population-weighted gravity index and E2SFCA ratio per 1,000 (`CategoryAccess`).
+    public var decay: DistanceDecay?
+    public var gravity: Double?
+    public var enhancedAccessPer1000: Double?
 
     /// The summary with the access figures of the same category and plan.
     public func with(_ access: CategoryAccess) -> CoverageSummary {
@@ -73,6 +77,9 @@ public struct CoverageSummary: Sendable, Hashable, Codable {
         // Rounded at the boundary, as every figure: no Float noise in the answers.
         out.accessPer1000 = access.meanRatioPer1000.map { ($0 * 1e6).rounded() / 1e6 }
         out.accessUnit = access.unit
+        out.decay = access.decay
+        out.gravity = access.meanGravity.map { ($0 * 1e6).rounded() / 1e6 }
+        out.enhancedAccessPer1000 = access.meanEnhancedPer1000.map { ($0 * 1e6).rounded() / 1e6 }
         return out
     }
 

@@ -61,8 +61,17 @@ public struct MIPError: Error, CustomStringConvertible {
 public enum GLPKSolver {
     private static let quiet: Void = { glp_term_out(GLP_OFF) }()
 
+    /// How the branch-and-cut picks the variable to branch on.
+    public enum Branching: Sendable {
+        /// GLPK's default (Driebeck–Tomlin).
+        case standard
+        /// Pseudocosts: learns which variables move the bound; several times faster on capacitated assignment.
+        case pseudocost
+    }
+
     /// `shouldStop` is asked at every branch-and-cut callback; true ends the search early (an abandoned request).
-    public static func solve(_ m: MIPModel, timeLimitSeconds: Double = 60, shouldStop: (@Sendable () -> Bool)? = nil) throws -> MIPResult {
+    public static func solve(_ m: MIPModel, timeLimitSeconds: Double = 60, branching: Branching = .standard,
+                             shouldStop: (@Sendable () -> Bool)? = nil) throws -> MIPResult {
         _ = quiet
         let start = Date()
         guard let lp = glp_create_prob() else { throw MIPError(message: "cannot create a GLPK problem") }
@@ -119,6 +128,7 @@ public enum GLPKSolver {
         glp_init_iocp(&iocp)
         iocp.msg_lev = GLP_MSG_OFF
         iocp.presolve = GLP_ON
+        if branching == .pseudocost { iocp.br_tech = GLP_BR_PCH }
         let left = max(timeLimitSeconds - Date().timeIntervalSince(start), 0.1)
         iocp.tm_lim = Int32(min(left * 1000, Double(Int32.max)))
         let stopBox = StopBox(shouldStop)

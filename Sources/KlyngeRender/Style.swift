@@ -96,7 +96,8 @@ public struct Style: Sendable {
 
     /// The Klynge data layers a style may draw.
     public static let dataLayers: Set<String> = ["areas", "demand", "facilities", "roads", "coverage", "isochrones", "scenario",
-                                                 "scenario_facilities", "clusters", "hubs", "locator", "land", "survey_pins", "survey_flows", "sketches"]
+                                                 "scenario_facilities", "clusters", "hubs", "locator", "land", "survey_pins", "survey_flows", "sketches",
+                                                 "access", "access_facilities"]
 
     /// Parses and validates a style; every problem names the layer and property.
     public static func parse(_ data: Data, name: String) throws -> Style {

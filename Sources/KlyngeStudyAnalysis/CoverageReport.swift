@@ -16,6 +16,10 @@ public struct CoverageReport: Sendable, Codable {
         public var max: Double?
         public var mainFacilityId: String?
         public var mainFacilityName: String?
+        /// The access figures of the area's villages, weighted by their people (0 where none is within reach).
+        public var accessPer1000: Double?
+        public var gravity: Double?
+        public var enhancedAccessPer1000: Double?
     }
     public struct AreaRow: Sendable, Codable {
         public var areaId: String
@@ -40,6 +44,9 @@ public struct CoverageReport: Sendable, Codable {
         /// The two-step floating catchment ratio per 1,000 people (the category's `accessUnit`); nil where no
         /// facility is within the threshold.
         public var accessPer1000: Double?
+        /// With a decay: the gravity index and the enhanced (distance-weighted) ratio per 1,000.
+        public var gravity: Double?
+        public var enhancedAccessPer1000: Double?
     }
     public struct PointRow: Sendable, Codable {
         public var demandId: String
@@ -61,14 +68,16 @@ public struct CoverageReport: Sendable, Codable {
     /// Two populations of an area that differ by more than this share are named in `notes`.
     public static let populationMismatchShare = 0.10
 
-    /// `access`: with the access figures beyond the nearest facility (backup coverage, 2SFCA).
-    public init(analysis: StudyAnalysis, plan: Plan, scenario: String?, categories only: [String]? = nil, access withAccess: Bool = true) {
+    /// `access`: with the access figures beyond the nearest facility (backup coverage, 2SFCA); `decay` adds the
+    /// gravity index and the E2SFCA ratio.
+    public init(analysis: StudyAnalysis, plan: Plan, scenario: String?, categories only: [String]? = nil, access withAccess: Bool = true,
+                decay: DistanceDecay? = nil) {
         let engine = analysis.engine
         let cats = only ?? engine.categories
         let coverage = engine.evaluate(plan, categories: cats)
         study = analysis.study.name
         self.scenario = scenario
-        let access = withAccess ? Dictionary(uniqueKeysWithValues: cats.compactMap { c in engine.access(plan, category: c).map { (c, $0) } }) : [:]
+        let access = withAccess ? Dictionary(uniqueKeysWithValues: cats.compactMap { c in engine.access(plan, category: c, decay: decay).map { (c, $0) } }) : [:]
         categories = cats.compactMap { c in
             coverage[c].map { cov in
                 let summary = engine.summary(cov, plan: plan)
@@ -77,13 +86,27 @@ public struct CoverageReport: Sendable, Codable {
         }
         let areaNames = Dictionary(analysis.study.areas.map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
         var rows: [String: AreaRow] = [:]
+        // An area's access: its villages' figures weighted by their people.
+        func areaMean(_ values: [Double?]?, _ areaId: String) -> Double? {
+            guard let values else { return nil }
+            var sum = 0.0, people = 0.0
+            for d in engine.demand.indices where engine.demand[d].areaId == areaId {
+                sum += engine.demand[d].weight * (values[d] ?? 0)
+                people += engine.demand[d].weight
+            }
+            return people > 0 ? (sum / people * 1e6).rounded() / 1e6 : nil
+        }
         for c in cats {
             guard let cov = coverage[c] else { continue }
             for (areaId, s, main) in engine.areaSummaries(cov, plan: plan) {
                 var row = rows[areaId] ?? AreaRow(areaId: areaId, name: areaNames[areaId] ?? areaId, population: s.population, villages: 0, categories: [])
+                let a = access[c]
                 row.categories.append(AreaCategory(category: c, coveredPopulation: s.coveredPopulation, coveredShare: s.coveredShare,
                                                    mean: s.mean, median: s.median, p90: s.p90, max: s.max,
-                                                   mainFacilityId: main.map { engine.sites[$0].id }, mainFacilityName: main.map { engine.sites[$0].name }))
+                                                   mainFacilityId: main.map { engine.sites[$0].id }, mainFacilityName: main.map { engine.sites[$0].name },
+                                                   accessPer1000: areaMean(a?.ratioPer1000, areaId),
+                                                   gravity: areaMean(a?.gravity.map { $0.map(Optional.some) }, areaId),
+                                                   enhancedAccessPer1000: areaMean(a?.enhancedPer1000, areaId)))
                 rows[areaId] = row
             }
         }
@@ -113,7 +136,9 @@ public struct CoverageReport: Sendable, Codable {
                                      distanceMeters: cost.map { ($0.meters * 100).rounded() / 100 },
                                      durationSeconds: cov.rule.mode.isTimed ? cost.map { ($0.cost * 100).rounded() / 100 } : nil,
                                      covered: cov.isCovered(d), opportunities: access[c]?.opportunities[d],
-                                     accessPer1000: (access[c]?.ratioPer1000[d] ?? nil).map { ($0 * 1e6).rounded() / 1e6 })
+                                     accessPer1000: (access[c]?.ratioPer1000[d] ?? nil).map { ($0 * 1e6).rounded() / 1e6 },
+                                     gravity: access[c]?.gravity.map { ($0[d] * 1e6).rounded() / 1e6 },
+                                     enhancedAccessPer1000: (access[c]?.enhancedPer1000?[d] ?? nil).map { ($0 * 1e6).rounded() / 1e6 })
             })
         }
     }
@@ -129,6 +154,9 @@ public struct CoverageReport: Sendable, Codable {
             pointFields += [.init(name: "\(c)_facility_id", type: .string), .init(name: "\(c)_facility", type: .string),
                             .init(name: "\(c)_min", type: .real), .init(name: "\(c)_km", type: .real), .init(name: "\(c)_covered", type: .boolean),
                             .init(name: "\(c)_within", type: .integer), .init(name: "\(c)_access_per_1000", type: .real)]
+            if categories.contains(where: { $0.category == c && $0.decay != nil }) {
+                pointFields += [.init(name: "\(c)_gravity", type: .real), .init(name: "\(c)_e2sfca_per_1000", type: .real)]
+            }
             areaFields += [.init(name: "\(c)_covered_share", type: .real), .init(name: "\(c)_mean", type: .real),
                            .init(name: "\(c)_max", type: .real), .init(name: "\(c)_facility", type: .string)]
         }
@@ -145,6 +173,10 @@ public struct CoverageReport: Sendable, Codable {
                 // Facilities within the threshold, and the 2SFCA ratio (the JSON's `opportunities`, `accessPer1000`).
                 a["\(c.category)_within"] = c.opportunities.map { .int(Int64($0)) } ?? .null
                 a["\(c.category)_access_per_1000"] = c.accessPer1000.map { .double(($0 * 1e4).rounded() / 1e4) } ?? .null
+                if categories.contains(where: { $0.category == c.category && $0.decay != nil }) {
+                    a["\(c.category)_gravity"] = c.gravity.map { .double(($0 * 1e4).rounded() / 1e4) } ?? .null
+                    a["\(c.category)_e2sfca_per_1000"] = c.enhancedAccessPer1000.map { .double(($0 * 1e4).rounded() / 1e4) } ?? .null
+                }
             }
             return Feature(geometry: location[p.demandId].map(Geometry.point), attributes: a)
         }

@@ -26,8 +26,10 @@ extension CoverageReport {
                 out += "\"category\":" + JSONText.string(c.category) + ",\"covered\":" + (c.covered ? "true" : "false")
                 if let m = c.distanceMeters { out += ",\"distanceMeters\":" + JSONText.number(m) }
                 if let s = c.durationSeconds { out += ",\"durationSeconds\":" + JSONText.number(s) }
+                if let e = c.enhancedAccessPer1000 { out += ",\"enhancedAccessPer1000\":" + JSONText.number(e) }
                 if let id = c.facilityId { out += ",\"facilityId\":" + JSONText.string(id) }
                 if let n = c.facilityName { out += ",\"facilityName\":" + JSONText.string(n) }
+                if let g = c.gravity { out += ",\"gravity\":" + JSONText.number(g) }
                 if let o = c.opportunities { out += ",\"opportunities\":" + String(o) }
                 out += "}"
             }

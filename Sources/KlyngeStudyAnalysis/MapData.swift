@@ -22,7 +22,7 @@ public struct SurveyMapInput: Sendable {
 /// The data layers a style draws, built from the study and, when the style asks for them, the analysis.
 public enum MapData {
     /// Which layers need the analysis (network and coverage) to be built.
-    public static let analysisLayers: Set<String> = ["coverage", "isochrones", "scenario", "scenario_facilities", "clusters", "hubs"]
+    public static let analysisLayers: Set<String> = ["coverage", "isochrones", "scenario", "scenario_facilities", "clusters", "hubs", "access", "access_facilities"]
     /// Which layers draw a survey's answers.
     public static let surveyLayers: Set<String> = ["survey_pins", "survey_flows"]
 
@@ -113,6 +113,35 @@ public enum MapData {
                     "threshold_text": .string(valueText(rule.threshold / scale, unit)),
                     "covered": .bool(cov.isCovered(d)),
                     "facility": s >= 0 ? .string(engine.sites[s].name) : .null,
+                ])
+            }
+        }
+        if needed.contains("access_facilities") {
+            // The facilities open for the category in the plan drawn (a scenario's closures and new sites included).
+            let plan = scenario?.plan ?? engine.baselinePlan
+            out["access_facilities"] = engine.sites.indices.filter { plan.serves($0, category) }.map { s in
+                Feature(geometry: .point(engine.sites[s].location), attributes: [
+                    "id": .string(engine.sites[s].id), "name": label(engine.sites[s].name, engine.sites[s].id),
+                    "capacity": engine.sites[s].capacity.map(AttributeValue.double) ?? .null,
+                ])
+            }
+        }
+        if needed.contains("access"), let access = engine.access(scenario?.plan ?? engine.baselinePlan, category: category) {
+            // Each village's 2SFCA ratio against today's population-weighted mean: the map reads "half of what the
+            // island has today", not a number of seats per 1,000 a reader has no feeling for, and a scenario's
+            // map shows the loss.
+            let today = scenario == nil ? access : engine.access(engine.baselinePlan, category: category)
+            let mean = today?.meanRatioPer1000 ?? 0
+            out["access"] = study.demand.indices.map { d in
+                let ratio = access.ratioPer1000[d]
+                return Feature(geometry: .point(study.demand[d].location), attributes: [
+                    "id": .string(study.demand[d].id), "name": label(study.demand[d].name, study.demand[d].id),
+                    "population": .double(study.demand[d].weight),
+                    "within": .int(Int64(access.opportunities[d])),
+                    "access_per_1000": ratio.map { .double(($0 * 1e4).rounded() / 1e4) } ?? .null,
+                    "relative": ratio.flatMap { mean > 0 ? .double($0 / mean) : nil } ?? .null,
+                    "value_text": ratio.map { .string(Figures(language: lang, grouping: false).number($0, decimals: 2)) } ?? .string("–"),
+                    "unit": .string(access.unit.rawValue),
                 ])
             }
         }

@@ -66,6 +66,12 @@ func writeTables(_ tables: [FeatureTable], to path: String) throws {
 }
 
 /// One category's coverage in a line, each figure with what it counts.
+/// `--decay` for the access figures: parsed per minute; each category's metric sets its own unit.
+func accessDecay(_ text: String?) throws -> DistanceDecay? {
+    guard let text else { return nil }
+    do { return try DistanceDecay.parse(text, unitCost: 60) } catch let e as LocationError { throw ValidationError(e.message) }
+}
+
 func summaryLine(_ s: CoverageSummary, label: String) -> String {
     var line = "\(label): \(s.openFacilities) open; \(Format.people(s.coveredPopulation)) of \(Format.people(s.population)) covered "
         + "(\(Format.percent(s.coveredShare))) within \(Format.value(s.threshold, metric: s.metric))"
@@ -79,6 +85,13 @@ func summaryLine(_ s: CoverageSummary, label: String) -> String {
     line += ", median \(Format.value(s.median, metric: s.metric)), p90 \(Format.value(s.p90, metric: s.metric))"
     if let worst = s.maxReachable {
         line += ", worst \(Format.value(worst, metric: s.metric))" + (s.worstReachableName.map { " (\($0))" } ?? "")
+    }
+    if let backup = s.backupShare { line += "; \(Format.percent(backup)) with two or more within reach" }
+    if let a = s.accessPer1000, let unit = s.accessUnit {
+        line += String(format: "; %.2f %@ per 1,000 people within reach (2SFCA)", a, unit == .capacity ? "places" : "facilities")
+    }
+    if let e = s.enhancedAccessPer1000, let g = s.gravity, let d = s.decay {
+        line += String(format: ", %.2f with %@ (E2SFCA), gravity %.3f", e, d.description, g)
     }
     return line
 }
@@ -100,9 +113,12 @@ struct CoverageCommand: ParsableCommand {
     var output: String?
     @Option(help: "With --scenario, a citizen survey of the study: the respondents who use a facility the scenario closes.")
     var survey: String?
+    @Option(help: "Also the gravity index and the enhanced 2SFCA with this decay: linear:CUTOFF, power:BETA or exponential:BETA (per minute or km).")
+    var decay: String?
 
     func validate() throws {
         if survey != nil && scenario == nil { throw ValidationError("--survey reports the users a scenario affects: give --scenario too") }
+        _ = try accessDecay(decay)
     }
 
     func run() throws {
@@ -110,7 +126,7 @@ struct CoverageCommand: ParsableCommand {
             let analysis = try loadAnalysis(options)
             let cats = try checkCategory(analysis, category)
             let thePlan = try plan(analysis, scenario: scenario)
-            let report = CoverageReport(analysis: analysis, plan: thePlan, scenario: scenario, categories: cats)
+            let report = CoverageReport(analysis: analysis, plan: thePlan, scenario: scenario, categories: cats, decay: try accessDecay(decay))
             for note in report.notes { warn("note: \(note)") }
             if let output { try writeTables(report.tables(study: analysis.study), to: output) }
             if let survey {
@@ -158,9 +174,12 @@ struct CompareCommand: ParsableCommand {
     var output: String?
     @Option(help: "A citizen survey of the study: report the respondents who use the facilities a scenario closes (users affected).")
     var survey: String?
+    @Option(help: "Also the gravity index and the enhanced 2SFCA with this decay: linear:CUTOFF, power:BETA or exponential:BETA (per minute or km).")
+    var decay: String?
 
     func validate() throws {
         guard !scenario.isEmpty else { throw ValidationError("name a scenario with --scenario") }
+        _ = try accessDecay(decay)
     }
 
     func run() throws {
@@ -173,7 +192,7 @@ struct CompareCommand: ParsableCommand {
             var users: [String: [UsersAffected]] = [:]
             for name in scenario {
                 let target = try analysis.scenario(named: name).plan
-                let cmp = analysis.engine.compare(base, target, categories: cats)
+                let cmp = analysis.engine.compare(base, target, categories: cats, decay: try accessDecay(decay))
                 results[name] = cmp
                 if let answers {
                     users[name] = UsersAffected.between(base, target, survey: answers.survey, responses: answers.responses, analysis: analysis, categories: cats)
@@ -208,6 +227,14 @@ struct CompareCommand: ParsableCommand {
                     }
                     for p in c.gaining {
                         print("    gains: \(p.name) (\(Format.people(p.population))): \(Format.value(p.before, metric: c.before.metric)) → \(Format.value(p.after, metric: c.after.metric))")
+                    }
+                    if !c.losingAccess.isEmpty {
+                        let unit = c.after.accessUnit == .capacity ? "places" : "facilities"
+                        let shown = c.losingAccess.prefix(5).map { a in
+                            String(format: "%@ %.2f → %.2f", a.name, a.before ?? 0, a.after ?? 0)
+                        }.joined(separator: ", ")
+                        print("    \(c.losingAccess.count) villages lose access (\(unit) per 1,000 people within reach): \(shown)"
+                              + (c.losingAccess.count > 5 ? " …" : ""))
                     }
                     if let l = c.largestIncrease {
                         print("    largest increase: \(l.name): \(Format.value(l.before, metric: c.before.metric)) → \(Format.value(l.after, metric: c.after.metric))")

@@ -197,6 +197,34 @@ func randomChanges(_ e: CoverageEngine, _ rng: inout RNG) -> [Change] {
         #expect(after.opportunities == [1, 1, 0] && after.backupPopulation == 0 && abs(after.ratioPer1000[1]! - 125) < 1e-9)
     }
 
+    /// Linear decay over 20 minutes (f = 1 − c/1200 s), capacities 50 and 30. Gravity: A 50·0.75 + 30·(5/12) = 50,
+    /// B 50·(7/12) + 30·0.5 = 44.1667, C 50·0.25 = 12.5. E2SFCA within 10 minutes: F1 serves 100·0.75 + 300·(7/12)
+    /// = 250 weighted people (0.2 places each), F2 300·0.5 = 150 (0.2); A 1000·0.2·0.75 = 150, B
+    /// 1000·(0.2·7/12 + 0.2·0.5) = 216.667, C none within reach.
+    @Test func gravityAndEnhancedCatchmentByHand() throws {
+        let e = engine(capacities: [50, 30])
+        let a = try #require(e.access(e.baselinePlan, category: "hall", decay: try DistanceDecay.parse("linear:20", unitCost: 60)))
+        let g = try #require(a.gravity), r = try #require(a.enhancedPer1000)
+        #expect(abs(g[0] - 50) < 1e-9 && abs(g[1] - (50 * 7.0 / 12 + 15)) < 1e-9 && abs(g[2] - 12.5) < 1e-9)
+        #expect(abs(r[0]! - 150) < 1e-9 && abs(r[1]! - 1000 * (0.2 * 7 / 12 + 0.1)) < 1e-9 && r[2] == nil)
+        #expect(abs(a.meanGravity! - (100 * g[0] + 300 * g[1] + 50 * g[2]) / 450) < 1e-9)
+        // Without a decay, neither is computed.
+        #expect(e.access(e.baselinePlan, category: "hall")?.gravity == nil)
+    }
+
+    /// Closing the one facility without a capacity would switch the after-plan to places: a comparison keeps
+    /// one unit (facilities) on both sides, so A and B are seen to lose access.
+    @Test func aComparisonCountsBothPlansInOneUnit() throws {
+        let e = engine(capacities: [50, nil])
+        var closed = e.baselinePlan
+        closed.open[1] = false
+        #expect(e.access(closed, category: "hall")?.unit == .capacity)
+        let c = e.compare(e.baselinePlan, closed, categories: ["hall"]).categories[0]
+        #expect(c.before.accessUnit == .facilities && c.after.accessUnit == .facilities)
+        // B had 1000/400 + 1000/300 and keeps only F1's 1000/400; A keeps 1000/400.
+        #expect(c.losingAccess.map(\.demandId) == ["B"] && abs(c.losingAccess[0].after! - 2.5) < 1e-6)
+    }
+
     @Test func withoutEveryCapacityEachFacilityCountsOne() throws {
         let e = engine(capacities: [50, nil])
         let a = try #require(e.access(e.baselinePlan, category: "hall"))

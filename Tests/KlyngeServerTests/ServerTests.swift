@@ -330,6 +330,49 @@ let closeHall = #"{"name": "Luk Sambiosen", "close": ["node/5938809867"]}"#
                                      body: ByteBuffer(string: #"{"category": "hall", "objective": "center", "facilities": 2, "capacity": 100}"#)) { r in
                 #expect(r.status == .badRequest)
             }
+            // Market share and attendance: the library's answer on the same setup; bad decays are 400s naming it.
+            let shops = try OptimizeSetup(study: analysis.study, tables: analysis.tables, query: OptimizeQuery(
+                category: "shop", request: LocationRequest(goal: .median(facilities: 1)), candidates: .places, competitors: "shop"))
+            let huff = try LocationAllocation.solve(try shops.attracting(fallback: nil),
+                                                    .init(goal: .marketShare(facilities: 2, decay: try DistanceDecay.parse("power:2", unitCost: 60))))
+            try await client.execute(uri: "/api/optimize", method: .post, headers: auth, body: ByteBuffer(string:
+                #"{"category": "shop", "objective": "market-share", "facilities": 2, "candidates": "places", "competitors": "shop", "decay": "power:2"}"#)) { r in
+                #expect(r.status == .ok)
+                let o = try object(r)
+                let s = o["solution"] as! [String: Any]
+                #expect(abs((s["value"] as? Double ?? 0) - huff.value) <= 1e-9 * huff.value && (o["competitors"] as? [Any])?.count == shops.competitors.count)
+            }
+            let attendance = try LocationAllocation.solve(setup.problem, .init(goal: .attendance(facilities: 2, decay: try DistanceDecay.parse("linear:15", unitCost: 60))))
+            try await client.execute(uri: "/api/optimize", method: .post, headers: auth, body: ByteBuffer(string:
+                #"{"category": "hall", "objective": "attendance", "facilities": 2, "candidates": "places", "decay": "linear:15"}"#)) { r in
+                #expect(r.status == .ok)
+                let s = (try object(r))["solution"] as! [String: Any]
+                #expect(abs((s["value"] as? Double ?? 0) - attendance.value) <= 1e-9 * attendance.value && (s["visitors"] as? [Double])?.count == 2)
+            }
+            for bad in [#"{"category": "hall", "objective": "attendance", "facilities": 2}"#,
+                        #"{"category": "hall", "objective": "attendance", "facilities": 2, "decay": "power:nan"}"#,
+                        #"{"category": "hall", "objective": "market-share", "facilities": 2, "decay": "power:1", "competitors": "svømmehal"}"#,
+                        #"{"category": "hall", "objective": "median", "facilities": 2, "decay": "power:1"}"#,
+                        #"{"category": "hall", "objective": "target-share", "decay": "power:1"}"#] {
+                try await client.execute(uri: "/api/optimize", method: .post, headers: auth, body: ByteBuffer(string: bad)) { r in
+                    #expect(r.status == .badRequest || r.status == .unprocessableContent, "\(bad): \(r.status)")
+                    #expect(!String(buffer: r.body).contains("LocationError"))
+                }
+            }
+            // Gravity and E2SFCA: the library's figures; a bad decay is a 400.
+            let decayed = CoverageReport(analysis: analysis, plan: analysis.engine.baselinePlan, scenario: nil, categories: ["hall"],
+                                         decay: try DistanceDecay.parse("exponential:0.1", unitCost: 60))
+            try await client.execute(uri: "/api/coverage?category=hall&decay=exponential:0.1", method: .get) { r in
+                #expect(r.status == .ok)
+                let summary = ((try object(r))["categories"] as! [[String: Any]])[0]
+                #expect(summary["gravity"] as? Double == decayed.categories[0].gravity && summary["enhancedAccessPer1000"] as? Double == decayed.categories[0].enhancedAccessPer1000)
+            }
+            try await client.execute(uri: "/api/coverage?category=hall&decay=gauss:1", method: .get) { r in #expect(r.status == .badRequest) }
+            try await client.execute(uri: "/api/compare?scenario=Multihus%20i%20Nordby&category=hall&decay=power:1", method: .get) { r in
+                #expect(r.status == .ok)
+                let first = (try object(r))["categories"] as! [[String: Any]]
+                #expect(first[0]["losingAccess"] is [Any])
+            }
             // Cluster proposals: the same answer as the command line's library call, every number checked.
             try await client.execute(uri: "/api/regions", method: .post, headers: auth,
                                      body: ByteBuffer(string: #"{"clusters": 3, "maxMinutes": 12}"#)) { r in

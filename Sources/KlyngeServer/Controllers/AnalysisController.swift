@@ -58,6 +58,12 @@ struct AnalysisController {
         return c
     }
 
+    /// `decay=power:1.5`: the access figures also as gravity and E2SFCA (per minute or km, by each rule).
+    static func decay(_ q: Query) throws -> DistanceDecay? {
+        guard let text = try q.text("decay", maxLength: 40) else { return nil }
+        do { return try DistanceDecay.parse(text, unitCost: 60) } catch let e as LocationError { throw ServiceError.badRequest(e.message, parameter: "decay") }
+    }
+
     @Sendable func coverage(_ request: Request, _ context: KlyngeRequestContext) async throws -> Response {
         let snapshot = await state.snapshot()
         let analysis = snapshot.analysis
@@ -67,6 +73,8 @@ struct AnalysisController {
         let cats = category.map { [$0] }
         let selection = try q.choice("points", PointSelection.self) ?? .all
         let withAccess = (try q.choice("access", AccessSelection.self) ?? .all) == .all
+        let decay = try Self.decay(q)
+        if decay != nil && !withAccess { throw ServiceError.badRequest("decay weighs the access figures: leave out access=none", parameter: "decay") }
         let close = try q.list("close", maxItems: config.limits.maxClosedIds) ?? []
         var places: [WhatIf.NewPlace] = []
         for (k, item) in (try q.list("open", separator: "|", maxItems: config.limits.maxNewPlaces, maxLength: 300) ?? []).enumerated() {
@@ -82,19 +90,19 @@ struct AnalysisController {
         let answers = state.answers, revision = snapshot.revision
         // Today's report, once per category and revision: what `points=changed` is measured against.
         let baseline: @Sendable () -> CoverageReport = {
-            answers.report("baseline|\(category ?? "*")|\(withAccess)", revision: revision) {
-                CoverageReport(analysis: analysis, plan: analysis.engine.baselinePlan, scenario: nil, categories: cats, access: withAccess)
+            answers.report("baseline|\(category ?? "*")|\(withAccess)|\(decay?.description ?? "")", revision: revision) {
+                CoverageReport(analysis: analysis, plan: analysis.engine.baselinePlan, scenario: nil, categories: cats, access: withAccess, decay: decay)
             }
         }
         let newPlaces = places
-        let key = "coverage|\(scenario?.name ?? "")|\(category ?? "*")|\(selection.rawValue)|\(withAccess)"
+        let key = "coverage|\(scenario?.name ?? "")|\(category ?? "*")|\(selection.rawValue)|\(withAccess)|\(decay?.description ?? "")"
         let isWhatIf = !close.isEmpty || !places.isEmpty
         let limit = config.limits.analysisSeconds, heavy = self.heavy
         let answer: @Sendable () async throws -> String = { try await heavy.run(request, lane: .analysis, seconds: limit) { control in
             let w = try WhatIf.evaluate(base: analysis, scenario: scenario, close: close, open: newPlaces, category: category ?? "",
                                         control: control)
             var report = CoverageReport(analysis: w.analysis, plan: w.plan, scenario: isWhatIf ? nil : scenario?.name, categories: cats,
-                                        access: withAccess)
+                                        access: withAccess, decay: decay)
             switch selection {
             case .all: break
             case .none: report.points = []
@@ -122,6 +130,7 @@ struct AnalysisController {
         let after = try snapshot.scenario(name)
         let against = try q.text("against").map { try snapshot.scenario($0) }
         let category = try Self.category(q, snapshot.analysis)
+        let decay = try Self.decay(q)
         let engine = snapshot.analysis.engine
         if let id = try q.text("survey", maxLength: 64) {
             // Users affected come from the answers, which change without a save: computed each time (milliseconds),
@@ -133,14 +142,14 @@ struct AnalysisController {
             struct WithUsers: Encodable { var comparison: Comparison; var usersAffected: [UsersAffected] }
             let text = try await heavy.run(request, lane: .analysis, seconds: config.limits.analysisSeconds) { _ in
                 let before = against?.plan ?? engine.baselinePlan
-                return JSONBody.encode(WithUsers(comparison: engine.compare(before, after.plan, categories: category.map { [$0] }),
+                return JSONBody.encode(WithUsers(comparison: engine.compare(before, after.plan, categories: category.map { [$0] }, decay: decay),
                                                  usersAffected: UsersAffected.between(before, after.plan, survey: survey, responses: responses,
                                                                                       analysis: analysis, categories: category.map { [$0] })))
             }
             return JSONBody.response(text, headers: [.cacheControl: "no-store"])
         }
-        return try await cached(request, "compare|\(after.name)|\(against?.name ?? "")|\(category ?? "*")", snapshot) {
-            JSONBody.encode(engine.compare(against?.plan ?? engine.baselinePlan, after.plan, categories: category.map { [$0] }))
+        return try await cached(request, "compare|\(after.name)|\(against?.name ?? "")|\(category ?? "*")|\(decay?.description ?? "")", snapshot) {
+            JSONBody.encode(engine.compare(against?.plan ?? engine.baselinePlan, after.plan, categories: category.map { [$0] }, decay: decay))
         }
     }
 
