@@ -561,7 +561,9 @@ extension LocationAllocation {
     /// Bounds: for p-median a Lagrangian relaxation (subgradient); for coverage the LP relaxation.
     /// `coverageThreshold`: maximal covering with it; nil: p-median.
     /// The greedy + interchange search alone: the chosen set and its value (covered weight or total travel).
-    static func interchange(_ problem: LocationProblem, p: Int, coverageThreshold: Double?, _ request: LocationRequest) throws -> (chosen: [Int], value: Double) {
+    /// `start`: a set to improve instead of the greedy one (it holds the required sites).
+    static func interchange(_ problem: LocationProblem, p: Int, coverageThreshold: Double?, _ request: LocationRequest,
+                            start: [Int]? = nil) throws -> (chosen: [Int], value: Double) {
         let m = problem.weights.count
         let allowed = problem.allowed
         let coverage = coverageThreshold != nil
@@ -576,7 +578,7 @@ extension LocationAllocation {
             }
             return total
         }
-        var chosen = Array(problem.required)
+        var chosen = start ?? Array(problem.required)
         var best = [Double](repeating: .infinity, count: m)
         for i in 0..<m { for j in chosen { best[i] = min(best[i], problem.c(i, j)) } }
         func gain(_ j: Int) -> Double {
@@ -626,14 +628,16 @@ extension LocationAllocation {
     static func heuristic(_ problem: LocationProblem, p: Int, coverageThreshold: Double?, _ request: LocationRequest) throws -> LocationSolution {
         let coverage = coverageThreshold != nil
         let t = coverageThreshold ?? .infinity
-        let (chosen, value) = try interchange(problem, p: p, coverageThreshold: coverageThreshold, request)
         var bound: Double?
+        let chosen: [Int], value: Double
         if coverage {
+            (chosen, value) = try interchange(problem, p: p, coverageThreshold: coverageThreshold, request)
             let (lp, _) = coverageModel(problem, p: p, threshold: t, integer: false)
             let r = try GLPKSolver.solve(lp, timeLimitSeconds: request.timeLimitSeconds, shouldStop: { request.control.isStopped })
             bound = r.status == .optimal ? r.objective : nil
         } else {
-            bound = lagrangianMedianBound(problem, p: p, upper: value, iterations: 300)
+            let h = try lagrangianHeuristic(problem, p: p, request, iterations: 300)
+            (chosen, value, bound) = (h.chosen, h.value, min(h.lagrangian.bound, h.value))
         }
         let proven = bound.map { abs($0 - value) <= 1e-6 * max(1, abs(value)) } ?? false
         return LocationSolution(objective: request.objective, chosen: chosen, value: value, proven: proven, bound: bound, gap: nil,
@@ -641,9 +645,29 @@ extension LocationAllocation {
                                 seconds: 0)
     }
 
-    /// A lower bound on the p-median optimum (`lagrangian`), never above `upper`.
-    static func lagrangianMedianBound(_ problem: LocationProblem, p: Int, upper: Double, iterations: Int) -> Double {
-        min(lagrangian(problem, p: p, upper: upper, iterations: iterations).bound, upper)
+    /// The p-median's interchange from the greedy set and from the sets the Lagrangian relaxation opens at its
+    /// best multipliers (a local optimum of the greedy start can be far from the optimum the bound already
+    /// meets), with the bound.
+    static func lagrangianHeuristic(_ problem: LocationProblem, p: Int, _ request: LocationRequest,
+                                    iterations: Int) throws -> (chosen: [Int], value: Double, lagrangian: Lagrangian) {
+        var (chosen, value) = try interchange(problem, p: p, coverageThreshold: nil, request)
+        guard value.isFinite else { throw LocationError("the heuristic found no set of \(p) facilities reaching every demand point") }
+        var lag = lagrangian(problem, p: p, upper: value, iterations: iterations)
+        let proven = { lag.bound >= value - 1e-6 * max(1, abs(value)) }
+        guard !proven() else { return (chosen, value, lag) }
+        var improved = false
+        for start in lag.openSets where Set(start) != Set(chosen) {
+            try request.control.check()
+            let (set, v) = try interchange(problem, p: p, coverageThreshold: nil, request, start: start)
+            if v < value - 1e-9 * max(1, abs(value)) { (chosen, value, improved) = (set, v, true) }
+            if proven() { break }
+        }
+        // A better set is a better target for the subgradient steps.
+        if improved && !proven() {
+            let again = lagrangian(problem, p: p, upper: value, iterations: iterations)
+            if again.bound > lag.bound { lag = again }
+        }
+        return (chosen, value, lag)
     }
 
     /// The Lagrangian relaxation of the assignment rows at its best multipliers: the bound
@@ -653,6 +677,9 @@ extension LocationAllocation {
     struct Lagrangian {
         var bound: Double
         var rho: [Double]
+        /// The sets the relaxation opened at its last improvements (most recent first, distinct, at most three):
+        /// starts for the interchange.
+        var openSets: [[Int]] = []
     }
 
     static func lagrangian(_ problem: LocationProblem, p: Int, upper: Double, iterations: Int) -> Lagrangian {
@@ -681,7 +708,9 @@ extension LocationAllocation {
             let open = Array(problem.required) + Array(free.prefix(max(p - problem.required.count, 0)))
             let value = lambda.reduce(0, +) + open.reduce(0) { $0 + rho[$1] }
             if value > best.bound + 1e-9 {
-                best = Lagrangian(bound: value, rho: rho)
+                var sets = best.openSets.filter { Set($0) != Set(open) }
+                sets.insert(open, at: 0)
+                best = Lagrangian(bound: value, rho: rho, openSets: Array(sets.prefix(3)))
                 sinceImproved = 0
             } else {
                 sinceImproved += 1

@@ -5,7 +5,8 @@ import KlyngeMIP
 
 extension LocationAllocation {
     /// The p-median solved to proven optimality in three steps, each cheaper than the classical model:
-    /// 1. the interchange heuristic gives a set and its value U;
+    /// 1. the interchange heuristic, from the greedy set and from the sets the relaxation opens, gives a set and
+    ///    its value U;
     /// 2. the Lagrangian relaxation gives a bound L and, per site, what forcing it open or closed would add to
     ///    L; a site whose forcing lifts L above U cannot be in (or out of) any better set and is fixed so (Beasley
     ///    1993). L = U proves the heuristic's set at once;
@@ -16,15 +17,16 @@ extension LocationAllocation {
     static func exactMedian(_ problem: LocationProblem, p: Int, _ request: LocationRequest) throws -> LocationSolution {
         let start = Date()
         // Sets that leave a village unreached have no finite value to improve on: the classical model decides.
-        guard let (incumbent, upper) = try? interchange(problem, p: p, coverageThreshold: nil, request), upper.isFinite else {
+        let first: (chosen: [Int], value: Double, lagrangian: Lagrangian)
+        do { first = try lagrangianHeuristic(problem, p: p, request, iterations: 1000) } catch is LocationError {
             guard request.solver == .exact || problem.weights.count * problem.candidateCount <= 40_000 else {
                 throw LocationError("no set of \(p) facilities reaching every demand point was found")
             }
             return try classicalMedian(problem, p: p, request)
         }
+        let (incumbent, upper, lag) = first
         try request.control.check()
         let tolerance = 1e-9 * max(1, abs(upper))
-        let lag = lagrangian(problem, p: p, upper: upper, iterations: 1000)
         func answer(_ chosen: [Int], _ value: Double, proven: Bool, bound: Double, method: String) -> LocationSolution {
             LocationSolution(objective: .median, chosen: chosen, value: value, proven: proven, bound: proven ? value : min(bound, value), gap: nil,
                              method: method, seconds: 0)

@@ -16,6 +16,10 @@ public struct ClusterReport: Sendable, Codable {
         /// Covered share of the cluster's people using every facility, and using only the cluster's own.
         public var coveredShareAll: Double
         public var coveredShareOwn: Double
+        /// The cluster's villages' 2SFCA ratio per 1,000 (all facilities, today), weighted by their people, and
+        /// the share of its people with two or more facilities within the threshold.
+        public var accessPer1000: Double?
+        public var backupShare: Double?
     }
     public struct Village: Sendable, Codable {
         public var id: String
@@ -64,6 +68,7 @@ public struct ClusterReport: Sendable, Codable {
         let geos = try GEOSContext()
         let engine = analysis.engine
         let baseline = engine.evaluate(engine.baselinePlan)
+        let access = Dictionary(uniqueKeysWithValues: engine.categories.compactMap { c in engine.access(engine.baselinePlan, category: c).map { (c, $0) } })
         // Facility to facility by car, for consolidation candidates, on the sites as the cost tables snapped them.
         let car = try analysis.tables.including(.car)
         let siteSnaps = car.modes[.car]!.sites.map(\.snap)
@@ -108,9 +113,15 @@ public struct ClusterReport: Sendable, Codable {
                 let count = own.filter { engine.baselinePlan.serves($0, c) }.count
                 let all = engine.summary(baseline[c]!, plan: engine.baselinePlan, demandIndexes: demandIdx)
                 let mine = engine.summary(ownCoverage[c]!, plan: ownPlan, demandIndexes: demandIdx)
-                figures.append(CategoryFigures(category: c, facilities: count,
-                                               perThousand: population > 0 ? (Double(count) / population * 1000 * 100).rounded() / 100 : nil,
-                                               coveredShareAll: all.coveredShare, coveredShareOwn: mine.coveredShare))
+                var figure = CategoryFigures(category: c, facilities: count,
+                                             perThousand: population > 0 ? (Double(count) / population * 1000 * 100).rounded() / 100 : nil,
+                                             coveredShareAll: all.coveredShare, coveredShareOwn: mine.coveredShare)
+                if let a = access[c], population > 0 {
+                    let ratio = demandIdx.reduce(0.0) { $0 + engine.demand[$1].weight * (a.ratioPer1000[$1] ?? 0) } / population
+                    figure.accessPer1000 = (ratio * 1e6).rounded() / 1e6
+                    figure.backupShare = (demandIdx.filter { a.opportunities[$0] >= 2 }.reduce(0.0) { $0 + engine.demand[$1].weight } / population * 1e6).rounded() / 1e6
+                }
+                figures.append(figure)
                 let same = own.filter { engine.baselinePlan.serves($0, c) }
                 for (i, a) in same.enumerated() {
                     for b in same[(i + 1)...] {

@@ -71,7 +71,7 @@ guard args.count >= 3 else {
 let outFolder = URL(fileURLWithPath: args[2])
 try FileManager.default.createDirectory(at: outFolder, withIntermediateDirectories: true)
 if ProcessInfo.processInfo.environment["KLYNGE_BENCH_SECTION"] == "parishes" {
-    if wanted(8) { try benchParishes() }
+    try benchParishes()
     exit(0)
 }
 let originCount = args.count > 3 ? Int(args[3]) ?? 30000 : 30000
@@ -496,7 +496,7 @@ if wanted(7) {
 // by population; neighbours share at least 50 m of boundary, as `klynge regions` decides by default. Timed as
 // a user's run would be: reading and reprojecting, dissolving, contiguity, costs, then each search.
 // scripts/bench_regions_parishes_spopt.py runs spopt on the same neighbours, populations and costs.
-try benchParishes()
+if wanted(8) { try benchParishes() }
 
 /// Section 8 on its own: `KLYNGE_BENCH_SECTION=parishes klynge-bench STUDY OUT` runs only this.
 func benchParishes() throws {

@@ -78,6 +78,19 @@ import KlyngeTestSupport
         #expect(cl.map { $0["population"] as! Double }.reduce(0, +) == 2774)
         #expect(cl.map { $0["hub"] as? String } == ["Tranebjerg", "Nordby", "Kolby"])
         try RFC7946.check(file: folder.appendingPathComponent("cl.geojson").path)
+        // Each cluster's hall access is its villages' 2SFCA (from `coverage --json`) weighted by their people.
+        let hallCoverage = try JSONSerialization.jsonObject(with: Data(try TestSupport.run(klynge, ["coverage", study, "--json", "--category", "hall"]).stdout.utf8)) as! [String: Any]
+        var ratio: [String: (Double, Double)] = [:]
+        for p in hallCoverage["points"] as! [[String: Any]] {
+            let w = p["population"] as! Double, c = (p["categories"] as! [[String: Any]])[0]
+            ratio[p["demandId"] as! String] = (w, c["accessPer1000"] as? Double ?? 0)
+        }
+        for c in cl {
+            let villages = (c["villages"] as! [[String: Any]]).map { ratio[$0["id"] as! String]! }
+            let want = villages.reduce(0) { $0 + $1.0 * $1.1 } / villages.reduce(0) { $0 + $1.0 }
+            let hall = (c["categories"] as! [[String: Any]]).first { $0["category"] as? String == "hall" }!
+            #expect(abs((hall["accessPer1000"] as? Double ?? -1) - want) < 1e-5, "\(c["name"]!): \(hall) vs \(want)")
+        }
     }
 
     @Test func clustersFromASeparateTable() throws {
