@@ -652,7 +652,7 @@ extension LocationAllocation {
                                     iterations: Int) throws -> (chosen: [Int], value: Double, lagrangian: Lagrangian) {
         var (chosen, value) = try interchange(problem, p: p, coverageThreshold: nil, request)
         guard value.isFinite else { throw LocationError("the heuristic found no set of \(p) facilities reaching every demand point") }
-        var lag = lagrangian(problem, p: p, upper: value, iterations: iterations)
+        var lag = lagrangian(problem, p: p, upper: value, iterations: iterations, control: request.control)
         let proven = { lag.bound >= value - 1e-6 * max(1, abs(value)) }
         guard !proven() else { return (chosen, value, lag) }
         var improved = false
@@ -664,7 +664,7 @@ extension LocationAllocation {
         }
         // A better set is a better target for the subgradient steps.
         if improved && !proven() {
-            let again = lagrangian(problem, p: p, upper: value, iterations: iterations)
+            let again = lagrangian(problem, p: p, upper: value, iterations: iterations, control: request.control)
             if again.bound > lag.bound { lag = again }
         }
         return (chosen, value, lag)
@@ -682,7 +682,8 @@ extension LocationAllocation {
         var openSets: [[Int]] = []
     }
 
-    static func lagrangian(_ problem: LocationProblem, p: Int, upper: Double, iterations: Int) -> Lagrangian {
+    /// Stops early (with the best bound so far) when `control` says the caller has gone or the time is up.
+    static func lagrangian(_ problem: LocationProblem, p: Int, upper: Double, iterations: Int, control: WorkControl = .unlimited) -> Lagrangian {
         let m = problem.weights.count, n = problem.candidateCount
         let allowed = problem.allowed
         var lambda = (0..<m).map { i in problem.weights[i] * (allowed.map { problem.c(i, $0) }.min() ?? 0) }
@@ -690,7 +691,8 @@ extension LocationAllocation {
         var theta = 2.0
         var sinceImproved = 0
         var rho = [Double](repeating: 0, count: n)
-        for _ in 0..<iterations {
+        for iteration in 0..<iterations {
+            if iteration % 16 == 15 && control.isStopped { break }
             // ρ_j for every allowed site: the heavy part, shared between the cores.
             let lam = lambda
             let slots = Slots(n)
