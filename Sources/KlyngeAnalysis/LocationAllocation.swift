@@ -123,7 +123,7 @@ public enum LocationGoal: Sendable, Hashable {
     case attendance(facilities: Int, decay: DistanceDecay)
     /// The most people captured by `facilities` sites against the problem's competitors (Huff).
     case marketShare(facilities: Int, decay: DistanceDecay)
-    /// The fewest sites capturing at least `share` (in (0, 1)) of the people against the competitors (Huff).
+    /// The fewest sites capturing at least `share` (in (0, 1]) of the people against the competitors (Huff).
     case targetShare(share: Double, decay: DistanceDecay)
 
     public var objective: LocationObjective {
@@ -557,11 +557,9 @@ public enum LocationAllocation {
 // MARK: heuristics with bounds
 
 extension LocationAllocation {
-    /// Greedy construction then vertex substitution (Teitz–Bart interchange) until no swap improves.
-    /// Bounds: for p-median a Lagrangian relaxation (subgradient); for coverage the LP relaxation.
-    /// `coverageThreshold`: maximal covering with it; nil: p-median.
-    /// The greedy + interchange search alone: the chosen set and its value (covered weight or total travel).
-    /// `start`: a set to improve instead of the greedy one (it holds the required sites).
+    /// Greedy construction then vertex substitution (Teitz–Bart interchange) until no swap improves: the chosen
+    /// set and its value (covered weight or total travel). `coverageThreshold`: maximal covering with it; nil:
+    /// p-median. `start`: a set to improve instead of the greedy one (it holds the required sites).
     static func interchange(_ problem: LocationProblem, p: Int, coverageThreshold: Double?, _ request: LocationRequest,
                             start: [Int]? = nil) throws -> (chosen: [Int], value: Double) {
         let m = problem.weights.count
@@ -625,6 +623,8 @@ extension LocationAllocation {
         return (chosen, coverage ? problem.totalWeight - current : current)
     }
 
+    /// The interchange with a bound: for p-median the Lagrangian relaxation (subgradient, and the interchange
+    /// started again from the sets it opens); for coverage the LP relaxation.
     static func heuristic(_ problem: LocationProblem, p: Int, coverageThreshold: Double?, _ request: LocationRequest) throws -> LocationSolution {
         let coverage = coverageThreshold != nil
         let t = coverageThreshold ?? .infinity

@@ -39,6 +39,27 @@ import KlyngeTestSupport
         #expect(props.contains { $0["klynge_layer"] as? String == "facilities" && $0["marker-symbol"] as? String == "house" })
     }
 
+    /// The access style: villages by their 2SFCA against today's mean. Today the halls give most villages
+    /// 1.22 per 1,000 (above the mean of 1.08) and Stauns 0.81 (below it); merging into one hall leaves
+    /// 0.41 (under half today's mean), and the facilities drawn are the plan's.
+    @Test func theAccessStyleShowsWhoLosesAccess() throws {
+        let folder = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        func layers(_ extra: [String]) throws -> [[String: Any]] {
+            let out = folder.appendingPathComponent("access-\(extra.count).geojson").path
+            let r = try TestSupport.run(klynge, ["render", study, "--style", "access", "--styles", styles, "--category", "hall", "--geojson", out] + extra)
+            #expect(r.status == 0, "\(r.stderr)")
+            return try GeoJSONFile(out).features.map { $0["properties"] as! [String: Any] }
+        }
+        let today = try layers([])
+        let villageColours = { (props: [[String: Any]]) in Set(props.filter { $0["klynge_layer"] as? String == "villages" }.compactMap { $0["marker-color"] as? String }) }
+        #expect(villageColours(today) == ["#6baed6", "#fdb863", "#525252"], "\(villageColours(today))")
+        #expect(today.filter { $0["klynge_layer"] as? String == "facilities" }.count == 3)
+        let merged = try layers(["--scenario", "Ét forsamlingshus i Tranebjerg"])
+        #expect(villageColours(merged) == ["#b35806", "#525252"], "\(villageColours(merged))")
+        #expect(merged.filter { $0["klynge_layer"] as? String == "facilities" }.count == 1)
+    }
+
     @Test func styleErrorsStopTheRunAndWriteNothing() throws {
         let folder = try TestSupport.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
