@@ -190,9 +190,10 @@ struct HuffModel {
             let sortedGains = order.map { g[$0] }
             if value + sortedGains.prefix(r).reduce(0, +) <= bestValue + tolerance(bestValue) { return }
             for (k, idx) in order.enumerated() where order.count - k >= r {
-                // This child takes order[k] and may add only what follows it, so each set is met once.
+                // This child takes order[k] and may add only what follows it, so each set is met once. Its bound
+                // is a window of the sorted gains sliding down: once it cannot win, no later child can.
                 let later = sortedGains[(k + 1)...].prefix(r - 1).reduce(0, +)
-                if value + sortedGains[k] + later <= bestValue + tolerance(bestValue) { continue }
+                if value + sortedGains[k] + later <= bestValue + tolerance(bestValue) { break }
                 let j = rest[idx]
                 var child = a
                 for i in 0..<m { child[i] += pull[i * n + j] }
