@@ -99,7 +99,9 @@ struct OptimizeCommand: ParsableCommand {
         if decayObjective {
             guard decay != nil else { throw ValidationError("the \(objective.rawValue) objective needs --decay, e.g. linear:15, power:1.5 or exponential:0.1") }
             if objective == .targetShare && share == nil { throw ValidationError("target-share needs --share, the share of the people to capture (0–1)") }
-            if objective == .attendance && competitors != nil { throw ValidationError("attendance has no competitors; use market-share") }
+            if objective == .attendance && (competitors != nil || attractiveness != nil) {
+                throw ValidationError("attendance goes to the nearest site, with no competitors or attractiveness; use market-share")
+            }
             if objective == .targetShare && sweep != nil { throw ValidationError("--sweep varies p: use attendance or market-share") }
         } else if decay != nil || competitors != nil || attractiveness != nil {
             throw ValidationError("--decay, --competitors and --attractiveness are for attendance, market-share and target-share")
@@ -178,7 +180,7 @@ struct OptimizeCommand: ParsableCommand {
             let setup = try OptimizeSetup(study: study, network: network, query: query)
             let unit = rule.metric == .duration ? 60.0 : 1000.0, unitName = rule.metric == .duration ? "min" : "km"
             let problem = try capacityFallback.map { try setup.capacitated(fallback: $0, split: split) }
-                ?? (decayObjective ? try setup.attracting(fallback: attractiveness) : setup.problem)
+                ?? (objective == .marketShare || objective == .targetShare ? try setup.attracting(fallback: attractiveness) : setup.problem)
             if let sweep {
                 try runSweep(setup, problem, query, range: try Self.range(sweep), unit: unit, unitName: unitName)
                 return

@@ -229,8 +229,9 @@ struct AnalysisController {
             throw ServiceError.badRequest("decay, competitors and attractiveness are for attendance, market-share and target-share", parameter: "decay")
         }
         if decayGoal && capacitated { throw ServiceError.badRequest("capacities are taken by the median, coverage and minimum objectives", parameter: "capacity") }
-        if q.competitors != nil && objective == .attendance {
-            throw ServiceError.badRequest("attendance has no competitors; use market-share", parameter: "competitors")
+        if (q.competitors != nil || q.attractiveness != nil) && objective == .attendance {
+            throw ServiceError.badRequest("attendance goes to the nearest site, with no competitors or attractiveness; use market-share",
+                                          parameter: q.competitors != nil ? "competitors" : "attractiveness")
         }
         var decay: DistanceDecay?
         if decayGoal {
@@ -276,7 +277,7 @@ struct AnalysisController {
                                       competitors: q.competitors)
             let setup = try OptimizeSetup(study: study, tables: tables, query: query, control: control)
             let problem = capacitated ? try setup.capacitated(fallback: capacity, split: q.split ?? false)
-                : decayGoal ? try setup.attracting(fallback: attractiveness) : setup.problem
+                : objective == .marketShare || objective == .targetShare ? try setup.attracting(fallback: attractiveness) : setup.problem
             let solution = try LocationAllocation.solve(problem, query.request)
             return Out(solution: solution, chosen: solution.chosen.map { setup.sites[$0] }, competitors: q.competitors == nil ? nil : setup.competitors)
         }
