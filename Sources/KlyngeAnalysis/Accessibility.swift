@@ -86,4 +86,12 @@ extension CoverageEngine {
         }
         return out
     }
+
+    /// The access figures of two plans counted in one unit: places only when both have a capacity for every
+    /// open facility of the category, else facilities on both sides (a comparison, a scenario's map).
+    public func access(_ a: Plan, _ b: Plan, category: String, decay: DistanceDecay? = nil) -> (CategoryAccess, CategoryAccess)? {
+        guard let x = access(a, category: category, decay: decay), let y = access(b, category: category, decay: decay) else { return nil }
+        guard x.unit != y.unit else { return (x, y) }
+        return (access(a, category: category, decay: decay, unit: .facilities)!, access(b, category: category, decay: decay, unit: .facilities)!)
+    }
 }

@@ -33,14 +33,13 @@ extension LocationAllocation {
         out.value = total - s.value
         out.bound = s.bound.map { total - $0 }
         out.method = s.method.replacingOccurrences(of: "exact (GLPK branch-and-cut)", with: "exact (GLPK branch-and-cut as a p-median of lost attendance)")
-        let (visitors, _) = attendanceVisitors(problem, chosen: out.chosen, decay: decay)
-        out.visitors = visitors
+        out.visitors = attendanceVisitors(problem, chosen: out.chosen, decay: decay)
         out.capturedShare = total > 0 ? out.value / total : nil
         return out
     }
 
     /// Each chosen site's expected visitors: the villages for which it pulls most (the lowest index among equals).
-    static func attendanceVisitors(_ problem: LocationProblem, chosen: [Int], decay: DistanceDecay) -> ([Double], Double) {
+    static func attendanceVisitors(_ problem: LocationProblem, chosen: [Int], decay: DistanceDecay) -> [Double] {
         var visitors = [Double](repeating: 0, count: chosen.count)
         for i in problem.weights.indices {
             var best = -1, pull = 0.0
@@ -50,7 +49,7 @@ extension LocationAllocation {
             }
             if best >= 0 { visitors[best] += problem.weights[i] * pull }
         }
-        return (visitors, visitors.reduce(0, +))
+        return visitors
     }
 }
 

@@ -80,12 +80,7 @@ extension CoverageEngine {
             }
             var comparison = CategoryComparison(category: c, before: summary(x, plan: a), after: summary(y, plan: b),
                                                 losing: losing, gaining: gaining, largestIncrease: largest?.1)
-            // One unit for both: places only when both plans have a capacity for every open facility.
-            if var ax = access(a, category: c, decay: decay), var ay = access(b, category: c, decay: decay) {
-                if ax.unit != ay.unit {
-                    ax = access(a, category: c, decay: decay, unit: .facilities)!
-                    ay = access(b, category: c, decay: decay, unit: .facilities)!
-                }
+            if let (ax, ay) = access(a, b, category: c, decay: decay) {
                 comparison.before = comparison.before.with(ax)
                 comparison.after = comparison.after.with(ay)
                 comparison.losingBackup = demand.indices.filter { ax.opportunities[$0] >= 2 && ay.opportunities[$0] < 2 }.map { d in

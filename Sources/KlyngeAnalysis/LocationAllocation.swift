@@ -24,6 +24,15 @@ public enum LocationObjective: String, Sendable, CaseIterable, Codable {
     case targetShare = "target-share"
 }
 
+extension LocationObjective {
+    /// Attendance, market share and target share: people follow a distance decay.
+    public var followsDecay: Bool { self == .attendance || self == .marketShare || self == .targetShare }
+    /// Market share and target share: competitors and attractiveness enter (Huff).
+    public var isHuff: Bool { self == .marketShare || self == .targetShare }
+    /// The objectives that take capacities.
+    public var takesCapacities: Bool { self == .median || self == .coverage || self == .minimum }
+}
+
 public enum SolverChoice: String, Sendable, CaseIterable, Codable { case exact, heuristic, auto }
 
 /// Demand points × candidate sites with costs (seconds or metres), and what must or must not be chosen.

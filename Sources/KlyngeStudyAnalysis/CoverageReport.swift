@@ -86,11 +86,13 @@ public struct CoverageReport: Sendable, Codable {
         }
         let areaNames = Dictionary(analysis.study.areas.map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
         var rows: [String: AreaRow] = [:]
-        // An area's access: its villages' figures weighted by their people.
+        // An area's access: its villages' figures weighted by their people (the villages grouped once).
+        var villagesOf: [String: [Int]] = [:]
+        if !access.isEmpty { for d in engine.demand.indices { if let a = engine.demand[d].areaId { villagesOf[a, default: []].append(d) } } }
         func areaMean(_ values: [Double?]?, _ areaId: String) -> Double? {
             guard let values else { return nil }
             var sum = 0.0, people = 0.0
-            for d in engine.demand.indices where engine.demand[d].areaId == areaId {
+            for d in villagesOf[areaId] ?? [] {
                 sum += engine.demand[d].weight * (values[d] ?? 0)
                 people += engine.demand[d].weight
             }

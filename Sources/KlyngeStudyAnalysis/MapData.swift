@@ -126,16 +126,11 @@ public enum MapData {
                 ])
             }
         }
-        if needed.contains("access"), var access = engine.access(scenario?.plan ?? engine.baselinePlan, category: category) {
-            // Each village's 2SFCA ratio against today's population-weighted mean: the map reads "half of what the
-            // island has today", not a number of seats per 1,000 a reader has no feeling for, and a scenario's
-            // map shows the loss. Both in one unit, as a comparison counts them.
-            var today = scenario == nil ? access : engine.access(engine.baselinePlan, category: category)
-            if let t = today, t.unit != access.unit {
-                access = engine.access(scenario?.plan ?? engine.baselinePlan, category: category, unit: .facilities)!
-                today = engine.access(engine.baselinePlan, category: category, unit: .facilities)
-            }
-            let mean = today?.meanRatioPer1000 ?? 0
+        // Each village's 2SFCA ratio against today's population-weighted mean: the map reads "half of what the
+        // island has today", not a number of seats per 1,000 a reader has no feeling for, and a scenario's map
+        // shows the loss. Both in one unit, as a comparison counts them.
+        if needed.contains("access"), let (today, access) = engine.access(engine.baselinePlan, scenario?.plan ?? engine.baselinePlan, category: category) {
+            let mean = today.meanRatioPer1000 ?? 0
             out["access"] = study.demand.indices.map { d in
                 let ratio = access.ratioPer1000[d]
                 return Feature(geometry: .point(study.demand[d].location), attributes: [

@@ -379,8 +379,6 @@ if wanted(5) {
         block.forEach { o, d, c in if let c { cost[o * n + d] = Double(CostPrecision.stored(c.cost)) } }
     }
     let big = LocationProblem(weights: (0..<m).map { Double(1 + ($0 * 37) % 200) }, candidateCount: n, cost: cost)
-    try writeBinary(big.weights, "opt-large-weights.f64")
-    try writeBinary(cost.map { $0.isFinite ? $0 : 1e7 }, "opt-large-cost.f64")
     var h: LocationSolution?
     let th = try seconds { h = try LocationAllocation.solve(big, LocationRequest(goal: .median(facilities: 12), solver: .heuristic)) }
     print(String(format: "Optimize large median (%d × %d, p = 12), heuristic: %.0f, bound %.0f, gap %.3f %%, %.2f s",

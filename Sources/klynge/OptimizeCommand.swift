@@ -71,7 +71,6 @@ struct OptimizeCommand: ParsableCommand {
     @Option(help: "market-share, target-share: the attractiveness of every candidate and competitor without a mapped one.")
     var attractiveness: Double?
 
-    var decayObjective: Bool { [.attendance, .marketShare, .targetShare].contains(objective) }
 
     /// `--capacity`: nil without one; `.some(nil)` for `mapped`; a number for the sites without their own.
     var capacityFallback: Double?? {
@@ -93,10 +92,10 @@ struct OptimizeCommand: ParsableCommand {
             if capacity != "mapped" {
                 guard let v = Double(capacity), v.isFinite, v > 0, v <= 1e9 else { throw ValidationError("--capacity is `mapped` or a number of places above 0") }
             }
-            guard [.median, .coverage, .minimum].contains(objective) else { throw ValidationError("--capacity is for the median, coverage and minimum objectives") }
+            guard objective.takesCapacities else { throw ValidationError("--capacity is for the median, coverage and minimum objectives") }
         }
         if split && capacity == nil { throw ValidationError("--split divides villages between sites with capacities: give --capacity") }
-        if decayObjective {
+        if objective.followsDecay {
             guard decay != nil else { throw ValidationError("the \(objective.rawValue) objective needs --decay, e.g. linear:15, power:1.5 or exponential:0.1") }
             if objective == .targetShare && share == nil { throw ValidationError("target-share needs --share, the share of the people to capture (0–1)") }
             if objective == .attendance && (competitors != nil || attractiveness != nil) {
@@ -180,7 +179,7 @@ struct OptimizeCommand: ParsableCommand {
             let setup = try OptimizeSetup(study: study, network: network, query: query)
             let unit = rule.metric == .duration ? 60.0 : 1000.0, unitName = rule.metric == .duration ? "min" : "km"
             let problem = try capacityFallback.map { try setup.capacitated(fallback: $0, split: split) }
-                ?? (objective == .marketShare || objective == .targetShare ? try setup.attracting(fallback: attractiveness) : setup.problem)
+                ?? (objective.isHuff ? try setup.attracting(fallback: attractiveness) : setup.problem)
             if let sweep {
                 try runSweep(setup, problem, query, range: try Self.range(sweep), unit: unit, unitName: unitName)
                 return

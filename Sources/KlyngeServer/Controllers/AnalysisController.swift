@@ -209,7 +209,7 @@ struct AnalysisController {
         }
         let capacity = try q.capacity.map { try Checked.double($0, "capacity", in: 1...1_000_000_000) }
         let capacitated = capacity != nil || q.mappedCapacities == true
-        if capacitated && ![.median, .coverage, .minimum].contains(objective) {
+        if capacitated && !objective.takesCapacities {
             throw ServiceError.badRequest("capacities are taken by the median, coverage and minimum objectives", parameter: "capacity")
         }
         if q.split == true && !capacitated { throw ServiceError.badRequest("split divides villages between sites with capacities", parameter: "split") }
@@ -224,7 +224,7 @@ struct AnalysisController {
             ?? analysis.engine.rules[q.category]?.threshold
         let share = try q.share.map { try Checked.double($0, "share", in: 0.000001...1) }
         let attractiveness = try q.attractiveness.map { try Checked.double($0, "attractiveness", in: 0...1_000_000_000) }
-        let decayGoal = [.attendance, .marketShare, .targetShare].contains(objective)
+        let decayGoal = objective.followsDecay
         if !decayGoal && (q.decay != nil || q.competitors != nil || q.attractiveness != nil) {
             throw ServiceError.badRequest("decay, competitors and attractiveness are for attendance, market-share and target-share", parameter: "decay")
         }
@@ -277,7 +277,7 @@ struct AnalysisController {
                                       competitors: q.competitors)
             let setup = try OptimizeSetup(study: study, tables: tables, query: query, control: control)
             let problem = capacitated ? try setup.capacitated(fallback: capacity, split: q.split ?? false)
-                : objective == .marketShare || objective == .targetShare ? try setup.attracting(fallback: attractiveness) : setup.problem
+                : objective.isHuff ? try setup.attracting(fallback: attractiveness) : setup.problem
             let solution = try LocationAllocation.solve(problem, query.request)
             return Out(solution: solution, chosen: solution.chosen.map { setup.sites[$0] }, competitors: q.competitors == nil ? nil : setup.competitors)
         }
