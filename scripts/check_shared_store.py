@@ -308,7 +308,10 @@ def run_checks(pg, a, b, proxy, study_file, serve_args):
           f"others {sorted(set(c for c in codes if c not in (200, 412)), key=str)}")
     check("read-modify-write: only 200 and 412 answers", set(codes) <= {200, 412}, sorted(set(map(str, codes))))
     check("read-modify-write: stale writes were refused with 412", codes.count(412) > 0, codes.count(412))
-    check("read-modify-write: writes were acknowledged", codes.count(200) >= 20, codes.count(200))
+    # How many of the racing writes win depends on the machine's load (19 of 240 once, with a build beside it):
+    # what must hold is that every scenario moved on; the chain check below proves none was lost or invented.
+    won = {e[1] for e in log if e[0] == 200}
+    check("read-modify-write: every scenario got acknowledged writes", won == set(sids), (codes.count(200), sorted(won)))
     wait_until(lambda: all(get_scenario(a.base, s)[0] == get_scenario(b.base, s)[0] for s in sids), FOLLOW_BOUND_SECONDS)
     chain_check("read-modify-write", "p", a.base, sids, log, uncertain_ok=False)
     for sid in sids:
